@@ -1,0 +1,63 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Every target compiles in the Swift 6 language mode (complete strict concurrency)
+/// with `ExistentialAny`, so existential uses are always spelled `any Port`.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-messaging",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MessagingCore", targets: ["MessagingCore"]),
+        .library(name: "MessagingPersistence", targets: ["MessagingPersistence"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: Domain + application (Foundation only)
+        .target(
+            name: "MessagingCore",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Infrastructure: SQLite
+        .target(
+            name: "MessagingPersistence",
+            dependencies: [
+                "MessagingCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Test support
+        // A child process for the crash-safety test: sends in a loop until killed.
+        .executableTarget(
+            name: "SQLiteCrashProbe",
+            dependencies: ["MessagingCore", "MessagingPersistence"],
+            path: "Tests/SQLiteCrashProbe",
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "MessagingCoreTests",
+            dependencies: ["MessagingCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingPersistenceTests",
+            dependencies: ["MessagingCore", "MessagingPersistence", "SQLiteCrashProbe"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,62 @@
+/// The membership guard every use case starts with.
+extension MessagingTransaction {
+    /// The conversation and the caller's membership; `notFound` when either is missing, so a
+    /// non-member cannot tell a hidden conversation from a missing one.
+    func requireMembership(of user: UserID, in conversationID: ConversationID) throws -> (Conversation, Member) {
+        guard let member = try member(user, in: conversationID),
+              let conversation = try conversation(id: conversationID)
+        else { throw MessagingError.conversationNotFound }
+        return (conversation, member)
+    }
+
+    /// A message the caller can see (it is a member of the message's conversation).
+    func requireVisibleMessage(_ id: MessageID, for user: UserID) throws -> (Message, Conversation, Member) {
+        guard let message = try message(id: id),
+              let member = try member(user, in: message.conversationID),
+              let conversation = try conversation(id: message.conversationID)
+        else { throw MessagingError.messageNotFound }
+        return (message, conversation, member)
+    }
+
+    /// Appends an event at the next `seq` and returns that `seq`.
+    @discardableResult
+    func record(
+        _ payload: (Int64) throws -> ConversationEvent.Payload, in conversationID: ConversationID,
+        by actor: UserID, at time: Timestamp
+    ) throws -> Int64 {
+        let seq = try nextSeq(of: conversationID, at: time)
+        try append(ConversationEvent(
+            conversationID: conversationID, seq: seq, actorID: actor, occurredAt: time, payload: try payload(seq)))
+        return seq
+    }
+}
+
+extension PermissionTable {
+    /// Throws `forbidden` unless `role` may take `action`.
+    func require(_ role: Role, to action: ConversationAction) throws(MessagingError) {
+        guard allows(role, to: action) else {
+            throw .forbidden(
+                "Your role (\(role)) may not \(action.phrase) here; it needs at least \(minimumRole(for: action)). Ask an owner or admin.")
+        }
+    }
+}
+
+extension ConversationAction {
+    var phrase: String {
+        switch self {
+        case .addMember: "add members"
+        case .removeMember: "remove members"
+        case .changeRole: "change roles"
+        case .editConversation: "edit the conversation"
+        case .deleteOthersMessages: "delete other members' messages"
+        case .postInChannel: "post in this channel"
+        }
+    }
+}
+
+/// Validates a page size.
+func requirePageLimit(_ limit: Int, max: Int, what: String) throws(MessagingError) {
+    guard (1...max).contains(limit) else {
+        throw .invalidInput("The \(what) page size must be between 1 and \(max); it was \(limit).")
+    }
+}

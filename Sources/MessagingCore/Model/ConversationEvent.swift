@@ -1,0 +1,77 @@
+/// One entry of a conversation's event log, with its gapless per-conversation `seq`.
+///
+/// Message events carry the message's *current* state when read (a deleted message's
+/// events carry its tombstone), so deleting a message removes its body from the log too.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct ConversationEvent: Hashable, Sendable, Codable {
+    /// The conversation.
+    public let conversationID: ConversationID
+    /// The position in the conversation's log, 1, 2, 3… with no gaps.
+    public let seq: Int64
+    /// Who caused the change.
+    public let actorID: UserID
+    /// When it happened.
+    public let occurredAt: Timestamp
+    /// What happened.
+    public let payload: Payload
+
+    /// Makes an event value.
+    public init(conversationID: ConversationID, seq: Int64, actorID: UserID, occurredAt: Timestamp, payload: Payload) {
+        self.conversationID = conversationID
+        self.seq = seq
+        self.actorID = actorID
+        self.occurredAt = occurredAt
+        self.payload = payload
+    }
+
+    /// What happened.
+    public enum Payload: Hashable, Sendable, Codable {
+        /// The conversation was created with these members.
+        case conversationCreated(kind: ConversationKind, title: String?, topic: String?, members: [MemberRole])
+        /// A message was sent (current state).
+        case messageCreated(Message)
+        /// A message was edited (current state).
+        case messageEdited(Message)
+        /// A message was deleted (its tombstone).
+        case messageDeleted(Message)
+        /// A reaction was added.
+        case reactionAdded(messageID: MessageID, userID: UserID, emoji: Emoji)
+        /// A reaction was removed.
+        case reactionRemoved(messageID: MessageID, userID: UserID, emoji: Emoji)
+        /// A member joined or was added.
+        case memberJoined(userID: UserID, role: Role)
+        /// A member left (`removedBy` is `nil`) or was removed.
+        case memberLeft(userID: UserID, removedBy: UserID?)
+        /// A member's role changed.
+        case memberRoleChanged(userID: UserID, from: Role, to: Role)
+        /// The title or topic changed; the values are the new state.
+        case conversationUpdated(title: String?, topic: String?)
+
+        /// The message an event is about, for message events.
+        public var messageID: MessageID? {
+            switch self {
+            case .messageCreated(let message), .messageEdited(let message), .messageDeleted(let message):
+                message.id
+            case .reactionAdded(let messageID, _, _), .reactionRemoved(let messageID, _, _):
+                messageID
+            default:
+                nil
+            }
+        }
+    }
+
+    /// A (user, role) pair in a creation event.
+    public struct MemberRole: Hashable, Sendable, Codable {
+        /// The member.
+        public let userID: UserID
+        /// Its role.
+        public let role: Role
+
+        /// Makes a pair.
+        public init(userID: UserID, role: Role) {
+            self.userID = userID
+            self.role = role
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// The storage port of the use cases: serialized write transactions and concurrent
+/// read transactions over the stores a conversation needs.
+///
+/// The use cases run their checks and changes inside one closure, so a membership check
+/// and the change it guards commit together. The closure is synchronous and does no I/O of
+/// its own: everything it reads and writes goes through the transaction.
+///
+/// Implementers: `write` must run the closure in one serializable transaction (SQLite:
+/// `BEGIN IMMEDIATE`), commit when it returns and roll back when it throws, rethrowing the
+/// error unchanged; errors of the engine itself are thrown as ``MessagingError`` with code
+/// `storage` (or `conflict` for a unique-constraint violation). `read` must see one
+/// consistent snapshot. Implementations must be safe to call from any task.
+public protocol MessagingStore: Sendable {
+    /// Runs `body` in a read-only transaction that sees one committed snapshot.
+    func read<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result
+
+    /// Runs `body` in a write transaction; writes are serialized.
+    func write<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result
+}
+
+/// Everything a use case can do inside one transaction.
+///
+/// A transaction value is valid only inside the closure it was handed to and must not
+/// escape it or be used from another thread.
+public protocol MessagingTransaction:
+    UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore
+{}
+
+/// Users.
+public protocol UserStore {
+    /// The user with `id`, if any.
+    func user(id: UserID) throws -> User?
+    /// The user with `handle`, if any.
+    func user(handle: Handle) throws -> User?
+    /// Inserts a user; throws `conflict` when the id or handle is taken.
+    func insert(_ user: User) throws
+}
+
+/// Conversations.
+public protocol ConversationStore {
+    /// The conversation with `id`, if any.
+    func conversation(id: ConversationID) throws -> Conversation?
+    /// The direct conversation with `key` (see ``Conversation/directKey(_:_:)``), if any.
+    func directConversation(key: [UInt8]) throws -> ConversationID?
+    /// Inserts a conversation; `directKey` is required for direct conversations and unique.
+    func insert(_ conversation: Conversation, directKey: [UInt8]?) throws
+    /// Replaces the title and topic.
+    func updateDetails(of id: ConversationID, title: String?, topic: String?) throws
+    /// Advances the conversation's `lastSeq` by one, sets its last activity, and returns
+    /// the new `seq`. Throws `notFound` when the conversation does not exist.
+    func nextSeq(of id: ConversationID, at time: Timestamp) throws -> Int64
+    /// The conversations `user` is a member of, most recently active first, after `cursor`.
+    func conversations(of user: UserID, after cursor: ConversationCursor?, limit: Int) throws -> [ConversationSummary]
+}
+
+/// Memberships and read positions.
+public protocol MembershipStore {
+    /// The membership of `user` in `conversation`, if any.
+    func member(_ user: UserID, in conversation: ConversationID) throws -> Member?
+    /// Up to `limit` members, ordered by user id, after `user` (exclusive).
+    func members(of conversation: ConversationID, after user: UserID?, limit: Int) throws -> [Member]
+    /// How many members hold `role`.
+    func memberCount(of conversation: ConversationID, role: Role?) throws -> Int
+    /// Inserts a membership; throws `conflict` when it exists.
+    func insert(_ member: Member) throws
+    /// Deletes a membership (and with it the read position).
+    func removeMember(_ user: UserID, from conversation: ConversationID) throws
+    /// Sets a member's role.
+    func setRole(_ role: Role, of user: UserID, in conversation: ConversationID) throws
+    /// Sets a member's read position.
+    func setReadSeq(_ seq: Int64, of user: UserID, in conversation: ConversationID) throws
+    /// For each conversation of `user`: messages from others after its read position, not deleted.
+    func unreadCounts(for user: UserID) throws -> [UnreadCount]
+}
+
+/// Messages and reactions.
+public protocol MessageStore {
+    /// The message with `id`, if any.
+    func message(id: MessageID) throws -> Message?
+    /// The message a sender sent with a client message id, if any.
+    func message(in conversation: ConversationID, sender: UserID, clientMessageID: ClientMessageID) throws -> Message?
+    /// Up to `limit` messages with `seq < before` (all when `nil`), newest first.
+    func messages(in conversation: ConversationID, before seq: Int64?, limit: Int) throws -> [Message]
+    /// Up to `limit` messages with `seq > after` (all when `nil`), oldest first.
+    func messages(in conversation: ConversationID, after seq: Int64?, limit: Int) throws -> [Message]
+    /// Inserts a message and indexes its text for search (text and system kinds only).
+    func insert(_ message: Message) throws
+    /// Replaces a message's body and mentions and sets `editedAt`; re-indexes it.
+    func updateBody(of id: MessageID, to body: MessageBody, mentions: [UserID], editedAt: Timestamp) throws
+    /// Turns a message into a tombstone: drops body, mentions, attachments and reactions, unindexes it.
+    func tombstone(_ id: MessageID, at time: Timestamp) throws
+    /// The emoji `user` has left on `message`.
+    func reactions(on message: MessageID, by user: UserID) throws -> [Emoji]
+    /// Inserts a reaction; returns `false` when it already existed.
+    func insert(_ reaction: Reaction) throws -> Bool
+    /// Deletes a reaction; returns `false` when there was none.
+    func deleteReaction(on message: MessageID, by user: UserID, emoji: Emoji) throws -> Bool
+}
+
+/// The per-conversation event log.
+public protocol EventLog {
+    /// Appends an event whose `seq` came from ``ConversationStore/nextSeq(of:at:)`` in the same transaction.
+    func append(_ event: ConversationEvent) throws
+    /// Up to `limit` events with `seq > after`, ascending; message events carry the message's current state.
+    func events(in conversation: ConversationID, after seq: Int64, limit: Int) throws -> [ConversationEvent]
+}
+
+/// Full-text search over message text.
+public protocol SearchIndex {
+    /// Messages in conversations `user` is a member of (only `conversation` when given)
+    /// that contain every term, best first. Terms are literal words; implementations must
+    /// quote them so no query syntax reaches the engine.
+    func search(terms: [String], for user: UserID, in conversation: ConversationID?, offset: Int, limit: Int) throws -> [SearchHit]
+}
+
+/// Expiring idempotency records for requests other than sends (which are keyed by the
+/// messages' own unique index).
+public protocol IdempotencyStore {
+    /// The value saved for (`scope`, `key`) that has not expired at `now`.
+    func idempotencyRecord(scope: String, key: String, now: Timestamp) throws -> String?
+    /// Saves a value until `expiresAt`.
+    func saveIdempotencyRecord(scope: String, key: String, value: String, expiresAt: Timestamp) throws
+}

@@ -1,0 +1,182 @@
+/// The outcome of a send.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct SendReceipt: Hashable, Sendable {
+    /// The stored message (the original one for a repeated send).
+    public let message: Message
+    /// `true` when this send repeated an earlier one with the same client message id and
+    /// content: nothing new was stored and no event was appended.
+    public let isDuplicate: Bool
+}
+
+/// Sending, editing, deleting, reacting and reading history.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct MessageService: Sendable {
+    let context: ServiceContext
+
+    /// Sends a message, idempotently on (conversation, sender, client message id): the same
+    /// key with the same content returns the original message; with other content, `conflict`.
+    public func send(_ draft: MessageDraft, to conversationID: ConversationID, by sender: UserID) async throws -> SendReceipt {
+        try draft.validate(against: context.limits)
+        let now = context.clock.now()
+        let newID: MessageID = context.ids.next()
+        let digest = draft.contentDigest
+        let permissions = context.permissions
+        return try await context.store.write { transaction in
+            let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
+            if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
+            if draft.kind == .system { try permissions.require(me.role, to: .editConversation) }
+            if let existing = try transaction.message(in: conversationID, sender: sender, clientMessageID: draft.clientMessageID) {
+                guard existing.contentDigest == digest else {
+                    throw MessagingError.conflict(
+                        "The client message id '\(draft.clientMessageID)' was already used for a different message; use a new id for new content.")
+                }
+                return SendReceipt(message: existing, isDuplicate: true)
+            }
+            try Self.checkReferences(of: draft, in: conversationID, transaction: transaction)
+            let seq = try transaction.nextSeq(of: conversationID, at: now)
+            let message = Message(
+                id: newID, conversationID: conversationID, senderID: sender, seq: seq,
+                clientMessageID: draft.clientMessageID, kind: draft.kind, body: draft.body,
+                replyToID: draft.replyToID, threadRootID: draft.threadRootID, mentions: draft.mentions,
+                attachments: draft.attachments, createdAt: now, editedAt: nil, deletedAt: nil, contentDigest: digest)
+            try transaction.insert(message)
+            try transaction.append(ConversationEvent(
+                conversationID: conversationID, seq: seq, actorID: sender, occurredAt: now, payload: .messageCreated(message)))
+            return SendReceipt(message: message, isDuplicate: false)
+        }
+    }
+
+    /// Replaces the body (and, when given, the mentions) of the caller's own message.
+    /// Text messages take a text body, encrypted messages a ciphertext; system messages cannot be edited.
+    public func edit(_ messageID: MessageID, to body: MessageBody, mentions: [UserID]? = nil, by editor: UserID) async throws -> Message {
+        let now = context.clock.now()
+        let limits = context.limits
+        return try await context.store.write { transaction in
+            var (message, conversation, _) = try transaction.requireVisibleMessage(messageID, for: editor)
+            guard message.senderID == editor else {
+                throw MessagingError.forbidden("Only the author can edit a message.")
+            }
+            guard !message.isDeleted else {
+                throw MessagingError.conflict("The message was deleted; deleted messages cannot be edited.")
+            }
+            let draft: MessageDraft
+            switch (message.kind, body) {
+            case (.text, .text(let text)):
+                draft = try MessageDraft(
+                    text: text, clientMessageID: message.clientMessageID, mentions: mentions ?? message.mentions, limits: limits)
+            case (.encrypted, .ciphertext(let bytes)):
+                draft = try MessageDraft(
+                    ciphertext: bytes, clientMessageID: message.clientMessageID, mentions: mentions ?? message.mentions, limits: limits)
+            case (.system, _):
+                throw MessagingError.forbidden("System messages cannot be edited.")
+            default:
+                throw MessagingError.invalidInput(
+                    "A \(message.kind) message must be edited with a \(message.kind == .text ? "text" : "ciphertext") body.")
+            }
+            guard draft.body != message.body || draft.mentions != message.mentions else { return message }
+            try Self.checkReferences(of: draft, in: conversation.id, transaction: transaction)
+            let seq = try transaction.nextSeq(of: conversation.id, at: now)
+            try transaction.updateBody(of: messageID, to: draft.body, mentions: draft.mentions, editedAt: now)
+            message.body = draft.body
+            message.mentions = draft.mentions
+            message.editedAt = now
+            try transaction.append(ConversationEvent(
+                conversationID: conversation.id, seq: seq, actorID: editor, occurredAt: now, payload: .messageEdited(message)))
+            return message
+        }
+    }
+
+    /// Deletes a message (its author, or a role allowed to delete others' messages),
+    /// leaving a tombstone with its id and `seq`. Deleting a tombstone returns it unchanged.
+    public func delete(_ messageID: MessageID, by actor: UserID) async throws -> Message {
+        let now = context.clock.now()
+        let permissions = context.permissions
+        return try await context.store.write { transaction in
+            var (message, conversation, me) = try transaction.requireVisibleMessage(messageID, for: actor)
+            if message.senderID != actor { try permissions.require(me.role, to: .deleteOthersMessages) }
+            guard !message.isDeleted else { return message }
+            let seq = try transaction.nextSeq(of: conversation.id, at: now)
+            try transaction.tombstone(messageID, at: now)
+            message.body = nil
+            message.mentions = []
+            message.attachments = []
+            message.deletedAt = now
+            try transaction.append(ConversationEvent(
+                conversationID: conversation.id, seq: seq, actorID: actor, occurredAt: now, payload: .messageDeleted(message)))
+            return message
+        }
+    }
+
+    /// Adds a reaction; adding one that exists changes nothing. At most
+    /// ``MessagingLimits/maxReactionsPerUserPerMessage`` distinct emoji per user and message.
+    public func react(to messageID: MessageID, with emoji: Emoji, by user: UserID) async throws {
+        let now = context.clock.now()
+        let maxReactions = context.limits.maxReactionsPerUserPerMessage
+        try await context.store.write { transaction in
+            let (message, conversation, _) = try transaction.requireVisibleMessage(messageID, for: user)
+            guard !message.isDeleted else {
+                throw MessagingError.conflict("The message was deleted; reactions cannot be added to it.")
+            }
+            let mine = try transaction.reactions(on: messageID, by: user)
+            guard !mine.contains(emoji) else { return }
+            guard mine.count < maxReactions else {
+                throw MessagingError.limitExceeded(
+                    "You already left \(mine.count) different reactions on this message; the limit is \(maxReactions). Remove one first.")
+            }
+            _ = try transaction.insert(Reaction(messageID: messageID, userID: user, emoji: emoji, createdAt: now))
+            try transaction.record(
+                { _ in .reactionAdded(messageID: messageID, userID: user, emoji: emoji) }, in: conversation.id, by: user, at: now)
+        }
+    }
+
+    /// Removes the caller's reaction; removing one that does not exist changes nothing.
+    public func unreact(to messageID: MessageID, with emoji: Emoji, by user: UserID) async throws {
+        let now = context.clock.now()
+        try await context.store.write { transaction in
+            let (_, conversation, _) = try transaction.requireVisibleMessage(messageID, for: user)
+            guard try transaction.deleteReaction(on: messageID, by: user, emoji: emoji) else { return }
+            try transaction.record(
+                { _ in .reactionRemoved(messageID: messageID, userID: user, emoji: emoji) }, in: conversation.id, by: user, at: now)
+        }
+    }
+
+    /// One page of history by keyset on `seq`, newest first by default.
+    public func history(of conversationID: ConversationID, for user: UserID, _ request: HistoryRequest = .init()) async throws -> MessagePage {
+        try requirePageLimit(request.limit, max: context.limits.maxHistoryPage, what: "history")
+        if let cursor = request.cursor, cursor < 0 {
+            throw MessagingError.invalidInput("The history cursor is a seq and cannot be negative.")
+        }
+        return try await context.store.read { transaction in
+            _ = try transaction.requireMembership(of: user, in: conversationID)
+            let rows = switch request.direction {
+            case .backward: try transaction.messages(in: conversationID, before: request.cursor, limit: request.limit + 1)
+            case .forward: try transaction.messages(in: conversationID, after: request.cursor, limit: request.limit + 1)
+            }
+            return MessagePage(messages: Array(rows.prefix(request.limit)), hasMore: rows.count > request.limit)
+        }
+    }
+
+    /// Checks reply target, thread root and mentions against the conversation.
+    private static func checkReferences(
+        of draft: MessageDraft, in conversationID: ConversationID, transaction: any MessagingTransaction
+    ) throws {
+        if let replyTo = draft.replyToID {
+            guard let target = try transaction.message(id: replyTo), target.conversationID == conversationID else {
+                throw MessagingError.invalidInput("The message replied to is not in this conversation; reply within one conversation.")
+            }
+        }
+        if let rootID = draft.threadRootID {
+            guard let root = try transaction.message(id: rootID), root.conversationID == conversationID else {
+                throw MessagingError.invalidInput("The thread root is not in this conversation.")
+            }
+            guard root.threadRootID == nil else {
+                throw MessagingError.invalidInput("The thread root is itself in a thread; use that thread's root \(root.threadRootID!).")
+            }
+        }
+        for user in draft.mentions where try transaction.member(user, in: conversationID) == nil {
+            throw MessagingError.invalidInput("The mentioned user \(user) is not a member of this conversation.")
+        }
+    }
+}

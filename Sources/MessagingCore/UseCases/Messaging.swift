@@ -1,0 +1,77 @@
+/// Settings shared by every use case.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct MessagingConfiguration: Hashable, Sendable {
+    /// Sizes and page limits.
+    public var limits: MessagingLimits
+    /// Which roles may take which actions.
+    public var permissions: PermissionTable
+    /// How long an idempotency record of a non-send request (such as creating a
+    /// conversation with a request id) is kept, in milliseconds. Default 24 hours.
+    public var idempotencyRetentionMilliseconds: Int64
+
+    /// Makes a configuration; the defaults are ``MessagingLimits/default`` and ``PermissionTable/standard``.
+    public init(
+        limits: MessagingLimits = .default, permissions: PermissionTable = .standard,
+        idempotencyRetentionMilliseconds: Int64 = 24 * 3600 * 1000
+    ) {
+        self.limits = limits
+        self.permissions = permissions
+        self.idempotencyRetentionMilliseconds = idempotencyRetentionMilliseconds
+    }
+}
+
+/// The use cases of the messaging domain, over one store.
+///
+/// ```swift
+/// let messaging = Messaging(store: store)
+/// let alice = try await messaging.users.register(handle: "alice", displayName: "Alice")
+/// let room = try await messaging.conversations.create(.group(title: "Team", members: [bob.id]), by: alice.id)
+/// let sent = try await messaging.messages.send(
+///     try MessageDraft(text: "hello", clientMessageID: ClientMessageID("c-1")), to: room.id, by: alice.id)
+/// ```
+///
+/// Every use case checks membership and role itself: a caller who is not a member gets
+/// `notFound`, exactly as for a conversation that does not exist, and nothing changes.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct Messaging: Sendable {
+    /// Registration and lookup of users.
+    public let users: UserService
+    /// Conversations and their members.
+    public let conversations: ConversationService
+    /// Sending, editing, deleting, reactions and history.
+    public let messages: MessageService
+    /// Read positions and unread counts.
+    public let readState: ReadStateService
+    /// The event log a reconnecting client syncs from.
+    public let sync: SyncService
+    /// Full-text search.
+    public let search: SearchService
+
+    /// Makes the use cases over `store`.
+    public init(
+        store: any MessagingStore, clock: any WallClock = SystemWallClock(),
+        ids: (any IDGenerator)? = nil, configuration: MessagingConfiguration = .init()
+    ) {
+        let context = ServiceContext(
+            store: store, clock: clock, ids: ids ?? UUIDv7Generator(clock: clock), configuration: configuration)
+        users = UserService(context: context)
+        conversations = ConversationService(context: context)
+        messages = MessageService(context: context)
+        readState = ReadStateService(context: context)
+        sync = SyncService(context: context)
+        search = SearchService(context: context)
+    }
+}
+
+/// What every service holds.
+struct ServiceContext: Sendable {
+    let store: any MessagingStore
+    let clock: any WallClock
+    let ids: any IDGenerator
+    let configuration: MessagingConfiguration
+
+    var limits: MessagingLimits { configuration.limits }
+    var permissions: PermissionTable { configuration.permissions }
+}

@@ -1,0 +1,58 @@
+/// Full-text search over the caller's own conversations.
+///
+/// The query is always taken as literal words: it is split into runs of letters and
+/// digits, and every other character (quotes, `*`, `:`, `^`, parentheses) separates words,
+/// so no query syntax from a user reaches the engine. Encrypted messages are never indexed.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct SearchService: Sendable {
+    let context: ServiceContext
+
+    /// Messages containing every word of `text`, best first, in the user's conversations
+    /// (only `conversationID` when given).
+    public func search(
+        _ text: String, in conversationID: ConversationID? = nil, for user: UserID, offset: Int = 0, limit: Int = 20
+    ) async throws -> SearchPage {
+        let limits = context.limits
+        try requirePageLimit(limit, max: limits.maxSearchPage, what: "search")
+        guard offset >= 0, offset + limit <= limits.maxSearchDepth else {
+            throw MessagingError.invalidInput(
+                "Search results can be paged to a depth of \(limits.maxSearchDepth); narrow the query instead of paging further.")
+        }
+        let terms = try Self.terms(in: text, maxWords: limits.maxSearchWords)
+        return try await context.store.read { transaction in
+            if let conversationID { _ = try transaction.requireMembership(of: user, in: conversationID) }
+            let hits = try transaction.search(terms: terms, for: user, in: conversationID, offset: offset, limit: limit + 1)
+            return SearchPage(hits: Array(hits.prefix(limit)), nextOffset: hits.count > limit ? offset + limit : nil)
+        }
+    }
+
+    /// The literal words of a query: maximal runs of letters, digits and combining marks.
+    static func terms(in text: String, maxWords: Int) throws(MessagingError) -> [String] {
+        guard text.utf8.count <= 1024 else {
+            throw .invalidInput("The search text is too long; use at most 1,024 bytes.")
+        }
+        var terms: [String] = []
+        var current = String.UnicodeScalarView()
+        func flush() {
+            if !current.isEmpty { terms.append(String(current)) }
+            current = String.UnicodeScalarView()
+        }
+        for scalar in text.unicodeScalars {
+            let properties = scalar.properties
+            if properties.isAlphabetic || properties.numericType != nil || properties.generalCategory == .nonspacingMark {
+                current.append(scalar)
+            } else {
+                flush()
+            }
+        }
+        flush()
+        guard !terms.isEmpty else {
+            throw .invalidInput("The search text has no words; search for at least one letter or digit.")
+        }
+        guard terms.count <= maxWords else {
+            throw .limitExceeded("The search text has \(terms.count) words; use at most \(maxWords).")
+        }
+        return terms
+    }
+}
