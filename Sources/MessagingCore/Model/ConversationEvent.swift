@@ -27,8 +27,6 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
 
     /// What happened.
     public enum Payload: Hashable, Sendable, Codable {
-        /// The conversation was created with these members.
-        case conversationCreated(kind: ConversationKind, title: String?, topic: String?, members: [MemberRole])
         /// A message was sent (current state).
         case messageCreated(Message)
         /// A message was edited (current state).
@@ -58,20 +56,6 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
             default:
                 nil
             }
-        }
-    }
-
-    /// A (user, role) pair in a creation event.
-    public struct MemberRole: Hashable, Sendable, Codable {
-        /// The member.
-        public let userID: UserID
-        /// Its role.
-        public let role: Role
-
-        /// Makes a pair.
-        public init(userID: UserID, role: Role) {
-            self.userID = userID
-            self.role = role
         }
     }
 }

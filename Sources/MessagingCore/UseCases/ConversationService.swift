@@ -36,19 +36,17 @@ public struct ConversationService: Sendable {
                 }
                 directKey = key
             }
-            var conversation = Conversation(
+            let conversation = Conversation(
                 id: newID, kind: kind, title: title, topic: topic, creatorID: creator, createdAt: now,
                 lastSeq: 0, lastActivityAt: now)
             try transaction.insert(conversation, directKey: directKey)
+            // Creation is not an event: the log starts empty (lastSeq 0) and the first
+            // change gets seq 1. The initial members are part of the conversation's state.
             let creatorRole: Role = kind == .direct ? .member : .owner
-            var roles = [ConversationEvent.MemberRole(userID: creator, role: creatorRole)]
-            roles += others.map { ConversationEvent.MemberRole(userID: $0, role: .member) }
-            for entry in roles {
-                try transaction.insert(Member(conversationID: newID, userID: entry.userID, role: entry.role, joinedAt: now))
+            try transaction.insert(Member(conversationID: newID, userID: creator, role: creatorRole, joinedAt: now))
+            for other in others {
+                try transaction.insert(Member(conversationID: newID, userID: other, role: .member, joinedAt: now))
             }
-            conversation.lastSeq = try transaction.record(
-                { _ in .conversationCreated(kind: kind, title: title, topic: topic, members: roles) },
-                in: newID, by: creator, at: now)
             if let requestID {
                 try transaction.saveIdempotencyRecord(
                     scope: scope, key: requestID, value: newID.description, expiresAt: now.adding(milliseconds: retention))

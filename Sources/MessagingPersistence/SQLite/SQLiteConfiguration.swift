@@ -1,0 +1,27 @@
+/// How ``SQLiteMessagingStore`` opens its database.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct SQLiteConfiguration: Hashable, Sendable {
+    /// SQLite's `synchronous` setting in WAL mode.
+    public enum Synchronous: String, Hashable, Sendable {
+        /// Commits survive a crash of the process; the last commits may be lost on power
+        /// loss or an OS crash. The default, and SQLite's recommendation for WAL.
+        case normal = "NORMAL"
+        /// Every commit is fsynced before it returns: commits also survive power loss, at
+        /// the price of one fsync per write transaction.
+        case full = "FULL"
+    }
+
+    /// Durability of commits. Default ``Synchronous/normal``.
+    public var synchronous: Synchronous = .normal
+    /// How long a connection waits for a lock held by another process before failing with
+    /// a `storage` error. Default 5 seconds.
+    public var busyTimeout: Duration = .seconds(5)
+    /// Concurrent read connections. Default 4.
+    public var maximumReaderCount: Int = 4
+    /// Create the database's parent directory when it is missing. Default `true`.
+    public var createsParentDirectory: Bool = true
+
+    /// The defaults listed on each property.
+    public init() {}
+}

@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import Logging
+import MessagingCore
+
+/// The SQLite implementation of ``MessagingCore/MessagingStore``: one database file in WAL
+/// mode, one writer and concurrent readers, versioned migrations, FTS5 search.
+///
+/// Opening never recreates or overwrites a file: a file that is not an SQLite database
+/// fails with `corruptDatabase`, one written by a newer schema with `incompatibleSchema`.
+///
+/// Thread safety: safe to share across tasks; writes are serialized, reads run concurrently.
+public final class SQLiteMessagingStore: MessagingStore {
+    /// The database file.
+    public let path: String
+    let pool: DatabasePool
+    private let logger: Logger
+
+    /// Opens (creating when absent) the database at `path` and migrates it to the current schema.
+    public init(
+        path: String, configuration: SQLiteConfiguration = .init(),
+        logger: Logger = Logger(label: "swift-messaging.sqlite")
+    ) throws {
+        self.path = path
+        self.logger = logger
+        try Self.checkHeader(path: path, createParent: configuration.createsParentDirectory)
+        var grdb = Configuration()
+        grdb.busyMode = .timeout(TimeInterval(configuration.busyTimeout.components.seconds)
+            + TimeInterval(configuration.busyTimeout.components.attoseconds) / 1e18)
+        grdb.maximumReaderCount = max(1, configuration.maximumReaderCount)
+        grdb.label = "swift-messaging"
+        let synchronous = configuration.synchronous.rawValue
+        grdb.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: grdb)
+            try pool.read { db in
+                let applied = try SQLiteSchema.migrator.appliedIdentifiers(db)
+                let unknown = applied.subtracting(SQLiteSchema.knownMigrations)
+                guard unknown.isEmpty else {
+                    throw MessagingError(
+                        code: .incompatibleSchema,
+                        message: "The database at \(path) was written by a newer version of swift-messaging (unknown migrations: \(unknown.sorted().joined(separator: ", "))). Upgrade the library; the file was not changed.")
+                }
+            }
+            try SQLiteSchema.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+        logger.debug("opened SQLite store", metadata: ["path": "\(path)"])
+    }
+
+    public func read<Result: Sendable>(
+        _ body: @Sendable (any MessagingTransaction) throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    public func write<Result: Sendable>(
+        _ body: @Sendable (any MessagingTransaction) throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await pool.writeWithoutTransaction { db in
+                    try Self.immediateTransaction(db) { try body(SQLiteTransaction(db: db)) }
+                }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    /// Runs `body` in `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws.
+    static func immediateTransaction<Result>(_ db: Database, _ body: () throws -> Result) throws -> Result {
+        var result: Result?
+        try db.inTransaction(.immediate) {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check` and returns its findings; empty means the file is sound.
+    public func integrityCheck() async throws -> [String] {
+        do {
+            let rows = try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+            return rows == ["ok"] ? [] : rows
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    /// Deletes up to `batchSize` idempotency records that expired before `now`; returns how many.
+    public func deleteExpiredRecords(before now: Timestamp, batchSize: Int = 500) async throws -> Int {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                try Self.immediateTransaction(db) {
+                    try db.execute(
+                        sql: """
+                            DELETE FROM idempotency_keys WHERE (scope, key) IN (
+                                SELECT scope, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)
+                            """,
+                        arguments: [now.millisecondsSince1970, batchSize])
+                    return db.changesCount
+                }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    /// Checks that an existing file starts with the SQLite header before any engine call touches it.
+    private static func checkHeader(path: String, createParent: Bool) throws {
+        let url = URL(fileURLWithPath: path)
+        let manager = FileManager.default
+        if createParent {
+            try? manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        }
+        guard manager.fileExists(atPath: path) else { return }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw MessagingError(
+                code: .storage, message: "Cannot read the database file at \(path); check its permissions.")
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        guard header.isEmpty || header == Data("SQLite format 3\0".utf8) else {
+            throw MessagingError(
+                code: .corruptDatabase,
+                message: "The file at \(path) is not an SQLite database. It was left untouched; restore it from a backup or point the store at another path.")
+        }
+    }
+}
+
+/// Maps engine errors to ``MessagingError``; statement arguments never appear in messages.
+enum SQLiteErrors {
+    static func map(_ error: DatabaseError, path: String) -> MessagingError {
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT:
+            MessagingError(code: .conflict, message: "A row with the same unique key already exists.", cause: error)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            MessagingError(
+                code: .corruptDatabase,
+                message: "The database at \(path) is damaged (\(error.resultCode)). It was left untouched; run an integrity check and restore from a backup.",
+                cause: error)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            MessagingError(
+                code: .storage,
+                message: "The database at \(path) stayed locked by another connection past the busy timeout; retry, or raise the timeout.",
+                cause: error)
+        case .SQLITE_FULL:
+            MessagingError(code: .storage, message: "The disk holding \(path) is full; free space and retry.", cause: error)
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            MessagingError(
+                code: .storage, message: "Cannot open or write the database at \(path); check the path and its permissions.",
+                cause: error)
+        default:
+            MessagingError(code: .storage, message: "The SQLite engine failed (\(error.resultCode)); retry or check the logs.", cause: error)
+        }
+    }
+}

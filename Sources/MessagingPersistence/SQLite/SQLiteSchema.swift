@@ -1,0 +1,102 @@
+import GRDB
+
+/// The versioned schema. Migrations are append-only: a released migration never changes.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.execute(sql: version1)
+        }
+        return migrator
+    }
+
+    /// Every migration this library knows.
+    static var knownMigrations: Set<String> { Set(migrator.migrations) }
+
+    static let version1 = """
+        CREATE TABLE users (
+            id BLOB PRIMARY KEY NOT NULL,
+            handle TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE conversations (
+            id BLOB PRIMARY KEY NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('direct', 'group', 'channel')),
+            title TEXT,
+            topic TEXT,
+            creator_id BLOB NOT NULL,
+            direct_key BLOB UNIQUE,
+            created_at INTEGER NOT NULL,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            last_activity_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX conversations_by_activity ON conversations (last_activity_at DESC, id DESC);
+
+        CREATE TABLE members (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id BLOB NOT NULL REFERENCES users (id),
+            role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+            joined_at INTEGER NOT NULL,
+            read_seq INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (conversation_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX members_by_user ON members (user_id, conversation_id);
+
+        CREATE TABLE messages (
+            row_id INTEGER PRIMARY KEY,
+            id BLOB NOT NULL UNIQUE,
+            conversation_id BLOB NOT NULL,
+            seq INTEGER NOT NULL,
+            sender_id BLOB NOT NULL,
+            client_message_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('text', 'system', 'encrypted')),
+            body BLOB,
+            reply_to_id BLOB,
+            thread_root_id BLOB,
+            mentions BLOB,
+            attachments TEXT,
+            created_at INTEGER NOT NULL,
+            edited_at INTEGER,
+            deleted_at INTEGER,
+            content_digest INTEGER NOT NULL,
+            UNIQUE (conversation_id, seq),
+            UNIQUE (conversation_id, sender_id, client_message_id)
+        );
+
+        CREATE TABLE events (
+            conversation_id BLOB NOT NULL,
+            seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            actor_id BLOB NOT NULL,
+            message_id BLOB,
+            data TEXT,
+            occurred_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE reactions (
+            message_id BLOB NOT NULL,
+            user_id BLOB NOT NULL,
+            emoji TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (message_id, user_id, emoji)
+        ) WITHOUT ROWID;
+
+        -- Contentless: the index holds no copy of the text, and nothing can rebuild it
+        -- from `messages`, so encrypted bodies can never be indexed by accident.
+        CREATE VIRTUAL TABLE messages_fts USING fts5 (
+            body, content = '', tokenize = 'unicode61 remove_diacritics 2'
+        );
+
+        CREATE TABLE idempotency_keys (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (scope, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+        """
+}

@@ -1,0 +1,243 @@
+import Foundation
+import GRDB
+import MessagingCore
+
+// MARK: - MessageStore
+
+extension SQLiteTransaction {
+    func message(id: MessageID) throws -> Message? {
+        try fetchMessages("SELECT \(RowCoding.messageColumns) FROM messages m WHERE m.id = ?", [RowCoding.blob(id)]).first
+    }
+
+    func message(in conversation: ConversationID, sender: UserID, clientMessageID: ClientMessageID) throws -> Message? {
+        try fetchMessages(
+            """
+            SELECT \(RowCoding.messageColumns) FROM messages m
+            WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_message_id = ?
+            """,
+            [RowCoding.blob(conversation), RowCoding.blob(sender), clientMessageID.rawValue]
+        ).first
+    }
+
+    func messages(in conversation: ConversationID, before seq: Int64?, limit: Int) throws -> [Message] {
+        try fetchMessages(
+            """
+            SELECT \(RowCoding.messageColumns) FROM messages m
+            WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
+            """,
+            [RowCoding.blob(conversation), seq ?? Int64.max, limit])
+    }
+
+    func messages(in conversation: ConversationID, after seq: Int64?, limit: Int) throws -> [Message] {
+        try fetchMessages(
+            """
+            SELECT \(RowCoding.messageColumns) FROM messages m
+            WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?
+            """,
+            [RowCoding.blob(conversation), seq ?? 0, limit])
+    }
+
+    func insert(_ message: Message) throws {
+        let body: (any DatabaseValueConvertible)? = switch message.body {
+        case .text(let text): text
+        case .ciphertext(let bytes): bytes
+        case nil: nil
+        }
+        try execute(
+            """
+            INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, reply_to_id,
+                thread_root_id, mentions, attachments, created_at, edited_at, deleted_at, content_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                RowCoding.blob(message.id), RowCoding.blob(message.conversationID), message.seq,
+                RowCoding.blob(message.senderID), message.clientMessageID.rawValue, message.kind.rawValue, body,
+                RowCoding.optionalBlob(message.replyToID), RowCoding.optionalBlob(message.threadRootID), RowCoding.ids(message.mentions),
+                try RowCoding.attachmentsJSON(message.attachments), message.createdAt.millisecondsSince1970,
+                message.editedAt?.millisecondsSince1970, message.deletedAt?.millisecondsSince1970,
+                Int64(bitPattern: message.contentDigest),
+            ])
+        if message.kind != .encrypted, let text = message.body?.text {
+            try execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", [db.lastInsertedRowID, text])
+        }
+    }
+
+    func updateBody(of id: MessageID, to body: MessageBody, mentions: [UserID], editedAt: Timestamp) throws {
+        let indexed = try unindex(id)
+        let value: any DatabaseValueConvertible = switch body {
+        case .text(let text): text
+        case .ciphertext(let bytes): bytes
+        }
+        try execute(
+            "UPDATE messages SET body = ?, mentions = ?, edited_at = ? WHERE id = ?",
+            [value, RowCoding.ids(mentions), editedAt.millisecondsSince1970, RowCoding.blob(id)])
+        if let rowID = indexed, let text = body.text {
+            try execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", [rowID, text])
+        }
+    }
+
+    func tombstone(_ id: MessageID, at time: Timestamp) throws {
+        _ = try unindex(id)
+        try execute(
+            "UPDATE messages SET body = NULL, mentions = NULL, attachments = NULL, deleted_at = ? WHERE id = ?",
+            [time.millisecondsSince1970, RowCoding.blob(id)])
+        try execute("DELETE FROM reactions WHERE message_id = ?", [RowCoding.blob(id)])
+    }
+
+    /// Removes a searchable message's current text from the index; returns its row id when it is searchable.
+    private func unindex(_ id: MessageID) throws -> Int64? {
+        let indexed = try fetchOne(
+            "SELECT row_id, body FROM messages WHERE id = ? AND deleted_at IS NULL AND kind <> 'encrypted'",
+            [RowCoding.blob(id)]
+        ) { row in (row[0] as Int64, row[1] as String?) }
+        guard let (rowID, text) = indexed else { return nil }
+        if let text {
+            try execute("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", [rowID, text])
+        }
+        return rowID
+    }
+
+    func reactions(on message: MessageID, by user: UserID) throws -> [Emoji] {
+        try fetchAll(
+            "SELECT emoji FROM reactions WHERE message_id = ? AND user_id = ? ORDER BY created_at, emoji",
+            [RowCoding.blob(message), RowCoding.blob(user)]
+        ) { row in try Emoji(row[0] as String) }
+    }
+
+    func insert(_ reaction: Reaction) throws -> Bool {
+        try execute(
+            "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_at) VALUES (?, ?, ?, ?)",
+            [
+                RowCoding.blob(reaction.messageID), RowCoding.blob(reaction.userID), reaction.emoji.rawValue,
+                reaction.createdAt.millisecondsSince1970,
+            ])
+        return db.changesCount > 0
+    }
+
+    func deleteReaction(on message: MessageID, by user: UserID, emoji: Emoji) throws -> Bool {
+        try execute(
+            "DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?",
+            [RowCoding.blob(message), RowCoding.blob(user), emoji.rawValue])
+        return db.changesCount > 0
+    }
+
+    private func fetchMessages(_ sql: String, _ arguments: StatementArguments) throws -> [Message] {
+        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        var result: [Message] = []
+        while let row = try cursor.next() { result.append(try RowCoding.message(from: row)) }
+        return result
+    }
+}
+
+// MARK: - EventLog
+
+extension SQLiteTransaction {
+    func append(_ event: ConversationEvent) throws {
+        let data: String?
+        switch event.payload {
+        case .messageCreated, .messageEdited, .messageDeleted:
+            data = nil  // message events are read back with the message's current state
+        default:
+            data = String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self)
+        }
+        try execute(
+            """
+            INSERT INTO events (conversation_id, seq, type, actor_id, message_id, data, occurred_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                RowCoding.blob(event.conversationID), event.seq, EventType(event.payload).rawValue,
+                RowCoding.blob(event.actorID), RowCoding.optionalBlob(event.payload.messageID), data,
+                event.occurredAt.millisecondsSince1970,
+            ])
+    }
+
+    func events(in conversation: ConversationID, after seq: Int64, limit: Int) throws -> [ConversationEvent] {
+        try fetchAll(
+            """
+            SELECT e.conversation_id, e.seq, e.type, e.actor_id, e.data, e.occurred_at, \(RowCoding.messageColumns)
+            FROM events e LEFT JOIN messages m ON m.id = e.message_id AND e.data IS NULL
+            WHERE e.conversation_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
+            """,
+            [RowCoding.blob(conversation), seq, limit]
+        ) { row in
+            guard let type = EventType(rawValue: row[2]) else { throw RowCoding.corrupt("unknown event type") }
+            let payload: ConversationEvent.Payload
+            switch type {
+            case .messageCreated, .messageEdited, .messageDeleted:
+                guard !row.hasNull(atIndex: 6) else { throw RowCoding.corrupt("a message event names a missing message") }
+                let message = try RowCoding.message(from: row, at: 6)
+                payload = type == .messageCreated ? .messageCreated(message)
+                    : type == .messageEdited ? .messageEdited(message) : .messageDeleted(message)
+            default:
+                guard let json = row[4] as String? else { throw RowCoding.corrupt("an event has no data") }
+                payload = try JSONDecoder().decode(ConversationEvent.Payload.self, from: Data(json.utf8))
+            }
+            return ConversationEvent(
+                conversationID: try RowCoding.id(row, 0), seq: row[1], actorID: try RowCoding.id(row, 3),
+                occurredAt: RowCoding.timestamp(row, 5), payload: payload)
+        }
+    }
+}
+
+/// The stored name of each event type.
+enum EventType: String {
+    case messageCreated, messageEdited, messageDeleted, reactionAdded, reactionRemoved
+    case memberJoined, memberLeft, memberRoleChanged, conversationUpdated
+
+    init(_ payload: ConversationEvent.Payload) {
+        self = switch payload {
+        case .messageCreated: .messageCreated
+        case .messageEdited: .messageEdited
+        case .messageDeleted: .messageDeleted
+        case .reactionAdded: .reactionAdded
+        case .reactionRemoved: .reactionRemoved
+        case .memberJoined: .memberJoined
+        case .memberLeft: .memberLeft
+        case .memberRoleChanged: .memberRoleChanged
+        case .conversationUpdated: .conversationUpdated
+        }
+    }
+}
+
+// MARK: - SearchIndex
+
+extension SQLiteTransaction {
+    func search(terms: [String], for user: UserID, in conversation: ConversationID?, offset: Int, limit: Int) throws -> [SearchHit] {
+        // Every term becomes a quoted FTS5 string, so operators, column filters, prefixes
+        // and NEAR groups in user input are matched as literal words.
+        let pattern = terms.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: " ")
+        let scope = conversation == nil ? "" : "AND m.conversation_id = ?"
+        var arguments: StatementArguments = [RowCoding.blob(user), pattern]
+        if let conversation { arguments += [RowCoding.blob(conversation)] }
+        arguments += [limit, offset]
+        return try fetchAll(
+            """
+            SELECT \(RowCoding.messageColumns), bm25(messages_fts) AS score
+            FROM messages_fts
+            JOIN messages m ON m.row_id = messages_fts.rowid
+            JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = ?
+            WHERE messages_fts MATCH ? AND m.deleted_at IS NULL AND m.kind <> 'encrypted' \(scope)
+            ORDER BY score, m.row_id DESC LIMIT ? OFFSET ?
+            """,
+            arguments
+        ) { row in SearchHit(message: try RowCoding.message(from: row), score: row[RowCoding.messageColumnCount]) }
+    }
+}
+
+// MARK: - IdempotencyStore
+
+extension SQLiteTransaction {
+    func idempotencyRecord(scope: String, key: String, now: Timestamp) throws -> String? {
+        try fetchOne(
+            "SELECT value FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at > ?",
+            [scope, key, now.millisecondsSince1970]
+        ) { $0[0] as String }
+    }
+
+    func saveIdempotencyRecord(scope: String, key: String, value: String, expiresAt: Timestamp) throws {
+        try execute(
+            "INSERT OR REPLACE INTO idempotency_keys (scope, key, value, expires_at) VALUES (?, ?, ?, ?)",
+            [scope, key, value, expiresAt.millisecondsSince1970])
+    }
+}
