@@ -18,34 +18,56 @@ public struct MessageService: Sendable {
     /// Sends a message, idempotently on (conversation, sender, client message id): the same
     /// key with the same content returns the original message; with other content, `conflict`.
     public func send(_ draft: MessageDraft, to conversationID: ConversationID, by sender: UserID) async throws -> SendReceipt {
-        try draft.validate(against: context.limits)
+        try await send([draft], to: conversationID, by: sender)[0]
+    }
+
+    /// Sends several messages of one sender in one transaction (importers, bridges, bots):
+    /// each is checked and made idempotent exactly as ``send(_:to:by:)`` does, and either all
+    /// are stored or, when one fails, none is.
+    public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
+        guard !drafts.isEmpty else { return [] }
+        guard drafts.count <= 1000 else {
+            throw MessagingError.limitExceeded("A batch holds at most 1,000 messages; split it.")
+        }
+        for draft in drafts { try draft.validate(against: context.limits) }
         let now = context.clock.now()
-        let newID: MessageID = context.ids.next()
-        let digest = draft.contentDigest
+        let prepared = drafts.map { (draft: $0, id: context.ids.next(IDKind.Message.self), digest: $0.contentDigest) }
         let permissions = context.permissions
         return try await context.store.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
             if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
-            if draft.kind == .system { try permissions.require(me.role, to: .editConversation) }
-            if let existing = try transaction.message(in: conversationID, sender: sender, clientMessageID: draft.clientMessageID) {
-                guard existing.contentDigest == digest else {
-                    throw MessagingError.conflict(
-                        "The client message id '\(draft.clientMessageID)' was already used for a different message; use a new id for new content.")
-                }
-                return SendReceipt(message: existing, isDuplicate: true)
+            return try prepared.map { item in
+                try Self.send(
+                    item.draft, id: item.id, digest: item.digest, to: conversationID, by: sender, role: me.role,
+                    at: now, permissions: permissions, transaction: transaction)
             }
-            try Self.checkReferences(of: draft, in: conversationID, transaction: transaction)
-            let seq = try transaction.nextSeq(of: conversationID, at: now)
-            let message = Message(
-                id: newID, conversationID: conversationID, senderID: sender, seq: seq,
-                clientMessageID: draft.clientMessageID, kind: draft.kind, body: draft.body,
-                replyToID: draft.replyToID, threadRootID: draft.threadRootID, mentions: draft.mentions,
-                attachments: draft.attachments, createdAt: now, editedAt: nil, deletedAt: nil, contentDigest: digest)
-            try transaction.insert(message)
-            try transaction.append(ConversationEvent(
-                conversationID: conversationID, seq: seq, actorID: sender, occurredAt: now, payload: .messageCreated(message)))
-            return SendReceipt(message: message, isDuplicate: false)
         }
+    }
+
+    /// The body of a send inside its transaction, after the membership guard.
+    private static func send(
+        _ draft: MessageDraft, id: MessageID, digest: UInt64, to conversationID: ConversationID, by sender: UserID,
+        role: Role, at now: Timestamp, permissions: PermissionTable, transaction: any MessagingTransaction
+    ) throws -> SendReceipt {
+        if draft.kind == .system { try permissions.require(role, to: .editConversation) }
+        if let existing = try transaction.message(in: conversationID, sender: sender, clientMessageID: draft.clientMessageID) {
+            guard existing.contentDigest == digest else {
+                throw MessagingError.conflict(
+                    "The client message id '\(draft.clientMessageID)' was already used for a different message; use a new id for new content.")
+            }
+            return SendReceipt(message: existing, isDuplicate: true)
+        }
+        try checkReferences(of: draft, in: conversationID, transaction: transaction)
+        let seq = try transaction.nextSeq(of: conversationID, at: now)
+        let message = Message(
+            id: id, conversationID: conversationID, senderID: sender, seq: seq,
+            clientMessageID: draft.clientMessageID, kind: draft.kind, body: draft.body,
+            replyToID: draft.replyToID, threadRootID: draft.threadRootID, mentions: draft.mentions,
+            attachments: draft.attachments, createdAt: now, editedAt: nil, deletedAt: nil, contentDigest: digest)
+        try transaction.insert(message)
+        try transaction.append(ConversationEvent(
+            conversationID: conversationID, seq: seq, actorID: sender, occurredAt: now, payload: .messageCreated(message)))
+        return SendReceipt(message: message, isDuplicate: false)
     }
 
     /// Replaces the body (and, when given, the mentions) of the caller's own message.
