@@ -1,0 +1,258 @@
+import Foundation
+import MessagingCore
+import Testing
+
+/// The contract every ``MessagingStore`` adapter must meet, one suite per store port,
+/// each test run once per entry of ``StoreKind/all``.
+@Suite("Store contract")
+struct StoreContractTests {
+    let ids = UUIDv7Generator()
+    let time = Timestamp(millisecondsSince1970: 1_700_000_000_000)
+
+    private func makeUser(_ store: any MessagingStore, _ handle: String) async throws -> User {
+        let user = try User(id: ids.next(), handle: Handle(handle), displayName: handle, createdAt: time)
+        try await store.write { try $0.insert(user) }
+        return user
+    }
+
+    private func makeConversation(_ store: any MessagingStore, members: [User], at: Timestamp? = nil) async throws -> Conversation {
+        let conversation = Conversation(
+            id: ids.next(), kind: .group, title: "t", topic: nil, creatorID: members[0].id, createdAt: at ?? time,
+            lastSeq: 0, lastActivityAt: at ?? time)
+        try await store.write { transaction throws in
+            try transaction.insert(conversation, directKey: nil)
+            for (index, user) in members.enumerated() {
+                try transaction.insert(Member(
+                    conversationID: conversation.id, userID: user.id, role: index == 0 ? .owner : .member, joinedAt: self.time))
+            }
+        }
+        return conversation
+    }
+
+    private func makeMessage(_ conversation: ConversationID, _ sender: UserID, seq: Int64, body: MessageBody = .text("hello"), kind: MessageKind = .text, key: String? = nil) throws -> Message {
+        Message(
+            id: ids.next(), conversationID: conversation, senderID: sender, seq: seq,
+            clientMessageID: try ClientMessageID(key ?? "k\(seq)"), kind: kind, body: body, replyToID: nil,
+            threadRootID: nil, mentions: [sender], attachments: [try AttachmentReference(id: "a", mediaType: "image/png", byteCount: 3)],
+            createdAt: time, editedAt: nil, deletedAt: nil, contentDigest: UInt64.max - 1)
+    }
+
+    private func withStore(_ kind: StoreKind, _ body: (any MessagingStore) async throws -> Void) async throws {
+        let fixture = try Fixture(kind)
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        try await body(fixture.store)
+    }
+
+    @Test("UserStore: insert, look up by id and handle, unique handle", arguments: StoreKind.all)
+    func users(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            try await store.read { transaction throws in
+                #expect(try transaction.user(id: alice.id) == alice)
+                #expect(try transaction.user(handle: Handle("ALICE")) == alice)
+                #expect(try transaction.user(handle: Handle("nobody")) == nil)
+            }
+            let clash = try User(id: ids.next(), handle: Handle("alice"), displayName: "Other", createdAt: time)
+            await expectError(.conflict) { try await store.write { try $0.insert(clash) } }
+        }
+    }
+
+    @Test("ConversationStore: gapless nextSeq, direct key unique, list by activity with a keyset cursor", arguments: StoreKind.all)
+    func conversations(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            var building: [Conversation] = []
+            for index in 0..<5 {
+                building.append(try await makeConversation(store, members: [alice], at: time.adding(milliseconds: Int64(index))))
+            }
+            let made = building
+            let seqs = try await store.write { transaction throws in
+                try (0..<3).map { _ in try transaction.nextSeq(of: made[0].id, at: self.time.adding(milliseconds: 100)) }
+            }
+            #expect(seqs == [1, 2, 3])
+            let reloaded = try await store.read { try $0.conversation(id: made[0].id) }
+            #expect(reloaded?.lastSeq == 3)
+            #expect(reloaded?.lastActivityAt == time.adding(milliseconds: 100))
+            await expectError(.notFound) { try await store.write { try $0.nextSeq(of: ConversationID(self.ids.next()), at: self.time) } }
+
+            // Most recently active first: made[0] (activity +100), then 4, 3, 2, 1.
+            let first = try await store.read { try $0.conversations(of: alice.id, after: nil, limit: 2) }
+            #expect(first.map(\.conversation.id) == [made[0].id, made[4].id])
+            #expect(first[0].membership.role == .owner)
+            let cursor = ConversationCursor(lastActivityAt: first[1].conversation.lastActivityAt, conversationID: first[1].conversation.id)
+            let rest = try await store.read { try $0.conversations(of: alice.id, after: cursor, limit: 10) }
+            #expect(rest.map(\.conversation.id) == [made[3].id, made[2].id, made[1].id])
+
+            let key = [UInt8](repeating: 7, count: 32)
+            let direct = Conversation(id: ids.next(), kind: .direct, title: nil, topic: nil, creatorID: alice.id, createdAt: time, lastSeq: 0, lastActivityAt: time)
+            try await store.write { try $0.insert(direct, directKey: key) }
+            #expect(try await store.read { try $0.directConversation(key: key) } == direct.id)
+            let twin = Conversation(id: ids.next(), kind: .direct, title: nil, topic: nil, creatorID: alice.id, createdAt: time, lastSeq: 0, lastActivityAt: time)
+            await expectError(.conflict) { try await store.write { try $0.insert(twin, directKey: key) } }
+        }
+    }
+
+    @Test("MembershipStore: roles, counts, removal, monotonic read position", arguments: StoreKind.all)
+    func memberships(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let bob = try await makeUser(store, "bob")
+            let room = try await makeConversation(store, members: [alice, bob])
+            try await store.write { transaction throws in
+                #expect(try transaction.memberCount(of: room.id, role: nil) == 2)
+                #expect(try transaction.memberCount(of: room.id, role: .owner) == 1)
+                try transaction.setRole(.admin, of: bob.id, in: room.id)
+                #expect(try transaction.member(bob.id, in: room.id)?.role == .admin)
+                try transaction.setReadSeq(5, of: bob.id, in: room.id)
+                try transaction.setReadSeq(3, of: bob.id, in: room.id)
+                #expect(try transaction.member(bob.id, in: room.id)?.readSeq == 5)
+                let ordered = try transaction.members(of: room.id, after: nil, limit: 10)
+                #expect(ordered.map(\.userID) == [alice.id, bob.id].sorted())
+                #expect(try transaction.members(of: room.id, after: ordered[0].userID, limit: 10).map(\.userID) == [ordered[1].userID])
+                try transaction.removeMember(bob.id, from: room.id)
+                #expect(try transaction.member(bob.id, in: room.id) == nil)
+            }
+            let again = Member(conversationID: room.id, userID: alice.id, role: .member, joinedAt: time)
+            await expectError(.conflict) { try await store.write { try $0.insert(again) } }
+        }
+    }
+
+    @Test("MessageStore: round trip, idempotency lookup, keyset pages, tombstones, reactions", arguments: StoreKind.all)
+    func messages(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let room = try await makeConversation(store, members: [alice])
+            let messages = try (1...7).map { try makeMessage(room.id, alice.id, seq: Int64($0)) }
+            let secret = try makeMessage(room.id, alice.id, seq: 8, body: .ciphertext(Data([0, 1, 2, 255])), kind: .encrypted)
+            try await store.write { transaction throws in
+                for message in messages + [secret] { try transaction.insert(message) }
+            }
+            try await store.read { transaction throws in
+                #expect(try transaction.message(id: messages[2].id) == messages[2])
+                #expect(try transaction.message(id: secret.id) == secret)
+                #expect(try transaction.message(in: room.id, sender: alice.id, clientMessageID: ClientMessageID("k4")) == messages[3])
+                #expect(try transaction.messages(in: room.id, before: nil, limit: 3).map(\.seq) == [8, 7, 6])
+                #expect(try transaction.messages(in: room.id, before: 6, limit: 3).map(\.seq) == [5, 4, 3])
+                #expect(try transaction.messages(in: room.id, after: nil, limit: 3).map(\.seq) == [1, 2, 3])
+                #expect(try transaction.messages(in: room.id, after: 6, limit: 3).map(\.seq) == [7, 8])
+            }
+            let duplicate = try makeMessage(room.id, alice.id, seq: 9, key: "k1")
+            await expectError(.conflict) { try await store.write { try $0.insert(duplicate) } }
+            let sameSeq = try makeMessage(room.id, alice.id, seq: 1, key: "fresh")
+            await expectError(.conflict) { try await store.write { try $0.insert(sameSeq) } }
+
+            let emoji = try Emoji("👍")
+            try await store.write { transaction throws in
+                #expect(try transaction.insert(Reaction(messageID: messages[0].id, userID: alice.id, emoji: emoji, createdAt: self.time)))
+                #expect(try !transaction.insert(Reaction(messageID: messages[0].id, userID: alice.id, emoji: emoji, createdAt: self.time)))
+                #expect(try transaction.reactions(on: messages[0].id, by: alice.id) == [emoji])
+                #expect(try transaction.deleteReaction(on: messages[0].id, by: alice.id, emoji: emoji))
+                #expect(try !transaction.deleteReaction(on: messages[0].id, by: alice.id, emoji: emoji))
+                _ = try transaction.insert(Reaction(messageID: messages[1].id, userID: alice.id, emoji: emoji, createdAt: self.time))
+                try transaction.updateBody(of: messages[0].id, to: .text("edited"), mentions: [], editedAt: self.time.adding(milliseconds: 5))
+                try transaction.tombstone(messages[1].id, at: self.time.adding(milliseconds: 9))
+            }
+            try await store.read { transaction throws in
+                let edited = try #require(try transaction.message(id: messages[0].id))
+                #expect(edited.body == .text("edited") && edited.mentions.isEmpty && edited.editedAt == self.time.adding(milliseconds: 5))
+                let tombstone = try #require(try transaction.message(id: messages[1].id))
+                #expect(tombstone.body == nil && tombstone.attachments.isEmpty && tombstone.isDeleted && tombstone.seq == 2)
+                #expect(try transaction.reactions(on: messages[1].id, by: alice.id).isEmpty)
+            }
+        }
+    }
+
+    @Test("EventLog: events after a seq, in order, with the message's current state", arguments: StoreKind.all)
+    func events(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let room = try await makeConversation(store, members: [alice])
+            let message = try makeMessage(room.id, alice.id, seq: 1)
+            let emoji = try Emoji("🎉")
+            try await store.write { transaction throws in
+                #expect(try transaction.nextSeq(of: room.id, at: self.time) == 1)
+                try transaction.insert(message)
+                try transaction.append(ConversationEvent(conversationID: room.id, seq: 1, actorID: alice.id, occurredAt: self.time, payload: .messageCreated(message)))
+                #expect(try transaction.nextSeq(of: room.id, at: self.time) == 2)
+                try transaction.append(ConversationEvent(conversationID: room.id, seq: 2, actorID: alice.id, occurredAt: self.time, payload: .reactionAdded(messageID: message.id, userID: alice.id, emoji: emoji)))
+                #expect(try transaction.nextSeq(of: room.id, at: self.time) == 3)
+                try transaction.tombstone(message.id, at: self.time)
+                try transaction.append(ConversationEvent(conversationID: room.id, seq: 3, actorID: alice.id, occurredAt: self.time, payload: .memberRoleChanged(userID: alice.id, from: .owner, to: .admin)))
+            }
+            let events = try await store.read { try $0.events(in: room.id, after: 0, limit: 10) }
+            #expect(events.map(\.seq) == [1, 2, 3])
+            guard case .messageCreated(let current) = events[0].payload else {
+                Issue.record("expected messageCreated, got \(events[0].payload)")
+                return
+            }
+            #expect(current.isDeleted && current.body == nil, "the log serves the tombstone, not the deleted body")
+            #expect(events[1].payload == .reactionAdded(messageID: message.id, userID: alice.id, emoji: emoji))
+            #expect(events[2].payload == .memberRoleChanged(userID: alice.id, from: .owner, to: .admin))
+            #expect(try await store.read { try $0.events(in: room.id, after: 2, limit: 10) }.map(\.seq) == [3])
+            // The primary key (conversation, seq) makes a second event at a taken seq impossible.
+            await expectError(.conflict) {
+                try await store.write {
+                    try $0.append(ConversationEvent(conversationID: room.id, seq: 3, actorID: alice.id, occurredAt: self.time, payload: .memberJoined(userID: alice.id, role: .member)))
+                }
+            }
+        }
+    }
+
+    @Test("SearchIndex: literal words, member scope, no encrypted or deleted hits", arguments: StoreKind.all)
+    func search(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let bob = try await makeUser(store, "bob")
+            let shared = try await makeConversation(store, members: [alice, bob])
+            let private_ = try await makeConversation(store, members: [alice])
+            let a = try makeMessage(shared.id, alice.id, seq: 1, body: .text("The quick brown fox"))
+            let b = try makeMessage(private_.id, alice.id, seq: 1, body: .text("quick thinking"))
+            let c = try makeMessage(shared.id, alice.id, seq: 2, body: .ciphertext(Data("quick".utf8)), kind: .encrypted)
+            let d = try makeMessage(shared.id, alice.id, seq: 3, body: .text("quick and gone"))
+            try await store.write { transaction throws in
+                for message in [a, b, c, d] { try transaction.insert(message) }
+                try transaction.tombstone(d.id, at: self.time)
+            }
+            try await store.read { transaction throws in
+                #expect(Set(try transaction.search(terms: ["quick"], for: alice.id, in: nil, offset: 0, limit: 10).map(\.message.id)) == [a.id, b.id])
+                #expect(try transaction.search(terms: ["quick"], for: bob.id, in: nil, offset: 0, limit: 10).map(\.message.id) == [a.id])
+                #expect(try transaction.search(terms: ["quick"], for: alice.id, in: private_.id, offset: 0, limit: 10).map(\.message.id) == [b.id])
+                #expect(try transaction.search(terms: ["QUICK", "fox"], for: alice.id, in: nil, offset: 0, limit: 10).map(\.message.id) == [a.id])
+                #expect(try transaction.search(terms: ["gone"], for: alice.id, in: nil, offset: 0, limit: 10).isEmpty)
+                #expect(try transaction.search(terms: ["NEAR", "OR", "a\"b"], for: alice.id, in: nil, offset: 0, limit: 10).isEmpty)
+            }
+        }
+    }
+
+    @Test("IdempotencyStore: records expire", arguments: StoreKind.all)
+    func idempotency(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            try await store.write { try $0.saveIdempotencyRecord(scope: "s", key: "k", value: "v", expiresAt: self.time.adding(milliseconds: 10)) }
+            try await store.read { transaction throws in
+                #expect(try transaction.idempotencyRecord(scope: "s", key: "k", now: self.time) == "v")
+                #expect(try transaction.idempotencyRecord(scope: "s", key: "k", now: self.time.adding(milliseconds: 10)) == nil)
+                #expect(try transaction.idempotencyRecord(scope: "other", key: "k", now: self.time) == nil)
+            }
+        }
+    }
+
+    @Test("a write that throws rolls back everything it did", arguments: StoreKind.all)
+    func rollback(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let room = try await makeConversation(store, members: [alice])
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await store.write { transaction throws in
+                    _ = try transaction.nextSeq(of: room.id, at: self.time)
+                    try transaction.insert(try self.makeMessage(room.id, alice.id, seq: 1))
+                    throw Boom()
+                }
+            }
+            try await store.read { transaction throws in
+                #expect(try transaction.conversation(id: room.id)?.lastSeq == 0)
+                #expect(try transaction.messages(in: room.id, after: nil, limit: 10).isEmpty)
+            }
+        }
+    }
+}
