@@ -1,0 +1,126 @@
+import BenchSupport
+import Benchmark
+import Foundation
+import MessagingCore
+import MessagingPersistence
+
+// One page of 50 messages of a 1,000,000-message conversation, backward by keyset at several
+// depths, measured five ways in the same run (names pair up by depth):
+//
+//   page.store.d<depth>       our store port: store.read { tx.messages(in:before:limit: 50) }
+//   page.raw.d<depth>         the same SQL through the SQLite C API, same columns read  (baseline of store)
+//   page.history.d<depth>     the use case: messaging.messages.history(of:for:_:) (membership check + 51 rows)
+//   page.rawHistory.d<depth>  the same three statements in one raw C read transaction  (baseline of history)
+//   page.rawOffset.d<depth>   the same page by LIMIT 50 OFFSET <depth> through the C API (what keyset avoids)
+//
+// depth d means the page starts at the d-th newest message: `seq < lastSeq - d + 1`.
+
+let depths = [0, 10_000, 100_000, 900_000]
+let pageSize = 50
+
+/// The fixture, the store and the raw connection, opened once per process by the first setup.
+final class PaginationContext: Sendable {
+    let fixture: PaginationFixture
+    let store: SQLiteMessagingStore
+    let messaging: Messaging
+    let raw: RawPageReader
+
+    init() throws {
+        fixture = try PaginationFixture.prepare()
+        store = try SQLiteMessagingStore(path: fixture.path)
+        messaging = Messaging(store: store)
+        raw = try RawPageReader(database: RawDatabase(path: fixture.path))
+    }
+
+    func cursor(depth: Int) -> Int64 { fixture.lastSeq - Int64(depth) + 1 }
+
+    /// Checks that every way of reading returns the same page before anything is measured.
+    func verify(depth: Int) async throws {
+        let conversation = fixture.conversationID
+        let cursor = cursor(depth: depth)
+        let ours = try await store.read { tx in
+            try tx.messages(in: conversation, before: cursor, limit: pageSize)
+        }.map(\.seq)
+        let history = try await messaging.messages.history(
+            of: conversation, for: fixture.readerID, HistoryRequest(direction: .backward, cursor: cursor, limit: pageSize)
+        ).messages.map(\.seq)
+        let raw = try self.raw.page(in: conversation.uuid, before: cursor, limit: pageSize).map(\.seq)
+        let rawHistory = try self.raw.history(
+            of: conversation.uuid, for: fixture.readerID.uuid, before: cursor, limit: pageSize
+        ).rows.map(\.seq)
+        let offset = try self.raw.page(in: conversation.uuid, offset: depth, limit: pageSize).map(\.seq)
+        let expected = Array((cursor - Int64(pageSize))..<cursor).reversed()
+        guard ours == expected, history == expected, raw == expected, rawHistory == expected, offset == expected else {
+            throw RawSQLiteError(code: 0, message: "the five readers disagree at depth \(depth)")
+        }
+    }
+}
+
+let sharedContext = Result { try PaginationContext() }
+
+let benchmarks: @Sendable () -> Void = {
+    let keyset = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        warmupIterations: 20,
+        maxDuration: .seconds(3),
+        maxIterations: 20_000)
+    // OFFSET walks `depth` index entries per page: far fewer iterations fit in the same time.
+    let offset = Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        warmupIterations: 3,
+        maxDuration: .seconds(3),
+        maxIterations: 2_000)
+
+    for depth in depths {
+        let setup: Benchmark.BenchmarkSetupHook = { try await sharedContext.get().verify(depth: depth) }
+
+        Benchmark("page.store.d\(depth)", configuration: keyset) { benchmark in
+            let context = try sharedContext.get()
+            let conversation = context.fixture.conversationID
+            let cursor = context.cursor(depth: depth)
+            for _ in benchmark.scaledIterations {
+                blackHole(try await context.store.read { tx in
+                    try tx.messages(in: conversation, before: cursor, limit: pageSize)
+                })
+            }
+        } setup: setup
+
+        Benchmark("page.raw.d\(depth)", configuration: keyset) { benchmark in
+            let context = try sharedContext.get()
+            let conversation = context.fixture.conversationID.uuid
+            let cursor = context.cursor(depth: depth)
+            for _ in benchmark.scaledIterations {
+                blackHole(try context.raw.page(in: conversation, before: cursor, limit: pageSize))
+            }
+        } setup: setup
+
+        Benchmark("page.history.d\(depth)", configuration: keyset) { benchmark in
+            let context = try sharedContext.get()
+            let request = HistoryRequest(direction: .backward, cursor: context.cursor(depth: depth), limit: pageSize)
+            for _ in benchmark.scaledIterations {
+                blackHole(try await context.messaging.messages.history(
+                    of: context.fixture.conversationID, for: context.fixture.readerID, request))
+            }
+        } setup: setup
+
+        Benchmark("page.rawHistory.d\(depth)", configuration: keyset) { benchmark in
+            let context = try sharedContext.get()
+            let conversation = context.fixture.conversationID.uuid
+            let reader = context.fixture.readerID.uuid
+            let cursor = context.cursor(depth: depth)
+            for _ in benchmark.scaledIterations {
+                blackHole(try context.raw.history(of: conversation, for: reader, before: cursor, limit: pageSize))
+            }
+        } setup: setup
+
+        Benchmark("page.rawOffset.d\(depth)", configuration: offset) { benchmark in
+            let context = try sharedContext.get()
+            let conversation = context.fixture.conversationID.uuid
+            for _ in benchmark.scaledIterations {
+                blackHole(try context.raw.page(in: conversation, offset: depth, limit: pageSize))
+            }
+        } setup: setup
+    }
+}
