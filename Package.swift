@@ -55,7 +55,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingPersistenceTests",
-            dependencies: ["MessagingCore", "MessagingPersistence", "SQLiteCrashProbe"],
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
     ],
