@@ -9,6 +9,12 @@ extension MessagingTransaction {
         return (conversation, member)
     }
 
+    /// The caller's membership; `notFound` when it is not a member (read paths that need no conversation state).
+    func requireMember(_ user: UserID, of conversationID: ConversationID) throws -> Member {
+        guard let member = try member(user, in: conversationID) else { throw MessagingError.conversationNotFound }
+        return member
+    }
+
     /// A message the caller can see (it is a member of the message's conversation).
     func requireVisibleMessage(_ id: MessageID, for user: UserID) throws -> (Message, Conversation, Member) {
         guard let message = try message(id: id),

@@ -171,7 +171,7 @@ public struct MessageService: Sendable {
             throw MessagingError.invalidInput("The history cursor is a seq and cannot be negative.")
         }
         return try await context.store.read { transaction in
-            _ = try transaction.requireMembership(of: user, in: conversationID)
+            _ = try transaction.requireMember(user, of: conversationID)
             let rows = switch request.direction {
             case .backward: try transaction.messages(in: conversationID, before: request.cursor, limit: request.limit + 1)
             case .forward: try transaction.messages(in: conversationID, after: request.cursor, limit: request.limit + 1)

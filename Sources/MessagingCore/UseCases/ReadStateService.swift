@@ -42,7 +42,7 @@ public struct SyncService: Sendable {
             throw MessagingError.invalidInput("The sync position is a seq and cannot be negative; start from 0.")
         }
         return try await context.store.read { transaction in
-            _ = try transaction.requireMembership(of: user, in: conversationID)
+            _ = try transaction.requireMember(user, of: conversationID)
             let rows = try transaction.events(in: conversationID, after: seq, limit: limit + 1)
             return EventPage(events: Array(rows.prefix(limit)), hasMore: rows.count > limit)
         }

@@ -21,7 +21,7 @@ public struct SearchService: Sendable {
         }
         let terms = try Self.terms(in: text, maxWords: limits.maxSearchWords)
         return try await context.store.read { transaction in
-            if let conversationID { _ = try transaction.requireMembership(of: user, in: conversationID) }
+            if let conversationID { _ = try transaction.requireMember(user, of: conversationID) }
             let hits = try transaction.search(terms: terms, for: user, in: conversationID, offset: offset, limit: limit + 1)
             return SearchPage(hits: Array(hits.prefix(limit)), nextOffset: hits.count > limit ? offset + limit : nil)
         }
