@@ -132,7 +132,8 @@ struct AccountTests {
 
         var raised = AuthConfiguration.testing
         raised.passwordHashing = try Argon2idParameters(operations: 2, memoryBytes: 1 << 20)
-        let upgraded = try await AuthService(store: authStore, tokens: fixture.tokens, configuration: raised, clock: fixture.clock)
+        let upgraded = try await AuthService(
+            store: authStore, tokens: fixture.tokens, configuration: raised, clock: fixture.clock, logger: fixture.logs.logger)
         let client = try ClientInfo(deviceName: "Laptop")
         _ = try await upgraded.login(handle: "alice", password: AuthFixture.password, client: client)
         let after = try #require(try await authStore.read { try $0.credential(of: account.user.id) })

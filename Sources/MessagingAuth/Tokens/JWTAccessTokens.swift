@@ -136,9 +136,11 @@ public final class JWTAccessTokens: AccessTokenVerifier {
         let payload: AccessTokenPayload
         do {
             payload = try await entry.collection.verify(token, as: AccessTokenPayload.self)
+        } catch let error as JWTError where error.errorType == .signatureVerificationFailed {
+            throw .invalidToken("its signature does not verify")
         } catch {
             // jwt-kit's errors can quote claim values; none is passed on.
-            throw .invalidToken("its signature does not verify, or a required claim is missing or of the wrong type")
+            throw .invalidToken("a required claim is missing or has the wrong type")
         }
         return try checkClaims(payload)
     }
