@@ -196,7 +196,13 @@ struct AccountTests {
             try await fixture.auth.login(handle: "bob", password: "wrong password!", client: try ClientInfo(deviceName: "x"))
         }
         try await fixture.auth.setDisabled(false, account: bob.user.id, by: admin)
-        _ = try await fixture.login("bob")
+        let again = try await fixture.login("bob")
+        // Disabled behind the service's back (directly in the store): the next refresh
+        // notices, revokes and publishes.
+        try await fixture.store.authStore.write { try $0.setDisabled(bob.user.id, at: fixture.clock.now()) }
+        await expectAuthError(.sessionRevoked) { try await fixture.auth.refresh(again.tokens.refreshToken) }
+        let late = try #require(await iterator.next())
+        #expect(late.sessionID == again.tokens.session.id && late.reason == .accountDisabled)
         await expectAuthError(.notFound) {
             try await fixture.auth.setDisabled(true, account: UserID(UUIDv7Generator().next()), by: admin)
         }

@@ -1,4 +1,6 @@
 /// Strict base64url (RFC 4648 §5) without padding, as JWS compact serialization uses it.
+///
+/// Thread safety: stateless; safe to call from any thread.
 enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 

@@ -3,6 +3,8 @@
 /// names at any depth (decoders silently keep one of them, so two parsers could disagree
 /// about a claim), trailing content, nesting deeper than a limit, and invalid UTF-8 or
 /// escapes.
+///
+/// Thread safety: stateless (each parse uses its own parser value); safe to call from any thread.
 enum StrictJSON {
     /// A parsed value. Numbers keep their text; the callers only compare strings.
     indirect enum Value: Equatable {

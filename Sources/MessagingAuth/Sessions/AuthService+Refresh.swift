@@ -5,7 +5,7 @@ extension AuthService {
     private enum RefreshOutcome: Sendable {
         case rotated(AuthSession, Set<ServerRole>)
         case unknown
-        case revoked
+        case revoked(SessionRevocation?)
         case expired(SessionRevocation?)
         case reused(SessionRevocation?)
         case conflict
@@ -38,7 +38,7 @@ extension AuthService {
                 guard try transaction.revokeSession(session.id, at: now, reason: reason) else { return nil }
                 return SessionRevocation(sessionID: session.id, userID: session.userID, reason: reason, revokedAt: now)
             }
-            if session.isRevoked { return .revoked }
+            if session.isRevoked { return .revoked(nil) }
             if case .rotated(let rotatedAt) = record.state {
                 if grace > 0, record.generation == session.generation - 1,
                     now.millisecondsSince1970 - rotatedAt.millisecondsSince1970 < grace
@@ -51,8 +51,7 @@ extension AuthService {
                 return .expired(try revoke(.expired))
             }
             guard let credential = try transaction.credential(of: session.userID), !credential.isDisabled else {
-                _ = try revoke(.accountDisabled)
-                return .revoked
+                return .revoked(try revoke(.accountDisabled))
             }
             guard try transaction.rotateRefreshToken(
                 of: session.id, from: presentedHash, to: nextHash, at: now, clientAddress: address)
@@ -72,7 +71,8 @@ extension AuthService {
             return try await tokenPair(for: session, roles: roles, refreshToken: next)
         case .unknown:
             throw AuthError.invalidToken("the refresh token is unknown")
-        case .revoked:
+        case .revoked(let revocation):
+            await publish(revocation.map { [$0] } ?? [])
             throw AuthError.sessionRevoked
         case .conflict:
             throw AuthError(

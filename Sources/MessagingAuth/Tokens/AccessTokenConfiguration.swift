@@ -13,16 +13,17 @@ public struct AccessTokenConfiguration: Hashable, Sendable {
     /// The longest token accepted, in bytes; longer ones are rejected before parsing. Default 4,096.
     public var maximumTokenBytes: Int
 
-    /// Makes a configuration with the defaults listed on each property.
+    /// Makes a configuration with the defaults listed on each property; values are clamped
+    /// to sane bounds (lifetime ≥ 1 s, leeway ≥ 0, size limit ≥ 512 bytes).
     public init(
         issuer: String, audience: String, lifetime: Duration = .seconds(15 * 60), leeway: Duration = .seconds(30),
         maximumTokenBytes: Int = 4_096
     ) {
         self.issuer = issuer
         self.audience = audience
-        self.lifetime = lifetime
-        self.leeway = leeway
-        self.maximumTokenBytes = maximumTokenBytes
+        self.lifetime = max(.seconds(1), lifetime)
+        self.leeway = max(.zero, leeway)
+        self.maximumTokenBytes = max(512, maximumTokenBytes)
     }
 }
 
