@@ -41,8 +41,7 @@ let package = Package(
         ),
 
         // MARK: System libraries
-        .systemLibrary(
-            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         // MARK: Accounts, tokens and sessions (libsodium + jwt-kit; Persistence never links these)
         .target(
