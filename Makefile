@@ -17,7 +17,9 @@ build: deps
 	$(SWIFT) build
 
 ## Builds once and runs every test; ends with "N passed, N failed".
+## The interoperability tests (PyJWT) need the throwaway venv that interop-venv.sh makes.
 test: deps
+	@bash scripts/interop-venv.sh
 	@echo "==> building (first build from a clean clone takes a few minutes)"
 	$(SWIFT) build --build-tests
 	@echo "==> running tests"

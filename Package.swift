@@ -13,11 +13,13 @@ let package = Package(
     products: [
         .library(name: "MessagingCore", targets: ["MessagingCore"]),
         .library(name: "MessagingPersistence", targets: ["MessagingPersistence"]),
+        .library(name: "MessagingAuth", targets: ["MessagingAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // MARK: Domain + application (Foundation only)
@@ -34,6 +36,20 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: System libraries
+        .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        // MARK: Accounts, tokens and sessions (libsodium + jwt-kit; Persistence never links these)
+        .target(
+            name: "MessagingAuth",
+            dependencies: [
+                "MessagingCore", "CSodium",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -58,6 +74,15 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingAuthTests",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

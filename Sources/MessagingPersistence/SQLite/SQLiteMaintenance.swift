@@ -2,8 +2,9 @@ import Logging
 import MessagingCore
 import ServiceLifecycle
 
-/// Periodically removes expired rows (idempotency records) in bounded batches, so no sweep
-/// holds the write lock for long. Run it in the host's `ServiceGroup`.
+/// Periodically removes expired rows (idempotency records, and login sessions past their
+/// absolute lifetime with their rotated refresh-token hashes) in bounded batches, so no
+/// sweep holds the write lock for long. Run it in the host's `ServiceGroup`.
 ///
 /// Thread safety: immutable; safe to share across tasks.
 public struct SQLiteMaintenance: Service {
@@ -45,11 +46,17 @@ public struct SQLiteMaintenance: Service {
         }
     }
 
-    /// One bounded sweep; returns the number of rows removed.
+    /// One bounded sweep; returns the number of rows removed (idempotency records plus sessions).
     public func sweepOnce() async throws -> Int {
         var removed = 0
         for _ in 0..<maxBatchesPerRun {
             let count = try await store.deleteExpiredRecords(before: clock.now(), batchSize: batchSize)
+            removed += count
+            if count < batchSize { break }
+        }
+        let authStore = store.authStore
+        for _ in 0..<maxBatchesPerRun {
+            let count = try await authStore.deleteExpiredSessions(before: clock.now(), batchSize: batchSize)
             removed += count
             if count < batchSize { break }
         }

@@ -7,6 +7,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v1-core") { db in
             try db.execute(sql: version1)
         }
+        migrator.registerMigration("v2-auth") { db in
+            try db.execute(sql: version2Auth)
+        }
         return migrator
     }
 
@@ -98,5 +101,43 @@ enum SQLiteSchema {
             PRIMARY KEY (scope, key)
         ) WITHOUT ROWID;
         CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+        """
+
+    /// Accounts' credentials, login sessions and the hashes of rotated refresh tokens.
+    /// No token and no password is ever stored in clear: `password_hash` holds an argon2id
+    /// string, `refresh_hash` and `token_hash` BLAKE2b-256 digests of refresh tokens.
+    static let version2Auth = """
+        CREATE TABLE credentials (
+            user_id BLOB PRIMARY KEY NOT NULL REFERENCES users (id),
+            password_hash TEXT NOT NULL,
+            roles TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            password_changed_at INTEGER NOT NULL,
+            disabled_at INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE TABLE auth_sessions (
+            id BLOB PRIMARY KEY NOT NULL,
+            user_id BLOB NOT NULL REFERENCES users (id),
+            device_name TEXT NOT NULL,
+            client_address TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            refresh_hash BLOB NOT NULL UNIQUE CHECK (length(refresh_hash) = 32),
+            generation INTEGER NOT NULL DEFAULT 0,
+            revoked_at INTEGER,
+            revocation_reason TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX auth_sessions_by_user ON auth_sessions (user_id, created_at);
+        CREATE INDEX auth_sessions_by_expiry ON auth_sessions (expires_at);
+
+        CREATE TABLE refresh_token_history (
+            token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),
+            session_id BLOB NOT NULL REFERENCES auth_sessions (id) ON DELETE CASCADE,
+            generation INTEGER NOT NULL,
+            rotated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX refresh_token_history_by_session ON refresh_token_history (session_id);
         """
 }

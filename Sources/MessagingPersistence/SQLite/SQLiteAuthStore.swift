@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import MessagingCore
+
+/// The SQLite implementation of ``MessagingCore/AuthStore``: the credentials, sessions and
+/// refresh-token hashes of migration `v2-auth`, in the same database file (and through the
+/// same connection pool) as the ``SQLiteMessagingStore`` it is made from, so an account's
+/// user row and its credential are written in one transaction.
+///
+/// Writes run in `BEGIN IMMEDIATE` transactions; refresh-token rotation is a
+/// compare-and-swap on the session's current token hash inside one of them.
+///
+/// Thread safety: safe to share across tasks; writes are serialized, reads run concurrently.
+public struct SQLiteAuthStore: AuthStore {
+    private let pool: DatabasePool
+    private let path: String
+
+    /// An auth store over the database of `store`.
+    public init(_ store: SQLiteMessagingStore) {
+        pool = store.pool
+        path = store.path
+    }
+
+    public func read<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    public func write<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await pool.writeWithoutTransaction { db in
+                    try SQLiteMessagingStore.immediateTransaction(db) { try body(SQLiteTransaction(db: db)) }
+                }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    /// Deletes up to `batchSize` sessions whose absolute lifetime ended before `now`,
+    /// together with the hashes of their rotated refresh tokens; returns how many sessions.
+    ///
+    /// Revoked sessions are kept until then, so a rotated token presented late is still
+    /// recognized as reused rather than unknown.
+    public func deleteExpiredSessions(before now: Timestamp, batchSize: Int = 500) async throws -> Int {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                try SQLiteMessagingStore.immediateTransaction(db) {
+                    try db.execute(
+                        sql: """
+                            DELETE FROM auth_sessions WHERE id IN (
+                                SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
+                            """,
+                        arguments: [now.millisecondsSince1970, batchSize])
+                    return db.changesCount
+                }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+}
+
+extension SQLiteMessagingStore {
+    /// The auth store over this database (credentials, sessions, refresh-token hashes).
+    public var authStore: SQLiteAuthStore { SQLiteAuthStore(self) }
+}

@@ -1,0 +1,51 @@
+"""PyJWT side of the MessagingAuth interoperability test.
+
+Reads one JSON request from stdin and writes one JSON answer to stdout:
+
+  {"command": "verify", "token": ..., "public_key_hex": ..., "issuer": ..., "audience": ...}
+      -> {"header": {...}, "claims": {...}}   (PyJWT's checks: signature, exp, nbf, iat, iss, aud)
+  {"command": "sign", "seed_hex": ..., "kid": ..., "claims": {...}}
+      -> {"token": "..."}
+
+Errors are reported as {"error": "<exception class>: <message>"} with exit status 1.
+"""
+
+import json
+import sys
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+def verify(request):
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(request["public_key_hex"]))
+    claims = jwt.decode(
+        request["token"],
+        key,
+        algorithms=["EdDSA"],
+        issuer=request["issuer"],
+        audience=request["audience"],
+        options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
+    )
+    return {"header": jwt.get_unverified_header(request["token"]), "claims": claims}
+
+
+def sign(request):
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(request["seed_hex"]))
+    token = jwt.encode(request["claims"], key, algorithm="EdDSA", headers={"kid": request["kid"]})
+    return {"token": token}
+
+
+def main():
+    request = json.load(sys.stdin)
+    try:
+        answer = {"verify": verify, "sign": sign}[request["command"]](request)
+    except Exception as error:  # reported to the Swift side, which fails the test
+        json.dump({"error": f"{type(error).__name__}: {error}"}, sys.stdout)
+        return 1
+    json.dump(answer, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
