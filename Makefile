@@ -17,7 +17,7 @@ build: deps
 	$(SWIFT) build
 
 ## Builds once and runs every test; ends with "N passed, N failed".
-## The interoperability tests (PyJWT) need the throwaway venv that interop-venv.sh makes.
+## The interoperability tests (PyJWT, PyNaCl) need the throwaway venv that interop-venv.sh makes.
 test: deps
 	@bash scripts/interop-venv.sh
 	@echo "==> building (first build from a clean clone takes a few minutes)"

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MessagingCore", targets: ["MessagingCore"]),
         .library(name: "MessagingPersistence", targets: ["MessagingPersistence"]),
         .library(name: "MessagingAuth", targets: ["MessagingAuth"]),
+        .library(name: "MessagingE2EE", targets: ["MessagingE2EE"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -42,6 +43,13 @@ let package = Package(
 
         // MARK: System libraries
         .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+
+        // MARK: End-to-end encryption (libsodium only: client apps link it without any server piece)
+        .target(
+            name: "MessagingE2EE",
+            dependencies: ["CSodium"],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: Accounts, tokens and sessions (libsodium + jwt-kit; Persistence never links these)
         .target(
@@ -84,6 +92,12 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingE2EETests",
+            dependencies: ["MessagingE2EE"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
     ],

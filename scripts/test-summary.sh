@@ -9,7 +9,7 @@ tee "$log"
 
 # Swift Testing: "✔ Test run with 12 tests in 3 suites passed …" / "✘ Test run with 12 tests in 3 suites failed …"
 total=$(grep -aoE 'Test run with [0-9]+ tests?' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-failed=$(grep -acE '^✘ Test "' "$log" || true)
+failed=$(grep -acE '^✘ Test ".*failed after' "$log" || true)
 # XCTest (if any target uses it): "Executed N tests, with F failures"
 xc_total=$(grep -aoE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -1 || true)
 if [ -n "$xc_total" ]; then

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import MessagingE2EE
+
+@Suite("Key envelopes")
+struct KeyEnvelopeTests {
+    let alice: TestDevice
+    let bob: TestDevice
+    let key: ConversationKey
+
+    init() throws {
+        alice = try TestDevice.make()
+        bob = try TestDevice.make()
+        key = try ConversationKey.generate(conversationID: UUID(), epoch: 3)
+    }
+
+    @Test("an envelope carries the key to its recipient, verified as the sender's")
+    func roundTrip() throws {
+        let envelope = try KeyEnvelope.seal(key, to: bob.bundle, from: alice.identity)
+        #expect(envelope.serialized.count == 300)
+        #expect(envelope.serialized[0] == 0x01 && envelope.serialized[1] == 0x04)
+        #expect(envelope.conversationID == key.conversationID && envelope.epoch == 3)
+        #expect(envelope.senderDeviceID == alice.identity.deviceID)
+        #expect(envelope.recipientDeviceID == bob.identity.deviceID)
+        let parsed = try KeyEnvelope(textEncoded: envelope.textEncoded)
+        let opened = try parsed.open(as: bob.identity, from: alice.bundle, conversationID: key.conversationID, epoch: 3)
+        #expect(opened.hasSameKeyMaterial(as: key))
+        #expect(opened.conversationID == key.conversationID && opened.epoch == key.epoch)
+    }
+
+    @Test("another device cannot open it, and the recipient rejects wrong sender, conversation or epoch")
+    func rejections() throws {
+        let carol = try TestDevice.make()
+        let envelope = try KeyEnvelope.seal(key, to: bob.bundle, from: alice.identity)
+        expectE2EEError(.wrongRecipient) { try envelope.open(as: carol.identity, from: alice.bundle, conversationID: key.conversationID) }
+        expectE2EEError(.wrongSender) { try envelope.open(as: bob.identity, from: carol.bundle, conversationID: key.conversationID) }
+        expectE2EEError(.wrongConversation) { try envelope.open(as: bob.identity, from: alice.bundle, conversationID: UUID()) }
+        expectE2EEError(.wrongEpoch) {
+            try envelope.open(as: bob.identity, from: alice.bundle, conversationID: key.conversationID, epoch: 4)
+        }
+        // Same device id, new X25519 key (device re-provisioned): the old envelope is refused.
+        let exported = bob.identity.exportSecretKeys()
+        var replaced = exported
+        replaced.replaceSubrange(74..<106, with: [UInt8](repeating: 7, count: 32))
+        replaced.replaceSubrange(106..<122, with: DomainLabel.keyExport.checksum(replaced[0..<106]))
+        let bobWithNewKey = try DeviceIdentity(importingSecretKeys: replaced)
+        expectE2EEError(.wrongRecipient) { try envelope.open(as: bobWithNewKey, from: alice.bundle, conversationID: key.conversationID) }
+    }
+
+    @Test("a group member cannot re-sign another member's envelope as its own")
+    func resigningIsDetected() throws {
+        let mallory = try TestDevice.make()
+        let envelope = try KeyEnvelope.seal(key, to: bob.bundle, from: alice.identity)
+        // Mallory swaps in her sender id and key and signs the result with her own key.
+        var bytes = Array(envelope.serialized[0..<KeyEnvelope.signedLength])
+        bytes.replaceSubrange(26..<42, with: mallory.identity.deviceID.wireBytes)
+        bytes.replaceSubrange(42..<74, with: mallory.identity.signingPublicKey.rawRepresentation)
+        bytes += mallory.identity.sign(.keyEnvelope, bytes)
+        let forged = try KeyEnvelope(serialized: bytes)
+        // Signature is valid for Mallory, but the sealed key is bound to Alice's header.
+        expectE2EEError(.authenticationFailed) { try forged.open(as: bob.identity, from: mallory.bundle, conversationID: key.conversationID) }
+    }
+
+    @Test("the deterministic sealed-box construction opens with crypto_box_seal_open")
+    func deterministicSealedBoxMatchesLibsodium() throws {
+        let random = RandomSource.deterministic(seed: Array("sealed-box".utf8))
+        let message = Array("hello sealed box".utf8)
+        let sealed = try SealedBox.seal(message, to: bob.identity.agreementPublicKey.rawRepresentation, random: random)
+        let opened = try SealedBox.open(
+            sealed, publicKey: bob.identity.agreementPublicKey.rawRepresentation, secretKey: bob.identity.agreementSecretKey)
+        #expect(opened.copiedBytes() == message)
+    }
+
+    @Test("sealing to a low-order X25519 key fails with invalidKey")
+    func lowOrderRecipient() throws {
+        var bytes = bob.bundle.serialized
+        bytes.replaceSubrange(74..<106, with: [UInt8](repeating: 0, count: 32))
+        // Build a bundle with a zero agreement key signed by its own holder.
+        let body = Array(bytes[0..<106])
+        let resigned = body + bob.identity.sign(.deviceBundle, body)
+        let bad = try DeviceBundle(serialized: resigned)
+        expectE2EEError(.invalidKey) { try KeyEnvelope.seal(key, to: bad, from: alice.identity) }
+    }
+}
