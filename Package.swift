@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "MessagingCore", targets: ["MessagingCore"]),
         .library(name: "MessagingPersistence", targets: ["MessagingPersistence"]),
+        .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -32,6 +33,17 @@ let package = Package(
             dependencies: [
                 "MessagingCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Presence (in memory; the PresenceStore port admits a shared adapter)
+        .target(
+            name: "MessagingPresence",
+            dependencies: [
+                "MessagingCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -58,6 +70,14 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingPresenceTests",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingPresence",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
