@@ -93,12 +93,20 @@ struct TypingTests {
         let room = try await Room.make(PresenceConfiguration(offlineGracePeriod: .zero))
         let tracker = room.harness.tracker
         let phone = room.harness.device()
+        let unwatched = room.harness.fixed.makeConversation([room.alice, room.bob])
         try tracker.heartbeat(user: room.alice, device: phone)
         try await tracker.typing(true, by: room.alice, in: room.conversation)
+        try await tracker.typing(true, by: room.alice, in: unwatched)
         _ = room.bobView.takePendingChanges()
         tracker.disconnect(device: phone, of: room.alice)
         let changes = room.bobView.takePendingChanges()
         #expect(typingChanges(changes) == [room.typing(false)])
         #expect(presences(changes)[room.alice]?.state == .offline)
+        // Typing in a conversation nobody watched ended too: opening it now shows nobody typing.
+        guard case .members(_, let typing) = try await room.bobView.watch(conversation: unwatched) else {
+            Issue.record("expected per-member presence")
+            return
+        }
+        #expect(typing.isEmpty)
     }
 }

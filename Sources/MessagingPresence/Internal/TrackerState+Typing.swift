@@ -46,6 +46,7 @@ extension TrackerState {
         typing[key] = record
         guard !wasTyping else { return }
         typingInConversation[key.conversationID, default: []].insert(key.userID)
+        typingByUser[key.userID, default: []].insert(key.conversationID)
         deliverTyping(key, isTyping: true)
     }
 
@@ -77,6 +78,8 @@ extension TrackerState {
     private mutating func removeFromTypingIndex(_ key: TypingKey) {
         typingInConversation[key.conversationID]?.remove(key.userID)
         if typingInConversation[key.conversationID]?.isEmpty == true { typingInConversation[key.conversationID] = nil }
+        typingByUser[key.userID]?.remove(key.conversationID)
+        if typingByUser[key.userID]?.isEmpty == true { typingByUser[key.userID] = nil }
     }
 
     /// Typing goes to the other watchers of a conversation in per-member mode; large rooms

@@ -71,6 +71,7 @@ struct TrackerState {
     var users: [UserID: UserRecord] = [:]
     var typing: [TypingKey: TypingRecord] = [:]
     var typingInConversation: [ConversationID: Set<UserID>] = [:]
+    var typingByUser: [UserID: Set<ConversationID>] = [:]
     var rooms: [ConversationID: Room] = [:]
     var roomsOfUser: [UserID: [ConversationID]] = [:]
     var directWatchers: [UserID: Set<Int>] = [:]
@@ -183,7 +184,7 @@ struct TrackerState {
     /// The last device is gone and the grace period over: the user is offline.
     mutating func goOffline(_ userID: UserID) {
         guard let user = users.removeValue(forKey: userID) else { return }
-        for conversation in roomsOfUser[userID] ?? [] {
+        for conversation in typingByUser[userID] ?? [] {
             stopTyping(TypingKey(userID: userID, conversationID: conversation))
         }
         let lastSeen = wall(user.lastActive)

@@ -274,6 +274,13 @@ public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration
         return expired
     }
 
+    /// The first instant after now that is a whole number of steps after the tracker started.
+    private func nextTickBoundary() -> C.Instant {
+        let step = max(1, Milliseconds(configuration.expiryStep))
+        let elapsed = now()
+        return origin.advanced(by: .milliseconds((elapsed / step + 1) * step))
+    }
+
     /// Writes the outbox behind; on failure puts it back for the next step.
     private func write(_ outbox: Outbox, renewLease: Bool, at wallNow: Timestamp) async {
         let leaseEnd = wallNow.adding(milliseconds: Milliseconds(configuration.maximumDeviceTTL))
@@ -316,7 +323,8 @@ public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration
     public func run() async throws {
         let interval = configuration.expiryStep
         await cancelWhenGracefulShutdown {
-            var next = self.clock.now.advanced(by: interval)
+            // Steps fall on tick boundaries, so a deadline is processed less than one step after it passes.
+            var next = self.nextTickBoundary()
             while !Task.isCancelled {
                 do {
                     try await self.clock.sleep(until: next, tolerance: nil)
@@ -325,8 +333,7 @@ public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration
                 }
                 await self.step()
                 next = next.advanced(by: interval)
-                let current = self.clock.now
-                if next <= current { next = current.advanced(by: interval) }  // fell behind: no burst of steps
+                if next <= self.clock.now { next = self.nextTickBoundary() }  // fell behind: no burst of steps
             }
         }
         state.withLock { state in
