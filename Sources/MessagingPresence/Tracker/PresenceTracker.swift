@@ -36,14 +36,14 @@ import Synchronization
 public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration == Duration {
     /// The configuration the tracker runs with.
     public let configuration: PresenceConfiguration
-    private let clock: C
-    private let origin: C.Instant
-    private let wallClock: any WallClock
-    private let audience: any PresenceAudience
-    private let store: any PresenceStore
-    private let logger: Logger
-    private let state: Mutex<TrackerState>
-    private let nextLeaseRenewal = Mutex<Int64>(0)
+    let clock: C
+    let origin: C.Instant
+    let wallClock: any WallClock
+    let audience: any PresenceAudience
+    let store: any PresenceStore
+    let logger: Logger
+    let state: Mutex<TrackerState>
+    let nextLeaseRenewal = Mutex<Int64>(0)
 
     /// Makes a tracker; nothing runs until ``run()`` (expiry) is started.
     ///
@@ -77,7 +77,7 @@ public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration
     /// What to tell clients about heartbeats.
     public var heartbeatSchedule: HeartbeatSchedule { configuration.heartbeatSchedule }
 
-    private func now() -> Int64 { Milliseconds(origin.duration(to: clock.now)) }
+    func now() -> Int64 { Milliseconds(origin.duration(to: clock.now)) }
 
     // MARK: Devices
 
@@ -160,194 +160,6 @@ public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration
         state.withLock { $0.startTyping(key, now: time) }
         return .accepted
     }
-
-    // MARK: Observing
-
-    /// Starts a subscription for `observer`; add users and conversations with its `watch` methods.
-    public func subscribe(as observer: UserID) -> PresenceSubscription {
-        let sink = ChangeSink()
-        let id = state.withLock { $0.addSubscription(observer: observer, sink: sink) }
-        return PresenceSubscription(observer: observer, id: id, sink: sink, hub: self)
-    }
-
-    /// The presence of `user` as `observer` sees it, once.
-    ///
-    /// - Throws: ``PresenceError`` `notFound` when they share no conversation, `unavailable`
-    ///   when membership or the store cannot be read.
-    public func presence(of user: UserID, as observer: UserID) async throws(PresenceError) -> UserPresence {
-        if user != observer {
-            let visible: Bool
-            do {
-                visible = try await audience.sharesConversation(observer, user)
-            } catch {
-                throw .audienceFailed(error)
-            }
-            guard visible else {
-                throw PresenceError(
-                    code: .notFound, message: "No such user among the people you share a conversation with. Check the user id.")
-            }
-        }
-        let presence = state.withLock { $0.presence(of: user) }
-        return try await fillLastSeen([presence])[0]
-    }
-
-    /// Tells the tracker that `user` joined (`isMember: true`) or left a conversation, so
-    /// running watches follow: a conversation's member list and occupancy are updated (and
-    /// its mode switches at the large-room threshold), a user who left stops watching it,
-    /// and direct watches that no longer share a conversation end with
-    /// ``PresenceChange/hidden(_:)``. Wire it to the conversation's member events.
-    ///
-    /// - Throws: ``PresenceError`` `unavailable` when visibility cannot be re-checked; the
-    ///   conversation-level changes are applied regardless.
-    public func membershipChanged(of user: UserID, in conversation: ConversationID, isMember: Bool) async throws(PresenceError) {
-        let pairs = state.withLock { $0.membershipChanged(of: user, in: conversation, isMember: isMember) }
-        guard !pairs.isEmpty else { return }
-        var revoked: [(subscription: Int, user: UserID)] = []
-        let byObserver = Dictionary(grouping: pairs, by: \.observer)
-        for (observer, group) in byObserver {
-            let visible: Set<UserID>
-            do {
-                visible = try await audience.users(among: group.map(\.user), sharingAConversationWith: observer)
-            } catch {
-                throw .audienceFailed(error)
-            }
-            revoked += group.filter { !visible.contains($0.user) }.map { ($0.subscription, $0.user) }
-        }
-        let hidden = revoked
-        state.withLock { $0.hide(hidden) }
-    }
-
-    /// Fills in last-seen times of offline users from the outbox or the store.
-    func fillLastSeen(_ presences: [UserPresence]) async throws(PresenceError) -> [UserPresence] {
-        let missing = presences.filter { $0.state == .offline && $0.lastSeen == nil }.map(\.userID)
-        guard !missing.isEmpty else { return presences }
-        var known = state.withLock { state in
-            var pending: [UserID: Timestamp] = [:]
-            for user in missing {
-                if let lastSeen = state.outbox.records[user]?.lastSeen { pending[user] = lastSeen }
-            }
-            return pending
-        }
-        let unknown = missing.filter { known[$0] == nil }
-        if !unknown.isEmpty {
-            do {
-                for (user, record) in try await store.records(of: unknown) {
-                    if let lastSeen = record.lastSeen { known[user] = lastSeen }
-                }
-            } catch {
-                throw PresenceError(
-                    code: .unavailable, message: "Could not read last-seen times from the presence store; retry.", cause: error)
-            }
-        }
-        return presences.map { presence in
-            guard presence.state == .offline, presence.lastSeen == nil else { return presence }
-            var filled = presence
-            filled.lastSeen = known[presence.userID]
-            return filled
-        }
-    }
-
-    // MARK: Expiry and lifecycle
-
-    /// Runs one expiry step at the clock's current time: expires due devices, ends grace
-    /// periods and typing indicators, then writes the step's changes to the store and
-    /// renews this node's lease when due. ``run()`` calls it once per
-    /// ``PresenceConfiguration/expiryStep``; call it directly only in tests or when driving
-    /// expiry yourself. Returns how many devices expired.
-    @discardableResult
-    public func step() async -> Int {
-        let time = now()
-        let wallNow = wallClock.now()
-        let (expired, outbox) = state.withLock { state in
-            state.wallOffset = wallNow.millisecondsSince1970 - time
-            let expired = state.expire(now: time)
-            let outbox = state.outbox
-            state.outbox = Outbox()
-            return (expired, outbox)
-        }
-        let renewLease = nextLeaseRenewal.withLock { next in
-            guard time >= next else { return false }
-            next = time + Milliseconds(configuration.leaseRenewalInterval)
-            return true
-        }
-        await write(outbox, renewLease: renewLease, at: wallNow)
-        return expired
-    }
-
-    /// The first instant after now that is a whole number of steps after the tracker started.
-    private func nextTickBoundary() -> C.Instant {
-        let step = max(1, Milliseconds(configuration.expiryStep))
-        let elapsed = now()
-        return origin.advanced(by: .milliseconds((elapsed / step + 1) * step))
-    }
-
-    /// Writes the outbox behind; on failure puts it back for the next step.
-    private func write(_ outbox: Outbox, renewLease: Bool, at wallNow: Timestamp) async {
-        let leaseEnd = wallNow.adding(milliseconds: Milliseconds(configuration.maximumDeviceTTL))
-        let node = configuration.nodeID
-        if !outbox.isEmpty {
-            var saves: [DeviceEntry] = []
-            var removals: [DeviceKey] = []
-            for (key, pending) in outbox.devices {
-                if let pending {
-                    saves.append(DeviceEntry(
-                        key: key, nodeID: node, activity: pending.activity, connectedAt: pending.connectedAt, expiresAt: leaseEnd))
-                } else {
-                    removals.append(key)
-                }
-            }
-            do {
-                if !saves.isEmpty { try await store.save(saves) }
-                if !removals.isEmpty { try await store.remove(removals) }
-                if !outbox.records.isEmpty { try await store.save(Array(outbox.records.values)) }
-            } catch {
-                logger.warning("presence store write failed; retrying at the next step", metadata: ["error": "\(error)"])
-                state.withLock { $0.outbox.restore(outbox) }
-            }
-        }
-        do {
-            if renewLease { try await store.renewLease(of: node, until: leaseEnd) }
-            let reaped = try await store.removeExpired(at: wallNow, limit: 1_000)
-            if !reaped.isEmpty {
-                logger.info("removed devices of nodes whose lease lapsed", metadata: ["count": "\(reaped.count)"])
-            }
-        } catch {
-            logger.warning("presence store lease upkeep failed; retrying at the next step", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Drives expiry: one ``step()`` per ``PresenceConfiguration/expiryStep`` on the
-    /// injected clock, until the task is cancelled or graceful shutdown begins. Then it
-    /// ends every subscription, removes this node's devices from the store and writes the
-    /// last changes.
-    public func run() async throws {
-        let interval = configuration.expiryStep
-        await cancelWhenGracefulShutdown {
-            // Steps fall on tick boundaries, so a deadline is processed less than one step after it passes.
-            var next = self.nextTickBoundary()
-            while !Task.isCancelled {
-                do {
-                    try await self.clock.sleep(until: next, tolerance: nil)
-                } catch {
-                    break
-                }
-                await self.step()
-                next = next.advanced(by: interval)
-                if next <= self.clock.now { next = self.nextTickBoundary() }  // fell behind: no burst of steps
-            }
-        }
-        state.withLock { state in
-            for key in state.devices.keys { state.outbox.remove(key) }
-            state.shutDown()
-        }
-        let wallNow = wallClock.now()
-        let outbox = state.withLock { state in
-            let outbox = state.outbox
-            state.outbox = Outbox()
-            return outbox
-        }
-        await write(outbox, renewLease: false, at: wallNow)
-    }
 }
 
 extension PresenceTracker where C == ContinuousClock {
@@ -360,73 +172,5 @@ extension PresenceTracker where C == ContinuousClock {
         try self.init(
             configuration: configuration, audience: audience, store: store, clock: ContinuousClock(), wallClock: wallClock,
             logger: logger)
-    }
-}
-
-// MARK: - PresenceHub
-
-extension PresenceTracker: PresenceHub {
-    func watch(users: [UserID], subscription: Int, observer: UserID) async throws(PresenceError) -> [UserPresence] {
-        var seen: Set<UserID> = []
-        let unique = users.filter { seen.insert($0).inserted }
-        let others = unique.filter { $0 != observer }
-        var visible: Set<UserID> = []
-        if !others.isEmpty {
-            do {
-                visible = try await audience.users(among: others, sharingAConversationWith: observer)
-            } catch {
-                throw .audienceFailed(error)
-            }
-        }
-        let allowed = unique.filter { $0 == observer || visible.contains($0) }
-        let presences = try state.withLock { (state) throws(PresenceError) -> [UserPresence] in
-            try state.watch(users: allowed, subscription: subscription)
-        }
-        return try await fillLastSeen(presences)
-    }
-
-    func unwatch(users: [UserID], subscription: Int) {
-        state.withLock { $0.unwatch(users: users, subscription: subscription) }
-    }
-
-    func watch(conversation: ConversationID, subscription: Int, observer: UserID) async throws(PresenceError) -> ConversationPresence {
-        let member: Bool
-        do {
-            member = try await audience.isMember(observer, of: conversation)
-        } catch {
-            throw .audienceFailed(error)
-        }
-        guard member else { throw .conversationNotFound }
-        var snapshot = state.withLock { $0.watch(conversation: conversation, subscription: subscription) }
-        if snapshot == nil {
-            let members: [UserID]
-            do {
-                members = try await audience.members(of: conversation)
-            } catch {
-                throw .audienceFailed(error)
-            }
-            snapshot = state.withLock { state in
-                guard state.subscriptions[subscription] != nil else { return nil }
-                state.activate(conversation, members: members)
-                return state.watch(conversation: conversation, subscription: subscription)
-            }
-        }
-        switch snapshot {
-        case .members(let presences, let typing):
-            return .members(try await fillLastSeen(presences), typing: typing)
-        case .occupancy(let occupancy):
-            return .occupancy(occupancy)
-        case nil:
-            // The subscription ended meanwhile.
-            return .members([], typing: [])
-        }
-    }
-
-    func unwatch(conversation: ConversationID, subscription: Int) {
-        state.withLock { $0.unwatch(conversation: conversation, subscription: subscription) }
-    }
-
-    func endSubscription(_ id: Int) {
-        state.withLock { $0.removeSubscription(id) }
     }
 }
