@@ -151,6 +151,28 @@ struct ExpiryTests {
         #expect(lastBeat.duration(to: harness.clock.now) <= maximum + step)
     }
 
+    @Test("A later heartbeat that asks for a shorter TTL moves the deadline earlier; a longer one later")
+    func shorterTTL() async throws {
+        let harness = try Harness(PresenceConfiguration(offlineGracePeriod: .zero))
+        let step = harness.tracker.configuration.expiryStep
+        let (alice, phone) = (harness.user(), harness.device())
+        let (bob, laptop) = (harness.user(), harness.device())
+        try harness.tracker.heartbeat(user: alice, device: phone, ttl: .seconds(100))
+        try harness.tracker.heartbeat(user: bob, device: laptop, ttl: .seconds(10))
+        await harness.advance(by: .seconds(5))
+        try harness.tracker.heartbeat(user: alice, device: phone, ttl: .seconds(10))
+        try harness.tracker.heartbeat(user: bob, device: laptop, ttl: .seconds(100))
+        await harness.advance(by: .seconds(10) - step)
+        #expect(harness.tracker.connectedDevices(of: alice) == [phone])
+        await harness.advance(by: step)
+        #expect(harness.tracker.connectedDevices(of: alice).isEmpty, "gone 10 s after the shortening heartbeat")
+        #expect(harness.tracker.connectedDevices(of: bob) == [laptop], "its first timer fired and re-armed")
+        await harness.advance(by: .seconds(90) - step)  // t = 105 s - step; bob's last heartbeat was at 5 s
+        #expect(harness.tracker.connectedDevices(of: bob) == [laptop])
+        await harness.advance(by: step)
+        #expect(harness.tracker.connectedDevices(of: bob).isEmpty, "gone 100 s after its last heartbeat")
+    }
+
     @Test("A new device beyond the per-user limit is refused; existing devices keep heartbeating")
     func deviceLimit() async throws {
         let harness = try Harness(PresenceConfiguration(maximumDevicesPerUser: 2))

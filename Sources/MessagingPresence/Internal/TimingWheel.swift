@@ -5,8 +5,9 @@
 /// on tick `ceil(d / tickMilliseconds)`, so when tick `t` is processed at time `now ≥ t ×
 /// tickMilliseconds` every timer on it is due: a timer fires at most one tick after its
 /// deadline. Cancelling is lazy: the owner remembers the tick its live timer is on and
-/// ignores fired timers whose tick differs (stale ones). A timer is added only when its
-/// tick changes, so a device that heartbeats many times within one tick adds one timer.
+/// ignores fired timers whose tick differs (stale ones). Postponing is lazy too: the owner
+/// leaves a timer where it is when its deadline moves later, and re-arms it when it fires
+/// early — so heartbeats never touch the wheel.
 ///
 /// Thread safety: a value type; the owner serializes access.
 struct TimingWheel<Timer> {

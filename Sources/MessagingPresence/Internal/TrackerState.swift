@@ -46,7 +46,10 @@ struct TrackerState {
         var activity: DeviceActivity
         var connectedAt: Int64
         var lastHeartbeat: Int64
-        /// The wheel tick of the device's live expiry timer.
+        /// When the device expires: its last heartbeat plus the TTL that heartbeat got.
+        var deadline: Int64
+        /// The wheel tick of the device's live expiry timer; at or before ``deadline``'s
+        /// tick (timers are re-armed lazily, see ``TrackerState/expire(now:)``).
         var tick: Int64
     }
 
@@ -97,15 +100,19 @@ struct TrackerState {
 
     // MARK: Devices
 
-    /// Records a heartbeat. O(1): one dictionary probe, and one wheel append when the
-    /// deadline moved to another tick. Returns the device's deadline.
+    /// Records a heartbeat. O(1): one dictionary probe and two stores. The expiry timer is
+    /// not moved: when it fires and finds a later deadline it re-arms itself (lazy
+    /// re-arming), so a device costs one wheel operation per TTL, not one per heartbeat.
+    /// Only a heartbeat that *shortens* the deadline below the armed tick adds a timer.
+    /// Returns the device's deadline.
     @discardableResult
     mutating func heartbeat(_ key: DeviceKey, activity: DeviceActivity, ttl: Int64, now: Int64) throws(PresenceError) -> Int64 {
         let deadline = now + ttl
-        let tick = wheel.tick(for: deadline)
         if let index = devices.index(forKey: key) {
             devices.values[index].lastHeartbeat = now
-            if devices.values[index].tick != tick {
+            devices.values[index].deadline = deadline
+            let tick = wheel.tick(for: deadline)
+            if tick < devices.values[index].tick {
                 devices.values[index].tick = tick
                 wheel.schedule(.device(key), onTick: tick)
             }
@@ -124,7 +131,8 @@ struct TrackerState {
             throw .limitExceeded(
                 "This user already has \(user.devices.count) devices online, the limit; disconnect one before connecting another.")
         }
-        devices[key] = DeviceRecord(activity: activity, connectedAt: now, lastHeartbeat: now, tick: tick)
+        let tick = wheel.tick(for: deadline)
+        devices[key] = DeviceRecord(activity: activity, connectedAt: now, lastHeartbeat: now, deadline: deadline, tick: tick)
         wheel.schedule(.device(key), onTick: tick)
         outbox.save(key, activity: activity, connectedAt: wall(now))
         if user == nil {
@@ -200,7 +208,15 @@ struct TrackerState {
         for (timer, tick) in wheel.advance(to: now) {
             switch timer {
             case .device(let key):
-                guard let device = devices[key], device.tick == tick else { continue }
+                guard let index = devices.index(forKey: key), devices.values[index].tick == tick else { continue }
+                let device = devices.values[index]
+                if device.deadline > now {
+                    // Heartbeats moved the deadline since the timer was armed: re-arm it there.
+                    let next = wheel.tick(for: device.deadline)
+                    devices.values[index].tick = next
+                    wheel.schedule(.device(key), onTick: next)
+                    continue
+                }
                 removeDevice(key, lastActive: device.lastHeartbeat, now: now)
                 expired += 1
             case .grace(let userID):

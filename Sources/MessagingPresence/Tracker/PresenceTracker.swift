@@ -20,8 +20,8 @@ import Synchronization
 /// ``PresenceConfiguration/offlineGracePeriod`` after its last device went away — a device
 /// that comes back within the grace period causes no change at all.
 ///
-/// **Cost.** A heartbeat is O(1): one dictionary probe under a lock, and a timing-wheel
-/// append when its deadline moves to another tick. Expiry runs once per
+/// **Cost.** A heartbeat is O(1): one dictionary probe under a lock; the expiry timer is
+/// re-armed lazily when it fires, not moved per heartbeat. Expiry runs once per
 /// ``PresenceConfiguration/expiryStep`` and touches only the timers that are due. The
 /// ``PresenceStore`` is written behind, once per step, and only for changes (a device
 /// came or went, activity or status changed, a user went offline) — never per heartbeat.
