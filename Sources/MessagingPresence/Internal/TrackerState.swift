@@ -152,24 +152,24 @@ struct TrackerState {
 
     /// A device went away (closed connection, or expired at `lastActive + TTL`).
     mutating func removeDevice(_ key: DeviceKey, lastActive: Int64, now: Int64) {
-        guard let device = devices.removeValue(forKey: key), var user = users[key.userID] else { return }
-        if let index = user.devices.firstIndex(of: key.deviceID) { user.devices.remove(at: index) }
-        if device.activity == .active { user.activeDevices -= 1 }
-        user.lastActive = max(user.lastActive, lastActive)
+        guard let device = devices.removeValue(forKey: key), let index = users.index(forKey: key.userID) else { return }
+        // In place: no copy of the record or its device list.
+        if let position = users.values[index].devices.firstIndex(of: key.deviceID) {
+            users.values[index].devices.remove(at: position)
+        }
+        if device.activity == .active { users.values[index].activeDevices -= 1 }
+        users.values[index].lastActive = max(users.values[index].lastActive, lastActive)
         outbox.remove(key)
-        guard user.devices.isEmpty else {
-            users[key.userID] = user
+        guard users.values[index].devices.isEmpty else {
             refreshUser(key.userID)
             return
         }
         if settings.grace == 0 {
-            users[key.userID] = user
             goOffline(key.userID)
             return
         }
         let tick = wheel.tick(for: now + settings.grace)
-        user.graceTick = tick
-        users[key.userID] = user
+        users.values[index].graceTick = tick
         wheel.schedule(.grace(key.userID), onTick: tick)
     }
 
