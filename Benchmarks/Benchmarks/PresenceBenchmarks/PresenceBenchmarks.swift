@@ -109,7 +109,7 @@ func sweepDictionary() -> [DeviceKey: Int64] {
 let benchmarks: @Sendable () -> Void = {
     let bulk = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
-        timeUnits: .milliseconds,
+        timeUnits: .microseconds,
         warmupIterations: 3,
         maxDuration: .seconds(5),
         maxIterations: 200)
@@ -172,7 +172,7 @@ let benchmarks: @Sendable () -> Void = {
     // Each iteration builds its own 100,000-device tracker (unmeasured, ~0.5 s on a quiet machine).
     let sweep = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
-        timeUnits: .milliseconds,
+        timeUnits: .microseconds,
         warmupIterations: 1,
         maxDuration: .seconds(60),
         maxIterations: 25)
