@@ -75,10 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingPresenceTests",
-            dependencies: [
-                "MessagingCore", "MessagingPersistence", "MessagingPresence",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence"],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,6 +1,5 @@
 import MessagingCore
 import MessagingPresence
-import ServiceLifecycle
 import Testing
 
 @Suite("Heartbeats, expiry and grace")
