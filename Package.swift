@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MessagingPersistence", targets: ["MessagingPersistence"]),
         .library(name: "MessagingAuth", targets: ["MessagingAuth"]),
         .library(name: "MessagingE2EE", targets: ["MessagingE2EE"]),
+        .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -62,6 +63,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Presence (in memory; the PresenceStore port admits a shared adapter)
+        .target(
+            name: "MessagingPresence",
+            dependencies: [
+                "MessagingCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Test support
         // A child process for the crash-safety test: sends in a loop until killed.
         .executableTarget(
@@ -98,6 +110,11 @@ let package = Package(
             name: "MessagingE2EETests",
             dependencies: ["MessagingE2EE"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingPresenceTests",
+            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence"],
             swiftSettings: strictSettings
         ),
     ],

@@ -117,6 +117,30 @@ struct StoreContractTests {
         }
     }
 
+    @Test("MembershipStore: sharesConversation answers per pair, symmetric, and follows removal", arguments: StoreKind.all)
+    func sharedConversations(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let bob = try await makeUser(store, "bob")
+            let carol = try await makeUser(store, "carol")
+            let loner = try await makeUser(store, "loner")
+            let room = try await makeConversation(store, members: [alice, bob])
+            _ = try await makeConversation(store, members: [bob, carol])
+            try await store.read { transaction throws in
+                #expect(try transaction.sharesConversation(alice.id, bob.id))
+                #expect(try transaction.sharesConversation(bob.id, alice.id))
+                #expect(try transaction.sharesConversation(bob.id, carol.id))
+                #expect(try !transaction.sharesConversation(alice.id, carol.id), "sharing with a common third user is not sharing")
+                #expect(try !transaction.sharesConversation(carol.id, alice.id))
+                #expect(try !transaction.sharesConversation(alice.id, loner.id))
+                #expect(try transaction.sharesConversation(alice.id, alice.id))
+                #expect(try !transaction.sharesConversation(loner.id, loner.id))
+            }
+            try await store.write { try $0.removeMember(bob.id, from: room.id) }
+            #expect(try await store.read { try $0.sharesConversation(alice.id, bob.id) } == false)
+        }
+    }
+
     @Test("MessageStore: round trip, idempotency lookup, keyset pages, tombstones, reactions", arguments: StoreKind.all)
     func messages(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in

@@ -61,6 +61,12 @@ public protocol MembershipStore {
     func members(of conversation: ConversationID, after user: UserID?, limit: Int) throws -> [Member]
     /// How many members hold `role`.
     func memberCount(of conversation: ConversationID, role: Role?) throws -> Int
+    /// Whether `user` and `other` are both members of at least one conversation; `true`
+    /// for a user and itself when that user is a member of any conversation.
+    ///
+    /// Presence uses it to decide who may see whom. Implementations must answer from an
+    /// index (one probe per conversation of `user`), never by scanning all memberships.
+    func sharesConversation(_ user: UserID, _ other: UserID) throws -> Bool
     /// Inserts a membership; throws `conflict` when it exists.
     func insert(_ member: Member) throws
     /// Deletes a membership (and with it the read position).

@@ -150,6 +150,20 @@ extension SQLiteTransaction {
             arguments: [RowCoding.blob(conversation), role.rawValue]) ?? 0
     }
 
+    func sharesConversation(_ user: UserID, _ other: UserID) throws -> Bool {
+        // Walks `user`'s memberships through members_by_user and probes the primary key
+        // (conversation_id, user_id) for `other` in each.
+        try Bool.fetchOne(
+            statement(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM members mine
+                    JOIN members theirs ON theirs.conversation_id = mine.conversation_id AND theirs.user_id = ?
+                    WHERE mine.user_id = ?)
+                """),
+            arguments: [RowCoding.blob(other), RowCoding.blob(user)]) ?? false
+    }
+
     func insert(_ member: Member) throws {
         try execute(
             "INSERT INTO members (conversation_id, user_id, role, joined_at, read_seq) VALUES (?, ?, ?, ?, ?)",

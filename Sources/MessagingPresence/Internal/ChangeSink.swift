@@ -1,0 +1,60 @@
+import MessagingCore
+import Synchronization
+
+/// One subscription's pending changes, coalesced by key: a later change for the same user,
+/// typing user or conversation replaces the earlier one, and the batch keeps the order in
+/// which keys first appeared. The consumer takes the whole batch at once, so a slow
+/// consumer gets fewer, newer changes instead of a growing backlog.
+///
+/// Thread safety: state behind a `Mutex`; safe to share across tasks. The tracker enqueues
+/// while holding its own lock (tracker lock, then sink lock; never the reverse).
+final class ChangeSink: Sendable {
+    enum Key: Hashable {
+        case user(UserID)
+        case typing(ConversationID, UserID)
+        case conversation(ConversationID)
+    }
+
+    private struct State {
+        var pending: [Key: PresenceChange] = [:]
+        var order: [Key] = []
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+    private let signal: AsyncStream<Void>.Continuation
+    /// Wakes the consumer; holds at most one signal.
+    let wakeups: AsyncStream<Void>
+
+    init() {
+        (wakeups, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func enqueue(_ change: PresenceChange, for key: Key) {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.finished else { return false }
+            if state.pending.updateValue(change, forKey: key) == nil { state.order.append(key) }
+            return true
+        }
+        if accepted { signal.yield() }
+    }
+
+    /// Removes and returns the pending batch (empty when none).
+    func take() -> [PresenceChange] {
+        state.withLock { state in
+            guard !state.order.isEmpty else { return [] }
+            let batch = state.order.compactMap { state.pending[$0] }
+            state.order.removeAll(keepingCapacity: true)
+            state.pending.removeAll(keepingCapacity: true)
+            return batch
+        }
+    }
+
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// Ends the subscription: nothing more is accepted; what is pending can still be taken.
+    func finish() {
+        state.withLock { $0.finished = true }
+        signal.finish()
+    }
+}
