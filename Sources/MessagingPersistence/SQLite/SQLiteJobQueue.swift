@@ -18,6 +18,7 @@ public final class SQLiteJobQueue: JobQueue {
         self.store = store
     }
 
+    @discardableResult
     public func enqueue(_ job: NewJob, at now: Timestamp) async throws -> Bool {
         try await store.writeImmediate { db in try SQLiteTransaction.insertJob(job, at: now, db: db) }
     }
@@ -72,6 +73,7 @@ public final class SQLiteJobQueue: JobQueue {
         [lease.jobID.rawValue, lease.token, lease.owner]
     }
 
+    @discardableResult
     public func complete(_ lease: JobLease) async throws -> Bool {
         try await store.writeImmediate { db in
             try db.cachedStatement(sql: "DELETE FROM jobs WHERE \(Self.leaseHeld)").execute(arguments: Self.arguments(lease))
@@ -79,6 +81,7 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
+    @discardableResult
     public func retry(_ lease: JobLease, error: String, at runAt: Timestamp, now: Timestamp) async throws -> Bool {
         try await store.writeImmediate { db in
             try db.cachedStatement(sql: """
@@ -89,6 +92,7 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
+    @discardableResult
     public func deadLetter(_ lease: JobLease, error: String, now: Timestamp) async throws -> Bool {
         try await store.writeImmediate { db in
             try db.cachedStatement(sql: """
@@ -102,6 +106,7 @@ public final class SQLiteJobQueue: JobQueue {
         }
     }
 
+    @discardableResult
     public func release(_ lease: JobLease, now: Timestamp) async throws -> Bool {
         try await store.writeImmediate { db in
             try db.cachedStatement(sql: """
