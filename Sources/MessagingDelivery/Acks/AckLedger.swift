@@ -23,6 +23,10 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
         var deadline: Instant?
         /// Gave up resending until the device acknowledges again.
         var offline = false
+        /// The hub finished the join (backlog queued); resends start only then.
+        var active = false
+        /// The `seq` the join caught the session up to (its backlog may pass the room's).
+        var joinedThrough: Int64 = 0
     }
 
     /// Something the tracker must do outside the lock.
@@ -36,9 +40,16 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
     private(set) var entries: [Key: Entry] = [:]
     private(set) var dirty: [CursorKey: AckCursor] = [:]
 
-    mutating func subscribe(_ session: OutboundSession, to conversation: ConversationID, ackedSeq: Int64) {
+    /// Tracks a subscription; acknowledgements count at once, resends start at ``activate(_:in:)``.
+    mutating func subscribe(_ session: OutboundSession, to conversation: ConversationID, ackedSeq: Int64, active: Bool = true) {
         entries[Key(session: session.id, conversation: conversation)] = Entry(
-            session: session, conversation: conversation, ackedSeq: ackedSeq)
+            session: session, conversation: conversation, ackedSeq: ackedSeq, active: active)
+    }
+
+    /// Marks a join complete: from now on every delivered event is in the session's queue.
+    mutating func activate(_ session: SessionID, in conversation: ConversationID, through seq: Int64) {
+        entries[Key(session: session, conversation: conversation)]?.active = true
+        entries[Key(session: session, conversation: conversation)]?.joinedThrough = seq
     }
 
     mutating func unsubscribe(_ session: SessionID, from conversation: ConversationID) {
@@ -61,10 +72,11 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
                 message: "This session has not joined conversation \(conversation); join it before acknowledging its events.")
         }
         guard seq > entry.ackedSeq else { return .unchanged(cursor: entry.ackedSeq) }
-        guard let delivered = deliveredSeq, seq <= delivered else {
+        let delivered = max(deliveredSeq ?? 0, entry.joinedThrough)
+        guard seq <= delivered else {
             throw DeliveryError(
                 code: .invalidAcknowledgement,
-                message: "The acknowledgement names seq \(seq), but only up to \(deliveredSeq ?? entry.ackedSeq) was delivered in this conversation.")
+                message: "The acknowledgement names seq \(seq), but only up to \(delivered) was delivered in this conversation.")
         }
         entry.ackedSeq = seq
         entry.redeliveries = 0
@@ -85,7 +97,9 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
         var actions: [Action] = []
         for (key, var entry) in entries {
             defer { entries[key] = entry }
-            guard entry.session.closeReason == nil, let sent = deliveredSeq(entry.conversation), sent > entry.ackedSeq else {
+            guard entry.active, entry.session.closeReason == nil, let room = deliveredSeq(entry.conversation),
+                  case let sent = max(room, entry.joinedThrough), sent > entry.ackedSeq
+            else {
                 entry.redeliveries = 0
                 entry.deadline = nil
                 continue

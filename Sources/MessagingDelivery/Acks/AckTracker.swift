@@ -63,9 +63,11 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
         if seq == nil {
             start = try await cursors.cursors(of: session.deviceID).first { $0.conversationID == conversationID }?.ackedSeq ?? 0
         }
-        ledger.withLock { $0.subscribe(session, to: conversationID, ackedSeq: max(0, start)) }
+        ledger.withLock { $0.subscribe(session, to: conversationID, ackedSeq: max(0, start), active: false) }
         do {
-            return try await hub.join(session, to: conversationID, after: start)
+            let caughtUp = try await hub.join(session, to: conversationID, after: start)
+            ledger.withLock { $0.activate(session.id, in: conversationID, through: caughtUp) }
+            return caughtUp
         } catch {
             ledger.withLock { $0.unsubscribe(session.id, from: conversationID) }
             throw error
@@ -156,11 +158,15 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
                 if ticks % 4 == 0 { self.hub.sweep() }
             }
         }
-        do {
-            try await flush()
-        } catch {
-            logger.error("final cursor flush failed; devices resume from older cursors", metadata: ["error": "\(error)"])
-        }
+        // Detached: the run task may be cancelled, and the flush must still reach the store.
+        let logger = self.logger
+        await Task.detached {
+            do {
+                try await self.flush()
+            } catch {
+                logger.error("final cursor flush failed; devices resume from older cursors", metadata: ["error": "\(error)"])
+            }
+        }.value
     }
 
     private func redeliver(to session: OutboundSession, in conversation: ConversationID, after: Int64, through: Int64) async {

@@ -86,9 +86,14 @@ public final class FanoutHub: Sendable {
                     for event in buffered where session.enqueue(event) == .queued {
                         cursor = event.seq
                     }
-                    state.joining[session.id] = nil
                     if state.lastTaken == nil { state.lastTaken = cursor }
-                    state.sessions.append(session)
+                    if let last = state.lastTaken, last < cursor {
+                        // Read past the room: wait (still joining) until the room reaches `cursor`.
+                        state.joining[session.id] = Room.Joining(session: session, floor: cursor)
+                    } else {
+                        state.joining[session.id] = nil
+                        state.sessions.append(session)
+                    }
                     return true
                 }
                 if caughtUp { return cursor }

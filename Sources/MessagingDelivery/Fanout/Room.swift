@@ -11,6 +11,10 @@ final class Room: Sendable {
     struct Joining {
         let session: OutboundSession
         var buffered: [EncodedEvent] = []
+        /// Set when the session's backlog went past the room (it read events committed but
+        /// not yet published): it joins the room's list once the room reaches this `seq`,
+        /// so it never receives those events twice.
+        var floor: Int64?
     }
 
     struct State {
@@ -41,20 +45,30 @@ final class Room: Sendable {
         }
 
         private mutating func take(_ event: EncodedEvent) {
-            lastTaken = event.seq
-            ready.append((event, sessions))
-            bufferForJoining(event)
+            takeOne(event)
             while let last = lastTaken, let next = pending.removeValue(forKey: last + 1) {
-                lastTaken = next.seq
-                ready.append((next, sessions))
-                bufferForJoining(next)
+                takeOne(next)
             }
         }
 
-        /// Sessions still catching up from the store keep live events aside (rare: joins only).
-        private mutating func bufferForJoining(_ event: EncodedEvent) {
-            guard !joining.isEmpty else { return }
-            for id in Array(joining.keys) { joining[id]?.buffered.append(event) }
+        private mutating func takeOne(_ event: EncodedEvent) {
+            if !joining.isEmpty { promoteJoining(below: event.seq) }
+            lastTaken = event.seq
+            ready.append((event, sessions))
+            if !joining.isEmpty {
+                promoteJoining(below: event.seq + 1)
+                for id in Array(joining.keys) where joining[id]?.floor == nil { joining[id]?.buffered.append(event) }
+            }
+        }
+
+        /// Moves to the room's list the caught-up joiners whose floor is below `seq`.
+        private mutating func promoteJoining(below seq: Int64) {
+            for (id, joiner) in joining {
+                if let floor = joiner.floor, floor < seq {
+                    sessions.append(joiner.session)
+                    joining[id] = nil
+                }
+            }
         }
 
         /// Gives up on the missing `seq`s before the lowest pending event.

@@ -96,6 +96,7 @@ public final class ReadReceiptCoalescer: Service, Sendable {
                 await self.flush()
             }
         }
-        await flush()
+        // Detached: the run task may be cancelled, and the last updates must still be written.
+        await Task.detached { await self.flush() }.value
     }
 }
