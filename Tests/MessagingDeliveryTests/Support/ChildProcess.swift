@@ -6,10 +6,19 @@ import Glibc
 /// A child process the fault tests start, watch and kill.
 final class ChildProcess: @unchecked Sendable {
     // @unchecked: `Process` is used from one test task at a time; the pipe is read after exit.
-    let process = Process()
-    private let errors = Pipe()
+    let process: Process
+    private let errors: Pipe?
+
+    /// Adopts a process the caller started.
+    init(wrapping process: Process) {
+        self.process = process
+        errors = nil
+    }
 
     init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process = Process()
+        let errors = Pipe()
+        self.errors = errors
         process.executableURL = executable
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
@@ -38,7 +47,8 @@ final class ChildProcess: @unchecked Sendable {
     var killedBySignal: Bool { !process.isRunning && process.terminationReason == .uncaughtSignal }
 
     var standardError: String {
-        String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard let errors else { return "" }
+        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 }
 
