@@ -75,6 +75,7 @@ struct DeliveryFaultTests {
         let perCycle = max(1, Self.messages / cycles)
         let started = ContinuousClock.now
         var generator = SystemRandomNumberGenerator()
+        let sendCounter = GrowingFileLines(sendsPath)
         var checkedLines = 0
         var stored: [String: Int64] = [:]
         var failpointKills = 0
@@ -93,7 +94,7 @@ struct DeliveryFaultTests {
             // Let it send its share (or die at its failpoint), then kill it at a random moment.
             let target = checkedLines + perCycle
             let deadline = ContinuousClock.now + .seconds(30)
-            while child.isRunning, completeLines(sendsPath).count < target, ContinuousClock.now < deadline {
+            while child.isRunning, sendCounter.refresh() < target, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(2))
             }
             if useFailpoint {
@@ -110,8 +111,8 @@ struct DeliveryFaultTests {
             // Every cycle: the file is sound and every answered send is stored exactly once at its seq.
             let store = try SQLiteMessagingStore(path: databasePath, logger: .quiet)
             #expect(try await store.integrityCheck() == [], "cycle \(cycle): integrity_check")
-            let lines = completeLines(sendsPath)
-            let fresh = lines.dropFirst(checkedLines)
+            let lines = completeLines(sendsPath, from: checkedLines)
+            let fresh = lines
             let answered = fresh.map { line -> (key: String, seq: Int64) in
                 let parts = line.split(separator: " ")
                 return (String(parts[0]), Int64(parts[1]) ?? -1)
@@ -132,7 +133,7 @@ struct DeliveryFaultTests {
                 #expect(stored.updateValue(item.seq, forKey: item.key) == nil, "cycle \(cycle): \(item.key) answered twice")
             }
             #expect(orphans == 0, "cycle \(cycle): every mention job names a committed message")
-            checkedLines = lines.count
+            checkedLines += lines.count
             if cycle % 50 == 49 || cycle == cycles - 1 {
                 let elapsed = ContinuousClock.now - started
                 print("delivery fault test: cycle \(cycle + 1)/\(cycles), \(stored.count) answered sends, \(failpointKills) failpoint kills, \(elapsed)")

@@ -52,10 +52,31 @@ final class ChildProcess: @unchecked Sendable {
     }
 }
 
-/// Complete (newline-terminated) lines of a file.
-func completeLines(_ path: String) -> [Substring] {
+/// Complete (newline-terminated) lines of a file, skipping the first `skip`.
+func completeLines(_ path: String, from skip: Int = 0) -> [Substring] {
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     let text = String(decoding: data, as: UTF8.self)
     guard let end = text.lastIndex(of: "\n") else { return [] }
-    return text[..<end].split(separator: "\n", omittingEmptySubsequences: false)
+    return Array(text[..<end].split(separator: "\n", omittingEmptySubsequences: false).dropFirst(skip))
+}
+
+/// Counts the complete lines of a file that only grows, reading only what was appended.
+final class GrowingFileLines {
+    private let path: String
+    private var offset: UInt64 = 0
+    private(set) var count = 0
+
+    init(_ path: String) { self.path = path }
+
+    /// Reads what was appended since the last call; returns the number of complete lines.
+    @discardableResult
+    func refresh() -> Int {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return count }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: offset)
+        guard let data = try? handle.readToEnd(), let last = data.lastIndex(of: 0x0A) else { return count }
+        count += data[...last].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+        offset += UInt64(last - data.startIndex + 1)
+        return count
+    }
 }
