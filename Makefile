@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build test bench clean
+.PHONY: all deps build test soak bench clean
 
 all: build
 
@@ -24,6 +24,13 @@ test: deps
 	$(SWIFT) build --build-tests
 	@echo "==> running tests"
 	$(SWIFT) test --skip-build 2>&1 | bash scripts/test-summary.sh
+
+## Delivery soak (separate from `make test`): 1,000 SIGKILL cycles over 100,000 messages
+## against the chat probe, with progress every 50 cycles. Takes tens of minutes.
+soak: deps
+	$(SWIFT) build --build-tests
+	DELIVERY_SOAK_CYCLES=$${DELIVERY_SOAK_CYCLES:-1000} DELIVERY_SOAK_MESSAGES=$${DELIVERY_SOAK_MESSAGES:-100000} \
+		$(SWIFT) test --skip-build --filter DeliveryFaultTests 2>&1 | bash scripts/test-summary.sh
 
 ## Benchmarks (release build, several minutes): pagination and send against raw SQLite.
 bench: deps

@@ -16,12 +16,15 @@ let package = Package(
         .library(name: "MessagingAuth", targets: ["MessagingAuth"]),
         .library(name: "MessagingE2EE", targets: ["MessagingE2EE"]),
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
+        .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
+        .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // MARK: Domain + application (Foundation only)
@@ -74,12 +77,49 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Delivery: fanout, acknowledgements, job runner, notifications
+        .target(
+            name: "MessagingDelivery",
+            dependencies: [
+                "MessagingCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Examples
+        .executableTarget(
+            name: "DeliveryWorker",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/DeliveryWorker",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Test support
         // A child process for the crash-safety test: sends in a loop until killed.
         .executableTarget(
             name: "SQLiteCrashProbe",
             dependencies: ["MessagingCore", "MessagingPersistence"],
             path: "Tests/SQLiteCrashProbe",
+            swiftSettings: strictSettings
+        ),
+
+        // A child process for the delivery fault tests: a loaded chat node (send, fan out,
+        // acknowledge) or a job worker, killed by the test or by an armed failpoint.
+        .executableTarget(
+            name: "DeliveryProbe",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/DeliveryProbe",
             swiftSettings: strictSettings
         ),
 
@@ -115,6 +155,16 @@ let package = Package(
         .testTarget(
             name: "MessagingPresenceTests",
             dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingDeliveryTests",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
     ],

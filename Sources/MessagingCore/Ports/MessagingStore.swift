@@ -22,8 +22,10 @@ public protocol MessagingStore: Sendable {
 ///
 /// A transaction value is valid only inside the closure it was handed to and must not
 /// escape it or be used from another thread.
+///
+/// It is also a ``JobOutbox``: jobs enqueued here commit with the domain change or not at all.
 public protocol MessagingTransaction:
-    UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore
+    UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox
 {}
 
 /// Users.

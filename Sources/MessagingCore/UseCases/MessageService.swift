@@ -24,6 +24,13 @@ public struct MessageService: Sendable {
     /// Sends several messages of one sender in one transaction (importers, bridges, bots):
     /// each is checked and made idempotent exactly as ``send(_:to:by:)`` does, and either all
     /// are stored or, when one fails, none is.
+    ///
+    /// Jobs (outbox): a new message that mentions members enqueues, in the same
+    /// transaction, one ``NotificationRequest`` job per mentioned member other than the
+    /// sender (coalesced per user and conversation within
+    /// ``MessagingConfiguration/notificationWindowMilliseconds``). A repeated send enqueues
+    /// nothing. So a committed message always has its jobs, and a job never names a message
+    /// that did not commit.
     public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
         guard !drafts.isEmpty else { return [] }
         guard drafts.count <= 1000 else {
@@ -33,14 +40,35 @@ public struct MessageService: Sendable {
         let now = context.clock.now()
         let prepared = drafts.map { (draft: $0, id: context.ids.next(IDKind.Message.self), digest: $0.contentDigest) }
         let permissions = context.permissions
-        return try await context.store.write { transaction in
+        let window = context.configuration.notificationWindowMilliseconds
+        _failpoint(.cp1)
+        let receipts = try await context.store.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
             if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
             return try prepared.map { item in
-                try Self.send(
+                let receipt = try Self.send(
                     item.draft, id: item.id, digest: item.digest, to: conversationID, by: sender, role: me.role,
                     at: now, permissions: permissions, transaction: transaction)
+                if !receipt.isDuplicate {
+                    _failpoint(.cp2)
+                    try Self.enqueueJobs(for: receipt.message, windowMilliseconds: window, at: now, transaction: transaction)
+                }
+                return receipt
             }
+        }
+        _failpoint(.cp3)
+        return receipts
+    }
+
+    /// The jobs a new message causes (see ``send(_:to:by:)``), in the send's transaction.
+    private static func enqueueJobs(
+        for message: Message, windowMilliseconds: Int64, at now: Timestamp, transaction: any MessagingTransaction
+    ) throws {
+        for user in Set(message.mentions).sorted() where user != message.senderID {
+            let request = NotificationRequest(
+                userID: user, conversationID: message.conversationID, reason: .mention, seq: message.seq,
+                messageID: message.id)
+            try transaction.enqueue(request.makeJob(windowMilliseconds: windowMilliseconds), at: now)
         }
     }
 

@@ -9,15 +9,19 @@ public struct MessagingConfiguration: Hashable, Sendable {
     /// How long an idempotency record of a non-send request (such as creating a
     /// conversation with a request id) is kept, in milliseconds. Default 24 hours.
     public var idempotencyRetentionMilliseconds: Int64
+    /// The batch window of notification jobs, in milliseconds: records for one user,
+    /// conversation and reason within the window become one notification. Default 30 s.
+    public var notificationWindowMilliseconds: Int64
 
     /// Makes a configuration; the defaults are ``MessagingLimits/default`` and ``PermissionTable/standard``.
     public init(
         limits: MessagingLimits = .default, permissions: PermissionTable = .standard,
-        idempotencyRetentionMilliseconds: Int64 = 24 * 3600 * 1000
+        idempotencyRetentionMilliseconds: Int64 = 24 * 3600 * 1000, notificationWindowMilliseconds: Int64 = 30_000
     ) {
         self.limits = limits
         self.permissions = permissions
         self.idempotencyRetentionMilliseconds = idempotencyRetentionMilliseconds
+        self.notificationWindowMilliseconds = notificationWindowMilliseconds
     }
 }
 

@@ -77,6 +77,26 @@ public final class SQLiteMessagingStore: MessagingStore {
         }
     }
 
+    /// Runs `body` on the writer in `BEGIN IMMEDIATE … COMMIT`, mapping engine errors.
+    func writeImmediate<Result: Sendable>(_ body: @Sendable (Database) throws -> Result) async throws -> Result {
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await pool.writeWithoutTransaction { db in try Self.immediateTransaction(db) { try body(db) } }
+            }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
+    /// Runs `body` in a read transaction, mapping engine errors.
+    func readDatabase<Result: Sendable>(_ body: @Sendable (Database) throws -> Result) async throws -> Result {
+        do {
+            return try await withoutActuallyEscaping(body) { body in try await pool.read { db in try body(db) } }
+        } catch let error as DatabaseError {
+            throw SQLiteErrors.map(error, path: path)
+        }
+    }
+
     /// Runs `body` in `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws.
     static func immediateTransaction<Result>(_ db: Database, _ body: () throws -> Result) throws -> Result {
         var result: Result?

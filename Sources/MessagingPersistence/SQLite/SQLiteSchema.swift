@@ -10,6 +10,11 @@ enum SQLiteSchema {
         migrator.registerMigration("v2-auth") { db in
             try db.execute(sql: version2Auth)
         }
+        // Touches only its own tables, so it applies the same before or after migrations
+        // added on other branches (such as `v2-auth`).
+        migrator.registerMigration("v2-delivery") { db in
+            try db.execute(sql: delivery)
+        }
         return migrator
     }
 
@@ -139,5 +144,53 @@ enum SQLiteSchema {
             rotated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX refresh_token_history_by_session ON refresh_token_history (session_id);
+        """
+
+    /// The durable job queue, its dead-letter queue and acknowledgement cursors.
+    ///
+    /// A leased job's `next_run_at` is its lease expiry, so "claimable" is one condition,
+    /// `next_run_at <= now`, over one index, for waiting jobs and expired leases alike.
+    static let delivery = """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            coalescing_key TEXT UNIQUE,
+            coalesced INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL CHECK (max_attempts >= 1),
+            claims INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            next_run_at INTEGER NOT NULL,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            last_attempt_at INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX jobs_claimable ON jobs (queue, next_run_at);
+
+        CREATE TABLE dead_jobs (
+            id INTEGER PRIMARY KEY,
+            queue TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            attempts INTEGER NOT NULL,
+            max_attempts INTEGER NOT NULL,
+            last_error TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_attempt_at INTEGER,
+            failed_at INTEGER NOT NULL,
+            replayed_at INTEGER,
+            replay_job_id INTEGER
+        );
+        CREATE INDEX dead_jobs_by_queue ON dead_jobs (queue, id);
+
+        CREATE TABLE ack_cursors (
+            device_id BLOB NOT NULL,
+            conversation_id BLOB NOT NULL,
+            user_id BLOB NOT NULL,
+            acked_seq INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (device_id, conversation_id)
+        ) WITHOUT ROWID;
         """
 }

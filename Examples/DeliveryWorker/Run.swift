@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MessagingCore
+import MessagingDelivery
+import MessagingPersistence
+import ServiceLifecycle
+
+extension DeliveryWorker {
+    /// `DeliveryWorker run`: the job runner as a service, until SIGTERM/SIGINT.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the job runner until SIGTERM or SIGINT (graceful: running jobs finish or release their leases).")
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "Jobs run at once.")
+        var concurrency = 4
+
+        @Option(help: "Lease (visibility timeout) in seconds.")
+        var leaseSeconds = 60
+
+        @Option(help: "Poll interval in milliseconds when no job is due.")
+        var pollMilliseconds = 1000
+
+        @Option(help: "Shutdown grace period in seconds.")
+        var graceSeconds = 10
+
+        @Option(help: "Webhook URL for notifications (env MESSAGING_WEBHOOK_URL); without one, notifications are logged.")
+        var webhookURL: String?
+
+        @Option(help: "Webhook timeout in seconds.")
+        var webhookTimeoutSeconds = 5
+
+        @Option(help: "Worker name in leases. Default: host name and process id.")
+        var workerName: String?
+
+        @Flag(help: "Run the jobs that are due once, then exit.")
+        var once = false
+
+        func validate() throws {
+            guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256.") }
+            guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1.") }
+            guard pollMilliseconds >= 10 else { throw ValidationError("--poll-milliseconds must be at least 10.") }
+        }
+
+        func run() async throws {
+            let logger = try store.makeLogger(label: "DeliveryWorker")
+            try await Self.reportingErrors {
+                let sqlite = try store.openStore(logger: logger)
+                let queue = SQLiteJobQueue(store: sqlite)
+                let provider = try makeProvider(logger: logger)
+                let name = workerName ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+                let runner = JobRunner(
+                    queue: queue,
+                    handlers: [NotificationRequest.queue: NotificationDispatcher(provider: provider).handler],
+                    configuration: JobRunnerConfiguration(
+                        workerName: name, concurrency: concurrency, leaseMilliseconds: Int64(leaseSeconds) * 1000,
+                        pollInterval: .milliseconds(pollMilliseconds), shutdownGracePeriod: .seconds(graceSeconds)),
+                    logger: logger)
+                if once {
+                    let count = try await runner.runOnce()
+                    print("ran \(count) job(s)")
+                    return
+                }
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+            }
+        }
+
+        private func makeProvider(logger: Logger) throws -> any PushProvider {
+            guard let address = webhookURL ?? Environment.value("MESSAGING_WEBHOOK_URL") else {
+                logger.notice("no webhook configured; notifications are logged only")
+                return LoggingPushProvider(logger: logger)
+            }
+            guard let url = URL(string: address) else { throw ValidationError("The webhook URL is not a URL.") }
+            guard let secret = Environment.value("MESSAGING_WEBHOOK_SECRET") else {
+                throw ValidationError("A webhook needs its signing secret in MESSAGING_WEBHOOK_SECRET.")
+            }
+            do {
+                return try WebhookPushProvider(url: url, secret: Array(secret.utf8), timeout: .seconds(webhookTimeoutSeconds))
+            } catch let error as DeliveryError {
+                throw ValidationError(error.message)
+            }
+        }
+    }
+}
+
+/// Logs notifications instead of pushing them (no webhook configured).
+struct LoggingPushProvider: PushProvider {
+    let logger: Logger
+
+    func push(_ notification: PushNotification) async throws {
+        logger.info("notification", metadata: [
+            "user": "\(notification.userID)", "conversation": "\(notification.conversationID)",
+            "reason": "\(notification.reason.rawValue)", "seq": "\(notification.latestSeq)", "count": "\(notification.count)",
+        ])
+    }
+}

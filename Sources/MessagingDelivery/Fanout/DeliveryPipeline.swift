@@ -1,0 +1,39 @@
+import MessagingCore
+
+/// Send, answer, publish: the order the delivery guarantees rest on.
+///
+/// ``send(_:to:by:answer:)`` stores the message (its jobs commit in the same transaction),
+/// answers the sender, then publishes the event. Whatever point the process dies at,
+/// nothing acknowledged to a sender is lost: the store holds it, and clients resume from
+/// their `seq`.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct DeliveryPipeline: Sendable {
+    private let messaging: Messaging
+    private let bus: any EventBus
+
+    /// A pipeline over the use cases and a bus.
+    public init(messaging: Messaging, bus: any EventBus) {
+        self.messaging = messaging
+        self.bus = bus
+    }
+
+    /// Sends, calls `answer` with the receipt, then publishes the message's event (a
+    /// repeated send publishes the original event again; hubs drop what they delivered).
+    @discardableResult
+    public func send(
+        _ draft: MessageDraft, to conversationID: ConversationID, by sender: UserID,
+        answer: @Sendable (SendReceipt) async throws -> Void = { _ in }
+    ) async throws -> SendReceipt {
+        let receipt = try await messaging.messages.send(draft, to: conversationID, by: sender)
+        try await answer(receipt)
+        _failpoint(.cp4)
+        let message = receipt.message
+        let event = ConversationEvent(
+            conversationID: conversationID, seq: message.seq, actorID: sender, occurredAt: message.createdAt,
+            payload: .messageCreated(message))
+        try await bus.publish(try EncodedEvent(event))
+        _failpoint(.cp5)
+        return receipt
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import MessagingCore
+
+/// A conversation event encoded once; every recipient shares the same bytes.
+///
+/// Copying an `EncodedEvent` copies a reference to the byte buffer (a retain), never the
+/// bytes, so handing one event to 100,000 sessions allocates nothing per session.
+///
+/// Thread safety: a value type over immutable storage; safe to share across tasks.
+public struct EncodedEvent: Sendable {
+    /// The conversation.
+    public let conversationID: ConversationID
+    /// The event's `seq` in its conversation.
+    public let seq: Int64
+    /// The encoded frame, shared by every recipient.
+    public let bytes: [UInt8]
+    /// `true` when the hub skipped missing `seq`s before this event (their publisher never
+    /// published them); a session receiving such an event is closed with
+    /// ``CloseReason/resync`` so its client fills the gap from the store.
+    public internal(set) var followsGap: Bool = false
+
+    /// Wraps bytes that already encode the event at `seq`.
+    public init(conversationID: ConversationID, seq: Int64, bytes: [UInt8]) {
+        self.conversationID = conversationID
+        self.seq = seq
+        self.bytes = bytes
+    }
+
+    /// Encodes `event` once as a JSON frame `{"type":"event","event":{…}}`.
+    public init(_ event: ConversationEvent) throws {
+        self.init(conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event))
+    }
+}
+
+/// The JSON frame of an event (the wire protocol product will version this).
+enum EventFrameEncoder {
+    private struct Frame: Encodable {
+        let type = "event"
+        let event: ConversationEvent
+    }
+
+    static func encode(_ event: ConversationEvent) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(Frame(event: event)))
+    }
+}

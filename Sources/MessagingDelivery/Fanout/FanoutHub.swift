@@ -1,0 +1,156 @@
+import Logging
+import MessagingCore
+import Synchronization
+
+/// Settings of a ``FanoutHub``.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct FanoutConfiguration: Hashable, Sendable {
+    /// Out-of-order events a room holds while waiting for a missing `seq`; past this the
+    /// hub skips the gap (the sessions resync). Default 1,024.
+    public var reorderLimit: Int
+    /// Events per store page when a joining session catches up. Default 500.
+    public var backlogPageSize: Int
+
+    /// Makes settings.
+    public init(reorderLimit: Int = 1024, backlogPageSize: Int = 500) {
+        self.reorderLimit = max(1, reorderLimit)
+        self.backlogPageSize = max(1, backlogPageSize)
+    }
+}
+
+/// The fanout hub: rooms `conv:{conversationID}` mapping to the local sessions that joined
+/// them, each event encoded once and its bytes shared by every recipient.
+///
+/// - Joining checks membership through the use cases (``MessagingCore/SyncService``) and
+///   catches the session up from the store, so a session receives every event after the
+///   `seq` it asked for, gapless and in order.
+/// - ``publish(_:)`` hands the same ``EncodedEvent`` to every session of the room: no
+///   per-recipient encoding, task or actor hop, and no lock is held while sessions are fed
+///   (the room's list is snapshotted under its lock; delivery happens outside it).
+/// - Per conversation, sessions receive events in `seq` order even when publishers race:
+///   an early `seq` waits for the missing one (bounded by
+///   ``FanoutConfiguration/reorderLimit``; ``sweep()`` skips a gap that stays open for
+///   two sweeps, and the sessions concerned are closed with ``CloseReason/resync``).
+///
+/// Thread safety: safe to share across tasks.
+public final class FanoutHub: Sendable {
+    private let rooms = Mutex<[ConversationID: Room]>([:])
+    private let messaging: Messaging
+    private let configuration: FanoutConfiguration
+    private let logger: Logger
+
+    /// Makes a hub whose joins check membership with `messaging`.
+    public init(messaging: Messaging, configuration: FanoutConfiguration = .init(), logger: Logger) {
+        self.messaging = messaging
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Joins `session` to a conversation's room and queues every event after `seq`
+    /// (backlog from the store, then live events, gapless and in order). Throws
+    /// `notFound` (``MessagingCore/MessagingError``) when the session's user is not a
+    /// member. Returns the `seq` the session is caught up to.
+    @discardableResult
+    public func join(_ session: OutboundSession, to conversationID: ConversationID, after seq: Int64) async throws -> Int64 {
+        // Membership first, before the session can see anything.
+        _ = try await messaging.sync.events(in: conversationID, after: max(0, seq), limit: 1, for: session.userID)
+        let room = rooms.withLock { rooms in
+            if let room = rooms[conversationID] { return room }
+            let room = Room(reorderLimit: configuration.reorderLimit)
+            rooms[conversationID] = room
+            return room
+        }
+        // Register first: from here on every accepted event is buffered for the session,
+        // and everything accepted before was committed before, so the store has it.
+        room.state.withLock { $0.joining[session.id] = Room.Joining(session: session) }
+        var cursor = max(0, seq)
+        do {
+            while true {
+                let page = try await messaging.sync.events(
+                    in: conversationID, after: cursor, limit: configuration.backlogPageSize, for: session.userID)
+                for event in page.events {
+                    guard session.enqueue(try EncodedEvent(event)) == .queued else {
+                        room.remove(session.id)
+                        return cursor
+                    }
+                    cursor = event.seq
+                }
+                if page.hasMore { continue }
+                let caughtUp = room.state.withLock { state -> Bool in
+                    guard let joining = state.joining[session.id] else { return true }
+                    let buffered = joining.buffered.filter { $0.seq > cursor }
+                    if let first = buffered.first, first.seq != cursor + 1 {
+                        return false  // committed after our read: read again
+                    }
+                    for event in buffered where session.enqueue(event) == .queued {
+                        cursor = event.seq
+                    }
+                    if state.lastTaken == nil { state.lastTaken = cursor }
+                    if let last = state.lastTaken, last < cursor {
+                        // Read past the room: wait (still joining) until the room reaches `cursor`.
+                        state.joining[session.id] = Room.Joining(session: session, floor: cursor)
+                    } else {
+                        state.joining[session.id] = nil
+                        state.sessions.append(session)
+                    }
+                    return true
+                }
+                if caughtUp { return cursor }
+            }
+        } catch {
+            room.remove(session.id)
+            throw error
+        }
+    }
+
+    /// Removes `session` from a conversation's room.
+    public func leave(_ session: OutboundSession, from conversationID: ConversationID) {
+        rooms.withLock { $0[conversationID] }?.remove(session.id)
+    }
+
+    /// Delivers a committed event to the sessions of its room (a no-op when no local
+    /// session joined the conversation). Never suspends.
+    public func publish(_ event: EncodedEvent) {
+        guard let room = rooms.withLock({ $0[event.conversationID] }) else { return }
+        room.publish(event)
+    }
+
+    /// The highest `seq` handed to the room's sessions, or `nil` when no session joined.
+    public func deliveredSeq(of conversationID: ConversationID) -> Int64? {
+        rooms.withLock { $0[conversationID] }?.state.withLock { $0.lastTaken }
+    }
+
+    /// How many sessions joined a conversation's room.
+    public func sessionCount(in conversationID: ConversationID) -> Int {
+        rooms.withLock { $0[conversationID] }?.state.withLock { $0.sessions.count } ?? 0
+    }
+
+    /// Housekeeping, run periodically (``AckTracker`` does): skips an ordering gap that
+    /// stayed open since the previous sweep and drops rooms with no sessions.
+    public func sweep() {
+        let snapshot = rooms.withLock { Array($0) }
+        for (id, room) in snapshot {
+            let (first, idle) = room.state.withLock { state -> ((EncodedEvent, [OutboundSession])?, Bool) in
+                state.sessions.removeAll { $0.closeReason != nil }
+                if state.pending.isEmpty {
+                    state.stalledAt = nil
+                } else if let mark = state.stalledAt, mark == state.lastTaken {
+                    state.skipGap()
+                    state.stalledAt = nil
+                } else {
+                    state.stalledAt = .some(state.lastTaken)
+                }
+                return (state.startDelivering(), state.isIdle)
+            }
+            if first != nil {
+                logger.warning("skipped a seq gap that was never published", metadata: ["conversation": "\(id)"])
+                room.deliver(from: first)
+            } else if idle {
+                rooms.withLock { rooms in
+                    if let current = rooms[id], current === room, room.state.withLock({ $0.isIdle }) { rooms[id] = nil }
+                }
+            }
+        }
+    }
+}

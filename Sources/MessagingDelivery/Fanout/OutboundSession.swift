@@ -1,0 +1,181 @@
+import MessagingCore
+import Synchronization
+
+/// Why a session was closed.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct CloseReason: Hashable, Sendable, CustomStringConvertible {
+    /// A stable name (`resync`, `closed`, `shutdown`).
+    public let code: String
+
+    /// The session fell behind (its outbound queue overflowed) or missed events: the client
+    /// reconnects and resumes from its last `seq`; nothing is lost, everything is in the store.
+    public static let resync = CloseReason(code: "resync")
+    /// The client or the host closed the session.
+    public static let closed = CloseReason(code: "closed")
+    /// The server is shutting down.
+    public static let shutdown = CloseReason(code: "shutdown")
+
+    /// Makes a reason with a custom code.
+    public init(code: String) { self.code = code }
+
+    public var description: String { code }
+}
+
+/// Bounds of a session's outbound queue.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct SessionQueueLimits: Hashable, Sendable {
+    /// Events queued at most. Default 1,024.
+    public var maxEvents: Int
+    /// Bytes queued at most (sum of frame sizes). Default 4 MiB.
+    public var maxBytes: Int
+
+    /// Makes limits.
+    public init(maxEvents: Int = 1024, maxBytes: Int = 4 << 20) {
+        self.maxEvents = max(1, maxEvents)
+        self.maxBytes = max(1, maxBytes)
+    }
+}
+
+/// Identifies a session within a process.
+public struct SessionID: Hashable, Sendable, CustomStringConvertible {
+    /// The number.
+    public let rawValue: UInt64
+    /// Wraps a number.
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "session-\(rawValue)" }
+}
+
+/// One connected device: a bounded outbound queue the fanout hub fills and the transport
+/// drains.
+///
+/// When the queue would exceed its count or byte limit, the session closes with
+/// ``CloseReason/resync`` and drops what it held: the client reconnects and resumes from
+/// its `seq`.
+///
+/// Thread safety: all state behind one `Mutex`; safe to share across tasks. Enqueueing
+/// never suspends and allocates nothing once the queue has reached its working size.
+public final class OutboundSession: Sendable {
+    /// Result of handing an event to a session.
+    public enum EnqueueResult: Sendable, Equatable {
+        /// Queued.
+        case queued
+        /// The queue overflowed (or the event followed a gap): the session is now closed with ``CloseReason/resync``.
+        case closedForResync
+        /// The session was already closed; the event was dropped.
+        case alreadyClosed
+    }
+
+    private struct State {
+        var queue = RingBuffer<EncodedEvent>()
+        var bytes = 0
+        var enqueued: UInt64 = 0
+        var closeReason: CloseReason?
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    /// This session.
+    public let id: SessionID
+    /// The authenticated user.
+    public let userID: UserID
+    /// The user's device.
+    public let deviceID: DeviceID
+    /// Queue bounds.
+    public let limits: SessionQueueLimits
+    private let state = Mutex(State())
+
+    /// Makes an open session.
+    public init(id: SessionID, userID: UserID, deviceID: DeviceID, limits: SessionQueueLimits = .init()) {
+        self.id = id
+        self.userID = userID
+        self.deviceID = deviceID
+        self.limits = limits
+    }
+
+    /// Queues an event (called by the hub).
+    @discardableResult
+    public func enqueue(_ event: EncodedEvent) -> EnqueueResult {
+        let (result, waiter) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?) in
+            guard state.closeReason == nil else { return (.alreadyClosed, nil) }
+            if event.followsGap || state.queue.count >= limits.maxEvents || state.bytes + event.bytes.count > limits.maxBytes {
+                state.closeReason = .resync
+                state.queue.removeAll()
+                state.bytes = 0
+                return (.closedForResync, state.waiter.take())
+            }
+            state.queue.append(event)
+            state.bytes += event.bytes.count
+            state.enqueued &+= 1
+            return (.queued, state.waiter.take())
+        }
+        waiter?.resume()
+        return result
+    }
+
+    /// Closes the session (idempotent: the first reason stays) and drops its queue.
+    public func close(_ reason: CloseReason) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.closeReason == nil {
+                state.closeReason = reason
+                state.queue.removeAll()
+                state.bytes = 0
+            }
+            return state.waiter.take()
+        }
+        waiter?.resume()
+    }
+
+    /// Why the session closed, or `nil` while it is open.
+    public var closeReason: CloseReason? { state.withLock { $0.closeReason } }
+
+    /// How many events were ever queued (the queue is FIFO: the n-th event read is the n-th queued).
+    public var enqueuedCount: UInt64 { state.withLock { $0.enqueued } }
+
+    /// Events and bytes currently queued.
+    public var queued: (events: Int, bytes: Int) { state.withLock { ($0.queue.count, $0.bytes) } }
+
+    /// Hands every queued event to `body` in order, without suspending; returns how many.
+    /// `body` runs under the session's lock: it must not call back into this session.
+    @discardableResult
+    public func drain(_ body: (EncodedEvent) -> Void) -> Int {
+        state.withLock { state in
+            var drained = 0
+            while let event = state.queue.popFirst() {
+                state.bytes -= event.bytes.count
+                body(event)
+                drained += 1
+            }
+            return drained
+        }
+    }
+
+    /// The next queued event, waiting while the queue is empty; `nil` once the session is
+    /// closed (see ``closeReason``) or the calling task is cancelled. One reader at a time.
+    public func next() async -> EncodedEvent? {
+        while true {
+            if Task.isCancelled { return nil }
+            let immediate: EncodedEvent?? = state.withLock { state in
+                if state.closeReason != nil { return .some(nil) }
+                if let event = state.queue.popFirst() {
+                    state.bytes -= event.bytes.count
+                    return .some(event)
+                }
+                return nil
+            }
+            if let immediate { return immediate }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.closeReason != nil || !state.queue.isEmpty || Task.isCancelled { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                state.withLock { $0.waiter.take() }?.resume()
+            }
+        }
+    }
+}

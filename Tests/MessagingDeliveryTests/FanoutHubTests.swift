@@ -1,0 +1,158 @@
+import Foundation
+import MessagingCore
+import MessagingDelivery
+import Testing
+
+@Suite("Fanout hub")
+struct FanoutHubTests {
+    let fixture: DeliveryFixture
+    init() throws { fixture = try DeliveryFixture() }
+
+    @Test("joining requires membership: a non-member gets notFound and receives nothing")
+    func membershipOnJoin() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob", "mallory")
+        let room = try await fixture.group(Array(users.prefix(2)))
+        let hub = fixture.makeHub()
+        let intruder = makeSession(1, user: users[2].id)
+        await #expect(throws: MessagingError.self) { try await hub.join(intruder, to: room, after: 0) }
+        #expect(hub.sessionCount(in: room) == 0)
+        try await fixture.send("secret", to: room, by: users[0].id)
+        hub.publish(syntheticEvent(room, 1))
+        #expect(drained(intruder).isEmpty)
+    }
+
+    @Test("a joining session gets the backlog after its seq, then live events, with no gap and no duplicate")
+    func backlogThenLive() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        for index in 1...5 { try await fixture.send("m\(index)", to: room, by: users[0].id) }
+        let hub = fixture.makeHub()
+        let session = makeSession(1, user: users[1].id)
+        #expect(try await hub.join(session, to: room, after: 2) == 5)
+        let message = try await fixture.send("live", to: room, by: users[0].id)
+        hub.publish(try EncodedEvent(ConversationEvent(
+            conversationID: room, seq: message.seq, actorID: users[0].id, occurredAt: message.createdAt, payload: .messageCreated(message))))
+        hub.publish(syntheticEvent(room, 5))  // a late repeat of a delivered seq is dropped
+        #expect(drained(session).map(\.seq) == [3, 4, 5, 6])
+    }
+
+    @Test("every recipient gets the very same bytes (encoded once, shared storage)")
+    func sharedBytes() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub()
+        let sessions = (1...50).map { makeSession(UInt64($0), user: users[$0 % 2].id) }
+        for session in sessions { try await hub.join(session, to: room, after: 0) }
+        let event = syntheticEvent(room, 1, size: 1024)
+        let original = event.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        hub.publish(event)
+        for session in sessions {
+            let received = drained(session)
+            #expect(received.count == 1)
+            #expect(received.first?.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == original)
+        }
+    }
+
+    @Test("out-of-order publishes reach every session in seq order")
+    func reorders() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub()
+        let session = makeSession(1, user: users[1].id)
+        try await hub.join(session, to: room, after: 0)
+        for seq: Int64 in [1, 3, 4, 2, 6, 5, 7] { hub.publish(syntheticEvent(room, seq)) }
+        #expect(drained(session).map(\.seq) == Array(1...7))
+    }
+
+    @Test("racing publishers on several threads: each session sees 1…N in order")
+    func concurrentPublishers() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub(reorderLimit: 10_000)
+        let sessions = (1...20).map { makeSession(UInt64($0), user: users[1].id, limits: SessionQueueLimits(maxEvents: 10_000)) }
+        for session in sessions { try await hub.join(session, to: room, after: 0) }
+        let count: Int64 = 2_000
+        await withTaskGroup(of: Void.self) { group in
+            for lane in Int64(0)..<4 {
+                group.addTask {
+                    for seq in stride(from: lane + 1, through: count, by: 4) { hub.publish(syntheticEvent(room, seq)) }
+                }
+            }
+        }
+        for session in sessions { #expect(drained(session).map(\.seq) == Array(1...count)) }
+    }
+
+    @Test("overflow by count or bytes closes the session with resync; others are unaffected", arguments: [
+        SessionQueueLimits(maxEvents: 3, maxBytes: 1 << 20), SessionQueueLimits(maxEvents: 100, maxBytes: 20),
+    ])
+    func overflow(limits: SessionQueueLimits) async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub()
+        let slow = makeSession(1, user: users[1].id, limits: limits)
+        let fast = makeSession(2, user: users[0].id)
+        try await hub.join(slow, to: room, after: 0)
+        try await hub.join(fast, to: room, after: 0)
+        for seq: Int64 in 1...4 { hub.publish(syntheticEvent(room, seq, size: 8)) }
+        #expect(slow.closeReason == .resync)
+        #expect(slow.queued.events == 0, "a resyncing session drops its queue: the client resumes from the store")
+        #expect(await slow.next() == nil)
+        #expect(drained(fast).map(\.seq) == [1, 2, 3, 4])
+        hub.publish(syntheticEvent(room, 5))
+        #expect(hub.sessionCount(in: room) == 1, "the closed session was removed from the room")
+    }
+
+    @Test("a gap nobody fills is skipped after the reorder limit; sessions that would see it resync")
+    func gapSkip() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub(reorderLimit: 2)
+        let session = makeSession(1, user: users[1].id)
+        try await hub.join(session, to: room, after: 0)
+        hub.publish(syntheticEvent(room, 1))
+        for seq: Int64 in [3, 4, 5] { hub.publish(syntheticEvent(room, seq)) }
+        #expect(session.closeReason == .resync)
+        #expect(hub.deliveredSeq(of: room) == 5)
+    }
+
+    @Test("sweep skips a gap that stayed open between two sweeps")
+    func sweepSkipsStalledGap() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub()
+        let session = makeSession(1, user: users[1].id)
+        try await hub.join(session, to: room, after: 0)
+        hub.publish(syntheticEvent(room, 1))
+        hub.publish(syntheticEvent(room, 3))
+        hub.sweep()
+        #expect(session.closeReason == nil, "one sweep only marks the gap")
+        hub.sweep()
+        #expect(session.closeReason == .resync)
+        #expect(hub.deliveredSeq(of: room) == 3)
+    }
+
+    @Test("next() waits for an event and returns nil when the session closes")
+    func nextWaits() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice")
+        let session = makeSession(1, user: users[0].id)
+        let room = try await fixture.group(users)
+        async let first = session.next()
+        try await Task.sleep(for: .milliseconds(20))
+        session.enqueue(syntheticEvent(room, 1))
+        #expect(await first?.seq == 1)
+        async let second = session.next()
+        try await Task.sleep(for: .milliseconds(20))
+        session.close(.closed)
+        #expect(await second == nil)
+        #expect(session.closeReason == .closed)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import MessagingCore
+import Testing
+
+@Suite("DeliveryWorker command line")
+struct WorkerCommandTests {
+    struct Result {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    func worker(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = try builtExecutable("DeliveryWorker")
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged["MESSAGING_DATABASE"] = nil
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test("dlq list, show, replay (once), purge, stats and run --once, with their exit codes")
+    func deadLetterCommands() async throws {
+        let fixture = try DeliveryFixture()
+        defer { fixture.remove() }
+        let now = SystemWallClock().now()
+        try await fixture.jobs.enqueue(NewJob(queue: "notifications", payload: Array("not json".utf8), maxAttempts: 1), at: now)
+        let claimed = try await fixture.jobs.claim(from: ["notifications"], owner: "t", limit: 1, leaseMilliseconds: 10, now: now)
+        try await fixture.jobs.deadLetter(claimed[0].lease, error: "handler said no", now: now)
+        let id = claimed[0].id.description
+        let database = ["--database", fixture.databasePath]
+
+        let missing = try worker(["dlq", "list"])
+        #expect(missing.status == 64, "usage error without a database")
+        #expect(missing.errors.contains("MESSAGING_DATABASE"))
+
+        let list = try worker(["dlq", "list"], environment: ["MESSAGING_DATABASE": fixture.databasePath])
+        #expect(list.status == 0)
+        #expect(list.output.contains("\(id)\tnotifications\t1/1"))
+        #expect(list.output.contains("handler said no"))
+
+        let show = try worker(["dlq", "show", id] + database)
+        #expect(show.status == 0)
+        #expect(show.output.contains("last error:    handler said no"))
+        #expect(try worker(["dlq", "show", "999"] + database).status == 2)
+
+        let replay = try worker(["dlq", "replay", id] + database)
+        #expect(replay.status == 0)
+        #expect(replay.output.contains("replayed dead job \(id) as job"))
+        let again = try worker(["dlq", "replay", id] + database)
+        #expect(again.status == 2)
+        #expect(again.errors.contains("already replayed"))
+
+        // The replayed job has an undecodable payload: run --once fails it into the DLQ again.
+        let run = try worker(["run", "--once"] + database)
+        #expect(run.status == 0)
+        #expect(run.output.contains("ran 1 job(s)"))
+        #expect(try await fixture.jobs.deadJobs(in: nil, after: nil, limit: 10).count == 2)
+
+        let stats = try worker(["dlq", "stats"] + database)
+        #expect(stats.output.contains("notifications\t0\t0\t2"))
+        #expect(try worker(["dlq", "purge"] + database).status == 64, "purge needs ids, --older-than-days or --all")
+        let purge = try worker(["dlq", "purge", "--all"] + database)
+        #expect(purge.output.contains("purged 2 dead job(s)"))
+        #expect(try await fixture.jobs.deadJobs(in: nil, after: nil, limit: 10).isEmpty)
+    }
+}
