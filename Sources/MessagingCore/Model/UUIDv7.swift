@@ -36,6 +36,16 @@ public struct UUIDv7: Hashable, Comparable, Sendable {
         return result
     }
 
+    /// Reads 16 big-endian bytes from raw memory; `nil` for any other length, version or
+    /// variant. The fast path for storage adapters decoding id columns.
+    @inlinable
+    public init?(bigEndianBytes buffer: UnsafeRawBufferPointer) {
+        guard buffer.count == 16 else { return nil }
+        let high = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let low = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        self.init(high: high, low: low)
+    }
+
     /// Reads 16 big-endian bytes; `nil` for any other length, version or variant.
     public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
         guard bytes.count == 16 else { return nil }

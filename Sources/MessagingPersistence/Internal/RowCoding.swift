@@ -21,7 +21,9 @@ enum RowCoding {
     static func optionalBlob<Kind>(_ id: Identifier<Kind>?) -> Data? { id.map { blob($0.uuid) } }
 
     static func uuid(_ row: Row, _ index: Int) throws -> UUIDv7 {
-        let value = try row.withUnsafeData(atIndex: index) { data in data.flatMap { UUIDv7(bytes: $0) } }
+        let value = try row.withUnsafeData(atIndex: index) { data in
+            data.flatMap { data in data.withUnsafeBytes { UUIDv7(bigEndianBytes: $0) } }
+        }
         guard let value else { throw corrupt("an id column holds a value that is not a 16-byte UUIDv7") }
         return value
     }
@@ -52,12 +54,13 @@ enum RowCoding {
     static func userIDs(_ row: Row, _ index: Int) throws -> [UserID] {
         guard let data = row[index] as Data? else { return [] }
         guard data.count % 16 == 0 else { throw corrupt("a mentions column is not a list of 16-byte ids") }
-        return try stride(from: 0, to: data.count, by: 16).map { offset in
-            let start = data.startIndex + offset
-            guard let uuid = UUIDv7(bytes: data[start..<start + 16]) else {
-                throw corrupt("a mentions column holds an invalid id")
+        return try data.withUnsafeBytes { buffer in
+            try stride(from: 0, to: buffer.count, by: 16).map { offset in
+                guard let uuid = UUIDv7(bigEndianBytes: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + 16])) else {
+                    throw corrupt("a mentions column holds an invalid id")
+                }
+                return UserID(uuid)
             }
-            return UserID(uuid)
         }
     }
 

@@ -6,34 +6,25 @@ import MessagingCore
 
 extension SQLiteTransaction {
     func message(id: MessageID) throws -> Message? {
-        try fetchMessages("SELECT \(RowCoding.messageColumns) FROM messages m WHERE m.id = ?", [RowCoding.blob(id)]).first
+        try fetchMessages(HotSQL.messageByID, [RowCoding.blob(id)]).first
     }
 
     func message(in conversation: ConversationID, sender: UserID, clientMessageID: ClientMessageID) throws -> Message? {
         try fetchMessages(
-            """
-            SELECT \(RowCoding.messageColumns) FROM messages m
-            WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_message_id = ?
-            """,
+            HotSQL.messageByClientID,
             [RowCoding.blob(conversation), RowCoding.blob(sender), clientMessageID.rawValue]
         ).first
     }
 
     func messages(in conversation: ConversationID, before seq: Int64?, limit: Int) throws -> [Message] {
         try fetchMessages(
-            """
-            SELECT \(RowCoding.messageColumns) FROM messages m
-            WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
-            """,
+            HotSQL.messagesBefore,
             [RowCoding.blob(conversation), seq ?? Int64.max, limit])
     }
 
     func messages(in conversation: ConversationID, after seq: Int64?, limit: Int) throws -> [Message] {
         try fetchMessages(
-            """
-            SELECT \(RowCoding.messageColumns) FROM messages m
-            WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?
-            """,
+            HotSQL.messagesAfter,
             [RowCoding.blob(conversation), seq ?? 0, limit])
     }
 
@@ -154,11 +145,7 @@ extension SQLiteTransaction {
 
     func events(in conversation: ConversationID, after seq: Int64, limit: Int) throws -> [ConversationEvent] {
         try fetchAll(
-            """
-            SELECT e.conversation_id, e.seq, e.type, e.actor_id, e.data, e.occurred_at, \(RowCoding.messageColumns)
-            FROM events e LEFT JOIN messages m ON m.id = e.message_id AND e.data IS NULL
-            WHERE e.conversation_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
-            """,
+            HotSQL.eventsAfter,
             [RowCoding.blob(conversation), seq, limit]
         ) { row in
             guard let type = EventType(rawValue: row[2]) else { throw RowCoding.corrupt("unknown event type") }
@@ -240,4 +227,29 @@ extension SQLiteTransaction {
             "INSERT OR REPLACE INTO idempotency_keys (scope, key, value, expires_at) VALUES (?, ?, ?, ?)",
             [scope, key, value, expiresAt.millisecondsSince1970])
     }
+}
+
+/// The SQL of the hot paths (send, history page, events since), built once: a statement
+/// cache lookup then hashes a constant instead of a freshly interpolated string.
+enum HotSQL {
+    static let messageByID = "SELECT \(RowCoding.messageColumns) FROM messages m WHERE m.id = ?"
+    static let messageByClientID = """
+        SELECT \(RowCoding.messageColumns) FROM messages m
+        WHERE m.conversation_id = ? AND m.sender_id = ? AND m.client_message_id = ?
+        """
+    static let messagesBefore = """
+        SELECT \(RowCoding.messageColumns) FROM messages m
+        WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?
+        """
+    static let messagesAfter = """
+        SELECT \(RowCoding.messageColumns) FROM messages m
+        WHERE m.conversation_id = ? AND m.seq > ? ORDER BY m.seq ASC LIMIT ?
+        """
+    static let eventsAfter = """
+        SELECT e.conversation_id, e.seq, e.type, e.actor_id, e.data, e.occurred_at, \(RowCoding.messageColumns)
+        FROM events e LEFT JOIN messages m ON m.id = e.message_id AND e.data IS NULL
+        WHERE e.conversation_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
+        """
+    static let conversationByID = "SELECT \(RowCoding.conversationColumns) FROM conversations c WHERE c.id = ?"
+    static let member = "SELECT \(RowCoding.memberColumns) FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?"
 }

@@ -61,7 +61,7 @@ extension SQLiteTransaction {
 extension SQLiteTransaction {
     func conversation(id: ConversationID) throws -> Conversation? {
         try fetchOne(
-            "SELECT \(RowCoding.conversationColumns) FROM conversations c WHERE c.id = ?", [RowCoding.blob(id)]
+            HotSQL.conversationByID, [RowCoding.blob(id)]
         ) { try RowCoding.conversation(from: $0) }
     }
 
@@ -125,7 +125,7 @@ extension SQLiteTransaction {
 extension SQLiteTransaction {
     func member(_ user: UserID, in conversation: ConversationID) throws -> Member? {
         try fetchOne(
-            "SELECT \(RowCoding.memberColumns) FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?",
+            HotSQL.member,
             [RowCoding.blob(conversation), RowCoding.blob(user)]
         ) { try RowCoding.member(from: $0) }
     }
