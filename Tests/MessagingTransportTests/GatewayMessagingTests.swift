@@ -33,6 +33,11 @@ struct GatewayMessagingTests {
             let received = try await b.events(1)
             #expect(received[0]["seq"]?.int == seq)
             #expect(received[0]["actorID"]?.string == "\(alice.id)")
+            // The documented event shape (Protocol.md §4).
+            let created = received[0]["payload"]?["messageCreated"]?["_0"]
+            #expect(created?["body"]?["text"]?["_0"]?.string == "hello bob")
+            #expect(created?["clientMessageID"]?.string == "c-1")
+            #expect(received[0]["conversationID"]?.string == "\(room)")
             let echoed = try await a.events(1)
             #expect(echoed[0]["seq"]?.int == seq)
 

@@ -17,16 +17,16 @@ extension Gateway {
             group.addTask { await self.typingPump(connection, context) }
             group.addTask { await self.housekeeping(connection, context) }
             // The reader ends when the connection closes (from any side); then stop the rest.
-            await group.next()
+            _ = await group.next()
             await connection.close(.normal, reason: "closed")
             context.sessionContinuation.finish()
             context.presenceContinuation.finish()
+            context.presenceSubscription.withLock { $0.take() }?.cancel()
             group.cancelAll()
         }
         // Release everything the connection held.
         registry.remove(id)
         let (authenticated, subscribed) = context.state.withLock { ($0.authenticated, Array($0.subscribed)) }
-        context.presenceSubscription.withLock { $0.take() }?.cancel()
         if let authenticated {
             authenticated.session.close(.closed)
             acks.disconnect(authenticated.session, from: subscribed)

@@ -102,7 +102,7 @@ extension Gateway {
             return nil
 
         case .edit(let message, let text, let ciphertext, let mentions):
-            let body: MessageBody = text.map { .text($0) } ?? .ciphertext(ciphertext ?? Data())
+            let body: MessageBody = text.map { MessageBody.text($0) } ?? MessageBody.ciphertext(ciphertext ?? Data())
             let edited = try await messaging.messages.edit(message, to: body, mentions: mentions, by: user)
             await publishCommitted(in: edited.conversationID, for: user)
             return .message(edited)

@@ -115,7 +115,7 @@ public struct FrameDecoder: Sendable {
                 throw r.error(.badFrame, "\"token\" is a non-empty string of at most 8,192 bytes.")
             }
             let version = try r.optionalInt("protocol")
-            return .auth(token: token, device: try r.optionalID("device"), protocolVersion: version.map(Int.init))
+            return .auth(token: token, device: try r.optionalID("device"), protocolVersion: version.map { Int($0) })
         case "subscribe":
             let after = try r.optionalInt("after")
             if let after, after < 0 { throw r.error(.invalidInput, "\"after\" is a seq, 0 or more.") }
@@ -169,15 +169,15 @@ public struct FrameDecoder: Sendable {
         case "presence":
             let activity: DeviceActivity
             switch try r.optionalString("activity") {
-            case nil, "active": activity = .active
-            case "idle": activity = .idle
+            case .none, .some("active"): activity = .active
+            case .some("idle"): activity = .idle
             default: throw r.error(.badFrame, "\"activity\" is \"active\" or \"idle\".")
             }
             let status: ClientRequest.StatusUpdate
             switch r.fields["status"] {
-            case nil: status = .keep
-            case .null: status = .clear
-            case .string(let text):
+            case .none: status = .keep
+            case .some(.null): status = .clear
+            case .some(.string(let text)):
                 guard text.count <= limits.maxStatusCharacters else {
                     throw r.error(.invalidInput, "\"status\" holds at most \(limits.maxStatusCharacters) characters.")
                 }
@@ -188,8 +188,8 @@ public struct FrameDecoder: Sendable {
         case "history":
             var request = HistoryRequest()
             switch try r.optionalString("direction") {
-            case nil, "backward": request.direction = .backward
-            case "forward": request.direction = .forward
+            case .none, .some("backward"): request.direction = .backward
+            case .some("forward"): request.direction = .forward
             default: throw r.error(.badFrame, "\"direction\" is \"backward\" or \"forward\".")
             }
             request.cursor = try r.optionalInt("cursor")
@@ -213,8 +213,12 @@ public struct FrameDecoder: Sendable {
 
     /// A field name fit for an error message: at most 32 printable ASCII characters.
     static func shown(_ key: String) -> String {
-        let printable = key.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }
-        return String(String.UnicodeScalarView(printable.prefix(32)))
+        var shown = ""
+        for scalar in key.unicodeScalars where scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "\"" && scalar != "\\" {
+            shown.unicodeScalars.append(scalar)
+            if shown.unicodeScalars.count >= 32 { break }
+        }
+        return shown
     }
 }
 

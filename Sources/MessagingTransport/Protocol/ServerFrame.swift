@@ -101,7 +101,7 @@ public enum ServerFrame: Sendable {
             case .ready(let id, let ready):
                 try c.encode("ready", forKey: .type)
                 try c.encodeIfPresent(id, forKey: .id)
-                try c.encode(ready.protocol, forKey: .protocol)
+                try c.encode(ready.`protocol`, forKey: .`protocol`)
                 try c.encode(ready.user, forKey: .user)
                 try c.encode(ready.session, forKey: .session)
                 try c.encode(ready.device, forKey: .device)
