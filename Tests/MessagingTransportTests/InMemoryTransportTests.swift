@@ -9,17 +9,17 @@ struct InMemoryTransportTests {
         let (client, server) = InMemoryTransport.makePair(configuration: .init(bufferCapacity: 2))
         try await server.write(.text("1"))
         try await server.write(.text("2"))
-        let written = Atomic<Bool>(false)
+        let written = Flag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await server.write(.text("3"))
-                written.store(true, ordering: .relaxed)
+                written.set()
             }
             try await Task.sleep(for: .milliseconds(50))
-            #expect(!written.load(ordering: .relaxed))
+            #expect(!written.value)
             #expect(try await client.receive()?.string == "1")
             try await group.waitForAll()
-            #expect(written.load(ordering: .relaxed))
+            #expect(written.value)
         }
         #expect(try await client.receive()?.string == "2")
         #expect(try await client.receive()?.string == "3")
@@ -73,4 +73,10 @@ struct InMemoryTransportTests {
         #expect(throws: TransportError.self) { _ = try transport.connect() }
         #expect(!"\(ConnectionMetadata(remoteAddress: "a", bearerToken: "secret"))".contains("secret"))
     }
+}
+
+final class Flag: Sendable {
+    private let storage = Atomic<Bool>(false)
+    var value: Bool { storage.load(ordering: .relaxed) }
+    func set() { storage.store(true, ordering: .relaxed) }
 }
