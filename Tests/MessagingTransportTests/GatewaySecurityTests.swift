@@ -9,12 +9,21 @@ struct GatewaySecurityTests {
     func handshakeRefusals() async throws {
         try await Harness.with { h in
             let alice = try await h.user("alice")
+            let room = try await h.group(alice, [])
             // A request before auth.
             let early = try h.connect()
-            try await early.send(["type": "subscribe", "id": "1", "conversation": "\(UUID())"])
+            try await early.send(["type": "subscribe", "id": "1", "conversation": "\(room)"])
             let (close1, frames1) = try await early.closed()
             #expect(close1?.code == .unauthorized)
             #expect(frames1.first?["code"]?.string == "unauthorized")
+
+            // An invalid frame before auth: its typed error, then 4401.
+            let garbage = try h.connect()
+            try await garbage.sendRaw(.text("{oops"))
+            let (closeG, framesG) = try await garbage.closed()
+            #expect(closeG?.code == .unauthorized)
+            #expect(framesG.first?["code"]?.string == "bad_frame")
+
 
             let forged = try h.connect()
             try await forged.send(["type": "auth", "id": "a", "token": "eyJhbGciOiJub25lIn0.e30."])

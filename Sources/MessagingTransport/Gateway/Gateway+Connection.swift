@@ -48,6 +48,11 @@ extension Gateway {
                 request = try decoder.decode(frame)
             } catch {
                 await rejectFrame(error, connection, context)
+                if context.authenticated == nil, error.code != .frameTooBig {
+                    // Before the handshake, nothing but a valid auth (or ping) frame is tolerated.
+                    await connection.close(.unauthorized, reason: "not authenticated")
+                    return
+                }
                 continue
             }
             context.state.withLock { $0.consecutiveInvalid = 0 }

@@ -66,7 +66,11 @@ extension Gateway {
                 acks.leave(me.session, from: conversation)
                 context.state.withLock { _ = $0.subscribed.remove(conversation) }
             }
-            let seq = try await acks.join(me.session, to: conversation, after: after)
+            var start = after
+            if let after {
+                start = try await streamBacklog(of: conversation, after: after, for: user, on: connection)
+            }
+            let seq = try await acks.join(me.session, to: conversation, after: start)
             context.state.withLock { _ = $0.subscribed.insert(conversation) }
             if let subscription = context.presenceSubscription.withLock({ $0 }) {
                 _ = try? await subscription.watch(conversation: conversation)
@@ -158,6 +162,26 @@ extension Gateway {
 
         case .pong:
             return nil
+        }
+    }
+
+    /// Writes a long backlog straight from the store to the connection, page by page,
+    /// waiting on each write (backpressure), and stops one page short of the end; the hub
+    /// join then replays that last page and continues live. Without this, a backlog longer
+    /// than the outbound queue would overflow it and close the connection with 4410 on
+    /// every reconnect. Returns the `seq` written through.
+    func streamBacklog<Connection: TransportConnection>(
+        of conversation: ConversationID, after seq: Int64, for user: UserID, on connection: Connection
+    ) async throws -> Int64 {
+        let pageSize = max(1, min(200, configuration.outboundQueue.maxEvents / 2))
+        var cursor = seq
+        while true {
+            let page = try await messaging.sync.events(in: conversation, after: cursor, limit: pageSize, for: user)
+            guard page.hasMore else { return cursor }
+            for event in page.events {
+                try await connection.write(.text(try EncodedEvent(event).bytes))
+                cursor = event.seq
+            }
         }
     }
 
