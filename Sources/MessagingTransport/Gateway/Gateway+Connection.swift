@@ -18,7 +18,12 @@ extension Gateway {
             group.addTask { await self.housekeeping(connection, context) }
             // The reader ends when the connection closes (from any side); then stop the rest.
             _ = await group.next()
-            await connection.close(.normal, reason: "closed")
+            if Task.isCancelled {
+                // The host is stopping the gateway (or its listener): tell the client to come back.
+                await connection.close(.goingAway, reason: "server shutting down; reconnect with backoff")
+            } else {
+                await connection.close(.normal, reason: "closed")
+            }
             context.sessionContinuation.finish()
             context.presenceContinuation.finish()
             context.presenceSubscription.withLock { $0.take() }?.cancel()
