@@ -17,7 +17,6 @@ final class ConnectionContext<Instant: InstantProtocol>: Sendable {
         var authenticated: Authenticated?
         var subscribed: Set<ConversationID> = []
         var lastInbound: Instant
-        var lastPing: Instant
         var consecutiveInvalid = 0
         var consecutiveRateLimited = 0
     }
@@ -36,7 +35,7 @@ final class ConnectionContext<Instant: InstantProtocol>: Sendable {
     init(id: UInt64, now: Instant) {
         self.id = id
         openedAt = now
-        state = Mutex(State(lastInbound: now, lastPing: now))
+        state = Mutex(State(lastInbound: now))
         (sessions, sessionContinuation) = AsyncStream.makeStream(of: OutboundSession.self, bufferingPolicy: .bufferingNewest(1))
         (presenceSubscriptions, presenceContinuation) = AsyncStream.makeStream(
             of: PresenceSubscription.self, bufferingPolicy: .bufferingNewest(1))

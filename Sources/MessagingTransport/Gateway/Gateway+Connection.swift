@@ -16,6 +16,7 @@ extension Gateway {
             group.addTask { await self.eventPump(connection, context) }
             group.addTask { await self.typingPump(connection, context) }
             group.addTask { await self.housekeeping(connection, context) }
+            group.addTask { await self.pinger(connection, context) }
             // The reader ends when the connection closes (from any side); then stop the rest.
             _ = await group.next()
             if Task.isCancelled {
@@ -122,7 +123,7 @@ extension Gateway {
         while !Task.isCancelled {
             do { try await clock.sleep(for: configuration.housekeepingInterval) } catch { return }
             let now = clock.now
-            let (authenticated, lastInbound, lastPing) = context.state.withLock { ($0.authenticated, $0.lastInbound, $0.lastPing) }
+            let (authenticated, lastInbound) = context.state.withLock { ($0.authenticated, $0.lastInbound) }
             guard let authenticated else {
                 if context.openedAt.duration(to: now) >= configuration.authTimeout {
                     await connection.close(.unauthorized, reason: "no auth frame within the handshake timeout")
@@ -138,11 +139,16 @@ extension Gateway {
                 await connection.close(.timeout, reason: "idle timeout: nothing received")
                 return
             }
-            if lastPing.duration(to: now) >= configuration.pingInterval {
-                context.state.withLock { $0.lastPing = now }
-                // A ping must not stall housekeeping behind a full outbound buffer.
-                Task { await self.send(.ping, on: connection) }
-            }
+        }
+    }
+
+    /// Sends `ping` every ``GatewayConfiguration/pingInterval`` once authenticated. A task of
+    /// its own, so a ping stuck behind a full outbound buffer never delays housekeeping.
+    private func pinger<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: configuration.pingInterval) } catch { return }
+            guard context.authenticated != nil else { continue }
+            do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return }
         }
     }
 
