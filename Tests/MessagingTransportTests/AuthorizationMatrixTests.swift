@@ -11,7 +11,8 @@ struct AuthorizationMatrixTests {
     }
 
     static let requests = [
-        "subscribe", "ack", "send", "history", "read", "typing", "react", "unreact", "edit", "delete", "presence", "unsubscribe",
+        "subscribe", "ack", "send", "history", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
+        "unwatch", "unsubscribe",
     ]
 
     /// What each caller gets: "ok" or an error code.
@@ -25,7 +26,7 @@ struct AuthorizationMatrixTests {
             return request == "edit" || request == "delete" ? "forbidden" : "ok"
         case .removedMember, .nonMember:
             switch request {
-            case "presence": return "ok"
+            case "presence", "watch", "unwatch": return "ok"
             case "ack", "unsubscribe": return "not_subscribed"
             default: return "not_found"
             }
@@ -69,10 +70,16 @@ struct AuthorizationMatrixTests {
                 case "edit": fields = ["type": request, "message": "\(target.id)", "text": "edited by \(caller)"]
                 case "delete": fields = ["type": request, "message": "\(doomed.id)"]
                 case "presence": fields = ["type": request, "activity": "active"]
+                case "watch", "unwatch": fields = ["type": request, "users": ["\(owner.id)"]]
                 default: break
                 }
                 let answer = try await client.request(fields)
                 if request == "subscribe", let seq = answer["result"]?["seq"]?.int { caughtUp = seq }
+                if request == "watch", answer["type"]?.string == "ok" {
+                    // Only users the caller shares a conversation with are visible.
+                    let visible = answer["result"]?["presence"]?.array?.count ?? -1
+                    #expect(visible == (caller == .nonMember || caller == .removedMember ? 0 : 1), "\(caller) watch: \(answer)")
+                }
                 let outcome = answer["type"]?.string == "ok" ? "ok" : (answer["code"]?.string ?? "\(answer)")
                 #expect(outcome == Self.expected(request, caller), "\(caller) \(request): \(answer)")
             }
@@ -113,6 +120,7 @@ struct AuthorizationMatrixTests {
                     if request == "edit" { fields = ["type": request, "id": "q", "message": "\(target.id)", "text": "y"] }
                     if request == "delete" { fields = ["type": request, "id": "q", "message": "\(target.id)"] }
                 case "presence": fields = ["type": request, "id": "q"]
+                case "watch", "unwatch": fields = ["type": request, "id": "q", "users": ["\(owner.id)"]]
                 default: break
                 }
                 try? await client.send(fields)

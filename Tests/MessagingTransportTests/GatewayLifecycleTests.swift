@@ -57,4 +57,24 @@ struct GatewayLifecycleTests {
         }
         #expect(h.gateway.connectionCount == 0)
     }
+
+    @Test("presence: a watcher sees a member come online through presence frames")
+    func presence() async throws {
+        try await Harness.with { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            _ = try await h.group(alice, [bob])
+            let a = try await h.connect(as: alice)
+            let watched = try await a.request(["type": "watch", "users": ["\(bob.id)"]])
+            #expect(watched["result"]?["presence"]?.array?.first?["state"]?.string == "offline", "\(watched)")
+            let b = try await h.connect(as: bob)
+            let beat = try await b.request(["type": "presence", "activity": "active", "status": "here"])
+            #expect((beat["result"]?["ttlMs"]?.int ?? 0) > 0, "\(beat)")
+            var online: JSONValue?
+            while online == nil, let frame = try await a.next() {
+                if frame["type"]?.string == "presence", frame["presence"]?["state"]?.string == "online" { online = frame }
+            }
+            #expect(online?["presence"]?["userID"]?.string == "\(bob.id)")
+        }
+    }
 }

@@ -113,8 +113,14 @@ extension Gateway {
         let me = subscription.observer
         for await changes in subscription {
             for change in changes {
-                guard case .typing(let typing) = change, typing.userID != me else { continue }
-                await send(.typing(conversationID: typing.conversationID, userID: typing.userID, isTyping: typing.isTyping), on: connection)
+                switch change {
+                case .typing(let typing) where typing.userID != me:
+                    await send(.typing(conversationID: typing.conversationID, userID: typing.userID, isTyping: typing.isTyping), on: connection)
+                case .presence(let presence) where presence.userID != me:
+                    await send(.presence(presence), on: connection)
+                default:
+                    continue
+                }
             }
         }
     }

@@ -13,7 +13,7 @@ extension Gateway {
         case .read, .ack: .read
         case .typing: .typing
         case .presence: .presence
-        case .subscribe, .unsubscribe, .history: .query
+        case .subscribe, .unsubscribe, .history, .watch, .unwatch: .query
         case .ping, .pong: .keepalive
         }
     }
@@ -142,6 +142,14 @@ extension Gateway {
             case .set(let text): try presence.setStatus(try StatusText(text), for: user)
             }
             return request.id == nil ? nil : .presence(ttlMs: Self.milliseconds(ttl))
+
+        case .watch(let users):
+            guard let subscription = context.presenceSubscription.withLock({ $0 }) else { return .watched([]) }
+            return .watched(try await subscription.watch(users: users))
+
+        case .unwatch(let users):
+            context.presenceSubscription.withLock { $0 }?.unwatch(users: users)
+            return .empty
 
         case .history(let conversation, let page):
             return .history(try await messaging.messages.history(of: conversation, for: user, page))

@@ -59,6 +59,10 @@ public struct ClientRequest: Hashable, Sendable {
         case typing(ConversationID, isTyping: Bool)
         /// `presence`: heartbeat with an activity and, when present, set (string) or clear (null) the status text.
         case presence(DeviceActivity, status: StatusUpdate)
+        /// `watch`: follow the presence of users (those the caller may see: they share a conversation).
+        case watch([UserID])
+        /// `unwatch`: stop following users' presence.
+        case unwatch([UserID])
         /// `history`: one page of messages.
         case history(ConversationID, HistoryRequest)
         /// `ack`: cumulative acknowledgement of every event through `seq`.
@@ -98,6 +102,8 @@ extension ClientRequest.Body {
         case .read: "read"
         case .typing: "typing"
         case .presence: "presence"
+        case .watch: "watch"
+        case .unwatch: "unwatch"
         case .history: "history"
         case .ack: "ack"
         case .ping: "ping"

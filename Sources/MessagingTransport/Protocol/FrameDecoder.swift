@@ -41,6 +41,8 @@ public struct FrameDecoder: Sendable {
         "read": Schema(required: ["conversation", "seq"], optional: [], idRequired: true),
         "typing": Schema(required: ["conversation", "typing"], optional: [], idRequired: false),
         "presence": Schema(required: [], optional: ["activity", "status"], idRequired: false),
+        "watch": Schema(required: ["users"], optional: [], idRequired: true),
+        "unwatch": Schema(required: ["users"], optional: [], idRequired: true),
         "history": Schema(required: ["conversation"], optional: ["direction", "cursor", "limit"], idRequired: true),
         "ack": Schema(required: ["conversation", "seq"], optional: [], idRequired: false),
         "ping": Schema(required: [], optional: [], idRequired: false),
@@ -185,6 +187,10 @@ public struct FrameDecoder: Sendable {
             default: throw r.error(.badFrame, "\"status\" is a string or null.")
             }
             return .presence(activity, status: status)
+        case "watch", "unwatch":
+            let users: [UserID] = try r.optionalIDs("users") ?? []
+            guard !users.isEmpty else { throw r.error(.invalidInput, "\"users\" names at least one user.") }
+            return type == "watch" ? .watch(users) : .unwatch(users)
         case "history":
             var request = HistoryRequest()
             switch try r.optionalString("direction") {

@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingPresence
 
 /// The frames the server sends in protocol v1 (conversation events are encoded once by
 /// `MessagingDelivery` as `{"event":{…},"type":"event"}` and shared by every recipient).
@@ -20,6 +21,8 @@ public enum ServerFrame: Sendable {
     case pong
     /// `typing`: a member of a subscribed conversation started or stopped typing.
     case typing(conversationID: ConversationID, userID: UserID, isTyping: Bool)
+    /// `presence`: a watched user's (or a subscribed conversation member's) presence changed.
+    case presence(UserPresence)
 
     /// What `ready` tells the client.
     public struct Ready: Sendable, Encodable {
@@ -59,9 +62,11 @@ public enum ServerFrame: Sendable {
         case typing(throttled: Bool)
         /// `presence`: the heartbeat lifetime granted.
         case presence(ttlMs: Int64)
+        /// `watch`: the current presence of the watched users the caller may see.
+        case watched([UserPresence])
 
         private enum Keys: String, CodingKey {
-            case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs
+            case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -83,6 +88,7 @@ public enum ServerFrame: Sendable {
             case .acked(let seq): try c.encode(seq, forKey: .seq)
             case .typing(let throttled): try c.encode(throttled, forKey: .throttled)
             case .presence(let ttl): try c.encode(ttl, forKey: .ttlMs)
+            case .watched(let presence): try c.encode(presence, forKey: .presence)
             }
         }
     }
@@ -91,7 +97,7 @@ public enum ServerFrame: Sendable {
         let frame: ServerFrame
 
         enum Keys: String, CodingKey {
-            case type, id, result, code, message, retryAfterMs, conversation, user, typing
+            case type, id, result, code, message, retryAfterMs, conversation, user, typing, presence
             case `protocol`, session, device, heartbeatMs, idleTimeoutMs, maxFrameBytes
         }
 
@@ -125,6 +131,9 @@ public enum ServerFrame: Sendable {
                 try c.encode(conversation, forKey: .conversation)
                 try c.encode(user, forKey: .user)
                 try c.encode(isTyping, forKey: .typing)
+            case .presence(let presence):
+                try c.encode("presence", forKey: .type)
+                try c.encode(presence, forKey: .presence)
             }
         }
     }
