@@ -77,4 +77,25 @@ struct GatewayLifecycleTests {
             #expect(online?["presence"]?["userID"]?.string == "\(bob.id)")
         }
     }
+
+    @Test("a reaction from a connection not subscribed to the conversation reaches subscribers when it names the conversation")
+    func reactionFanout() async throws {
+        try await Harness.with { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            let room = try await h.group(alice, [bob])
+            let message = try await h.sendDirect("react to me", to: room, by: bob)
+            let b = try await h.connect(as: bob)
+            let subscribed = try await b.request(["type": "subscribe", "conversation": "\(room)", "after": Int(message.seq)])
+            #expect(subscribed["type"]?.string == "ok")
+            let a = try await h.connect(as: alice)
+            let reacted = try await a.request([
+                "type": "react", "message": "\(message.id)", "emoji": "🔥", "conversation": "\(room)",
+            ])
+            #expect(reacted["type"]?.string == "ok", "\(reacted)")
+            let events = try await b.events(1)
+            #expect(events[0]["payload"]?["reactionAdded"]?["emoji"]?.string == "🔥")
+            #expect(events[0]["seq"]?.int == message.seq + 1)
+        }
+    }
 }

@@ -116,14 +116,14 @@ extension Gateway {
             await publishCommitted(in: deleted.conversationID, for: user)
             return .message(deleted)
 
-        case .react(let message, let emoji):
+        case .react(let message, let emoji, let conversation):
             try await messaging.messages.react(to: message, with: emoji, by: user)
-            await publishCommitted(ofMessage: message, for: user, context)
+            await publishCommitted(ofMessage: message, in: conversation, for: user, context)
             return .empty
 
-        case .unreact(let message, let emoji):
+        case .unreact(let message, let emoji, let conversation):
             try await messaging.messages.unreact(to: message, with: emoji, by: user)
-            await publishCommitted(ofMessage: message, for: user, context)
+            await publishCommitted(ofMessage: message, in: conversation, for: user, context)
             return .empty
 
         case .read(let conversation, let seq):
@@ -208,11 +208,15 @@ extension Gateway {
         }
     }
 
-    /// Reactions name only the message: publish for each conversation this connection
-    /// follows whose log holds new events (the reacting client is, in practice, subscribed
-    /// to the conversation it reacts in; others catch up from the log).
-    private func publishCommitted(ofMessage message: MessageID, for user: UserID, _ context: ConnectionContext<C.Instant>) async {
-        let conversations = context.state.withLock { Array($0.subscribed) }
+    /// Reactions name only the message: publish for the conversation the client named,
+    /// plus each conversation this connection follows whose log holds new events. (A
+    /// reaction in a conversation neither named nor followed reaches live subscribers with
+    /// the next published event of that conversation, or through a resync.)
+    private func publishCommitted(
+        ofMessage message: MessageID, in named: ConversationID?, for user: UserID, _ context: ConnectionContext<C.Instant>
+    ) async {
+        var conversations = Set(context.state.withLock { $0.subscribed })
+        if let named { conversations.insert(named) }
         for conversation in conversations { await publishCommitted(in: conversation, for: user) }
     }
 }

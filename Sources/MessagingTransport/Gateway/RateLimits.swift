@@ -14,7 +14,7 @@ public enum RateLimitedAction: String, Hashable, Sendable, CaseIterable {
     case typing
     /// `presence`.
     case presence
-    /// `subscribe`, `unsubscribe`, `history`.
+    /// `subscribe`, `unsubscribe`, `history`, `watch`, `unwatch`.
     case query
     /// `ping`, `pong`.
     case keepalive

@@ -49,10 +49,10 @@ public struct ClientRequest: Hashable, Sendable {
         case edit(MessageID, text: String?, ciphertext: Data?, mentions: [UserID]?)
         /// `delete`: delete a message.
         case delete(MessageID)
-        /// `react`: add a reaction.
-        case react(MessageID, Emoji)
+        /// `react`: add a reaction (`conversation`, when given, names the message's conversation for live fanout).
+        case react(MessageID, Emoji, conversation: ConversationID?)
         /// `unreact`: remove a reaction.
-        case unreact(MessageID, Emoji)
+        case unreact(MessageID, Emoji, conversation: ConversationID?)
         /// `read`: move the read position.
         case read(ConversationID, seq: Int64)
         /// `typing`: start or stop typing.

@@ -36,8 +36,8 @@ public struct FrameDecoder: Sendable {
             optional: ["text", "ciphertext", "replyTo", "threadRoot", "mentions"], idRequired: true),
         "edit": Schema(required: ["message"], optional: ["text", "ciphertext", "mentions"], idRequired: true),
         "delete": Schema(required: ["message"], optional: [], idRequired: true),
-        "react": Schema(required: ["message", "emoji"], optional: [], idRequired: true),
-        "unreact": Schema(required: ["message", "emoji"], optional: [], idRequired: true),
+        "react": Schema(required: ["message", "emoji"], optional: ["conversation"], idRequired: true),
+        "unreact": Schema(required: ["message", "emoji"], optional: ["conversation"], idRequired: true),
         "read": Schema(required: ["conversation", "seq"], optional: [], idRequired: true),
         "typing": Schema(required: ["conversation", "typing"], optional: [], idRequired: false),
         "presence": Schema(required: [], optional: ["activity", "status"], idRequired: false),
@@ -161,7 +161,9 @@ public struct FrameDecoder: Sendable {
                 throw r.error(.invalidInput, "\"emoji\" is one short emoji string.")
             }
             let message: MessageID = try r.id("message")
-            return type == "react" ? .react(message, emoji) : .unreact(message, emoji)
+            let conversation: ConversationID? = try r.optionalID("conversation")
+            return type == "react"
+                ? .react(message, emoji, conversation: conversation) : .unreact(message, emoji, conversation: conversation)
         case "read":
             let seq = try r.int("seq")
             guard seq >= 0 else { throw r.error(.invalidInput, "\"seq\" is 0 or more.") }
