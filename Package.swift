@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MessagingE2EE", targets: ["MessagingE2EE"]),
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
+        .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
     ],
     dependencies: [
@@ -82,6 +83,17 @@ let package = Package(
             name: "MessagingDelivery",
             dependencies: [
                 "MessagingCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Transport ports, wire protocol v1 and the realtime gateway (no network stack, no JWT library)
+        .target(
+            name: "MessagingTransport",
+            dependencies: [
+                "MessagingCore", "MessagingDelivery", "MessagingPresence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -162,6 +174,16 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingTransportTests",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingDelivery",
+                "MessagingPresence", "MessagingTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

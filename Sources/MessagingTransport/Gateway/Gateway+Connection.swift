@@ -1,0 +1,270 @@
+import Logging
+import MessagingCore
+import MessagingDelivery
+import MessagingPresence
+
+extension Gateway {
+    /// Serves one connection until it closes: handshake, requests, events, keepalive.
+    ///
+    /// Returns once the connection is closed (by the peer, by a timeout, by a protocol
+    /// violation, by revocation or by shutdown) and everything it held is released.
+    public func handle<Connection: TransportConnection>(_ connection: Connection) async {
+        let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let context = ConnectionContext<C.Instant>(id: id, now: clock.now)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.readLoop(connection, context) }
+            group.addTask { await self.eventPump(connection, context) }
+            group.addTask { await self.typingPump(connection, context) }
+            group.addTask { await self.housekeeping(connection, context) }
+            group.addTask { await self.pinger(connection, context) }
+            // The reader ends when the connection closes (from any side); then stop the rest.
+            _ = await group.next()
+            if Task.isCancelled {
+                // The host is stopping the gateway (or its listener): tell the client to come back.
+                await connection.close(.goingAway, reason: "server shutting down; reconnect with backoff")
+            } else {
+                await connection.close(.normal, reason: "closed")
+            }
+            context.sessionContinuation.finish()
+            context.presenceContinuation.finish()
+            context.presenceSubscription.withLock { $0.take() }?.cancel()
+            group.cancelAll()
+        }
+        // Release everything the connection held.
+        registry.remove(id)
+        let (authenticated, subscribed) = context.state.withLock { ($0.authenticated, Array($0.subscribed)) }
+        if let authenticated {
+            authenticated.session.close(.closed)
+            acks.disconnect(authenticated.session, from: subscribed)
+            presence.disconnect(device: authenticated.deviceID, of: authenticated.principal.userID)
+        }
+    }
+
+    // MARK: Tasks
+
+    private func readLoop<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        if let token = connection.metadata.bearerToken {
+            guard await authenticate(token: token, device: nil, requestID: nil, connection, context) else { return }
+        }
+        while let frame = try? await connection.receive() {
+            let now = clock.now
+            context.state.withLock { $0.lastInbound = now }
+            let request: ClientRequest
+            do {
+                request = try decoder.decode(frame)
+            } catch {
+                await rejectFrame(error, connection, context)
+                if context.authenticated == nil, error.code != .frameTooBig {
+                    // Before the handshake, nothing but a valid auth (or ping) frame is tolerated.
+                    await connection.close(.unauthorized, reason: "not authenticated")
+                    return
+                }
+                continue
+            }
+            context.state.withLock { $0.consecutiveInvalid = 0 }
+            guard context.authenticated != nil else {
+                if case .auth(let token, let device, let version) = request.body {
+                    if let version, version != ProtocolLimits.version {
+                        await send(.error(
+                            requestID: request.id, code: .unsupportedProtocol,
+                            message: "This server speaks protocol \(ProtocolLimits.version).", retryAfterMilliseconds: nil), on: connection)
+                        await connection.close(.policyViolation, reason: "unsupported protocol version")
+                        return
+                    }
+                    if let wait = rateLimit(.auth, address: connection.metadata.remoteAddress, user: nil) {
+                        await send(rateLimitedFrame(request.id, wait), on: connection)
+                        await connection.close(.rateLimited, reason: "rate limited; retry-after-ms=\(Self.milliseconds(wait))")
+                        return
+                    }
+                    guard await authenticate(token: token, device: device, requestID: request.id, connection, context) else { return }
+                } else if request.body == .ping {
+                    await send(.pong, on: connection)
+                } else {
+                    await send(.error(
+                        requestID: request.id, code: .unauthorized, message: "Authenticate with an \"auth\" frame first.",
+                        retryAfterMilliseconds: nil), on: connection)
+                    await connection.close(.unauthorized, reason: "not authenticated")
+                    return
+                }
+                continue
+            }
+            await dispatch(request, connection, context)
+        }
+    }
+
+    private func eventPump<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        var sessions = context.sessions.makeAsyncIterator()
+        guard let session = await sessions.next() else { return }
+        while let event = await session.next() {
+            do {
+                try await connection.write(.text(event.bytes))
+            } catch {
+                return
+            }
+        }
+        if session.closeReason == .resync {
+            await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
+        }
+    }
+
+    private func typingPump<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        var subscriptions = context.presenceSubscriptions.makeAsyncIterator()
+        guard let subscription = await subscriptions.next() else { return }
+        let me = subscription.observer
+        for await changes in subscription {
+            for change in changes {
+                switch change {
+                case .typing(let typing) where typing.userID != me:
+                    await send(.typing(conversationID: typing.conversationID, userID: typing.userID, isTyping: typing.isTyping), on: connection)
+                case .presence(let presence) where presence.userID != me:
+                    await send(.presence(presence), on: connection)
+                default:
+                    continue
+                }
+            }
+        }
+    }
+
+    private func housekeeping<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: configuration.housekeepingInterval) } catch { return }
+            let now = clock.now
+            let (authenticated, lastInbound) = context.state.withLock { ($0.authenticated, $0.lastInbound) }
+            guard let authenticated else {
+                if context.openedAt.duration(to: now) >= configuration.authTimeout {
+                    await connection.close(.unauthorized, reason: "no auth frame within the handshake timeout")
+                    return
+                }
+                continue
+            }
+            if authenticated.session.closeReason == .resync {
+                await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
+                return
+            }
+            if lastInbound.duration(to: now) >= configuration.idleTimeout {
+                await connection.close(.timeout, reason: "idle timeout: nothing received")
+                return
+            }
+        }
+    }
+
+    /// Sends `ping` every ``GatewayConfiguration/pingInterval`` once authenticated. A task of
+    /// its own, so a ping stuck behind a full outbound buffer never delays housekeeping.
+    private func pinger<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: configuration.pingInterval) } catch { return }
+            guard context.authenticated != nil else { continue }
+            do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return }
+        }
+    }
+
+    // MARK: Handshake
+
+    private func authenticate<Connection: TransportConnection>(
+        token: String, device: DeviceID?, requestID: String?, _ connection: Connection, _ context: ConnectionContext<C.Instant>
+    ) async -> Bool {
+        let principal: AuthenticatedPrincipal
+        do {
+            principal = try await verifier.verify(token)
+        } catch {
+            logger.debug("refused a connection: the access token did not verify", metadata: ["code": "\(Self.code(of: error))"])
+            await refuse(requestID, .unauthorized, "The access token is invalid or expired; refresh it and reconnect.", .unauthorized, connection)
+            return false
+        }
+        let deviceID = device ?? DeviceID(principal.sessionID.uuid)
+        let session = OutboundSession(
+            id: MessagingDelivery.SessionID(context.id), userID: principal.userID, deviceID: deviceID,
+            limits: configuration.outboundQueue)
+        let entry = ConnectionRegistry<C.Instant>.Entry(userID: principal.userID, sessionID: principal.sessionID) { close in
+            session.close(.closed)
+            await connection.close(close)
+        }
+        switch registry.admit(context.id, entry, maxPerUser: configuration.maxConnectionsPerUser) {
+        case .revoked:
+            await refuse(requestID, .unauthorized, "The session was revoked; log in again.", .unauthorized, connection)
+            return false
+        case .tooMany:
+            await refuse(
+                requestID, .tooManyConnections,
+                "This user holds \(configuration.maxConnectionsPerUser) connections already; close one first.",
+                .tooManyConnections, connection)
+            return false
+        case .admitted:
+            break
+        }
+        context.state.withLock { $0.authenticated = .init(principal: principal, deviceID: deviceID, session: session) }
+        context.sessionContinuation.yield(session)
+        let subscription = presence.subscribe(as: principal.userID)
+        context.presenceSubscription.withLock { $0 = subscription }
+        context.presenceContinuation.yield(subscription)
+        let ready = ServerFrame.Ready(
+            user: principal.userID, session: principal.sessionID, device: deviceID,
+            heartbeatMs: Self.milliseconds(configuration.heartbeatInterval),
+            idleTimeoutMs: Self.milliseconds(configuration.idleTimeout),
+            maxFrameBytes: configuration.protocolLimits.maxFrameBytes)
+        await send(.ready(requestID: requestID, ready), on: connection)
+        return true
+    }
+
+    private func refuse<Connection: TransportConnection>(
+        _ requestID: String?, _ code: WireErrorCode, _ message: String, _ close: CloseCode, _ connection: Connection
+    ) async {
+        await send(.error(requestID: requestID, code: code, message: message, retryAfterMilliseconds: nil), on: connection)
+        await connection.close(close, reason: code.rawValue)
+    }
+
+    // MARK: Helpers
+
+    private func rejectFrame<Connection: TransportConnection>(
+        _ error: ProtocolError, _ connection: Connection, _ context: ConnectionContext<C.Instant>
+    ) async {
+        await send(.error(error, requestID: error.requestID), on: connection)
+        if error.code == .frameTooBig {
+            await connection.close(.messageTooBig, reason: "frame too big")
+            return
+        }
+        let invalid = context.state.withLock { state -> Int in
+            state.consecutiveInvalid += 1
+            return state.consecutiveInvalid
+        }
+        if error.code == .binaryFrame || invalid >= configuration.protocolLimits.maxConsecutiveInvalidFrames {
+            await connection.close(.policyViolation, reason: "too many invalid frames")
+        }
+    }
+
+    func send<Connection: TransportConnection>(_ frame: ServerFrame, on connection: Connection) async {
+        try? await connection.write(frame.transportFrame)
+    }
+
+    func rateLimitedFrame(_ requestID: String?, _ wait: Duration) -> ServerFrame {
+        .error(
+            requestID: requestID, code: .rateLimited,
+            message: "Too many requests; retry after \(Self.milliseconds(wait)) ms.",
+            retryAfterMilliseconds: Self.milliseconds(wait))
+    }
+
+    /// Takes a token from the user's and the address's buckets of `action`; returns how
+    /// long to wait when either is empty.
+    func rateLimit(_ action: RateLimitedAction, address: String, user: UserID?) -> Duration? {
+        let limits = configuration.rateLimits
+        var wait: Duration?
+        if let user, let rule = limits.perUser[action],
+            let userWait = limiter.take(.init(scope: "u:\(user)", action: action), rule: rule) {
+            wait = userWait
+        }
+        if wait == nil, let rule = limits.perAddress[action],
+            let addressWait = limiter.take(.init(scope: "a:\(address)", action: action), rule: rule) {
+            wait = addressWait
+        }
+        return wait
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    static func code(of error: any Error) -> String {
+        if let error = error as? MessagingError { return "\(error.code)" }
+        return String(describing: type(of: error))
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import MessagingCore
+import MessagingDelivery
+import MessagingPresence
+
+extension Gateway {
+    /// The rate-limited action of a request type.
+    static func action(of body: ClientRequest.Body) -> RateLimitedAction {
+        switch body {
+        case .auth: .auth
+        case .send, .edit, .delete: .message
+        case .react, .unreact: .reaction
+        case .read, .ack: .read
+        case .typing: .typing
+        case .presence: .presence
+        case .subscribe, .unsubscribe, .history, .watch, .unwatch: .query
+        case .ping, .pong: .keepalive
+        }
+    }
+
+    /// Answers one request of an authenticated connection.
+    func dispatch<Connection: TransportConnection>(
+        _ request: ClientRequest, _ connection: Connection, _ context: ConnectionContext<C.Instant>
+    ) async {
+        guard let me = context.authenticated else { return }
+        let user = me.principal.userID
+        if let wait = rateLimit(Self.action(of: request.body), address: connection.metadata.remoteAddress, user: user) {
+            let strikes = context.state.withLock { state -> Int in
+                state.consecutiveRateLimited += 1
+                return state.consecutiveRateLimited
+            }
+            await send(rateLimitedFrame(request.id, wait), on: connection)
+            if strikes >= configuration.rateLimits.closeAfterConsecutiveRejections {
+                logger.info("closing a connection that kept exceeding its rate limit", metadata: ["connection": "\(context.id)"])
+                await connection.close(.rateLimited, reason: "rate limited; retry-after-ms=\(Self.milliseconds(wait))")
+            }
+            return
+        }
+        context.state.withLock { $0.consecutiveRateLimited = 0 }
+        do {
+            if let result = try await answer(request, me: me, connection, context) {
+                await send(.ok(requestID: request.id, result: result), on: connection)
+            }
+        } catch {
+            if !(error is MessagingError || error is PresenceError || error is DeliveryError || error is ProtocolError) {
+                logger.error("a realtime request failed", metadata: ["type": "\(request.type)", "error": "\(Self.code(of: error))"])
+            }
+            await send(.error(error, requestID: request.id), on: connection)
+        }
+    }
+
+    /// Runs a request; returns the result to send, or `nil` when nothing is answered (or
+    /// the answer was already sent).
+    private func answer<Connection: TransportConnection>(
+        _ request: ClientRequest, me: ConnectionContext<C.Instant>.Authenticated, _ connection: Connection,
+        _ context: ConnectionContext<C.Instant>
+    ) async throws -> ServerFrame.Result? {
+        let user = me.principal.userID
+        switch request.body {
+        case .auth:
+            throw ProtocolError(.alreadyAuthenticated, "The connection is authenticated already; send \"auth\" once.")
+
+        case .subscribe(let conversation, let after):
+            let alreadySubscribed = context.state.withLock { $0.subscribed.contains(conversation) }
+            if alreadySubscribed {
+                acks.leave(me.session, from: conversation)
+                context.state.withLock { _ = $0.subscribed.remove(conversation) }
+            }
+            var start = after
+            if let after {
+                start = try await streamBacklog(of: conversation, after: after, for: user, on: connection)
+            }
+            let seq = try await acks.join(me.session, to: conversation, after: start)
+            context.state.withLock { _ = $0.subscribed.insert(conversation) }
+            if let subscription = context.presenceSubscription.withLock({ $0 }) {
+                _ = try? await subscription.watch(conversation: conversation)
+            }
+            return .subscribed(conversation: conversation, seq: seq)
+
+        case .unsubscribe(let conversation):
+            let removed = context.state.withLock { $0.subscribed.remove(conversation) != nil }
+            guard removed else {
+                throw ProtocolError(.notSubscribed, "The connection is not subscribed to that conversation.")
+            }
+            acks.leave(me.session, from: conversation)
+            context.presenceSubscription.withLock { $0 }?.unwatch(conversation: conversation)
+            return .empty
+
+        case .send(let send):
+            let draft: MessageDraft
+            if let text = send.text {
+                draft = try MessageDraft(
+                    text: text, clientMessageID: send.clientMessageID, replyTo: send.replyTo, threadRoot: send.threadRoot,
+                    mentions: send.mentions, limits: decoder.messagingLimitsValue)
+            } else {
+                draft = try MessageDraft(
+                    ciphertext: send.ciphertext ?? Data(), clientMessageID: send.clientMessageID, replyTo: send.replyTo,
+                    threadRoot: send.threadRoot, mentions: send.mentions, limits: decoder.messagingLimitsValue)
+            }
+            let requestID = request.id
+            // Answer the sender first, then publish (the pipeline's order).
+            try await pipeline.send(draft, to: send.conversationID, by: user) { receipt in
+                await self.send(
+                    .ok(requestID: requestID, result: .sent(receipt.message, duplicate: receipt.isDuplicate)), on: connection)
+            }
+            return nil
+
+        case .edit(let message, let text, let ciphertext, let mentions):
+            let body: MessageBody = text.map { MessageBody.text($0) } ?? MessageBody.ciphertext(ciphertext ?? Data())
+            let edited = try await messaging.messages.edit(message, to: body, mentions: mentions, by: user)
+            await publishCommitted(in: edited.conversationID, for: user)
+            return .message(edited)
+
+        case .delete(let message):
+            let deleted = try await messaging.messages.delete(message, by: user)
+            await publishCommitted(in: deleted.conversationID, for: user)
+            return .message(deleted)
+
+        case .react(let message, let emoji, let conversation):
+            try await messaging.messages.react(to: message, with: emoji, by: user)
+            await publishCommitted(ofMessage: message, in: conversation, for: user, context)
+            return .empty
+
+        case .unreact(let message, let emoji, let conversation):
+            try await messaging.messages.unreact(to: message, with: emoji, by: user)
+            await publishCommitted(ofMessage: message, in: conversation, for: user, context)
+            return .empty
+
+        case .read(let conversation, let seq):
+            let member = try await messaging.readState.markRead(conversation, upTo: seq, by: user)
+            return .read(readSeq: member.readSeq)
+
+        case .typing(let conversation, let isTyping):
+            let outcome = try await presence.typing(isTyping, by: user, in: conversation)
+            return request.id == nil ? nil : .typing(throttled: outcome == .throttled)
+
+        case .presence(let activity, let status):
+            let ttl = try presence.heartbeat(user: user, device: me.deviceID, activity: activity)
+            switch status {
+            case .keep: break
+            case .clear: try presence.setStatus(nil, for: user)
+            case .set(let text): try presence.setStatus(try StatusText(text), for: user)
+            }
+            return request.id == nil ? nil : .presence(ttlMs: Self.milliseconds(ttl))
+
+        case .watch(let users):
+            guard let subscription = context.presenceSubscription.withLock({ $0 }) else { return .watched([]) }
+            return .watched(try await subscription.watch(users: users))
+
+        case .unwatch(let users):
+            context.presenceSubscription.withLock { $0 }?.unwatch(users: users)
+            return .empty
+
+        case .history(let conversation, let page):
+            return .history(try await messaging.messages.history(of: conversation, for: user, page))
+
+        case .ack(let conversation, let seq):
+            guard context.state.withLock({ $0.subscribed.contains(conversation) }) else {
+                throw ProtocolError(.notSubscribed, "Subscribe to the conversation before acknowledging its events.")
+            }
+            let outcome = try acks.acknowledge(me.session, in: conversation, through: seq)
+            guard request.id != nil else { return nil }
+            switch outcome {
+            case .advanced(let cursor), .unchanged(let cursor): return .acked(seq: cursor)
+            }
+
+        case .ping:
+            await send(.pong, on: connection)
+            return nil
+
+        case .pong:
+            return nil
+        }
+    }
+
+    /// Writes a long backlog straight from the store to the connection, page by page,
+    /// waiting on each write (backpressure), and stops one page short of the end; the hub
+    /// join then replays that last page and continues live. Without this, a backlog longer
+    /// than the outbound queue would overflow it and close the connection with 4410 on
+    /// every reconnect. Returns the `seq` written through.
+    func streamBacklog<Connection: TransportConnection>(
+        of conversation: ConversationID, after seq: Int64, for user: UserID, on connection: Connection
+    ) async throws -> Int64 {
+        let pageSize = max(1, min(200, configuration.outboundQueue.maxEvents / 2))
+        var cursor = seq
+        while true {
+            let page = try await messaging.sync.events(in: conversation, after: cursor, limit: pageSize, for: user)
+            guard page.hasMore else { return cursor }
+            for event in page.events {
+                try await connection.write(.text(try EncodedEvent(event).bytes))
+                cursor = event.seq
+            }
+        }
+    }
+
+    /// Publishes the events committed in a conversation after the last one its local room
+    /// delivered (edits, deletions and reactions append events the use cases do not
+    /// return). A no-op when no local session joined the conversation. The hub orders by
+    /// `seq` and drops what it already delivered, so racing publishers are harmless.
+    func publishCommitted(in conversation: ConversationID, for user: UserID) async {
+        guard let delivered = hub.deliveredSeq(of: conversation) else { return }
+        do {
+            let page = try await messaging.sync.events(in: conversation, after: delivered, limit: 100, for: user)
+            for event in page.events { try await bus.publish(try EncodedEvent(event)) }
+        } catch {
+            logger.warning("could not publish committed events; subscribers will catch up on resync",
+                metadata: ["error": "\(Self.code(of: error))"])
+        }
+    }
+
+    /// Reactions name only the message: publish for the conversation the client named,
+    /// plus each conversation this connection follows whose log holds new events. (A
+    /// reaction in a conversation neither named nor followed reaches live subscribers with
+    /// the next published event of that conversation, or through a resync.)
+    private func publishCommitted(
+        ofMessage message: MessageID, in named: ConversationID?, for user: UserID, _ context: ConnectionContext<C.Instant>
+    ) async {
+        var conversations = Set(context.state.withLock { $0.subscribed })
+        if let named { conversations.insert(named) }
+        for conversation in conversations { await publishCommitted(in: conversation, for: user) }
+    }
+}
+
+extension FrameDecoder {
+    var messagingLimitsValue: MessagingLimits { messagingLimitsStorage }
+}

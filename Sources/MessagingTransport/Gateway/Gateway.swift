@@ -1,0 +1,125 @@
+import Logging
+import MessagingCore
+import MessagingDelivery
+import MessagingPresence
+import ServiceLifecycle
+import Synchronization
+
+/// The realtime gateway: binds transport connections to the messaging services with
+/// protocol v1.
+///
+/// For each connection (``handle(_:)``) it authenticates the first `auth` frame (or the
+/// token the adapter took from the upgrade request's `Authorization` header) with the
+/// ``MessagingCore/AccessTokenVerifier``, caps connections per user, validates every
+/// frame (``FrameDecoder``), rate-limits every request per user and per client address,
+/// answers each request through the use cases (which check membership and roles), streams
+/// the events of subscribed conversations from the ``MessagingDelivery/FanoutHub`` via the
+/// ``MessagingDelivery/AckTracker``, and closes idle, half-open, abusive, slow and revoked
+/// connections with the close codes of ``CloseCode``.
+///
+/// Run it as a `Service` (its ``run()`` follows the ``MessagingCore/SessionEvents`` feed
+/// and closes the connections of revoked sessions; on graceful shutdown it closes every
+/// connection with 1001 going away), and hand it connections with ``handle(_:)`` or
+/// ``serve(_:)``. The revocation feed is subscribed in `init`, so no revocation published
+/// after the gateway was made is missed, even before `run()` starts.
+///
+/// Thread safety: safe to share across tasks; ``handle(_:)`` runs once per connection,
+/// concurrently with any number of others.
+public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Duration {
+    let messaging: Messaging
+    let verifier: any AccessTokenVerifier
+    let hub: FanoutHub
+    let acks: AckTracker<C>
+    let presence: PresenceTracker<C>
+    let pipeline: DeliveryPipeline
+    let bus: any EventBus
+    /// The settings.
+    public let configuration: GatewayConfiguration
+    let clock: C
+    let logger: Logger
+    let decoder: FrameDecoder
+    let limiter: RateLimiter<C>
+    let registry = ConnectionRegistry<C.Instant>()
+    let nextConnectionID = Atomic<UInt64>(1)
+    private let revocations: AsyncStream<SessionRevocation>
+
+    /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
+    /// delivery pieces (hub, acknowledgement tracker, event bus) and the presence tracker.
+    public init(
+        messaging: Messaging, verifier: any AccessTokenVerifier, sessionEvents: any SessionEvents, hub: FanoutHub,
+        acks: AckTracker<C>, bus: any EventBus, presence: PresenceTracker<C>,
+        configuration: GatewayConfiguration = .init(), messagingLimits: MessagingLimits = .default, clock: C,
+        logger: Logger
+    ) {
+        self.messaging = messaging
+        self.verifier = verifier
+        self.hub = hub
+        self.acks = acks
+        self.bus = bus
+        self.presence = presence
+        self.pipeline = DeliveryPipeline(messaging: messaging, bus: bus)
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.decoder = FrameDecoder(limits: configuration.protocolLimits, messagingLimits: messagingLimits)
+        self.limiter = RateLimiter(clock: clock)
+        self.revocations = sessionEvents.revocations()
+    }
+
+    /// Authenticated connections currently open.
+    public var connectionCount: Int { registry.count }
+
+    /// Authenticated connections of one user currently open.
+    public func connectionCount(of user: UserID) -> Int { registry.count(of: user) }
+
+    /// Follows the revocation feed until graceful shutdown or cancellation, closing the
+    /// connections of each revoked session with 4403; then closes every connection with 1001.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await revocation in self.revocations {
+                        await self.revoke(revocation.sessionID)
+                    }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await self.clock.sleep(for: .seconds(30)) } catch { return }
+                        self.sweep()
+                    }
+                }
+            }
+        }
+        await closeAll(TransportClose(code: .goingAway, reason: "server shutting down; reconnect with backoff"))
+    }
+
+    /// Accepts connections from `listener` until it stops, handling each.
+    public func serve<Listener: TransportListener>(_ listener: Listener) async throws {
+        try await listener.listen { connection in await self.handle(connection) }
+    }
+
+    /// Closes every open connection with `close` (shutdown: 1001 going away).
+    public func closeAll(_ close: TransportClose) async {
+        for closer in registry.all() { await closer(close) }
+    }
+
+    func revoke(_ session: MessagingCore.SessionID) async {
+        let closers = registry.revoke(session, at: clock.now)
+        if !closers.isEmpty {
+            logger.info("closing the connections of a revoked session", metadata: ["connections": "\(closers.count)"])
+        }
+        for closer in closers {
+            await closer(TransportClose(code: .forbidden, reason: "session revoked"))
+        }
+    }
+
+    /// Housekeeping: forgets old revocations and refilled rate-limit buckets.
+    func sweep() {
+        let now = clock.now
+        registry.forgetRevocations(before: now.advanced(by: .zero - configuration.revokedSessionRetention))
+        let limits = configuration.rateLimits
+        limiter.prune { key in
+            key.scope.hasPrefix("u:") ? limits.perUser[key.action] : limits.perAddress[key.action]
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// What an adapter learned about a connection before any frame: the peer's address and,
+/// when the upgrade request carried `Authorization: Bearer …`, the token.
+///
+/// Adapters must take the token from the `Authorization` header only, never from the URL
+/// (URLs end up in logs and proxies).
+///
+/// Thread safety: a value type; safe to share across tasks. Its description never shows the token.
+public struct ConnectionMetadata: Hashable, Sendable, CustomStringConvertible {
+    /// The client's address (IP, or an adapter-specific name), the key of per-address rate limits.
+    public var remoteAddress: String
+    /// The bearer token from the upgrade request's `Authorization` header, if any.
+    public var bearerToken: String?
+
+    /// Makes metadata.
+    public init(remoteAddress: String, bearerToken: String? = nil) {
+        self.remoteAddress = remoteAddress
+        self.bearerToken = bearerToken
+    }
+
+    public var description: String {
+        "ConnectionMetadata(remoteAddress: \(remoteAddress), bearerToken: \(bearerToken == nil ? "none" : "redacted"))"
+    }
+}
+
+/// One bidirectional, message-oriented connection (a WebSocket, an in-memory pair).
+///
+/// - Inbound: ``receive()`` (or the ``inbound`` sequence built on it) yields frames in
+///   order, one reader at a time, and returns `nil` once the connection closed (by either
+///   side). Adapters apply backpressure: they read from the network only as fast as the
+///   reader asks.
+/// - Outbound: ``write(_:)`` suspends while the adapter's outbound buffer is full
+///   (backpressure) and throws ``TransportError/Code-swift.struct/connectionClosed`` once
+///   the connection closed; writes of one task go out in order.
+/// - ``close(_:)`` sends the close code and reason (once; later calls do nothing), ends
+///   the inbound sequence, and fails pending and later writes.
+///
+/// Implementers: every method must be safe to call from any task; `write` and `close`
+/// may be called concurrently from several tasks (the gateway writes responses and events
+/// from different tasks). Throw ``TransportError`` only.
+public protocol TransportConnection: Sendable {
+    /// The address and upgrade-request token of the peer.
+    var metadata: ConnectionMetadata { get }
+
+    /// The next inbound frame, or `nil` once the connection is closed. One reader at a time.
+    func receive() async throws -> TransportFrame?
+
+    /// Sends a frame, suspending while the outbound buffer is full.
+    func write(_ frame: TransportFrame) async throws
+
+    /// Closes the connection with a code and reason. Idempotent: the first close wins.
+    func close(_ close: TransportClose) async
+
+    /// How the connection closed (by either side), or `nil` while it is open.
+    var closeStatus: TransportClose? { get }
+}
+
+extension TransportConnection {
+    /// The inbound frames as an async sequence (built on ``receive()``).
+    public var inbound: InboundFrames<Self> { InboundFrames(connection: self) }
+
+    /// Closes the connection with `code` and `reason`.
+    public func close(_ code: CloseCode, reason: String) async {
+        await close(TransportClose(code: code, reason: reason))
+    }
+}
+
+/// The inbound frames of a connection, in order; ends when the connection closes.
+///
+/// Thread safety: the sequence is `Sendable`; iterate it from one task at a time.
+public struct InboundFrames<Connection: TransportConnection>: AsyncSequence, Sendable {
+    public typealias Element = TransportFrame
+    let connection: Connection
+
+    /// The iterator: each `next()` is one ``TransportConnection/receive()``.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let connection: Connection
+
+        public mutating func next() async throws -> TransportFrame? {
+            try await connection.receive()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(connection: connection) }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import MessagingCore
+import MessagingPresence
+
+/// One decoded and validated client frame of protocol v1.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct ClientRequest: Hashable, Sendable {
+    /// The correlation id the answer carries back, if the client sent one.
+    public var id: String?
+    /// What the client asks for.
+    public var body: Body
+
+    /// Makes a request value.
+    public init(id: String?, body: Body) {
+        self.id = id
+        self.body = body
+    }
+
+    /// The content of a `send`.
+    public struct Send: Hashable, Sendable {
+        /// The conversation.
+        public var conversationID: ConversationID
+        /// The idempotency key.
+        public var clientMessageID: ClientMessageID
+        /// A text body (exactly one of `text` and `ciphertext`).
+        public var text: String?
+        /// An encrypted body (base64 on the wire).
+        public var ciphertext: Data?
+        /// The message replied to.
+        public var replyTo: MessageID?
+        /// The thread root.
+        public var threadRoot: MessageID?
+        /// Mentioned members.
+        public var mentions: [UserID]
+    }
+
+    /// What the client asks for, one case per request `type`.
+    public enum Body: Hashable, Sendable {
+        /// `auth`: authenticate with a bearer access token.
+        case auth(token: String, device: DeviceID?, protocolVersion: Int?)
+        /// `subscribe`: join a conversation and receive its events after `after` (nil: after the device's acknowledged cursor).
+        case subscribe(ConversationID, after: Int64?)
+        /// `unsubscribe`: stop receiving a conversation's events.
+        case unsubscribe(ConversationID)
+        /// `send`: send a message.
+        case send(Send)
+        /// `edit`: replace the body of one's own message.
+        case edit(MessageID, text: String?, ciphertext: Data?, mentions: [UserID]?)
+        /// `delete`: delete a message.
+        case delete(MessageID)
+        /// `react`: add a reaction (`conversation`, when given, names the message's conversation for live fanout).
+        case react(MessageID, Emoji, conversation: ConversationID?)
+        /// `unreact`: remove a reaction.
+        case unreact(MessageID, Emoji, conversation: ConversationID?)
+        /// `read`: move the read position.
+        case read(ConversationID, seq: Int64)
+        /// `typing`: start or stop typing.
+        case typing(ConversationID, isTyping: Bool)
+        /// `presence`: heartbeat with an activity and, when present, set (string) or clear (null) the status text.
+        case presence(DeviceActivity, status: StatusUpdate)
+        /// `watch`: follow the presence of users (those the caller may see: they share a conversation).
+        case watch([UserID])
+        /// `unwatch`: stop following users' presence.
+        case unwatch([UserID])
+        /// `history`: one page of messages.
+        case history(ConversationID, HistoryRequest)
+        /// `ack`: cumulative acknowledgement of every event through `seq`.
+        case ack(ConversationID, seq: Int64)
+        /// `ping`: the server answers `pong`.
+        case ping
+        /// `pong`: the answer to a server `ping`.
+        case pong
+    }
+
+    /// What a `presence` request does to the status text.
+    public enum StatusUpdate: Hashable, Sendable {
+        /// The field was absent: keep the status.
+        case keep
+        /// `null`: clear it.
+        case clear
+        /// A string: set it.
+        case set(String)
+    }
+
+    /// The request type's wire name.
+    public var type: String { body.type }
+}
+
+extension ClientRequest.Body {
+    /// The wire name of the request type.
+    public var type: String {
+        switch self {
+        case .auth: "auth"
+        case .subscribe: "subscribe"
+        case .unsubscribe: "unsubscribe"
+        case .send: "send"
+        case .edit: "edit"
+        case .delete: "delete"
+        case .react: "react"
+        case .unreact: "unreact"
+        case .read: "read"
+        case .typing: "typing"
+        case .presence: "presence"
+        case .watch: "watch"
+        case .unwatch: "unwatch"
+        case .history: "history"
+        case .ack: "ack"
+        case .ping: "ping"
+        case .pong: "pong"
+        }
+    }
+}

@@ -1,0 +1,307 @@
+import Foundation
+import MessagingCore
+import MessagingPresence
+
+/// Validates and decodes inbound frames of protocol v1: size, UTF-8, nesting depth, JSON
+/// shape, the request type, unknown and missing fields, and each field's type and value.
+///
+/// Every rejection is a ``ProtocolError`` with a stable ``WireErrorCode``; no input traps.
+/// Error messages name the offending field but never echo frame content.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct FrameDecoder: Sendable {
+    /// The limits enforced.
+    public let limits: ProtocolLimits
+    let messagingLimitsStorage: MessagingLimits
+    private var messagingLimits: MessagingLimits { messagingLimitsStorage }
+
+    /// Makes a decoder.
+    public init(limits: ProtocolLimits = .init(), messagingLimits: MessagingLimits = .default) {
+        self.limits = limits
+        self.messagingLimitsStorage = messagingLimits
+    }
+
+    private struct Schema {
+        let required: Set<String>
+        let optional: Set<String>
+        let idRequired: Bool
+    }
+
+    private static let schemas: [String: Schema] = [
+        "auth": Schema(required: ["token"], optional: ["device", "protocol"], idRequired: true),
+        "subscribe": Schema(required: ["conversation"], optional: ["after"], idRequired: true),
+        "unsubscribe": Schema(required: ["conversation"], optional: [], idRequired: true),
+        "send": Schema(
+            required: ["conversation", "clientMessageId"],
+            optional: ["text", "ciphertext", "replyTo", "threadRoot", "mentions"], idRequired: true),
+        "edit": Schema(required: ["message"], optional: ["text", "ciphertext", "mentions"], idRequired: true),
+        "delete": Schema(required: ["message"], optional: [], idRequired: true),
+        "react": Schema(required: ["message", "emoji"], optional: ["conversation"], idRequired: true),
+        "unreact": Schema(required: ["message", "emoji"], optional: ["conversation"], idRequired: true),
+        "read": Schema(required: ["conversation", "seq"], optional: [], idRequired: true),
+        "typing": Schema(required: ["conversation", "typing"], optional: [], idRequired: false),
+        "presence": Schema(required: [], optional: ["activity", "status"], idRequired: false),
+        "watch": Schema(required: ["users"], optional: [], idRequired: true),
+        "unwatch": Schema(required: ["users"], optional: [], idRequired: true),
+        "history": Schema(required: ["conversation"], optional: ["direction", "cursor", "limit"], idRequired: true),
+        "ack": Schema(required: ["conversation", "seq"], optional: [], idRequired: false),
+        "ping": Schema(required: [], optional: [], idRequired: false),
+        "pong": Schema(required: [], optional: [], idRequired: false),
+    ]
+
+    /// The request types of protocol v1.
+    public static var requestTypes: [String] { schemas.keys.sorted() }
+
+    /// Decodes one frame, or throws a ``ProtocolError``.
+    public func decode(_ frame: TransportFrame) throws(ProtocolError) -> ClientRequest {
+        guard case .text(let bytes) = frame else {
+            throw ProtocolError(.binaryFrame, "Protocol v1 uses text frames only; send JSON as a text frame.")
+        }
+        guard bytes.count <= limits.maxFrameBytes else {
+            throw ProtocolError(.frameTooBig, "A frame holds at most \(limits.maxFrameBytes) bytes.")
+        }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ProtocolError(.invalidUTF8, "A text frame must be valid UTF-8.")
+        }
+        guard JSONDepth.check(bytes, limit: limits.maxDepth) != nil else {
+            throw ProtocolError(.tooDeep, "JSON may nest at most \(limits.maxDepth) levels.")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw ProtocolError(.badFrame, "The frame is not valid JSON.")
+        }
+        guard case .object(let fields) = value else {
+            throw ProtocolError(.badFrame, "A frame is a JSON object with a \"type\" field.")
+        }
+        var requestID: String?
+        if let idValue = fields["id"] {
+            guard case .string(let id) = idValue, (1...limits.maxRequestIDLength).contains(id.utf8.count),
+                id.utf8.allSatisfy({ (0x21...0x7E).contains($0) })
+            else {
+                throw ProtocolError(
+                    .badFrame, "\"id\" is a string of 1–\(limits.maxRequestIDLength) printable ASCII characters.")
+            }
+            requestID = id
+        }
+        guard let typeValue = fields["type"] else {
+            throw ProtocolError(.missingField, "Every frame needs a \"type\".", requestID: requestID)
+        }
+        guard case .string(let type) = typeValue else {
+            throw ProtocolError(.badFrame, "\"type\" is a string.", requestID: requestID)
+        }
+        guard let schema = Self.schemas[type] else {
+            throw ProtocolError(
+                .unknownType, "Unknown request type; protocol v1 defines \(Self.requestTypes.joined(separator: ", ")).",
+                requestID: requestID)
+        }
+        for key in fields.keys where key != "type" && key != "id" && !schema.required.contains(key) && !schema.optional.contains(key) {
+            throw ProtocolError(.unknownField, "\"\(type)\" has no field \"\(Self.shown(key))\".", requestID: requestID)
+        }
+        for key in schema.required.sorted() where fields[key] == nil {
+            throw ProtocolError(.missingField, "\"\(type)\" needs the field \"\(key)\".", requestID: requestID)
+        }
+        if schema.idRequired, requestID == nil {
+            throw ProtocolError(.missingField, "\"\(type)\" needs an \"id\" to correlate its answer.")
+        }
+        let reader = FieldReader(fields: fields, type: type, requestID: requestID, limits: messagingLimits)
+        return ClientRequest(id: requestID, body: try body(of: type, reader))
+    }
+
+    private func body(of type: String, _ r: FieldReader) throws(ProtocolError) -> ClientRequest.Body {
+        switch type {
+        case "auth":
+            let token = try r.string("token")
+            guard !token.isEmpty, token.utf8.count <= 8192 else {
+                throw r.error(.badFrame, "\"token\" is a non-empty string of at most 8,192 bytes.")
+            }
+            let version = try r.optionalInt("protocol")
+            return .auth(token: token, device: try r.optionalID("device"), protocolVersion: version.map { Int($0) })
+        case "subscribe":
+            let after = try r.optionalInt("after")
+            if let after, after < 0 { throw r.error(.invalidInput, "\"after\" is a seq, 0 or more.") }
+            return .subscribe(try r.id("conversation"), after: after)
+        case "unsubscribe":
+            return .unsubscribe(try r.id("conversation"))
+        case "send":
+            let text = try r.optionalString("text")
+            let ciphertext = try r.optionalBase64("ciphertext")
+            guard (text == nil) != (ciphertext == nil) else {
+                throw r.error(.badFrame, "\"send\" needs exactly one of \"text\" and \"ciphertext\".")
+            }
+            let clientMessageID: ClientMessageID
+            do {
+                clientMessageID = try ClientMessageID(try r.string("clientMessageId"))
+            } catch let error as ProtocolError {
+                throw error
+            } catch {
+                throw r.error(.invalidInput, "\"clientMessageId\" is 1–64 printable ASCII characters.")
+            }
+            return .send(ClientRequest.Send(
+                conversationID: try r.id("conversation"), clientMessageID: clientMessageID, text: text,
+                ciphertext: ciphertext, replyTo: try r.optionalID("replyTo"), threadRoot: try r.optionalID("threadRoot"),
+                mentions: try r.optionalIDs("mentions") ?? []))
+        case "edit":
+            let text = try r.optionalString("text")
+            let ciphertext = try r.optionalBase64("ciphertext")
+            guard (text == nil) != (ciphertext == nil) else {
+                throw r.error(.badFrame, "\"edit\" needs exactly one of \"text\" and \"ciphertext\".")
+            }
+            return .edit(try r.id("message"), text: text, ciphertext: ciphertext, mentions: try r.optionalIDs("mentions"))
+        case "delete":
+            return .delete(try r.id("message"))
+        case "react", "unreact":
+            let emoji: Emoji
+            do {
+                emoji = try Emoji(try r.string("emoji"))
+            } catch let error as ProtocolError {
+                throw error
+            } catch {
+                throw r.error(.invalidInput, "\"emoji\" is one short emoji string.")
+            }
+            let message: MessageID = try r.id("message")
+            let conversation: ConversationID? = try r.optionalID("conversation")
+            return type == "react"
+                ? .react(message, emoji, conversation: conversation) : .unreact(message, emoji, conversation: conversation)
+        case "read":
+            let seq = try r.int("seq")
+            guard seq >= 0 else { throw r.error(.invalidInput, "\"seq\" is 0 or more.") }
+            return .read(try r.id("conversation"), seq: seq)
+        case "typing":
+            return .typing(try r.id("conversation"), isTyping: try r.bool("typing"))
+        case "presence":
+            let activity: DeviceActivity
+            switch try r.optionalString("activity") {
+            case .none, .some("active"): activity = .active
+            case .some("idle"): activity = .idle
+            default: throw r.error(.badFrame, "\"activity\" is \"active\" or \"idle\".")
+            }
+            let status: ClientRequest.StatusUpdate
+            switch r.fields["status"] {
+            case .none: status = .keep
+            case .some(.null): status = .clear
+            case .some(.string(let text)):
+                guard text.count <= limits.maxStatusCharacters else {
+                    throw r.error(.invalidInput, "\"status\" holds at most \(limits.maxStatusCharacters) characters.")
+                }
+                status = .set(text)
+            default: throw r.error(.badFrame, "\"status\" is a string or null.")
+            }
+            return .presence(activity, status: status)
+        case "watch", "unwatch":
+            let users: [UserID] = try r.optionalIDs("users") ?? []
+            guard !users.isEmpty else { throw r.error(.invalidInput, "\"users\" names at least one user.") }
+            return type == "watch" ? .watch(users) : .unwatch(users)
+        case "history":
+            var request = HistoryRequest()
+            switch try r.optionalString("direction") {
+            case .none, .some("backward"): request.direction = .backward
+            case .some("forward"): request.direction = .forward
+            default: throw r.error(.badFrame, "\"direction\" is \"backward\" or \"forward\".")
+            }
+            request.cursor = try r.optionalInt("cursor")
+            if let limit = try r.optionalInt("limit") {
+                guard (1...Int64(messagingLimits.maxHistoryPage)).contains(limit) else {
+                    throw r.error(.invalidInput, "\"limit\" is 1–\(messagingLimits.maxHistoryPage).")
+                }
+                request.limit = Int(limit)
+            }
+            return .history(try r.id("conversation"), request)
+        case "ack":
+            let seq = try r.int("seq")
+            guard seq >= 0 else { throw r.error(.invalidInput, "\"seq\" is 0 or more.") }
+            return .ack(try r.id("conversation"), seq: seq)
+        case "ping":
+            return .ping
+        default:
+            return .pong
+        }
+    }
+
+    /// A field name fit for an error message: at most 32 printable ASCII characters.
+    static func shown(_ key: String) -> String {
+        var shown = ""
+        for scalar in key.unicodeScalars where scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "\"" && scalar != "\\" {
+            shown.unicodeScalars.append(scalar)
+            if shown.unicodeScalars.count >= 32 { break }
+        }
+        return shown
+    }
+}
+
+/// Typed access to a frame's fields, throwing `bad_frame` for a wrong JSON type.
+private struct FieldReader {
+    let fields: [String: JSONValue]
+    let type: String
+    let requestID: String?
+    let limits: MessagingLimits
+
+    func error(_ code: WireErrorCode, _ message: String) -> ProtocolError {
+        ProtocolError(code, message, requestID: requestID)
+    }
+
+    private func wrongType(_ key: String, _ expected: String) -> ProtocolError {
+        error(.badFrame, "\"\(type).\(key)\" must be \(expected).")
+    }
+
+    func string(_ key: String) throws(ProtocolError) -> String {
+        guard case .string(let value) = fields[key] else { throw wrongType(key, "a string") }
+        return value
+    }
+
+    func optionalString(_ key: String) throws(ProtocolError) -> String? {
+        guard let value = fields[key] else { return nil }
+        guard case .string(let string) = value else { throw wrongType(key, "a string") }
+        return string
+    }
+
+    func int(_ key: String) throws(ProtocolError) -> Int64 {
+        guard case .integer(let value) = fields[key] else { throw wrongType(key, "an integer") }
+        return value
+    }
+
+    func optionalInt(_ key: String) throws(ProtocolError) -> Int64? {
+        guard let value = fields[key] else { return nil }
+        guard case .integer(let int) = value else { throw wrongType(key, "an integer") }
+        return int
+    }
+
+    func bool(_ key: String) throws(ProtocolError) -> Bool {
+        guard case .bool(let value) = fields[key] else { throw wrongType(key, "a boolean") }
+        return value
+    }
+
+    func id<Kind>(_ key: String) throws(ProtocolError) -> Identifier<Kind> {
+        guard case .string(let value) = fields[key], let id = Identifier<Kind>(value) else {
+            throw wrongType(key, "an id (a UUID string)")
+        }
+        return id
+    }
+
+    func optionalID<Kind>(_ key: String) throws(ProtocolError) -> Identifier<Kind>? {
+        guard fields[key] != nil else { return nil }
+        return try id(key)
+    }
+
+    func optionalIDs<Kind>(_ key: String) throws(ProtocolError) -> [Identifier<Kind>]? {
+        guard let value = fields[key] else { return nil }
+        guard case .array(let items) = value, items.count <= limits.maxMentions else {
+            throw wrongType(key, "an array of at most \(limits.maxMentions) ids")
+        }
+        var ids: [Identifier<Kind>] = []
+        for item in items {
+            guard case .string(let string) = item, let id = Identifier<Kind>(string) else {
+                throw wrongType(key, "an array of ids (UUID strings)")
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    func optionalBase64(_ key: String) throws(ProtocolError) -> Data? {
+        guard let string = try optionalString(key) else { return nil }
+        guard let data = Data(base64Encoded: string) else { throw wrongType(key, "standard base64") }
+        return data
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import MessagingCore
+import MessagingPresence
+
+/// The frames the server sends in protocol v1 (conversation events are encoded once by
+/// `MessagingDelivery` as `{"event":{…},"type":"event"}` and shared by every recipient).
+///
+/// Every frame is a JSON object with sorted keys and a `type`.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public enum ServerFrame: Sendable {
+    /// `ready`: the handshake succeeded.
+    case ready(requestID: String?, Ready)
+    /// `ok`: a request succeeded; `result` depends on the request.
+    case ok(requestID: String?, result: Result)
+    /// `error`: a request (or a frame) was rejected.
+    case error(requestID: String?, code: WireErrorCode, message: String, retryAfterMilliseconds: Int64?)
+    /// `ping`: the server checks the connection is alive; answer `pong`.
+    case ping
+    /// `pong`: the answer to a client `ping`.
+    case pong
+    /// `typing`: a member of a subscribed conversation started or stopped typing.
+    case typing(conversationID: ConversationID, userID: UserID, isTyping: Bool)
+    /// `presence`: a watched user's (or a subscribed conversation member's) presence changed.
+    case presence(UserPresence)
+
+    /// What `ready` tells the client.
+    public struct Ready: Sendable, Encodable {
+        /// The protocol version (1).
+        public var `protocol`: Int = ProtocolLimits.version
+        /// The authenticated user.
+        public var user: UserID
+        /// The login session.
+        public var session: MessagingCore.SessionID
+        /// The device the server tracks acknowledgements and presence for.
+        public var device: DeviceID
+        /// How often the client should send `presence` heartbeats, in milliseconds.
+        public var heartbeatMs: Int64
+        /// The server's idle timeout, in milliseconds: send something (a `ping`) more often.
+        public var idleTimeoutMs: Int64
+        /// The largest frame accepted, in bytes.
+        public var maxFrameBytes: Int
+    }
+
+    /// The result of a successful request.
+    public enum Result: Sendable, Encodable {
+        /// No result fields: `{}`.
+        case empty
+        /// `subscribe`: the conversation and the `seq` the backlog reached.
+        case subscribed(conversation: ConversationID, seq: Int64)
+        /// `send`: the stored message and whether it was a repeat of an earlier send.
+        case sent(Message, duplicate: Bool)
+        /// `edit`, `delete`: the message's current state.
+        case message(Message)
+        /// `read`: the new read position.
+        case read(readSeq: Int64)
+        /// `history`: one page.
+        case history(MessagePage)
+        /// `ack`: the acknowledged position.
+        case acked(seq: Int64)
+        /// `typing`: whether the notice was throttled (not forwarded).
+        case typing(throttled: Bool)
+        /// `presence`: the heartbeat lifetime granted.
+        case presence(ttlMs: Int64)
+        /// `watch`: the current presence of the watched users the caller may see.
+        case watched([UserPresence])
+
+        private enum Keys: String, CodingKey {
+            case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            switch self {
+            case .empty: break
+            case .subscribed(let conversation, let seq):
+                try c.encode(conversation, forKey: .conversation)
+                try c.encode(seq, forKey: .seq)
+            case .sent(let message, let duplicate):
+                try c.encode(message, forKey: .message)
+                try c.encode(duplicate, forKey: .duplicate)
+            case .message(let message): try c.encode(message, forKey: .message)
+            case .read(let seq): try c.encode(seq, forKey: .readSeq)
+            case .history(let page):
+                try c.encode(page.messages, forKey: .messages)
+                try c.encode(page.hasMore, forKey: .hasMore)
+                try c.encodeIfPresent(page.nextCursor, forKey: .nextCursor)
+            case .acked(let seq): try c.encode(seq, forKey: .seq)
+            case .typing(let throttled): try c.encode(throttled, forKey: .throttled)
+            case .presence(let ttl): try c.encode(ttl, forKey: .ttlMs)
+            case .watched(let presence): try c.encode(presence, forKey: .presence)
+            }
+        }
+    }
+
+    private struct Envelope: Encodable {
+        let frame: ServerFrame
+
+        enum Keys: String, CodingKey {
+            case type, id, result, code, message, retryAfterMs, conversation, user, typing, presence
+            case `protocol`, session, device, heartbeatMs, idleTimeoutMs, maxFrameBytes
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            switch frame {
+            case .ready(let id, let ready):
+                try c.encode("ready", forKey: .type)
+                try c.encodeIfPresent(id, forKey: .id)
+                try c.encode(ready.`protocol`, forKey: .`protocol`)
+                try c.encode(ready.user, forKey: .user)
+                try c.encode(ready.session, forKey: .session)
+                try c.encode(ready.device, forKey: .device)
+                try c.encode(ready.heartbeatMs, forKey: .heartbeatMs)
+                try c.encode(ready.idleTimeoutMs, forKey: .idleTimeoutMs)
+                try c.encode(ready.maxFrameBytes, forKey: .maxFrameBytes)
+            case .ok(let id, let result):
+                try c.encode("ok", forKey: .type)
+                try c.encodeIfPresent(id, forKey: .id)
+                try c.encode(result, forKey: .result)
+            case .error(let id, let code, let message, let retryAfter):
+                try c.encode("error", forKey: .type)
+                try c.encodeIfPresent(id, forKey: .id)
+                try c.encode(code.rawValue, forKey: .code)
+                try c.encode(message, forKey: .message)
+                try c.encodeIfPresent(retryAfter, forKey: .retryAfterMs)
+            case .ping: try c.encode("ping", forKey: .type)
+            case .pong: try c.encode("pong", forKey: .type)
+            case .typing(let conversation, let user, let isTyping):
+                try c.encode("typing", forKey: .type)
+                try c.encode(conversation, forKey: .conversation)
+                try c.encode(user, forKey: .user)
+                try c.encode(isTyping, forKey: .typing)
+            case .presence(let presence):
+                try c.encode("presence", forKey: .type)
+                try c.encode(presence, forKey: .presence)
+            }
+        }
+    }
+
+    /// The frame's JSON bytes (sorted keys).
+    public func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(Envelope(frame: self)) { return Array(data) }
+        return Array(#"{"code":"internal","message":"The server could not encode a frame.","type":"error"}"#.utf8)
+    }
+
+    /// The frame as a transport text frame.
+    public var transportFrame: TransportFrame { .text(encoded()) }
+
+    /// An error frame for `error` (a ``ProtocolError``, a domain error or anything else).
+    public static func error(_ error: any Error, requestID: String?) -> ServerFrame {
+        .error(
+            requestID: requestID, code: WireErrorCode.of(error), message: WireErrorCode.message(of: error),
+            retryAfterMilliseconds: nil)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+@testable import MessagingTransport
+import Testing
+
+@Suite("Frame validation (codec)")
+struct FrameDecoderTests {
+    let decoder = FrameDecoder(limits: ProtocolLimits(maxFrameBytes: 4096, maxDepth: 8))
+    let conversation = "0193a6c0-0000-7000-8000-000000000001"
+
+    func code(_ frame: TransportFrame) -> WireErrorCode? {
+        do {
+            _ = try decoder.decode(frame)
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test("every malformed frame gets its typed code", arguments: [
+        (#"{"type":"ping""#, "bad_frame"),
+        (#"[1,2]"#, "bad_frame"),
+        (#""ping""#, "bad_frame"),
+        (#"{"id":"1"}"#, "missing_field"),
+        (#"{"type":7}"#, "bad_frame"),
+        (#"{"type":"launch","id":"1"}"#, "unknown_type"),
+        (#"{"type":"ping","extra":1}"#, "unknown_field"),
+        (#"{"type":"subscribe","id":"1"}"#, "missing_field"),
+        (#"{"type":"subscribe","conversation":"x"}"#, "missing_field"),
+        (#"{"type":"subscribe","id":"1","conversation":"not-a-uuid"}"#, "bad_frame"),
+        (#"{"type":"subscribe","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","after":-1}"#, "invalid_input"),
+        (#"{"type":"subscribe","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","after":"3"}"#, "bad_frame"),
+        (#"{"type":"subscribe","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","after":1.5}"#, "bad_frame"),
+        (#"{"type":"typing","conversation":"0193a6c0-0000-7000-8000-000000000001","typing":1}"#, "bad_frame"),
+        (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c"}"#, "bad_frame"),
+        (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"","text":"hi"}"#, "invalid_input"),
+        (#"{"type":"ping","id":""}"#, "bad_frame"),
+        (#"{"type":"ping","id":5}"#, "bad_frame"),
+        (#"{"type":"history","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","limit":0}"#, "invalid_input"),
+        (#"{"type":"presence","activity":"asleep"}"#, "bad_frame"),
+        (#"{"type":"auth","id":"1","token":""}"#, "bad_frame"),
+        (#"{"a":[[[[[[[[[1]]]]]]]]]}"#, "too_deep"),
+    ])
+    func rejects(_ text: String, _ expected: String) {
+        #expect(code(.text(text))?.rawValue == expected, "\(text)")
+    }
+
+    @Test("valid requests decode")
+    func accepts() throws {
+        let send = try decoder.decode(.text(
+            #"{"type":"send","id":"s1","conversation":"\#(conversation)","clientMessageId":"c-1","text":"hi \"there\" {"}"#))
+        guard case .send(let fields) = send.body else { Issue.record("not a send"); return }
+        #expect(fields.text == "hi \"there\" {")
+        #expect(send.id == "s1")
+        let ack = try decoder.decode(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":4}"#))
+        #expect(ack.id == nil)
+        let presence = try decoder.decode(.text(#"{"type":"presence","status":null}"#))
+        #expect(presence.body == .presence(.active, status: .clear))
+    }
+
+    @Test("size, UTF-8 and binary frames")
+    func sizeAndEncoding() {
+        let big = #"{"type":"ping","pad":""# + String(repeating: "a", count: 5000) + #""}"#
+        #expect(code(.text(big)) == .frameTooBig)
+        #expect(code(.text([0x7B, 0x22, 0xC3, 0x28, 0x22, 0x7D])) == .invalidUTF8)
+        #expect(code(.text([0xFF, 0xFE])) == .invalidUTF8)
+        #expect(code(.binary(Array(#"{"type":"ping"}"#.utf8))) == .binaryFrame)
+        // Brackets inside strings do not count towards the depth.
+        #expect(code(.text(#"{"type":"ping","id":"[[[[[[[[[["}"#)) == nil)
+        let deep = String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000)
+        #expect(FrameDecoder().decode(deepFrame: deep) == .tooDeep)
+    }
+
+    @Test("random and mutated inputs never trap")
+    func fuzz() {
+        var generator = SystemRandomNumberGenerator()
+        let seeds = [
+            #"{"type":"send","id":"1","conversation":"\#(conversation)","clientMessageId":"c","text":"x"}"#,
+            #"{"type":"history","id":"1","conversation":"\#(conversation)","direction":"forward","cursor":3,"limit":5}"#,
+            #"{"type":"presence","activity":"idle","status":"away"}"#,
+        ]
+        for round in 0..<3000 {
+            var bytes: [UInt8]
+            if round % 3 == 0 {
+                bytes = (0..<Int.random(in: 0...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            } else {
+                bytes = Array(seeds[round % seeds.count].utf8)
+                for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                    let index = Int.random(in: 0..<bytes.count, using: &generator)
+                    bytes[index] = UInt8.random(in: 0...255, using: &generator)
+                }
+            }
+            _ = code(.text(bytes))
+        }
+    }
+}
+
+extension FrameDecoder {
+    func decode(deepFrame: String) -> WireErrorCode? {
+        do {
+            _ = try decode(.text(deepFrame))
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+}

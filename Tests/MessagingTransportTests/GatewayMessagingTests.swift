@@ -1,0 +1,174 @@
+import Foundation
+import MessagingCore
+@testable import MessagingTransport
+import Testing
+
+@Suite("Gateway: send, receive, ack, resume")
+struct GatewayMessagingTests {
+    @Test("two clients: send, receive, ack; a repeated send returns the original")
+    func sendReceiveAck() async throws {
+        try await Harness.with { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            let room = try await h.group(alice, [bob])
+            let a = try await h.connect(as: alice)
+            let b = try await h.connect(as: bob)
+            for client in [a, b] {
+                let subscribed = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+                #expect(subscribed["type"]?.string == "ok", "\(subscribed)")
+            }
+            // The creation events (member joins) arrive first: read them.
+            let backlog = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: alice.id).events.count
+            _ = try await a.events(backlog)
+            _ = try await b.events(backlog)
+
+            let sent = try await a.request([
+                "type": "send", "conversation": "\(room)", "clientMessageId": "c-1", "text": "hello bob",
+            ])
+            #expect(sent["type"]?.string == "ok", "\(sent)")
+            #expect(sent["result"]?["duplicate"]?.bool == false)
+            let message = try #require(sent["result"]?["message"])
+            let seq = try #require(message["seq"]?.int)
+
+            let received = try await b.events(1)
+            #expect(received[0]["seq"]?.int == seq)
+            #expect(received[0]["actorID"]?.string == "\(alice.id)")
+            // The documented event shape (Protocol.md §4).
+            let created = received[0]["payload"]?["messageCreated"]?["_0"]
+            #expect(created?["body"]?["text"]?["_0"]?.string == "hello bob")
+            #expect(created?["clientMessageID"]?.string == "c-1")
+            #expect(received[0]["conversationID"]?.string == "\(room)")
+            let echoed = try await a.events(1)
+            #expect(echoed[0]["seq"]?.int == seq)
+
+            let acked = try await b.request(["type": "ack", "conversation": "\(room)", "seq": Int(seq)])
+            #expect(acked["result"]?["seq"]?.int == seq, "\(acked)")
+            let stale = try await b.request(["type": "ack", "conversation": "\(room)", "seq": 1])
+            #expect(stale["result"]?["seq"]?.int == seq)
+            let future = try await b.request(["type": "ack", "conversation": "\(room)", "seq": Int(seq) + 50])
+            #expect(future["code"]?.string == "invalid_ack", "\(future)")
+
+            let repeated = try await a.request([
+                "type": "send", "conversation": "\(room)", "clientMessageId": "c-1", "text": "hello bob",
+            ])
+            #expect(repeated["result"]?["duplicate"]?.bool == true)
+            #expect(repeated["result"]?["message"]?["id"] == message["id"])
+            #expect(repeated["result"]?["message"]?["seq"]?.int == seq)
+            let conflicting = try await a.request([
+                "type": "send", "conversation": "\(room)", "clientMessageId": "c-1", "text": "something else",
+            ])
+            #expect(conflicting["code"]?.string == "conflict")
+
+            let history = try await b.request(["type": "history", "conversation": "\(room)", "limit": 10])
+            #expect(history["result"]?["messages"]?.array?.count == 1)
+            let read = try await b.request(["type": "read", "conversation": "\(room)", "seq": Int(seq)])
+            #expect(read["result"]?["readSeq"]?.int == seq)
+        }
+    }
+
+    @Test("disconnect, messages sent, reconnect from the last seq: exactly the missing events, in order")
+    func resume() async throws {
+        try await Harness.with { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            let room = try await h.group(alice, [bob])
+            let b1 = try await h.connect(as: bob)
+            _ = try await b1.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            try await h.sendDirect("one", to: room, by: alice)
+            let head = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: bob.id).events
+            let seen = try await b1.events(head.count)
+            let lastSeq = try #require(seen.last?["seq"]?.int)
+            await b1.close()
+
+            var missing: [Int64] = []
+            for index in 0..<5 { missing.append(try await h.sendDirect("missed \(index)", to: room, by: alice).seq) }
+
+            let b2 = try await h.connect(as: bob)
+            let subscribed = try await b2.request(["type": "subscribe", "conversation": "\(room)", "after": Int(lastSeq)])
+            #expect(subscribed["result"]?["seq"]?.int == missing.last)
+            let events = try await b2.events(5)
+            #expect(events.compactMap { $0["seq"]?.int } == missing)
+            // Nothing more: the next frame is the answer to a ping.
+            try await b2.send(["type": "ping"])
+            #expect(try await b2.next()?["type"]?.string == "pong")
+        }
+    }
+
+    @Test("a slow consumer is closed with resync required while others keep receiving; it resumes with nothing lost")
+    func slowConsumer() async throws {
+        var configuration = GatewayConfiguration.testing
+        configuration.outboundQueue = .init(maxEvents: 48, maxBytes: 1 << 20)
+        try await Harness.with(configuration: configuration, transport: .init(bufferCapacity: 4)) { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            let carol = try await h.user("carol")
+            let room = try await h.group(alice, [bob, carol])
+            let slow = try await h.connect(as: bob)
+            let fast = try await h.connect(as: carol)
+            _ = try await slow.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            _ = try await fast.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            let base = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: bob.id).events.last?.seq ?? 0
+
+            // Carol keeps up (she reads each event as it comes); Bob never reads.
+            let count = 150
+            var received = try await fast.events(Int(base))
+            for index in 0..<count {
+                try await h.sendDirect("m\(index)", to: room, by: alice)
+                received += try await fast.events(1)
+            }
+            #expect(received.count == Int(base) + count)
+            #expect(received.compactMap { $0["seq"]?.int } == Array(1...(base + Int64(count))))
+            #expect(fast.connection.closeStatus == nil)
+
+            // Bob's connection was closed with 4410; he read what was buffered before it.
+            let (close, frames) = try await slow.closed()
+            #expect(close?.code == .resyncRequired, "\(String(describing: close))")
+            let seenSeqs = frames.compactMap { $0["event"]?["seq"]?.int }
+            #expect(seenSeqs == Array(seenSeqs.sorted()))
+            let last = seenSeqs.last ?? 0
+            #expect(last < base + Int64(count))
+
+            // He reconnects and resumes from his last seq: the rest, gapless.
+            let again = try await h.connect(as: bob)
+            _ = try await again.request(["type": "subscribe", "conversation": "\(room)", "after": Int(last)])
+            let rest = try await again.events(Int(base) + count - Int(last))
+            #expect(rest.compactMap { $0["seq"]?.int } == Array((last + 1)...(base + Int64(count))))
+        }
+    }
+
+    @Test("edits, deletions and reactions reach subscribers; typing reaches the other members")
+    func otherEvents() async throws {
+        try await Harness.with { h in
+            let alice = try await h.user("alice")
+            let bob = try await h.user("bob")
+            let room = try await h.group(alice, [bob])
+            let a = try await h.connect(as: alice)
+            let b = try await h.connect(as: bob)
+            _ = try await a.request(["type": "subscribe", "conversation": "\(room)"])
+            _ = try await b.request(["type": "subscribe", "conversation": "\(room)"])
+            let base = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: bob.id).events.count
+            _ = try await b.events(base)
+            let sent = try await a.request(["type": "send", "conversation": "\(room)", "clientMessageId": "k", "text": "hi"])
+            let id = try #require(sent["result"]?["message"]?["id"]?.string)
+            #expect(try await a.request(["type": "edit", "message": id, "text": "hi!"])["type"]?.string == "ok")
+            #expect(try await a.request(["type": "react", "message": id, "emoji": "👍"])["type"]?.string == "ok")
+            #expect(try await a.request(["type": "unreact", "message": id, "emoji": "👍"])["type"]?.string == "ok")
+            #expect(try await a.request(["type": "delete", "message": id])["type"]?.string == "ok")
+            let events = try await b.events(5)
+            let kinds = events.compactMap { event -> String? in
+                guard case .object(let payload) = event["payload"] else { return nil }
+                return payload.keys.first
+            }
+            #expect(kinds == ["messageCreated", "messageEdited", "reactionAdded", "reactionRemoved", "messageDeleted"])
+
+            let typing = try await a.request(["type": "typing", "conversation": "\(room)", "typing": true])
+            #expect(typing["result"]?["throttled"]?.bool == false, "\(typing)")
+            var notice: JSONValue?
+            while notice == nil, let frame = try await b.next() {
+                if frame["type"]?.string == "typing" { notice = frame }
+            }
+            #expect(notice?["user"]?.string == "\(alice.id)")
+            #expect(notice?["typing"]?.bool == true)
+        }
+    }
+}

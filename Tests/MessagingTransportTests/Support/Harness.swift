@@ -1,0 +1,150 @@
+import Foundation
+import Logging
+import MessagingAuth
+import MessagingCore
+import MessagingDelivery
+import MessagingPersistence
+import MessagingPresence
+@testable import MessagingTransport
+import Synchronization
+import Testing
+
+/// A wall clock the token issuer reads; tests move it to expire tokens.
+final class TokenClock: WallClock {
+    private let current = Mutex<Int64>(Int64(Date().timeIntervalSince1970 * 1000))
+    func now() -> Timestamp { Timestamp(millisecondsSince1970: current.withLock { $0 }) }
+    func advance(milliseconds: Int64) { current.withLock { $0 += milliseconds } }
+}
+
+extension Logger {
+    static var quiet: Logger {
+        var logger = Logger(label: "test.transport") { _ in SwiftLogNoOpLogHandler() }
+        logger.logLevel = .critical
+        return logger
+    }
+}
+
+extension GatewayConfiguration {
+    /// Fast timeouts, generous limits (tests that need tight ones set them).
+    static var testing: GatewayConfiguration {
+        GatewayConfiguration(
+            authTimeout: .seconds(5), pingInterval: .seconds(30), idleTimeout: .seconds(60),
+            housekeepingInterval: .milliseconds(20), rateLimits: .unlimited)
+    }
+}
+
+/// A user with a live login.
+struct TestUser: Sendable {
+    let id: UserID
+    let handle: String
+    let token: String
+    let sessionID: MessagingCore.SessionID
+}
+
+/// A real SQLite-backed `Messaging`, real `MessagingAuth` tokens and sessions, the
+/// delivery and presence pieces, a gateway and an in-memory transport.
+struct Harness: Sendable {
+    let directory: URL
+    let store: SQLiteMessagingStore
+    let messaging: Messaging
+    let tokenClock: TokenClock
+    let tokens: JWTAccessTokens
+    let auth: AuthService
+    let events: InProcessSessionEvents
+    let hub: FanoutHub
+    let acks: AckTracker<ContinuousClock>
+    let presence: PresenceTracker<ContinuousClock>
+    let gateway: Gateway<ContinuousClock>
+    let transport: InMemoryTransport
+
+    static func make(
+        configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init()
+    ) async throws -> Harness {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-transport-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteMessagingStore(path: directory.appendingPathComponent("chat.sqlite").path, logger: .quiet)
+        let messaging = Messaging(store: store)
+        let tokenClock = TokenClock()
+        let seed = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let keys = try AccessTokenKeys(signingKey: try .ed25519(id: "k1", seed: seed))
+        let tokens = try await JWTAccessTokens(
+            keys: keys, configuration: AccessTokenConfiguration(issuer: "https://chat.test", audience: "chat"), clock: tokenClock)
+        let events = InProcessSessionEvents()
+        let auth = try await AuthService(
+            store: store.authStore, tokens: tokens,
+            configuration: AuthConfiguration(passwordHashing: .minimumForTestsOnly, maximumConcurrentHashes: 4),
+            events: events, clock: tokenClock, logger: .quiet)
+        let hub = FanoutHub(messaging: messaging, logger: .quiet)
+        let acks = AckTracker(
+            hub: hub, messaging: messaging, cursors: store, jobs: SQLiteJobQueue(store: store), clock: ContinuousClock(),
+            logger: .quiet)
+        let presence = try PresenceTracker(audience: StoreMembershipAudience(store: store), clock: ContinuousClock(), logger: .quiet)
+        let gateway = Gateway(
+            messaging: messaging, verifier: tokens, sessionEvents: events, hub: hub, acks: acks,
+            bus: LocalEventBus(hub: hub), presence: presence, configuration: configuration, clock: ContinuousClock(),
+            logger: .quiet)
+        return Harness(
+            directory: directory, store: store, messaging: messaging, tokenClock: tokenClock, tokens: tokens, auth: auth,
+            events: events, hub: hub, acks: acks, presence: presence, gateway: gateway,
+            transport: InMemoryTransport(configuration: transport))
+    }
+
+    /// Runs the gateway (revocation feed and listener) around `body`, then stops it.
+    static func with<T: Sendable>(
+        configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init(),
+        _ body: @Sendable (Harness) async throws -> T
+    ) async throws -> T {
+        let harness = try await make(configuration: configuration, transport: transport)
+        defer { try? FileManager.default.removeItem(at: harness.directory) }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await harness.gateway.run() }
+            group.addTask { try await harness.gateway.serve(harness.transport) }
+            do {
+                let result = try await body(harness)
+                harness.transport.stopListening()
+                group.cancelAll()
+                return result
+            } catch {
+                harness.transport.stopListening()
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    func user(_ handle: String) async throws -> TestUser {
+        let account = try await auth.register(handle: handle, password: "correct horse battery staple")
+        return try await login(handle, account.user.id)
+    }
+
+    func login(_ handle: String, _ id: UserID) async throws -> TestUser {
+        let login = try await auth.login(
+            handle: handle, password: "correct horse battery staple", client: try ClientInfo(deviceName: "test"))
+        return TestUser(id: id, handle: handle, token: login.tokens.accessToken.compact, sessionID: login.tokens.session.id)
+    }
+
+    /// A group made by `owner` with the others as members.
+    func group(_ owner: TestUser, _ members: [TestUser]) async throws -> ConversationID {
+        try await messaging.conversations.create(.group(title: "room", members: members.map(\.id)), by: owner.id).id
+    }
+
+    /// An unauthenticated client connection.
+    func connect(address: String = "192.0.2.1", bearer: String? = nil) throws -> TestClient {
+        TestClient(try transport.connect(metadata: ConnectionMetadata(remoteAddress: address, bearerToken: bearer)))
+    }
+
+    /// A client that sent `auth` and got `ready`.
+    func connect(as user: TestUser, address: String = "192.0.2.1") async throws -> TestClient {
+        let client = try connect(address: address)
+        let ready = try await client.request(["type": "auth", "token": user.token])
+        #expect(ready["type"]?.string == "ready", "auth failed: \(ready)")
+        return client
+    }
+
+    /// Sends a message through the use cases (outside the gateway) and publishes it.
+    @discardableResult
+    func sendDirect(_ text: String, to conversation: ConversationID, by user: TestUser) async throws -> Message {
+        let draft = try MessageDraft(text: text, clientMessageID: ClientMessageID(UUID().uuidString))
+        return try await DeliveryPipeline(messaging: messaging, bus: LocalEventBus(hub: hub)).send(draft, to: conversation, by: user.id).message
+    }
+}
