@@ -119,7 +119,8 @@ struct GatewaySecurityTests {
     func rateLimit() async throws {
         var configuration = GatewayConfiguration.testing
         configuration.rateLimits = RateLimits(
-            perUser: [.message: .init(burst: 5, perSecond: 1)], perAddress: [:], closeAfterConsecutiveRejections: 10)
+            // A slow refill (one token per 100 s) keeps the count exact however loaded the machine is.
+            perUser: [.message: .init(burst: 5, perSecond: 0.01)], perAddress: [:], closeAfterConsecutiveRejections: 10)
         try await Harness.with(configuration: configuration) { h in
             let alice = try await h.user("alice")
             let bob = try await h.user("bob")
@@ -137,7 +138,7 @@ struct GatewaySecurityTests {
             #expect(limited.count == 3)
             #expect(limited.allSatisfy { $0["code"]?.string == "rate_limited" })
             let retry = try #require(limited.first?["retryAfterMs"]?.int)
-            #expect(retry > 0 && retry <= 1000)
+            #expect(retry > 0 && retry <= 100_000)
             // Other actions are not affected.
             try await client.send(["type": "ping"])
             #expect(try await client.next()?["type"]?.string == "pong")
@@ -150,7 +151,7 @@ struct GatewaySecurityTests {
             #expect(close?.reason.contains("retry-after-ms=") == true)
             // Only the allowed ones were stored.
             let stored = try await h.messaging.messages.history(of: room, for: alice.id).messages.count
-            #expect(stored >= 5 && stored <= 7, "\(stored) stored")
+            #expect(stored == 5, "\(stored) stored")
         }
     }
 
