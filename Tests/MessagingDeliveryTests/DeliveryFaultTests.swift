@@ -111,7 +111,7 @@ struct DeliveryFaultTests {
             // Every cycle: the file is sound and every answered send is stored exactly once at its seq.
             let store = try SQLiteMessagingStore(path: databasePath, logger: .quiet)
             #expect(try await store.integrityCheck() == [], "cycle \(cycle): integrity_check")
-            let lines = completeLines(sendsPath, from: checkedLines)
+            let lines = sendCounter.takeNewLines()
             let fresh = lines
             let answered = fresh.map { line -> (key: String, seq: Int64) in
                 let parts = line.split(separator: " ")
