@@ -137,13 +137,29 @@ struct ChatProbe {
         }
     }
 
-    /// Every seq a device log says was read.
+    /// Every seq a device log says was read ("r <seq> <k>" lines). Parsed byte by byte:
+    /// soak logs reach megabytes and this runs at every start of a debug build.
     static func receivedSeqs(_ path: String) -> Set<Int64> {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         var result = Set<Int64>()
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("r ") {
-            let parts = line.split(separator: " ")
-            if parts.count == 3, let seq = Int64(parts[1]) { result.insert(seq) }
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            let count = bytes.count
+            var index = 0
+            while index < count {
+                var end = index
+                while end < count, bytes[end] != 0x0A { end += 1 }
+                // Only complete lines starting with "r ".
+                if end < count, end - index > 2, bytes[index] == UInt8(ascii: "r"), bytes[index + 1] == 0x20 {
+                    var value: Int64 = 0
+                    var cursor = index + 2
+                    while cursor < end, bytes[cursor] >= 0x30, bytes[cursor] <= 0x39 {
+                        value = value * 10 + Int64(bytes[cursor] - 0x30)
+                        cursor += 1
+                    }
+                    if cursor > index + 2 { result.insert(value) }
+                }
+                index = end + 1
+            }
         }
         return result
     }

@@ -30,7 +30,7 @@ struct WorkerProbe {
             handlers: [
                 "probe": { job in
                     log.write("begin \(job.id) \(job.lease.token) \(name)")
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 1...4)))
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 2...6)))
                     log.write("end \(job.id) \(job.lease.token) \(name)")
                 },
             ],

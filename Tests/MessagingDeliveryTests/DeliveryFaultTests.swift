@@ -111,7 +111,7 @@ struct DeliveryFaultTests {
             // Every cycle: the file is sound and every answered send is stored exactly once at its seq.
             let store = try SQLiteMessagingStore(path: databasePath, logger: .quiet)
             #expect(try await store.integrityCheck() == [], "cycle \(cycle): integrity_check")
-            let lines = completeLines(sendsPath, from: checkedLines)
+            let lines = sendCounter.takeNewLines()
             let fresh = lines
             let answered = fresh.map { line -> (key: String, seq: Int64) in
                 let parts = line.split(separator: " ")
@@ -136,7 +136,7 @@ struct DeliveryFaultTests {
             checkedLines += lines.count
             if cycle % 50 == 49 || cycle == cycles - 1 {
                 let elapsed = ContinuousClock.now - started
-                print("delivery fault test: cycle \(cycle + 1)/\(cycles), \(stored.count) answered sends, \(failpointKills) failpoint kills, \(elapsed)")
+                progress("delivery fault test: cycle \(cycle + 1)/\(cycles), \(stored.count) answered sends, \(failpointKills) failpoint kills, \(elapsed)")
             }
         }
         #expect(failpointKills > 0, "some cycles died at their failpoint")
@@ -187,7 +187,7 @@ struct DeliveryFaultTests {
         #expect(!mentioned.isEmpty)
         let uncovered = mentioned.filter { user, seq in (pushed[user] ?? 0) < seq && (waiting[user] ?? 0) < seq }
         #expect(uncovered.isEmpty, "every committed mention was pushed or still has its job: \(uncovered.prefix(5))")
-        print("delivery fault test: \(cycle) cycles, \(stored.count) answered sends, last seq \(lastSeq), \(failpointKills) failpoint kills, \(ContinuousClock.now - started)")
+        progress("delivery fault test: \(cycle) cycles, \(stored.count) answered sends, last seq \(lastSeq), \(failpointKills) failpoint kills, \(ContinuousClock.now - started)")
     }
 
     /// Every notification record in the live and dead queues.
@@ -216,6 +216,11 @@ struct DeliveryFaultTests {
                 .init(user: users[2].id.description, device: ids.next().uuidString, ackEvery: 0),
             ]), ())
     }
+}
+
+/// Progress on standard error, which is not buffered (stdout is, when piped).
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// setup.json of the probe (mirrors `ChatSetup` in Tests/DeliveryProbe).

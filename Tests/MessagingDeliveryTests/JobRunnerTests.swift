@@ -125,4 +125,26 @@ struct JobRunnerTests {
         #expect(left.map { $0.payload[0] } == [1], "the finished job completed; the stuck one was released")
         #expect(left.first?.attempt == 1, "a released attempt does not count")
     }
+
+    @Test("graceful shutdown of a saturated runner whose every job is stuck ends after the grace period and releases the leases")
+    func saturatedShutdown() async throws {
+        defer { fixture.remove() }
+        let started = Mutex(0)
+        let runner = runner({ _ in
+            started.withLock { $0 += 1 }
+            try await Task.sleep(for: .seconds(60))
+        }, concurrency: 1, grace: .milliseconds(200), poll: .seconds(30))
+        try await fixture.jobs.enqueue(NewJob(queue: "q", payload: [7]), at: fixture.clock.now())
+        let group = ServiceGroup(configuration: .init(services: [.init(service: runner)], logger: .quiet))
+        let began = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while started.withLock({ $0 }) < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(ContinuousClock.now - began < .seconds(10))
+        let left = try await fixture.jobs.claim(from: ["q"], owner: "after", limit: 10, leaseMilliseconds: 10, now: fixture.clock.now())
+        #expect(left.map(\.attempt) == [1], "released, and the attempt did not count")
+    }
 }

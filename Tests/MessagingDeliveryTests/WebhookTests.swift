@@ -86,6 +86,7 @@ struct WebhookTests {
 
     @Test("the signature is HMAC-SHA256 of timestamp.body (vector computed with Python's hmac)")
     func signatureVector() {
+        defer { fixture.remove() }
         #expect(WebhookPushProvider.signature(body: Array(#"{"count":1}"#.utf8), timestamp: 1_750_000_000_000, secret: Array("whsec-test".utf8))
             == "sha256=5db100a44dfa1bcf3d49ed407c2cfe0d283499a673584f37f1888667caeeda12")
     }
@@ -145,6 +146,7 @@ struct WebhookTests {
 
     @Test("a webhook needs an http(s) URL and a secret")
     func configuration() {
+        defer { fixture.remove() }
         #expect(throws: DeliveryError.self) { try WebhookPushProvider(url: URL(string: "ftp://x")!, secret: [1]) }
         #expect(throws: DeliveryError.self) { try WebhookPushProvider(url: URL(string: "http://127.0.0.1:1")!, secret: []) }
     }

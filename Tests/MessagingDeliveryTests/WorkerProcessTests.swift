@@ -10,7 +10,7 @@ struct WorkerProcessTests {
         let fixture = try DeliveryFixture()
         defer { fixture.remove() }
         let probe = try builtExecutable("DeliveryProbe")
-        let count = 300
+        let count = 400
         for index in 0..<count {
             try await fixture.jobs.enqueue(NewJob(queue: "probe", payload: [UInt8(index % 256)]), at: SystemWallClock().now())
         }

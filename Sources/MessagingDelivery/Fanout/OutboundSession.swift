@@ -51,8 +51,9 @@ public struct SessionID: Hashable, Sendable, CustomStringConvertible {
 /// drains.
 ///
 /// When the queue would exceed its count or byte limit, the session closes with
-/// ``CloseReason/resync`` and drops what it held: the client reconnects and resumes from
-/// its `seq`.
+/// ``CloseReason/resync``: it accepts nothing more, the reader still gets what was queued
+/// (so every reconnect makes progress), then `nil`; the client reconnects and resumes
+/// from its last `seq`. ``close(_:)`` (client gone, shutdown) drops the queue at once.
 ///
 /// Thread safety: all state behind one `Mutex`; safe to share across tasks. Enqueueing
 /// never suspends and allocates nothing once the queue has reached its working size.
@@ -75,15 +76,17 @@ public final class OutboundSession: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
     }
 
+    // The queue state comes first: it is what fanout touches, so it shares the object's
+    // first cache line with the header.
+    private let state = Mutex(State())
+    /// Queue bounds.
+    public let limits: SessionQueueLimits
     /// This session.
     public let id: SessionID
     /// The authenticated user.
     public let userID: UserID
     /// The user's device.
     public let deviceID: DeviceID
-    /// Queue bounds.
-    public let limits: SessionQueueLimits
-    private let state = Mutex(State())
 
     /// Makes an open session.
     public init(id: SessionID, userID: UserID, deviceID: DeviceID, limits: SessionQueueLimits = .init()) {
@@ -99,9 +102,8 @@ public final class OutboundSession: Sendable {
         let (result, waiter) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?) in
             guard state.closeReason == nil else { return (.alreadyClosed, nil) }
             if event.followsGap || state.queue.count >= limits.maxEvents || state.bytes + event.bytes.count > limits.maxBytes {
+                // Keep what is queued: it is in order and gapless, and the reader drains it first.
                 state.closeReason = .resync
-                state.queue.removeAll()
-                state.bytes = 0
                 return (.closedForResync, state.waiter.take())
             }
             state.queue.append(event)
@@ -151,16 +153,17 @@ public final class OutboundSession: Sendable {
     }
 
     /// The next queued event, waiting while the queue is empty; `nil` once the session is
-    /// closed (see ``closeReason``) or the calling task is cancelled. One reader at a time.
+    /// closed and drained (see ``closeReason``) or the calling task is cancelled. One reader
+    /// at a time.
     public func next() async -> EncodedEvent? {
         while true {
             if Task.isCancelled { return nil }
             let immediate: EncodedEvent?? = state.withLock { state in
-                if state.closeReason != nil { return .some(nil) }
                 if let event = state.queue.popFirst() {
                     state.bytes -= event.bytes.count
                     return .some(event)
                 }
+                if state.closeReason != nil { return .some(nil) }
                 return nil
             }
             if let immediate { return immediate }

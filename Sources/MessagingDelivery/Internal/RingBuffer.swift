@@ -27,9 +27,10 @@ struct RingBuffer<Element> {
         head = 0
     }
 
-    /// Doubles the capacity (always a power of two), keeping the order.
+    /// Doubles the capacity (always a power of two; 2 at first, so 100,000 idle sessions
+    /// stay small), keeping the order.
     private mutating func grow() {
-        let newCapacity = max(8, storage.count * 2)
+        let newCapacity = max(2, storage.count * 2)
         var newStorage = [Element?](repeating: nil, count: newCapacity)
         for index in 0..<count {
             newStorage[index] = storage[(head + index) & (storage.count - 1)].take()

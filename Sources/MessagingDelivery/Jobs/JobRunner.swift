@@ -86,7 +86,9 @@ public final class JobRunner: Service, Sendable {
                     }
                 }
                 if claimed > 0, running < configuration.concurrency { continue }  // more may be due
-                if running < configuration.concurrency, !timerPending {
+                // Keep a timer even when saturated: it also ends early on shutdown, so a
+                // runner whose jobs are all stuck still reaches its grace period.
+                if !timerPending {
                     timerPending = true
                     let interval = configuration.pollInterval
                     group.addTask { [clock] in

@@ -68,6 +68,8 @@ final class GrowingFileLines {
 
     init(_ path: String) { self.path = path }
 
+    private var pending: [Substring] = []
+
     /// Reads what was appended since the last call; returns the number of complete lines.
     @discardableResult
     func refresh() -> Int {
@@ -75,8 +77,18 @@ final class GrowingFileLines {
         defer { try? handle.close() }
         try? handle.seek(toOffset: offset)
         guard let data = try? handle.readToEnd(), let last = data.lastIndex(of: 0x0A) else { return count }
-        count += data[...last].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+        let text = String(decoding: data[...last], as: UTF8.self)
+        let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
+        pending += lines
+        count += lines.count
         offset += UInt64(last - data.startIndex + 1)
         return count
+    }
+
+    /// The complete lines read since the previous call.
+    func takeNewLines() -> [Substring] {
+        refresh()
+        defer { pending.removeAll() }
+        return pending
     }
 }
