@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(name: "swift-messaging", path: ".."),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -31,11 +32,23 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "MessagingCore", package: "swift-messaging"),
                 .product(name: "MessagingPersistence", package: "swift-messaging"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/PaginationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Runs one operation N times outside the harness, for callgrind instruction counts.
+        .executableTarget(
+            name: "BenchProfile",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "MessagingCore", package: "swift-messaging"),
+                .product(name: "MessagingPersistence", package: "swift-messaging"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Tools/BenchProfile"
         ),
         .executableTarget(
             name: "SendBenchmarks",
@@ -47,6 +60,40 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/SendBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Presence at 100,000 devices against a bare dictionary (Documentation/Presence.md).
+        .executableTarget(
+            name: "PresenceBenchmarks",
+            dependencies: [
+                .product(name: "MessagingCore", package: "swift-messaging"),
+                .product(name: "MessagingPresence", package: "swift-messaging"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PresenceBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // In-process fanout to 10…100,000 sessions against a bare append loop (Documentation/Delivery.md).
+        .executableTarget(
+            name: "FanoutBenchmarks",
+            dependencies: [
+                .product(name: "MessagingCore", package: "swift-messaging"),
+                .product(name: "MessagingDelivery", package: "swift-messaging"),
+                .product(name: "MessagingPersistence", package: "swift-messaging"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/FanoutBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Seal and open at 200 B, 16 KiB and 1 MiB against raw libsodium (Documentation/E2EE.md).
+        .executableTarget(
+            name: "E2EEBenchmarks",
+            dependencies: [
+                .product(name: "MessagingE2EE", package: "swift-messaging"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/E2EEBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],

@@ -10,6 +10,11 @@ public struct RawSQLiteError: Error, CustomStringConvertible {
     public let code: Int32
     public let message: String
     public var description: String { "SQLite error \(code): \(message)" }
+
+    public init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
 }
 
 /// One raw `sqlite3*` connection: the baseline every "ours" benchmark is compared with.
@@ -91,9 +96,8 @@ public final class RawStatement: @unchecked Sendable {
     }
 
     @inline(__always) public func bind(_ index: Int32, _ value: String?) {
-        guard let value else { sqlite3_bind_null(handle, index); return }
-        var value = value
-        value.withUTF8 { buffer in
+        guard var text = value else { sqlite3_bind_null(handle, index); return }
+        text.withUTF8 { buffer in
             _ = sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count), sqliteTransient)
         }
     }

@@ -97,7 +97,6 @@ public final class RawPageReader: @unchecked Sendable {
     let page: RawStatement
     let offsetPage: RawStatement
     let member: RawStatement
-    let conversation: RawStatement
     let begin: RawStatement
     let commit: RawStatement
 
@@ -106,9 +105,16 @@ public final class RawPageReader: @unchecked Sendable {
         page = try database.prepare(StoreSQL.pageBefore)
         offsetPage = try database.prepare(StoreSQL.pageOffset)
         member = try database.prepare(StoreSQL.member)
-        conversation = try database.prepare(StoreSQL.conversation)
         begin = try database.prepare("BEGIN DEFERRED TRANSACTION")
         commit = try database.prepare("COMMIT TRANSACTION")
+    }
+
+    /// `BEGIN DEFERRED; COMMIT` with nothing in between: the fixed cost of a read transaction.
+    public func emptyTransaction() throws {
+        begin.reset()
+        try begin.run()
+        commit.reset()
+        try commit.run()
     }
 
     /// `seq < before ORDER BY seq DESC LIMIT limit`, in autocommit (one statement, one snapshot).
@@ -135,8 +141,8 @@ public final class RawPageReader: @unchecked Sendable {
         return rows
     }
 
-    /// What `messages.history(of:for:)` does backward, in one read transaction: the member row,
-    /// the conversation row, then `limit + 1` messages to learn `hasMore`.
+    /// What `messages.history(of:for:_:)` does backward, in one read transaction: the
+    /// caller's `members` row (the membership guard), then `limit + 1` messages to learn `hasMore`.
     public func history(
         of conversationID: UUIDv7, for user: UUIDv7, before: Int64, limit: Int
     ) throws -> RawHistoryPage {
@@ -149,17 +155,12 @@ public final class RawPageReader: @unchecked Sendable {
             guard try member.step() else { throw RawSQLiteError(code: 0, message: "not a member") }
             let membership = try RawMemberRow(member)
             member.reset()
-            conversation.reset()
-            conversation.bind(1, conversationID)
-            guard try conversation.step() else { throw RawSQLiteError(code: 0, message: "no conversation") }
-            let conversationRow = try RawConversationRow(conversation)
-            conversation.reset()
             var rows = try page(in: conversationID, before: before, limit: limit + 1)
             let hasMore = rows.count > limit
             if hasMore { rows.removeLast() }
             commit.reset()
             try commit.run()
-            return RawHistoryPage(member: membership, conversation: conversationRow, rows: rows, hasMore: hasMore)
+            return RawHistoryPage(member: membership, rows: rows, hasMore: hasMore)
         } catch {
             try? database.execute("ROLLBACK")
             throw error
@@ -167,11 +168,10 @@ public final class RawPageReader: @unchecked Sendable {
     }
 }
 
-/// The result of ``RawPageReader/history(of:for:before:limit:)``; the member and conversation
-/// rows are kept so nothing read can be optimized away.
+/// The result of ``RawPageReader/history(of:for:before:limit:)``; the member row is kept so
+/// nothing read can be optimized away.
 public struct RawHistoryPage: Sendable {
     public var member: RawMemberRow
-    public var conversation: RawConversationRow
     public var rows: [RawMessageRow]
     public var hasMore: Bool
 }

@@ -1,6 +1,7 @@
 import BenchSupport
 import Benchmark
 import Foundation
+import GRDB
 import MessagingCore
 import MessagingPersistence
 
@@ -9,8 +10,8 @@ import MessagingPersistence
 //
 //   page.store.d<depth>       our store port: store.read { tx.messages(in:before:limit: 50) }
 //   page.raw.d<depth>         the same SQL through the SQLite C API, same columns read  (baseline of store)
-//   page.history.d<depth>     the use case: messaging.messages.history(of:for:_:) (membership check + 51 rows)
-//   page.rawHistory.d<depth>  the same three statements in one raw C read transaction  (baseline of history)
+//   page.history.d<depth>     the use case: messaging.messages.history(of:for:_:) (member row + 51 rows)
+//   page.rawHistory.d<depth>  the same two statements in one raw C read transaction  (baseline of history)
 //   page.rawOffset.d<depth>   the same page by LIMIT 50 OFFSET <depth> through the C API (what keyset avoids)
 //
 // depth d means the page starts at the d-th newest message: `seq < lastSeq - d + 1`.
@@ -49,7 +50,7 @@ final class PaginationContext: Sendable {
             of: conversation.uuid, for: fixture.readerID.uuid, before: cursor, limit: pageSize
         ).rows.map(\.seq)
         let offset = try self.raw.page(in: conversation.uuid, offset: depth, limit: pageSize).map(\.seq)
-        let expected = Array((cursor - Int64(pageSize))..<cursor).reversed()
+        let expected = Array(((cursor - Int64(pageSize))..<cursor).reversed())
         guard ours == expected, history == expected, raw == expected, rawHistory == expected, offset == expected else {
             throw RawSQLiteError(code: 0, message: "the five readers disagree at depth \(depth)")
         }
@@ -58,10 +59,14 @@ final class PaginationContext: Sendable {
 
 let sharedContext = Result { try PaginationContext() }
 
+/// A GRDB pool of its own on the fixture, for the diagnostics of the read path's fixed cost.
+let diagnosticPool = Result { try DatabasePool(path: sharedContext.get().fixture.path) }
+
 let benchmarks: @Sendable () -> Void = {
     let keyset = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .nanoseconds,
+        units: [.mallocCountTotal: .count],
         warmupIterations: 20,
         maxDuration: .seconds(3),
         maxIterations: 20_000)
@@ -69,14 +74,46 @@ let benchmarks: @Sendable () -> Void = {
     let offset = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .nanoseconds,
+        units: [.mallocCountTotal: .count],
         warmupIterations: 3,
         maxDuration: .seconds(3),
         maxIterations: 2_000)
 
+    // Diagnostics: the fixed cost of one read transaction, without any page.
+    //   diag.read.storeEmpty     store.read { _ in 0 }           (our port: GRDB async pool.read)
+    //   diag.read.grdbAsyncEmpty DatabasePool.read { _ in 0 } async (GRDB alone, same hops)
+    //   diag.read.grdbSyncEmpty  DatabasePool.read { _ in 0 } sync  (GRDB without the async hops)
+    //   diag.read.rawEmpty       BEGIN; COMMIT through the C API
+    let setupContext: Benchmark.BenchmarkSetupHook = { _ = try sharedContext.get(); _ = try diagnosticPool.get() }
+    Benchmark("diag.read.storeEmpty", configuration: keyset, closure: { benchmark in
+        let store = try sharedContext.get().store
+        for _ in benchmark.scaledIterations {
+            blackHole(try await store.read { _ in 0 })
+        }
+    }, setup: setupContext)
+    Benchmark("diag.read.grdbAsyncEmpty", configuration: keyset, closure: { benchmark in
+        let pool = try diagnosticPool.get()
+        for _ in benchmark.scaledIterations {
+            blackHole(try await pool.read { _ in 0 })
+        }
+    }, setup: setupContext)
+    Benchmark("diag.read.grdbSyncEmpty", configuration: keyset, closure: { benchmark in
+        let pool = try diagnosticPool.get()
+        for _ in benchmark.scaledIterations {
+            blackHole(try pool.read { _ in 0 })
+        }
+    }, setup: setupContext)
+    Benchmark("diag.read.rawEmpty", configuration: keyset, closure: { benchmark in
+        let raw = try sharedContext.get().raw
+        for _ in benchmark.scaledIterations {
+            try raw.emptyTransaction()
+        }
+    }, setup: setupContext)
+
     for depth in depths {
         let setup: Benchmark.BenchmarkSetupHook = { try await sharedContext.get().verify(depth: depth) }
 
-        Benchmark("page.store.d\(depth)", configuration: keyset) { benchmark in
+        Benchmark("page.store.d\(depth)", configuration: keyset, closure: { benchmark in
             let context = try sharedContext.get()
             let conversation = context.fixture.conversationID
             let cursor = context.cursor(depth: depth)
@@ -85,27 +122,27 @@ let benchmarks: @Sendable () -> Void = {
                     try tx.messages(in: conversation, before: cursor, limit: pageSize)
                 })
             }
-        } setup: setup
+        }, setup: setup)
 
-        Benchmark("page.raw.d\(depth)", configuration: keyset) { benchmark in
+        Benchmark("page.raw.d\(depth)", configuration: keyset, closure: { benchmark in
             let context = try sharedContext.get()
             let conversation = context.fixture.conversationID.uuid
             let cursor = context.cursor(depth: depth)
             for _ in benchmark.scaledIterations {
                 blackHole(try context.raw.page(in: conversation, before: cursor, limit: pageSize))
             }
-        } setup: setup
+        }, setup: setup)
 
-        Benchmark("page.history.d\(depth)", configuration: keyset) { benchmark in
+        Benchmark("page.history.d\(depth)", configuration: keyset, closure: { benchmark in
             let context = try sharedContext.get()
             let request = HistoryRequest(direction: .backward, cursor: context.cursor(depth: depth), limit: pageSize)
             for _ in benchmark.scaledIterations {
                 blackHole(try await context.messaging.messages.history(
                     of: context.fixture.conversationID, for: context.fixture.readerID, request))
             }
-        } setup: setup
+        }, setup: setup)
 
-        Benchmark("page.rawHistory.d\(depth)", configuration: keyset) { benchmark in
+        Benchmark("page.rawHistory.d\(depth)", configuration: keyset, closure: { benchmark in
             let context = try sharedContext.get()
             let conversation = context.fixture.conversationID.uuid
             let reader = context.fixture.readerID.uuid
@@ -113,14 +150,14 @@ let benchmarks: @Sendable () -> Void = {
             for _ in benchmark.scaledIterations {
                 blackHole(try context.raw.history(of: conversation, for: reader, before: cursor, limit: pageSize))
             }
-        } setup: setup
+        }, setup: setup)
 
-        Benchmark("page.rawOffset.d\(depth)", configuration: offset) { benchmark in
+        Benchmark("page.rawOffset.d\(depth)", configuration: offset, closure: { benchmark in
             let context = try sharedContext.get()
             let conversation = context.fixture.conversationID.uuid
             for _ in benchmark.scaledIterations {
                 blackHole(try context.raw.page(in: conversation, offset: depth, limit: pageSize))
             }
-        } setup: setup
+        }, setup: setup)
     }
 }

@@ -3,19 +3,6 @@ import MessagingCore
 import MessagingPresence
 import Synchronization
 
-// Target for Benchmarks/Package.swift (not added there yet; that package is maintained separately):
-//
-//   .executableTarget(
-//       name: "PresenceBenchmarks",
-//       dependencies: [
-//           .product(name: "MessagingCore", package: "swift-messaging"),
-//           .product(name: "MessagingPresence", package: "swift-messaging"),
-//           .product(name: "Benchmark", package: "benchmark"),
-//       ],
-//       path: "Benchmarks/PresenceBenchmarks",
-//       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-//   ),
-//
 // Figures and ratios: Documentation/Presence.md#benchmark.
 //
 // Presence at 100,000 tracked devices, each against its bare-dictionary baseline in the

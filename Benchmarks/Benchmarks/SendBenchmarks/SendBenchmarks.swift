@@ -90,12 +90,14 @@ let benchmarks: @Sendable () -> Void = {
     let single = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .nanoseconds,
+        units: [.mallocCountTotal: .count],
         warmupIterations: 50,
         maxDuration: .seconds(5),
         maxIterations: 20_000)
     let batch = Benchmark.Configuration(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
         timeUnits: .nanoseconds,
+        units: [.mallocCountTotal: .count],
         warmupIterations: 3,
         maxDuration: .seconds(5),
         maxIterations: 400)

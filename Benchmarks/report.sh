@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Runs the benchmarks once (release build) and prints, from that one run, the table of
+# ours/raw-C ratios at p50 and p99 for every pair (see Documentation/Benchmarks.md).
+#
+#   ./report.sh                          run everything, then report
+#   ./report.sh --target SendBenchmarks  extra arguments go to `swift package benchmark`
+#   BENCH_REPORT_ONLY=1 ./report.sh      report on the last run again without running
+#
+# The run is stored as the baseline "$BENCH_BASELINE" (default: current) in
+# .benchmarkBaselines/ (git-ignored); the percentiles are exported to .benchmarkReport/ and
+# the ratio table is also written there as ratios.md.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+baseline="${BENCH_BASELINE:-current}"
+export_dir=.benchmarkReport
+
+if [[ "${BENCH_REPORT_ONLY:-0}" != 1 ]]; then
+    nice -n 10 swift package --allow-writing-to-package-directory \
+        benchmark baseline update "$baseline" --no-progress "$@"
+    # The full per-benchmark tables (wall clock, throughput, mallocs) of the run.
+    nice -n 10 swift package benchmark baseline read "$baseline" --no-progress
+fi
+
+rm -rf "$export_dir"
+mkdir -p "$export_dir"
+if ! nice -n 10 swift package --allow-writing-to-package-directory benchmark baseline read "$baseline" \
+    --format histogramPercentiles --path "$export_dir" --no-progress >"$export_dir/export.log" 2>&1; then
+    cat "$export_dir/export.log" >&2
+    exit 1
+fi
+
+python3 - "$export_dir" "$baseline" <<'PY'
+import glob, os, re, sys
+
+directory, baseline = sys.argv[1], sys.argv[2]
+TARGETS = ("PaginationBenchmarks", "SendBenchmarks")
+
+def load(metric):
+    """{benchmark name: {percentile: value}} for one metric."""
+    values = {}
+    for path in glob.glob(os.path.join(directory, f"{baseline}.*.{metric}.histogram.percentiles.tsv")):
+        name = os.path.basename(path)[len(baseline) + 1:-len(f".{metric}.histogram.percentiles.tsv")]
+        for target in TARGETS:
+            if name.startswith(target + "."):
+                name = name[len(target) + 1:]
+        with open(path) as file:
+            header = file.readline()
+            if metric == "wallClock" and "(ns)" not in header:
+                sys.exit(f"{path}: expected nanoseconds, got {header.strip()!r}")
+            values[name] = {int(p): float(v) for p, v in (line.split("\t") for line in file if line.strip())}
+    return values
+
+time = load("wallClock")
+mallocs = load("mallocCountTotal")
+if not time:
+    sys.exit(f"no results for baseline '{baseline}' in {directory}")
+
+def us(ns):
+    return f"{ns / 1000:.1f}"
+
+rows = []  # (group, label, ours, base, divisor, target or None)
+depths = sorted({int(m.group(1)) for n in time for m in [re.match(r"page\.\w+\.d(\d+)$", n)] if m})
+for d in depths:
+    rows.append(("page (store port) vs raw C", f"depth {d:,}", f"page.store.d{d}", f"page.raw.d{d}", 1, 1.2))
+for d in depths:
+    rows.append(("page (history use case) vs raw C same statements", f"depth {d:,}",
+                 f"page.history.d{d}", f"page.rawHistory.d{d}", 1, 1.2))
+for d in depths:
+    rows.append(("raw C OFFSET vs raw C keyset (information)", f"depth {d:,}",
+                 f"page.rawOffset.d{d}", f"page.raw.d{d}", 1, None))
+rows.append(("read transaction fixed cost, no rows (diagnostic)", "store.read { _ in 0 } vs raw BEGIN/COMMIT",
+             "diag.read.storeEmpty", "diag.read.rawEmpty", 1, None))
+rows.append(("read transaction fixed cost, no rows (diagnostic)", "GRDB async pool.read vs sync pool.read",
+             "diag.read.grdbAsyncEmpty", "diag.read.grdbSyncEmpty", 1, None))
+rows.append(("read transaction fixed cost, no rows (diagnostic)", "GRDB sync pool.read vs raw BEGIN/COMMIT",
+             "diag.read.grdbSyncEmpty", "diag.read.rawEmpty", 1, None))
+rows.append(("send vs raw C same statements", "single (1 per transaction)", "send.single.ours", "send.single.raw", 1, 1.3))
+rows.append(("send vs raw C same statements", "batch of 100, per message", "send.batch100.ours", "send.batch100.raw", 100, 1.3))
+rows.append(("send vs raw C bare insert floor (information)", "single", "send.single.ours", "send.single.rawFloor", 1, None))
+rows.append(("send vs raw C bare insert floor (information)", "raw send single", "send.single.raw", "send.single.rawFloor", 1, None))
+
+lines = []
+def out(line=""):
+    print(line)
+    lines.append(line)
+
+missed = []
+group = None
+for g, label, ours, base, divisor, target in rows:
+    if ours not in time or base not in time:
+        continue
+    if g != group:
+        group = g
+        out()
+        out(f"### {g}" + (f" (target ≤ {target}×)" if target else ""))
+        out()
+        out("| case | ours p50 µs | base p50 µs | ratio p50 | ours p99 µs | base p99 µs | ratio p99 | mallocs p50 ours/base | |")
+        out("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    o, b = time[ours], time[base]
+    r50, r99 = o[50] / b[50], o[99] / b[99]
+    verdict = ""
+    if target:
+        ok = r50 <= target and r99 <= target
+        verdict = "meets target" if ok else "MISSES target"
+        if not ok:
+            missed.append(f"{ours} / {base}")
+    m = f"{mallocs[ours][50] / divisor:.0f} / {mallocs[base][50] / divisor:.0f}" if ours in mallocs and base in mallocs else ""
+    out(f"| {label} | {us(o[50] / divisor)} | {us(b[50] / divisor)} | {r50:.2f}× "
+        f"| {us(o[99] / divisor)} | {us(b[99] / divisor)} | {r99:.2f}× | {m} | {verdict} |")
+
+sends = [(n, d) for n, d in (("send.single.ours", 1), ("send.single.raw", 1), ("send.batch100.ours", 100),
+                              ("send.batch100.raw", 100), ("send.single.rawFloor", 1)) if n in time]
+if sends:
+    out()
+    out("### persisted messages per second (from p50)")
+    out()
+    out("| benchmark | messages/s |")
+    out("|---|---:|")
+    for n, d in sends:
+        out(f"| {n} | {1e9 / (time[n][50] / d):,.0f} |")
+
+with open(os.path.join(directory, "ratios.md"), "w") as file:
+    file.write("\n".join(lines) + "\n")
+print()
+print("Targets missed: " + (", ".join(missed) if missed else "none"))
+PY
