@@ -10,6 +10,7 @@ tee "$log"
 # Swift Testing: "✔ Test run with 12 tests in 3 suites passed …" / "✘ Test run with 12 tests in 3 suites failed …"
 total=$(grep -aoE 'Test run with [0-9]+ tests?' "$log" | tail -1 | grep -oE '[0-9]+' || true)
 failed=$(grep -acE '^✘ Test ".*failed after' "$log" || true)
+skipped=$(grep -acE '^➜ Test ".*skipped' "$log" || true)
 # XCTest (if any target uses it): "Executed N tests, with F failures"
 xc_total=$(grep -aoE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -1 || true)
 if [ -n "$xc_total" ]; then
@@ -24,5 +25,5 @@ if [ "$total" -eq 0 ]; then
     echo "error: no tests ran" >&2
     exit 1
 fi
-echo "$(( total - failed )) passed, ${failed} failed"
+echo "$(( total - failed - skipped )) passed, ${failed} failed, ${skipped} skipped"
 [ "$failed" -eq 0 ] && ! grep -aqE '^✘ Test run' "$log"

@@ -12,6 +12,11 @@ public struct AckConfiguration: Hashable, Sendable {
     public var maxRedeliveries: Int
     /// How often the tracker checks deadlines. Default 250 ms.
     public var tickInterval: Duration
+    /// How often the fan-out hub's ordering gaps are checked; a gap still open at two
+    /// consecutive checks (an event whose publisher died after commit) is skipped and the
+    /// affected sessions resync. Default 1 s: shorter values skip gaps that a loaded machine
+    /// would still have filled.
+    public var gapSweepInterval: Duration
     /// Cursors are persisted at least this often when some changed. Default 1 s.
     public var cursorFlushInterval: Duration
     /// ...or as soon as this many changed. Default 500.
@@ -25,8 +30,10 @@ public struct AckConfiguration: Hashable, Sendable {
     public init(
         ackTimeout: Duration = .seconds(5), redeliveryBackoff: Backoff = Backoff(baseMilliseconds: 1_000, capMilliseconds: 30_000),
         maxRedeliveries: Int = 5, tickInterval: Duration = .milliseconds(250), cursorFlushInterval: Duration = .seconds(1),
-        cursorBatchSize: Int = 500, redeliveryPageSize: Int = 200, notificationWindowMilliseconds: Int64 = 30_000
+        cursorBatchSize: Int = 500, redeliveryPageSize: Int = 200, notificationWindowMilliseconds: Int64 = 30_000,
+        gapSweepInterval: Duration = .seconds(1)
     ) {
+        self.gapSweepInterval = gapSweepInterval
         self.ackTimeout = ackTimeout
         self.redeliveryBackoff = redeliveryBackoff
         self.maxRedeliveries = max(0, maxRedeliveries)

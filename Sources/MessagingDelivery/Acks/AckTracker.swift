@@ -147,6 +147,7 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             var ticks = 0
+            let sweepEvery = max(1, Int((self.configuration.gapSweepInterval / self.configuration.tickInterval).rounded(.up)))
             while !Task.isCancelled {
                 do {
                     try await self.clock.sleep(for: self.configuration.tickInterval)
@@ -155,7 +156,7 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
                 }
                 await self.tick()
                 ticks += 1
-                if ticks % 4 == 0 { self.hub.sweep() }
+                if ticks % sweepEvery == 0 { self.hub.sweep() }
             }
         }
         // Detached: the run task may be cancelled, and the flush must still reach the store.
