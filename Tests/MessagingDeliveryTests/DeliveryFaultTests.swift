@@ -27,10 +27,12 @@ struct DeliveryFaultTests {
             var resume: Int64 = 0
             var highest: Int64 = 0
             var acks: [(seq: Int64, queued: UInt64)] = []
+            var section = ""
             for line in lines {
                 let parts = line.split(separator: " ")
                 switch parts.first {
                 case "run":
+                    section = String(line)
                     resume = Int64(parts[3]) ?? -1
                     highest = resume
                     acks = []
@@ -41,7 +43,7 @@ struct DeliveryFaultTests {
                     }
                     received.insert(seq)
                     if seq > highest {
-                        if seq != highest + 1 { problems.append("gap: \(seq) after \(highest)") }
+                        if seq != highest + 1 { problems.append("gap: \(seq) after \(highest), event \(index) of '\(section)'") }
                         highest = seq
                     } else {
                         if seq <= resume { problems.append("seq \(seq) resent although the client resumed after \(resume)") }

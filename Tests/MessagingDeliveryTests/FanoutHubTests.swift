@@ -57,6 +57,26 @@ struct FanoutHubTests {
         #expect(hub.sessionCount(in: room) == 2)
     }
 
+    @Test("a seq read by a joiner but never published: after two sweeps the joiner goes live and the others resync")
+    func joinerFloorNeverPublished() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub()
+        let early = makeSession(1, user: users[0].id)
+        try await hub.join(early, to: room, after: 0)
+        for index in 1...2 { try await fixture.send("m\(index)", to: room, by: users[0].id) }
+        hub.publish(syntheticEvent(room, 1))  // seq 2 is never published
+        let late = makeSession(2, user: users[1].id)
+        #expect(try await hub.join(late, to: room, after: 0) == 2)
+        hub.sweep()
+        hub.sweep()
+        #expect(early.closeReason == .resync, "it would have missed seq 2")
+        hub.publish(syntheticEvent(room, 3))
+        #expect(drained(late).map(\.seq) == [1, 2, 3])
+        #expect(late.closeReason == nil)
+    }
+
     @Test("every recipient gets the very same bytes (encoded once, shared storage)")
     func sharedBytes() async throws {
         defer { fixture.remove() }

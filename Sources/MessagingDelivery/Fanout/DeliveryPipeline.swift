@@ -20,13 +20,21 @@ public struct DeliveryPipeline: Sendable {
 
     /// Sends, calls `answer` with the receipt, then publishes the message's event (a
     /// repeated send publishes the original event again; hubs drop what they delivered).
+    /// An error thrown by `answer` is rethrown after the event was published.
     @discardableResult
     public func send(
         _ draft: MessageDraft, to conversationID: ConversationID, by sender: UserID,
         answer: @Sendable (SendReceipt) async throws -> Void = { _ in }
     ) async throws -> SendReceipt {
         let receipt = try await messaging.messages.send(draft, to: conversationID, by: sender)
-        try await answer(receipt)
+        // The event is committed: publish it even when answering the sender fails, so the
+        // conversation's other sessions never wait for a seq nobody publishes.
+        var answerError: (any Error)?
+        do {
+            try await answer(receipt)
+        } catch {
+            answerError = error
+        }
         _failpoint(.cp4)
         let message = receipt.message
         let event = ConversationEvent(
@@ -34,6 +42,7 @@ public struct DeliveryPipeline: Sendable {
             payload: .messageCreated(message))
         try await bus.publish(try EncodedEvent(event))
         _failpoint(.cp5)
+        if let answerError { throw answerError }
         return receipt
     }
 }

@@ -55,15 +55,15 @@ public final class FanoutHub: Sendable {
     public func join(_ session: OutboundSession, to conversationID: ConversationID, after seq: Int64) async throws -> Int64 {
         // Membership first, before the session can see anything.
         _ = try await messaging.sync.events(in: conversationID, after: max(0, seq), limit: 1, for: session.userID)
+        // Register first, under the map's lock so a sweep cannot drop the room in between:
+        // from here on every accepted event is buffered for the session, and everything
+        // accepted before was committed before, so the store has it.
         let room = rooms.withLock { rooms in
-            if let room = rooms[conversationID] { return room }
-            let room = Room(reorderLimit: configuration.reorderLimit)
+            let room = rooms[conversationID] ?? Room(reorderLimit: configuration.reorderLimit)
             rooms[conversationID] = room
+            room.state.withLock { $0.joining[session.id] = Room.Joining(session: session) }
             return room
         }
-        // Register first: from here on every accepted event is buffered for the session,
-        // and everything accepted before was committed before, so the store has it.
-        room.state.withLock { $0.joining[session.id] = Room.Joining(session: session) }
         var cursor = max(0, seq)
         do {
             while true {
@@ -127,16 +127,24 @@ public final class FanoutHub: Sendable {
     }
 
     /// Housekeeping, run periodically (``AckTracker`` does): skips an ordering gap that
-    /// stayed open since the previous sweep and drops rooms with no sessions.
+    /// stayed open since the previous sweep (also one that only a joining session read from
+    /// the store: the room's sessions are then closed with ``CloseReason/resync``), and
+    /// drops rooms with no sessions.
     public func sweep() {
         let snapshot = rooms.withLock { Array($0) }
         for (id, room) in snapshot {
             let (first, idle) = room.state.withLock { state -> ((EncodedEvent, [OutboundSession])?, Bool) in
                 state.sessions.removeAll { $0.closeReason != nil }
-                if state.pending.isEmpty {
+                let floor = state.joining.values.compactMap(\.floor).max()
+                let waitingJoiner = floor.map { $0 > (state.lastTaken ?? 0) } ?? false
+                if state.pending.isEmpty, !waitingJoiner {
                     state.stalledAt = nil
                 } else if let mark = state.stalledAt, mark == state.lastTaken {
-                    state.skipGap()
+                    if !state.pending.isEmpty {
+                        state.skipGap()
+                    } else if let floor {
+                        state.skipToJoinerFloor(floor)
+                    }
                     state.stalledAt = nil
                 } else {
                     state.stalledAt = .some(state.lastTaken)

@@ -71,6 +71,15 @@ final class Room: Sendable {
             }
         }
 
+        /// Gives up on `seq`s a joining session read from the store but nobody published:
+        /// the room's sessions would miss them, so they resync; the joiners take their place.
+        mutating func skipToJoinerFloor(_ floor: Int64) {
+            for session in sessions { session.close(.resync) }
+            sessions.removeAll()
+            lastTaken = floor
+            promoteJoining(below: floor + 1)
+        }
+
         /// Gives up on the missing `seq`s before the lowest pending event.
         mutating func skipGap() {
             guard let lowest = pending.keys.min(), var event = pending.removeValue(forKey: lowest) else { return }
