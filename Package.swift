@@ -18,7 +18,10 @@ let package = Package(
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
+        .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
         .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
+        .executable(name: "ChatServer", targets: ["ChatServer"]),
+        .executable(name: "ChatClient", targets: ["ChatClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -26,6 +29,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        // Hummingbird's default traits pull in swift-configuration, which nothing here uses.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Domain + application (Foundation only)
@@ -100,7 +108,55 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: WebSocket adapter of the transport ports (Hummingbird 2 server side, WSClient client side)
+        .target(
+            name: "MessagingWebSocket",
+            dependencies: [
+                "MessagingTransport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Examples
+        // The chat server's assembly is a library so tests can start it in-process on loopback.
+        .target(
+            name: "ChatServerApp",
+            dependencies: [
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
+                "MessagingDelivery", "MessagingTransport", "MessagingWebSocket",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/ChatServer/App",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ChatServer",
+            dependencies: [
+                "ChatServerApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/ChatServer/Main",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ChatClient",
+            dependencies: [
+                "MessagingWebSocket", "MessagingTransport", "MessagingE2EE",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/ChatClient",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "DeliveryWorker",
             dependencies: [
@@ -186,6 +242,25 @@ let package = Package(
                 "MessagingPresence", "MessagingTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingWebSocketTests",
+            dependencies: [
+                "MessagingTransport", "MessagingWebSocket",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ChatServerTests",
+            dependencies: [
+                "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
