@@ -1,0 +1,1 @@
+// MessagingWebSocket: see WebSocketListener.swift
