@@ -76,11 +76,15 @@ struct WebSocketAdapterTests {
         let seen = Locked<ConnectionMetadata?>(nil)
         try await withServer({ connection in
             seen.mutate { $0 = connection.metadata }
+            _ = try? await connection.receive()
             await connection.close(.normal, reason: "done")
         }) { port in
             var client = client(port)
             client.bearerToken = "token-123"
-            _ = try await client.withConnection { connection in try await connection.receive() }
+            _ = try await client.withConnection { connection in
+                try await connection.write(.text("hello"))
+                return try await connection.receive()
+            }
             #expect(seen.value?.bearerToken == "token-123")
             #expect(seen.value?.remoteAddress == "127.0.0.1")
             #expect(seen.value?.description.contains("token-123") == false)
@@ -109,12 +113,16 @@ struct WebSocketAdapterTests {
         let connections = Locked(0)
         try await withServer({ connection in
             connections.mutate { $0 += 1 }
+            _ = try? await connection.receive()
             await connection.close(.normal, reason: "done")
         }, configuration: .init(allowedOrigins: .only(["https://chat.example.com"]))) { port in
             var client = client(port)
             client.origin = origin
             if admitted {
-                let outcome = try await client.withConnection { connection in try await connection.receive() }
+                let outcome = try await client.withConnection { connection in
+                    try await connection.write(.text("hello"))
+                    return try await connection.receive()
+                }
                 #expect(outcome.close?.code == .normal)
             } else {
                 await #expect(throws: TransportError.self) {
