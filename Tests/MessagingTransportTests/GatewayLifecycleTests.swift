@@ -94,7 +94,9 @@ struct GatewayLifecycleTests {
             ])
             #expect(reacted["type"]?.string == "ok", "\(reacted)")
             let events = try await b.events(1)
-            #expect(events[0]["payload"]?["reactionAdded"]?["emoji"]?.string == "🔥")
+            #expect(events[0]["kind"]?.string == "reaction.added")
+            #expect(events[0]["emoji"]?.string == "🔥")
+            #expect(events[0]["message"]?.string == "\(message.id)")
             #expect(events[0]["seq"]?.int == message.seq + 1)
         }
     }

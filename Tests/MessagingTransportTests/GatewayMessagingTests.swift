@@ -32,12 +32,16 @@ struct GatewayMessagingTests {
 
             let received = try await b.events(1)
             #expect(received[0]["seq"]?.int == seq)
-            #expect(received[0]["actorID"]?.string == "\(alice.id)")
+            #expect(received[0]["actor"]?.string == "\(alice.id)")
             // The documented event shape (Protocol.md §4).
-            let created = received[0]["payload"]?["messageCreated"]?["_0"]
-            #expect(created?["body"]?["text"]?["_0"]?.string == "hello bob")
-            #expect(created?["clientMessageID"]?.string == "c-1")
-            #expect(received[0]["conversationID"]?.string == "\(room)")
+            #expect(received[0]["kind"]?.string == "message.created")
+            let created = received[0]["message"]
+            #expect(created?["text"]?.string == "hello bob")
+            #expect(created?["clientMessageId"]?.string == "c-1")
+            #expect(created?["sender"]?.string == "\(alice.id)")
+            #expect(created?["contentDigest"] == nil)
+            #expect(created == message, "the event and the send result carry the same Message object")
+            #expect(received[0]["conversation"]?.string == "\(room)")
             let echoed = try await a.events(1)
             #expect(echoed[0]["seq"]?.int == seq)
 
@@ -155,11 +159,8 @@ struct GatewayMessagingTests {
             #expect(try await a.request(["type": "unreact", "message": id, "emoji": "👍"])["type"]?.string == "ok")
             #expect(try await a.request(["type": "delete", "message": id])["type"]?.string == "ok")
             let events = try await b.events(5)
-            let kinds = events.compactMap { event -> String? in
-                guard case .object(let payload) = event["payload"] else { return nil }
-                return payload.keys.first
-            }
-            #expect(kinds == ["messageCreated", "messageEdited", "reactionAdded", "reactionRemoved", "messageDeleted"])
+            let kinds = events.compactMap { $0["kind"]?.string }
+            #expect(kinds == ["message.created", "message.edited", "reaction.added", "reaction.removed", "message.deleted"])
 
             let typing = try await a.request(["type": "typing", "conversation": "\(room)", "typing": true])
             #expect(typing["result"]?["throttled"]?.bool == false, "\(typing)")

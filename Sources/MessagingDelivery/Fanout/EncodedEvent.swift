@@ -32,16 +32,18 @@ public struct EncodedEvent: Sendable {
     }
 }
 
-/// The JSON frame of an event (the wire protocol product will version this).
+/// The JSON frame of an event in protocol v1: `{"event":{…},"type":"event"}` with the
+/// event in its documented wire shape (``WireEvent``; Documentation/Protocol.md §4), sorted
+/// keys and unescaped slashes like every other server frame.
 enum EventFrameEncoder {
     private struct Frame: Encodable {
         let type = "event"
-        let event: ConversationEvent
+        let event: WireEvent
     }
 
     static func encode(_ event: ConversationEvent) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(Frame(event: event)))
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(Frame(event: WireEvent(event))))
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
 import MessagingCore
+import MessagingDelivery
 import MessagingPresence
 
 /// The frames the server sends in protocol v1 (conversation events are encoded once by
 /// `MessagingDelivery` as `{"event":{…},"type":"event"}` and shared by every recipient).
+/// Messages in results use the same wire shape as in events (`WireMessage`).
 ///
 /// Every frame is a JSON object with sorted keys and a `type`.
 ///
@@ -77,12 +79,12 @@ public enum ServerFrame: Sendable {
                 try c.encode(conversation, forKey: .conversation)
                 try c.encode(seq, forKey: .seq)
             case .sent(let message, let duplicate):
-                try c.encode(message, forKey: .message)
+                try c.encode(WireMessage(message), forKey: .message)
                 try c.encode(duplicate, forKey: .duplicate)
-            case .message(let message): try c.encode(message, forKey: .message)
+            case .message(let message): try c.encode(WireMessage(message), forKey: .message)
             case .read(let seq): try c.encode(seq, forKey: .readSeq)
             case .history(let page):
-                try c.encode(page.messages, forKey: .messages)
+                try c.encode(page.messages.map(WireMessage.init), forKey: .messages)
                 try c.encode(page.hasMore, forKey: .hasMore)
                 try c.encodeIfPresent(page.nextCursor, forKey: .nextCursor)
             case .acked(let seq): try c.encode(seq, forKey: .seq)

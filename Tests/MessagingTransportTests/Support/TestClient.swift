@@ -59,6 +59,8 @@ final class TestClient: Sendable {
     private let counter = Atomic<Int>(0)
     /// Frames read while waiting for something else (events, typing), in arrival order.
     private let stash = Mutex<[JSONValue]>([])
+    /// Every frame received, as the exact text the server sent, in arrival order.
+    let rawFrames = Mutex<[String]>([])
 
     init(_ connection: InMemoryConnection) { self.connection = connection }
 
@@ -89,6 +91,7 @@ final class TestClient: Sendable {
         }
         guard let frame else { throw TimedOut(what: "a frame") }
         guard let frame else { return nil }
+        rawFrames.withLock { $0.append(String(decoding: frame.bytes, as: UTF8.self)) }
         return try JSONDecoder().decode(JSONValue.self, from: Data(frame.bytes))
     }
 

@@ -1,0 +1,131 @@
+import Foundation
+import MessagingCore
+
+// The JSON shapes of messages and conversation events in realtime protocol v1
+// (Documentation/Protocol.md §3 "The Message object" and §4 "Events").
+//
+// These are deliberate, hand-written encodings: they never follow the domain model's
+// synthesized `Codable` (which the SQLite store uses for `events.data` and must not change)
+// and they never carry internal fields such as `Message.contentDigest`. Keys are flat and
+// camelCase; enum-like string values (`kind`, `role`) are lowercase, dotted or snake_case.
+// Optional values are left out when unset, except where `null` means something (the
+// cleared title or topic of `conversation.updated`).
+
+/// A message as protocol v1 sends it: `{"id":…,"conversation":…,"seq":…,"sender":…, …}`.
+///
+/// Used by the `event` frames (`message.created`, `message.edited`, `message.deleted`) and
+/// by the `ok` results of `send`, `edit`, `delete` and `history`, so a message has one
+/// shape everywhere on the wire.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireMessage: Encodable, Sendable {
+    /// The message encoded.
+    public let message: Message
+
+    /// Wraps `message` for encoding.
+    public init(_ message: Message) { self.message = message }
+
+    private enum Keys: String, CodingKey {
+        case id, conversation, seq, sender, clientMessageId, kind, text, ciphertext
+        case replyTo, threadRoot, mentions, attachments, createdAt, editedAt, deletedAt
+    }
+
+    private enum AttachmentKeys: String, CodingKey {
+        case id, mediaType, byteCount, name
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(message.id.description, forKey: .id)
+        try c.encode(message.conversationID.description, forKey: .conversation)
+        try c.encode(message.seq, forKey: .seq)
+        try c.encode(message.senderID.description, forKey: .sender)
+        try c.encode(message.clientMessageID.rawValue, forKey: .clientMessageId)
+        try c.encode(message.kind.rawValue, forKey: .kind)
+        switch message.body {
+        case .text(let text)?: try c.encode(text, forKey: .text)
+        case .ciphertext(let bytes)?: try c.encode(bytes.base64EncodedString(), forKey: .ciphertext)
+        case nil: break  // a tombstone: `deletedAt` is set
+        }
+        try c.encodeIfPresent(message.replyToID?.description, forKey: .replyTo)
+        try c.encodeIfPresent(message.threadRootID?.description, forKey: .threadRoot)
+        try c.encode(message.mentions.map(\.description), forKey: .mentions)
+        var attachments = c.nestedUnkeyedContainer(forKey: .attachments)
+        for attachment in message.attachments {
+            var a = attachments.nestedContainer(keyedBy: AttachmentKeys.self)
+            try a.encode(attachment.id, forKey: .id)
+            try a.encode(attachment.mediaType, forKey: .mediaType)
+            try a.encode(attachment.byteCount, forKey: .byteCount)
+            try a.encodeIfPresent(attachment.name, forKey: .name)
+        }
+        try c.encode(message.createdAt.millisecondsSince1970, forKey: .createdAt)
+        try c.encodeIfPresent(message.editedAt?.millisecondsSince1970, forKey: .editedAt)
+        try c.encodeIfPresent(message.deletedAt?.millisecondsSince1970, forKey: .deletedAt)
+    }
+}
+
+extension ConversationEvent.Payload {
+    /// The event's `kind` on the wire (protocol v1): a stable dotted name such as
+    /// `message.created`. Clients switch on it and ignore kinds they do not know.
+    public var wireKind: String {
+        switch self {
+        case .messageCreated: "message.created"
+        case .messageEdited: "message.edited"
+        case .messageDeleted: "message.deleted"
+        case .reactionAdded: "reaction.added"
+        case .reactionRemoved: "reaction.removed"
+        case .memberJoined: "member.joined"
+        case .memberLeft: "member.left"
+        case .memberRoleChanged: "member.role_changed"
+        case .conversationUpdated: "conversation.updated"
+        }
+    }
+}
+
+/// A conversation event as protocol v1 sends it inside an `event` frame:
+/// `{"conversation":…,"seq":…,"kind":"message.created","actor":…,"at":…, …kind-specific fields…}`.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireEvent: Encodable, Sendable {
+    /// The event encoded.
+    public let event: ConversationEvent
+
+    /// Wraps `event` for encoding.
+    public init(_ event: ConversationEvent) { self.event = event }
+
+    private enum Keys: String, CodingKey {
+        case conversation, seq, kind, actor, at
+        case message, user, emoji, role, previousRole, removedBy, title, topic
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(event.conversationID.description, forKey: .conversation)
+        try c.encode(event.seq, forKey: .seq)
+        try c.encode(event.payload.wireKind, forKey: .kind)
+        try c.encode(event.actorID.description, forKey: .actor)
+        try c.encode(event.occurredAt.millisecondsSince1970, forKey: .at)
+        switch event.payload {
+        case .messageCreated(let message), .messageEdited(let message), .messageDeleted(let message):
+            try c.encode(WireMessage(message), forKey: .message)
+        case .reactionAdded(let messageID, let userID, let emoji), .reactionRemoved(let messageID, let userID, let emoji):
+            try c.encode(messageID.description, forKey: .message)
+            try c.encode(userID.description, forKey: .user)
+            try c.encode(emoji.rawValue, forKey: .emoji)
+        case .memberJoined(let userID, let role):
+            try c.encode(userID.description, forKey: .user)
+            try c.encode(role.rawValue, forKey: .role)
+        case .memberLeft(let userID, let removedBy):
+            try c.encode(userID.description, forKey: .user)
+            try c.encodeIfPresent(removedBy?.description, forKey: .removedBy)
+        case .memberRoleChanged(let userID, let from, let to):
+            try c.encode(userID.description, forKey: .user)
+            try c.encode(to.rawValue, forKey: .role)
+            try c.encode(from.rawValue, forKey: .previousRole)
+        case .conversationUpdated(let title, let topic):
+            // The new state of both: `null` means "none" (cleared), so both keys are always present.
+            if let title { try c.encode(title, forKey: .title) } else { try c.encodeNil(forKey: .title) }
+            if let topic { try c.encode(topic, forKey: .topic) } else { try c.encodeNil(forKey: .topic) }
+        }
+    }
+}
