@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@Suite("ChatServer /openapi.json")
+struct OpenAPITests {
+    static let methods = ["get", "put", "post", "delete", "patch", "head", "options"]
+
+    /// `METHOD /path` → documented status codes.
+    static func operations(of document: [String: Any]) throws -> [String: Set<Int>] {
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        var operations: [String: Set<Int>] = [:]
+        for (path, item) in paths {
+            for (method, operation) in item where methods.contains(method) {
+                let responses = (operation as? [String: Any])?["responses"] as? [String: Any] ?? [:]
+                operations["\(method.uppercased()) \(path)"] = Set(responses.keys.compactMap(Int.init))
+            }
+        }
+        return operations
+    }
+
+    /// The documented operation a concrete request matches (`{param}` matches any one segment).
+    static func template(for method: String, path: String, in operations: [String: Set<Int>]) -> String? {
+        let segments = path.split(separator: "?").first.map { $0.split(separator: "/", omittingEmptySubsequences: false) } ?? []
+        return operations.keys.first { key in
+            let parts = key.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0] == method else { return false }
+            let template = parts[1].split(separator: "/", omittingEmptySubsequences: false)
+            return template.count == segments.count
+                && zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }
+    }
+
+    @Test("every registered route is documented with the same method and path, and nothing else is")
+    func routesMatch() async throws {
+        try await TestServer.with { server in
+            let answer = try await HTTPClient(base: server.base).call("GET", "/openapi.json")
+            #expect(answer.status == 200)
+            let document = try #require(answer.json)
+            #expect(document["openapi"] as? String == "3.1.0")
+            let documented = Set(try Self.operations(of: document).keys)
+            let registered = Set(server.server.routes)
+            #expect(registered.count == server.server.routes.count, "a route is registered twice")
+            #expect(registered.subtracting(documented).isEmpty, "undocumented: \(registered.subtracting(documented).sorted())")
+            #expect(documented.subtracting(registered).isEmpty, "documented but not served: \(documented.subtracting(registered).sorted())")
+        }
+    }
+
+    @Test("the documented status codes include every status the handlers answer in the tests")
+    func statusesDocumented() async throws {
+        try await TestServer.with { server in
+            let document = try #require(try await HTTPClient(base: server.base).call("GET", "/openapi.json").json)
+            let operations = try Self.operations(of: document)
+            for route in AuthorizationMatrixTests.routes {
+                let documented = try #require(operations[route.name], "\(route.name) is not documented")
+                for status in Set(route.expected) {
+                    #expect(documented.contains(status), "\(route.name) answers \(status) in the matrix but does not document it")
+                }
+            }
+            for testCase in BadInputTests.cases {
+                guard let key = Self.template(for: testCase.method, path: testCase.path, in: operations) else { continue }
+                #expect(operations[key]?.contains(testCase.status) == true, "\(key) answers \(testCase.status) (\(testCase.name)) undocumented")
+            }
+            let answered: [(String, Int)] = [
+                ("POST /v1/auth/register", 201), ("POST /v1/auth/register", 409), ("POST /v1/auth/register", 400),
+                ("POST /v1/auth/login", 200), ("POST /v1/auth/login", 401), ("POST /v1/auth/login", 429),
+                ("POST /v1/auth/refresh", 200), ("POST /v1/auth/refresh", 400), ("POST /v1/auth/refresh", 401),
+                ("POST /v1/auth/logout", 204), ("POST /v1/auth/logout", 401),
+                ("POST /v1/conversations/{id}/messages", 200), ("POST /v1/conversations/{id}/messages", 409),
+                ("POST /v1/conversations/{id}/messages", 429), ("GET /v1/users/{handle}", 404),
+                ("GET /healthz", 200), ("GET /readyz", 200), ("GET /metrics", 200), ("GET /openapi.json", 200),
+            ]
+            for (key, status) in answered {
+                #expect(operations[key]?.contains(status) == true, "\(key) does not document \(status)")
+            }
+        }
+    }
+}
