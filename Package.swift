@@ -153,6 +153,7 @@ let package = Package(
             name: "ChatClient",
             dependencies: [
                 "MessagingWebSocket", "MessagingTransport", "MessagingE2EE",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/ChatClient",

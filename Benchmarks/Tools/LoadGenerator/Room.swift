@@ -1,0 +1,289 @@
+import Foundation
+import Logging
+import MessagingTransport
+import MessagingWebSocket
+import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct User: Sendable {
+    let id: String
+    let token: String
+}
+
+/// The chat server's HTTP API, just what the load needs.
+struct HTTP: Sendable {
+    let base: String
+
+    func call(_ method: String, _ path: String, body: [String: Any]? = nil, token: String? = nil) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: base + path)!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        guard (200..<300).contains(status) else {
+            throw LoadError("\(method) \(path) answered \(status): \(String(decoding: data, as: UTF8.self))")
+        }
+        return json
+    }
+
+    /// Registers and logs in `count` users, 8 at a time.
+    func users(count: Int, prefix: String, deadline: ContinuousClock.Instant) async throws -> [User] {
+        let password = "load-generator-password"
+        var users = [User?](repeating: nil, count: count)
+        try await withThrowingTaskGroup(of: (Int, User).self) { group in
+            var next = 0
+            func add() {
+                let index = next
+                next += 1
+                group.addTask {
+                    let handle = "\(prefix)\(index)"
+                    _ = try await call("POST", "/v1/auth/register", body: ["handle": handle, "password": password, "displayName": handle])
+                    let login = try await call("POST", "/v1/auth/login", body: ["handle": handle, "password": password])
+                    guard let token = login["accessToken"] as? String, let user = login["user"] as? [String: Any],
+                        let id = user["id"] as? String
+                    else { throw LoadError("login answer without accessToken/user.id: \(login)") }
+                    return (index, User(id: id, token: token))
+                }
+            }
+            for _ in 0..<min(8, count) { add() }
+            var done = 0
+            while let (index, user) = try await group.next() {
+                users[index] = user
+                done += 1
+                if done % 100 == 0 { progress("  \(done)/\(count) users") }
+                guard ContinuousClock.now < deadline else { throw LoadError("time limit reached while registering users") }
+                if next < count { add() }
+            }
+        }
+        return users.compactMap { $0 }
+    }
+}
+
+struct LoadError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One conversation of N members, each with a subscribed realtime connection, plus a
+/// second connection of member 0 that sends.
+final class Room: Sendable {
+    let conversation: String
+    let members: Int
+    let deliveries = Atomic(0)
+    let latencies = Mutex<[UInt64]>([])
+    let stop = AsyncStream<Void>.makeStream()
+    let tasks: Mutex<[Task<Void, Never>]> = Mutex([])
+    let sender: Sender
+
+    init(conversation: String, members: Int, sender: Sender) {
+        self.conversation = conversation
+        self.members = members
+        self.sender = sender
+    }
+
+    static func open(api: HTTP, users: [User], server: String, deadline: ContinuousClock.Instant) async throws -> Room {
+        let owner = users[0]
+        let first = users.dropFirst().prefix(49).map(\.id)
+        let created = try await api.call(
+            "POST", "/v1/conversations", body: ["kind": "group", "title": "load \(users.count)", "members": Array(first)],
+            token: owner.token)
+        guard let conversation = (created["conversation"] as? [String: Any])?["id"] as? String else {
+            throw LoadError("create answered without conversation.id: \(created)")
+        }
+        for user in users.dropFirst(50) {
+            _ = try await api.call("POST", "/v1/conversations/\(conversation)/members", body: ["user": user.id], token: owner.token)
+        }
+        progress("conversation \(conversation) with \(users.count) members; connecting")
+        let url = realtimeURL(server)
+        let sender = Sender(url: url, token: owner.token, conversation: conversation)
+        let room = Room(conversation: conversation, members: users.count, sender: sender)
+        let subscribed = Atomic(0)
+        for user in users {
+            let task = Task {
+                await room.receive(url: url, token: user.token, subscribed: subscribed)
+            }
+            room.tasks.withLock { $0.append(task) }
+        }
+        try await sender.start()
+        var shown = 0
+        while subscribed.load(ordering: .relaxed) < users.count {
+            guard ContinuousClock.now < deadline else { throw LoadError("time limit reached while subscribing") }
+            let now = subscribed.load(ordering: .relaxed)
+            if now - shown >= 200 {
+                progress("  \(now)/\(users.count) subscribed")
+                shown = now
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return room
+    }
+
+    private func receive(url: String, token: String, subscribed: Atomic<Int>) async {
+        let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
+        let conversation = conversation
+        _ = try? await client.withConnection { connection in
+            guard let ready = try await connection.receive(), ready.string?.contains("\"ready\"") == true else { return }
+            try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(conversation)","after":0}"#))
+            var unacked = 0
+            while let frame = try await connection.receive() {
+                let bytes = frame.bytes
+                if let sent = Scan.number(after: Array("t=".utf8), in: bytes) {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    self.deliveries.add(1, ordering: .relaxed)
+                    self.latencies.withLock { $0.append(now &- UInt64(sent)) }
+                    unacked += 1
+                    if unacked >= 32, let seq = Scan.number(after: Array(#""seq":"#.utf8), in: bytes) {
+                        unacked = 0
+                        try await connection.write(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":\#(seq)}"#))
+                    }
+                } else if frame.string?.contains(#""id":"s""#) == true {
+                    subscribed.add(1, ordering: .relaxed)
+                } else if frame.string?.contains(#""type":"ping""#) == true {
+                    try await connection.write(.text(#"{"type":"pong"}"#))
+                }
+            }
+        }
+    }
+
+    func measure(
+        mode: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe, deadline: ContinuousClock.Instant
+    ) async throws -> String {
+        deliveries.store(0, ordering: .relaxed)
+        latencies.withLock { $0.removeAll(keepingCapacity: true) }
+        let expected = messages * members
+        progress("N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
+        let cpu0 = probe.cpuSeconds() ?? 0
+        let t0 = ContinuousClock.now
+        if mode == "burst" {
+            try await sender.burst(count: messages, payloadBytes: payloadBytes, window: window)
+            try await waitFor(expected, deadline: deadline)
+        } else {
+            for index in 0..<messages {
+                try await sender.burst(count: 1, payloadBytes: payloadBytes, window: 1)
+                try await waitFor((index + 1) * members, deadline: deadline)
+            }
+        }
+        let elapsed = ContinuousClock.now - t0
+        let cpu = (probe.cpuSeconds() ?? 0) - cpu0
+        let delivered = deliveries.load(ordering: .relaxed)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let sorted = latencies.withLock { $0.sorted() }
+        func percentile(_ p: Double) -> Double {
+            sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
+        }
+        return String(
+            format: "N=%d %@: %d deliveries in %.2f s = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.2f µs/delivery (%.2f s per million)",
+            members, mode, delivered, seconds, Double(delivered) / seconds, percentile(0.5), percentile(0.99),
+            cpu / Double(max(delivered, 1)) * 1e6, cpu / Double(max(delivered, 1)) * 1e6)
+    }
+
+    private func waitFor(_ target: Int, deadline: ContinuousClock.Instant) async throws {
+        while deliveries.load(ordering: .relaxed) < target {
+            guard ContinuousClock.now < deadline else {
+                throw LoadError("time limit: \(deliveries.load(ordering: .relaxed)) of \(target) deliveries arrived")
+            }
+            try await Task.sleep(for: .microseconds(200))
+        }
+    }
+
+    func close() async {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        await sender.close()
+    }
+}
+
+/// Member 0's sending connection: `send` requests with a window of answers in flight.
+final class Sender: Sendable {
+    let url: String
+    let token: String
+    let conversation: String
+    let answered = Atomic(0)
+    let sent = Atomic(0)
+    let connection = Mutex<WebSocketConnection?>(nil)
+    let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(url: String, token: String, conversation: String) {
+        self.url = url
+        self.token = token
+        self.conversation = conversation
+    }
+
+    func start() async throws {
+        let ready = AsyncStream<Bool>.makeStream()
+        let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
+        task.withLock {
+            $0 = Task {
+                _ = try? await client.withConnection { connection in
+                    guard let first = try await connection.receive(), first.string?.contains("\"ready\"") == true else {
+                        ready.continuation.yield(false)
+                        return
+                    }
+                    self.connection.withLock { $0 = connection }
+                    ready.continuation.yield(true)
+                    while let frame = try await connection.receive() {
+                        if frame.string?.contains(#""type":"ok""#) == true { self.answered.add(1, ordering: .relaxed) }
+                        if frame.string?.contains(#""type":"error""#) == true {
+                            progress("send refused: \(frame.string ?? "")")
+                            self.answered.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+                ready.continuation.yield(false)
+            }
+        }
+        var iterator = ready.stream.makeAsyncIterator()
+        guard await iterator.next() == true else { throw LoadError("the sender could not connect") }
+    }
+
+    func burst(count: Int, payloadBytes: Int, window: Int) async throws {
+        guard let connection = connection.withLock({ $0 }) else { throw LoadError("sender not connected") }
+        for _ in 0..<count {
+            while sent.load(ordering: .relaxed) - answered.load(ordering: .relaxed) >= window {
+                try await Task.sleep(for: .microseconds(100))
+            }
+            let index = sent.add(1, ordering: .relaxed).newValue
+            let stamp = "t=\(DispatchTime.now().uptimeNanoseconds);"
+            let text = stamp + String(repeating: "x", count: max(0, payloadBytes - stamp.utf8.count))
+            try await connection.write(
+                .text(#"{"type":"send","id":"m\#(index)","conversation":"\#(conversation)","clientMessageId":"lg-\#(index)-\#(UInt32.random(in: 0..<UInt32.max))","text":"\#(text)"}"#))
+        }
+    }
+
+    func close() async {
+        if let connection = connection.withLock({ $0 }) { await connection.close(.normal, reason: "done") }
+        task.withLock { $0?.cancel() }
+    }
+}
+
+/// Cheap byte scans (the generator must not spend the CPU the server needs on JSON parsing).
+enum Scan {
+    /// The decimal number right after the first occurrence of `marker`.
+    static func number(after marker: [UInt8], in bytes: [UInt8]) -> Int64? {
+        guard bytes.count > marker.count else { return nil }
+        var index = 0
+        let last = bytes.count - marker.count
+        outer: while index <= last {
+            for offset in 0..<marker.count where bytes[index + offset] != marker[offset] {
+                index += 1
+                continue outer
+            }
+            var value: Int64 = 0
+            var position = index + marker.count
+            var digits = 0
+            while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
+                value = value &* 10 &+ Int64(bytes[position] - 48)
+                position += 1
+                digits += 1
+            }
+            return digits > 0 ? value : nil
+        }
+        return nil
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MessagingTransport
+import MessagingWebSocket
+import Synchronization
+
+/// `tail`: follows a conversation live over the realtime protocol, resuming from the last
+/// `seq` it printed after any disconnect (server restart, network loss, "resync required").
+struct Tail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a conversation's events live; survives server restarts (resumes from the last seq).")
+    @OptionGroup var options: CommonOptions
+    @Argument(help: "Conversation id.") var conversation: String
+    @Option(help: "Start after this seq (default: where the last tail stopped; 0 replays everything).") var after: Int64?
+    @Option(help: "Stop after printing this many events (default: run until interrupted).") var count: Int?
+    @Option(help: "Give up after this many failed reconnects in a row (default: never).") var maxRetries: Int?
+
+    func run() async throws {
+        try await runReporting {
+            let api = try options.api()
+            let conversation = try conversationID(conversation)
+            var follower = Follower(
+                api: api, conversation: conversation, last: after ?? api.profile.cursors[conversation] ?? 0, limit: count)
+            try await follower.run(maxRetries: maxRetries)
+        }
+    }
+}
+
+/// The reconnect loop of `tail` (the client rule of `Documentation/Protocol.md` §9):
+/// exponential backoff with full jitter between attempts (0.25 s doubling to 15 s), reset
+/// after a successful `ready`; resume from the last `seq` seen.
+struct Follower {
+    let api: API
+    let conversation: String
+    var last: Int64
+    let limit: Int?
+    var printed = 0
+
+    enum Ending: Sendable {
+        case done
+        case reconnect(afterMilliseconds: Int64?)
+        case refreshToken
+        case fatal(String)
+    }
+
+    mutating func run(maxRetries: Int?) async throws {
+        var failures = 0
+        while true {
+            let state = SessionState(last: last, printed: printed)
+            let ending = await connectOnce(state: state)
+            let progress = state.snapshot()
+            if progress.last != last || progress.ready { failures = 0 }
+            last = progress.last
+            printed = progress.printed
+            try api.update { $0.cursors[conversation] = last }
+            switch ending {
+            case .done:
+                return
+            case .fatal(let message):
+                throw ClientError.usage(message)
+            case .refreshToken:
+                try await api.refresh()
+                continue
+            case .reconnect(let retryAfter):
+                failures += 1
+                if let maxRetries, failures > maxRetries {
+                    throw ClientError.unreachable("Gave up after \(maxRetries) failed reconnects; the last seq seen is \(last).")
+                }
+                let cap = min(15_000, 250 * (1 << min(failures, 10)))
+                let delay = max(retryAfter ?? 0, Int64.random(in: 0...Int64(cap)))
+                note("reconnecting in \(delay) ms (resuming after seq \(last))")
+                try await Task.sleep(for: .milliseconds(delay))
+            }
+        }
+    }
+
+    func connectOnce(state: SessionState) async -> Ending {
+        let client = WebSocketTransportClient(
+            url: api.realtimeURL, bearerToken: api.profile.accessToken, logger: Logger(label: "ChatClient"))
+        let conversation = conversation
+        let me = api.profile.userID
+        let limit = limit
+        do {
+            let outcome = try await client.withConnection { connection -> Ending in
+                try await Self.follow(connection, conversation: conversation, state: state, me: me, limit: limit)
+            }
+            if case .done = outcome.value { return .done }
+            guard let close = outcome.close else { return outcome.value }
+            switch close.code {
+            case .unauthorized: return .refreshToken
+            case .forbidden: return .fatal("The session was revoked (\(close.reason)); log in again.")
+            case .resyncRequired:
+                note("server asked to resync (\(close.reason))")
+                return .reconnect(afterMilliseconds: 0)
+            case .goingAway: note("server going away (\(close.reason))")
+            case .rateLimited:
+                let retry = close.reason.split(separator: "=").last.flatMap { Int64($0) }
+                return .reconnect(afterMilliseconds: retry)
+            case .tooManyConnections: note("too many connections (\(close.reason))")
+            default: note("connection closed: \(close.code) \(close.reason)")
+            }
+            return .reconnect(afterMilliseconds: nil)
+        } catch {
+            note("cannot connect: \(error)")
+            return .reconnect(afterMilliseconds: nil)
+        }
+    }
+
+    /// One connection: wait for `ready`, subscribe from the last seq, print events in
+    /// order, acknowledge them, answer pings. Returns how it ended.
+    static func follow(
+        _ connection: WebSocketConnection, conversation: String, state: SessionState, me: String?, limit: Int?
+    ) async throws -> Ending {
+        guard let first = try await connection.receive(), let ready = JSON.parse(first.bytes) else {
+            return .reconnect(afterMilliseconds: nil)
+        }
+        if ready["type"]?.string == "error" {
+            if ready["code"]?.string == "unauthorized" { return .refreshToken }
+            return .fatal("The server refused the connection: \(ready["message"]?.string ?? "?")")
+        }
+        guard ready["type"]?.string == "ready" else { return .reconnect(afterMilliseconds: nil) }
+        state.markReady()
+        let after = state.snapshot().last
+        try await connection.write(
+            .text(Array((["type": "subscribe", "id": "sub", "conversation": .string(conversation), "after": .number(Double(after))] as JSON).data)))
+        while let frame = try await connection.receive() {
+            guard let json = JSON.parse(frame.bytes), let type = json["type"]?.string else { continue }
+            switch type {
+            case "ping":
+                try await connection.write(.text(Array((["type": "pong"] as JSON).data)))
+            case "ok" where json["id"]?.string == "sub":
+                note("following \(conversation) from seq \(after) (caught up to seq \(json["result"]?["seq"]?.int ?? after))")
+            case "error":
+                let code = json["code"]?.string ?? "?"
+                let message = json["message"]?.string ?? ""
+                if json["id"]?.string == "sub" { return .fatal("Cannot follow the conversation: \(message) [\(code)]") }
+                note("error: \(message) [\(code)]")
+            case "event":
+                guard let event = json["event"], event["conversation"]?.string?.lowercased() == conversation,
+                    let seq = event["seq"]?.int
+                else { continue }
+                let last = state.snapshot().last
+                if seq <= last { continue }  // at least once: a duplicate
+                if seq > last + 1 {
+                    note("GAP: expected seq \(last + 1), got \(seq); resubscribing from \(last)")
+                    await connection.close(.normal, reason: "gap; resubscribing")
+                    return .reconnect(afterMilliseconds: 0)
+                }
+                print(describe(event, me: me))
+                state.advance(to: seq)
+                try await connection.write(
+                    .text(Array((["type": "ack", "conversation": .string(conversation), "seq": .number(Double(seq))] as JSON).data)))
+                if let limit, state.snapshot().printed >= limit {
+                    await connection.close(.normal, reason: "done")
+                    return .done
+                }
+            default:
+                continue
+            }
+        }
+        return .reconnect(afterMilliseconds: nil)
+    }
+
+    static func describe(_ event: JSON, me: String?) -> String {
+        let kind = event["kind"]?.string ?? "event"
+        let seq = event["seq"]?.int ?? 0
+        if let message = event["message"], message["seq"] != nil || message["id"] != nil {
+            var line = Format.message(message, me: me)
+            if message["seq"]?.int != seq { line = "[\(seq)] \(kind): " + line }
+            return line
+        }
+        let actor = event["actor"]?.string.map { $0 == me ? "you" : String($0.prefix(8)) } ?? "?"
+        var details: [String] = []
+        for key in ["user", "role", "emoji", "title"] { if let value = event[key]?.string { details.append("\(key)=\(value)") } }
+        return "[\(seq)] \(kind) by \(actor) \(details.joined(separator: " "))"
+    }
+}
+
+/// Progress shared between the connection's task and the reconnect loop.
+final class SessionState: Sendable {
+    private let state: Mutex<(last: Int64, printed: Int, ready: Bool)>
+    init(last: Int64, printed: Int) { state = Mutex((last, printed, false)) }
+    func snapshot() -> (last: Int64, printed: Int, ready: Bool) { state.withLock { $0 } }
+    func advance(to seq: Int64) { state.withLock { $0.last = seq; $0.printed += 1 } }
+    func markReady() { state.withLock { $0.ready = true } }
+}
+
+func note(_ text: String) {
+    FileHandle.standardError.write(Data("-- \(text)\n".utf8))
+}

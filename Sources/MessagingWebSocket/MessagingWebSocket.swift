@@ -1,1 +1,0 @@
-// MessagingWebSocket: see WebSocketListener.swift
