@@ -74,4 +74,44 @@ struct OpenAPITests {
             }
         }
     }
+
+    /// The interpreter of the venv `scripts/interop-venv.sh` makes (or `MESSAGING_INTEROP_PYTHON`).
+    static func python() -> String? {
+        if let configured = ProcessInfo.processInfo.environment["MESSAGING_INTEROP_PYTHON"], !configured.isEmpty {
+            return configured
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venv = root.appendingPathComponent(".build/interop-venv/bin/python3").path
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
+    }
+
+    @Test("openapi-spec-validator accepts the document as OpenAPI 3.1")
+    func validatesAsOpenAPI31() async throws {
+        guard let python = Self.python() else {
+            Issue.record(
+                "this test needs a python with openapi-spec-validator: run make test or scripts/interop-venv.sh (creates .build/interop-venv from Tests/Interop/requirements.txt), or set MESSAGING_INTEROP_PYTHON")
+            return
+        }
+        let document = try await TestServer.with { server in
+            try await HTTPClient(base: server.base).call("GET", "/openapi.json").data
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("openapi-\(UUID().uuidString).json")
+        try document.write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [
+            "-c",
+            "import json, sys; from openapi_spec_validator import validate; from openapi_spec_validator.validation import OpenAPIV31SpecValidator; validate(json.load(open(sys.argv[1])), cls=OpenAPIV31SpecValidator); print('valid')",
+            file.path,
+        ]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "openapi-spec-validator: \(output) (if the module is missing, rerun scripts/interop-venv.sh)")
+        #expect(output.contains("valid"))
+    }
 }

@@ -130,6 +130,9 @@ public final class ChatServer: Service, Sendable {
             readiness: readiness, logger: logger)
     }
 
+    /// Authenticated realtime connections open now.
+    public var realtimeConnectionCount: Int { gateway.connectionCount }
+
     /// Every route the server answers, as `METHOD /path` with OpenAPI-style `{parameters}`.
     public var routes: [String] {
         api.routes().map { "\($0.method.rawValue) \($0.openAPIPath)" } + realtime.routes
