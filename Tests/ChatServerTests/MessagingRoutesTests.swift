@@ -151,7 +151,7 @@ struct MessagingRoutesTests {
 
     @Test("sends are rate-limited per user with Retry-After")
     func sendRateLimit() async throws {
-        try await TestServer.with(configure: { $0.limits.rateLimits.perUser[.message] = .init(burst: 3, perSecond: 0.5) }) { server in
+        try await TestServer.with(configure: { $0.limits.rateLimits.perUser[.message] = .init(burst: 3, perSecond: 0.01) }) { server in
             let client = HTTPClient(base: server.base)
             let alice = try await client.user("alice")
             let room = try await client.group(by: alice, members: [])

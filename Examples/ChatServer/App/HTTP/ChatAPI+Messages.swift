@@ -51,6 +51,7 @@ extension ChatAPI {
         try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(SendBody.self, limit: limits.maxRequestBodyBytes)
+        try checkTextSize(body.body)
         let mentions = try mentionIDs(body.mentions)
         let draft = try MessageDraft(
             text: body.body, clientMessageID: try ClientMessageID(body.clientMessageId), mentions: mentions, limits: limits.messaging)
@@ -107,6 +108,7 @@ extension ChatAPI {
         let conversation = try context.identifier("id", as: ConversationID.self)
         let message = try context.identifier("messageId", as: MessageID.self)
         let body = try await request.decodeJSON(EditBody.self, limit: limits.maxRequestBodyBytes)
+        try checkTextSize(body.body)
         try await requireMessage(message, in: conversation, for: principal.userID)
         let edited = try await messaging.messages.edit(message, to: .text(body.body), by: principal.userID)
         await events.publish(in: conversation)
@@ -136,6 +138,15 @@ extension ChatAPI {
         let emoji = try Emoji(try context.decodedParameter("emoji"))
         try await requireMessage(message, in: conversation, for: principal.userID)
         return (principal, conversation, message, emoji)
+    }
+
+    /// A message text over the size limit is an invalid value of this request (400), said before the use case sees it.
+    private func checkTextSize(_ text: String) throws(APIError) {
+        let size = text.utf8.count
+        guard size <= limits.messaging.maxBodyBytes else {
+            throw APIError.invalidField(
+                "body", "is \(size) bytes of UTF-8; the limit is \(limits.messaging.maxBodyBytes) bytes. Split the text into several messages")
+        }
     }
 
     private func mentionIDs(_ texts: [String]?) throws(APIError) -> [UserID] {
