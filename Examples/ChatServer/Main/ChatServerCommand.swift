@@ -115,7 +115,7 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     private static func printBanner(configuration: ChatServerConfiguration, host: String, port: Int) {
         let base = "http://\(host):\(port)"
-        print("""
+        let banner = """
             ChatServer listening on \(base) (realtime: ws://\(host):\(port)/v1/realtime)
               database: \(configuration.databasePath)
               keys:     \(configuration.keysPath)
@@ -125,6 +125,9 @@ struct ChatServerCommand: AsyncParsableCommand {
               swift run ChatClient register --server \(base) ...   (swift run ChatClient --help)
               then: login, create, invite, send, tail, history, search, read
             Stop with Ctrl-C (SIGINT) or SIGTERM: realtime clients are told to reconnect (1001), requests drain.
-            """)
+
+            """
+        // Written unbuffered, so the line shows at once even when stdout is a pipe.
+        FileHandle.standardOutput.write(Data(banner.utf8))
     }
 }
