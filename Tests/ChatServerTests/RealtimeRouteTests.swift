@@ -49,10 +49,16 @@ struct RealtimeRouteTests {
                 #expect(ready["user"] as? String == bob.id)
                 try await connection.write(.text(#"{"type":"subscribe","id":"s1","conversation":"\#(room)","after":0}"#))
                 _ = try await Self.frame(connection, type: "ok", id: "s1")
-                try await http.send("over HTTP", to: room, as: alice)
+                let sent = try await http.send("over HTTP", to: room, as: alice)
                 let event = try await Self.frame(connection, type: "event")
-                let body = "\(event)"
-                #expect(body.contains("over HTTP"))
+                #expect("\(event)".contains("over HTTP"))
+                // Other HTTP changes reach live subscribers too (the events they committed are published).
+                let id = try #require(sent["id"] as? String)
+                let edit = try await http.call(
+                    "PATCH", "/v1/conversations/\(room)/messages/\(id)", token: alice.token, json: ["body": "edited over HTTP"])
+                #expect(edit.status == 200)
+                let edited = try await Self.frame(connection, type: "event")
+                #expect("\(edited)".contains("edited over HTTP"))
                 return true
             }
             #expect(outcome.value)
