@@ -62,6 +62,8 @@ struct LoggingTests {
         #expect(line.contains("hb.request.id="))
         #expect(line.contains("session=\(alice.session)"))
         #expect(line.contains("status=201"))
+        let requestID = try #require(search.header("X-Request-Id"))
+        #expect(lines.contains { $0.contains("hb.request.id=\(requestID)") && $0.contains("route=/v1/search") })
         let everything = lines.joined(separator: "\n")
         #expect(!everything.contains(secret), "a message body reached the logs")
         #expect(!everything.contains(HTTPClient.password))

@@ -45,6 +45,28 @@ struct OpenAPITests {
         }
     }
 
+    @Test("every documented operation reaches a handler on the running server (none answers route_not_found)")
+    func documentedRoutesAreServed() async throws {
+        try await TestServer.with { server in
+            let client = HTTPClient(base: server.base)
+            let document = try #require(try await client.call("GET", "/openapi.json").json)
+            for key in try Self.operations(of: document).keys.sorted() {
+                let parts = key.split(separator: " ", maxSplits: 1).map(String.init)
+                var path = parts[1]
+                for (parameter, value) in [
+                    ("{id}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a"), ("{messageId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6b"),
+                    ("{userId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6c"), ("{sessionId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6d"),
+                    ("{handle}", "alice"), ("{emoji}", "%F0%9F%91%8D"),
+                ] {
+                    path = path.replacingOccurrences(of: parameter, with: value)
+                }
+                #expect(!path.contains("{"), "an unknown path parameter in \(key)")
+                let answer = try await client.call(parts[0], path)
+                #expect(answer.errorCode != "route_not_found", "\(key) is documented but not routed: \(answer)")
+            }
+        }
+    }
+
     @Test("the documented status codes include every status the handlers answer in the tests")
     func statusesDocumented() async throws {
         try await TestServer.with { server in
