@@ -4,8 +4,10 @@ import MessagingAuth
 
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// The file that holds the access-token signing key: loaded when present, generated
@@ -117,7 +119,7 @@ public enum TokenKeyFile {
         guard descriptor >= 0 else {
             throw .keyFile("Cannot create \(temporary) (errno \(errno)); check that the directory is writable.")
         }
-        let written = data.withUnsafeBytes { buffer in Glibc.write(descriptor, buffer.baseAddress, buffer.count) }
+        let written = data.withUnsafeBytes { buffer in systemWrite(descriptor, buffer.baseAddress, buffer.count) }
         let synced = fsync(descriptor)
         close(descriptor)
         guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
