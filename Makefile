@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build test soak bench clean
+.PHONY: all deps build run test soak bench clean
 
 all: build
 
@@ -15,6 +15,15 @@ deps:
 
 build: deps
 	$(SWIFT) build
+
+## Builds and starts the example chat server on 127.0.0.1:8080 (SQLite in ./data, keys generated on first run).
+run: deps
+	$(SWIFT) build --product ChatServer
+	@echo "==> ChatServer on http://127.0.0.1:8080 (database ./data/chat.sqlite). In another terminal:"
+	@echo "      swift run ChatClient register --server http://127.0.0.1:8080 ...   (swift run ChatClient --help)"
+	@echo "      then: login, create, invite, send, tail, history, search, read"
+	@echo "    Stop with Ctrl-C."
+	$$($(SWIFT) build --product ChatServer --show-bin-path)/ChatServer --host 127.0.0.1 --port 8080 --database ./data/chat.sqlite
 
 ## Builds once and runs every test; ends with "N passed, N failed".
 ## The interoperability tests (PyJWT, PyNaCl) need the throwaway venv that interop-venv.sh makes.

@@ -144,6 +144,7 @@ let package = Package(
                 "ChatServerApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Examples/ChatServer/Main",
             swiftSettings: strictSettings

@@ -1,0 +1,57 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import MessagingTransport
+import MessagingWebSocket
+import ServiceLifecycle
+
+/// The realtime route `/v1/realtime`: the WebSocket adapter's listener, its upgrade route,
+/// the server builder that enables the upgrade, and the service that feeds its connections
+/// to the gateway.
+///
+/// Thread safety: immutable; safe to share across tasks.
+struct RealtimeEndpoint: Sendable {
+    static let path = "/v1/realtime"
+
+    let listener: WebSocketListener
+
+    init(configuration: ChatServerConfiguration, logger: Logger) {
+        listener = WebSocketListener(
+            configuration: WebSocketTransportConfiguration(
+                maxFrameBytes: configuration.limits.maxFrameBytes,
+                allowedOrigins: configuration.allowedOrigins.isEmpty ? .any : .only(configuration.allowedOrigins)),
+            logger: logger)
+    }
+
+    /// The routes ``addRoute(to:)`` registers, as `METHOD /path`.
+    var routes: [String] { ["GET \(Self.path)"] }
+
+    func addRoute(to router: Router<ChatRequestContext>) {
+        listener.addRoute(to: router, at: RouterPath(Self.path))
+    }
+
+    func serverBuilder(router: Router<ChatRequestContext>) -> HTTPServerBuilder {
+        listener.serverBuilder(router: router)
+    }
+
+    /// The service that hands the listener's connections to the gateway.
+    func services<C: Clock>(gateway: Gateway<C>) -> [any Service] where C.Duration == Duration {
+        [RealtimeListenerService(listener: listener, gateway: gateway)]
+    }
+}
+
+/// Runs `gateway.serve(listener)`; on graceful shutdown stops the listener (new upgrades get
+/// 503) and returns once the connections' handlers finished (the gateway, shut down just
+/// before, has closed them with 1001 going away).
+struct RealtimeListenerService<C: Clock>: Service where C.Duration == Duration {
+    let listener: WebSocketListener
+    let gateway: Gateway<C>
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await gateway.serve(listener)
+        } onGracefulShutdown: {
+            listener.stopListening()
+        }
+    }
+}

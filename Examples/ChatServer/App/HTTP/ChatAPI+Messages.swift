@@ -1,0 +1,163 @@
+import Foundation
+import Hummingbird
+import MessagingCore
+
+extension ChatAPI {
+    struct SendBody: RequestBody {
+        static let fields = ["clientMessageId", "body", "mentions"]
+        let clientMessageId: String
+        let body: String
+        let mentions: [String]?
+    }
+
+    struct EditBody: RequestBody {
+        static let fields = ["body"]
+        let body: String
+    }
+
+    struct ReadBody: RequestBody {
+        static let fields = ["seq"]
+        let seq: Int64
+    }
+
+    func messageRoutes() -> [APIRoute] {
+        [
+            APIRoute(method: .get, path: "/v1/conversations/:id/messages", handler: history),
+            APIRoute(method: .post, path: "/v1/conversations/:id/messages", handler: send),
+            APIRoute(method: .get, path: "/v1/conversations/:id/events", handler: eventsSince),
+            APIRoute(method: .post, path: "/v1/conversations/:id/read", handler: markRead),
+            APIRoute(method: .put, path: "/v1/conversations/:id/messages/:messageId/reactions/:emoji", handler: react),
+            APIRoute(method: .delete, path: "/v1/conversations/:id/messages/:messageId/reactions/:emoji", handler: unreact),
+            APIRoute(method: .patch, path: "/v1/conversations/:id/messages/:messageId", handler: edit),
+            APIRoute(method: .delete, path: "/v1/conversations/:id/messages/:messageId", handler: deleteMessage),
+        ]
+    }
+
+    @Sendable func history(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let query = try QueryInput(request, allowed: ["before", "limit"])
+        let before = try query.integer("before", in: 1...Int64.max)
+        let limit = try query.integer("limit", in: 1...Int64(limits.messaging.maxHistoryPage), default: 50)!
+        let principal = try await principal(request)
+        let id = try context.identifier("id", as: ConversationID.self)
+        let page = try await messaging.messages.history(
+            of: id, for: principal.userID, HistoryRequest(direction: .backward, cursor: before, limit: Int(limit)))
+        return try json(JSONObject([
+            "messages": page.messages.map(MessageJSON.init), "hasMore": page.hasMore, "nextCursor": page.nextCursor,
+        ]))
+    }
+
+    @Sendable func send(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
+        let id = try context.identifier("id", as: ConversationID.self)
+        let body = try await request.decodeJSON(SendBody.self, limit: limits.maxRequestBodyBytes)
+        try checkTextSize(body.body)
+        let mentions = try mentionIDs(body.mentions)
+        let draft = try MessageDraft(
+            text: body.body, clientMessageID: try ClientMessageID(body.clientMessageId), mentions: mentions, limits: limits.messaging)
+        let started = ContinuousClock.now
+        // The same pipeline as realtime sends: store, answer, then publish to live subscribers.
+        let receipt = try await pipeline.send(draft, to: id, by: principal.userID)
+        let elapsed = started.duration(to: .now)
+        metrics.sendLatency.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        context.logger.info("message sent", metadata: [
+            "conversation": "\(id)", "seq": "\(receipt.message.seq)", "duplicate": "\(receipt.isDuplicate)",
+        ])
+        return try json(
+            JSONObject(["message": MessageJSON(receipt.message), "duplicate": receipt.isDuplicate]),
+            status: receipt.isDuplicate ? .ok : .created)
+    }
+
+    @Sendable func eventsSince(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let query = try QueryInput(request, allowed: ["after", "limit"])
+        let after = try query.integer("after", in: 0...Int64.max, default: 0)!
+        let limit = try query.integer("limit", in: 1...Int64(limits.messaging.maxEventPage), default: 200)!
+        let principal = try await principal(request)
+        let id = try context.identifier("id", as: ConversationID.self)
+        let page = try await messaging.sync.events(in: id, after: after, limit: Int(limit), for: principal.userID)
+        return try json(JSONObject([
+            "events": page.events.map(EventJSON.init), "nextAfter": page.events.last?.seq ?? after, "hasMore": page.hasMore,
+        ]))
+    }
+
+    @Sendable func markRead(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let principal = try await principal(request)
+        let id = try context.identifier("id", as: ConversationID.self)
+        let body = try await request.decodeJSON(ReadBody.self, limit: limits.maxRequestBodyBytes)
+        let member = try await messaging.readState.markRead(id, upTo: body.seq, by: principal.userID)
+        return try json(JSONObject(["readSeq": member.readSeq]))
+    }
+
+    @Sendable func react(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let (principal, conversation, message, emoji) = try await reactionTarget(request, context)
+        try await messaging.messages.react(to: message, with: emoji, by: principal.userID)
+        await events.publish(in: conversation)
+        return noContent()
+    }
+
+    @Sendable func unreact(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let (principal, conversation, message, emoji) = try await reactionTarget(request, context)
+        try await messaging.messages.unreact(to: message, with: emoji, by: principal.userID)
+        await events.publish(in: conversation)
+        return noContent()
+    }
+
+    @Sendable func edit(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
+        let conversation = try context.identifier("id", as: ConversationID.self)
+        let message = try context.identifier("messageId", as: MessageID.self)
+        let body = try await request.decodeJSON(EditBody.self, limit: limits.maxRequestBodyBytes)
+        try checkTextSize(body.body)
+        try await requireMessage(message, in: conversation, for: principal.userID)
+        let edited = try await messaging.messages.edit(message, to: .text(body.body), by: principal.userID)
+        await events.publish(in: conversation)
+        return try json(JSONObject(["message": MessageJSON(edited)]))
+    }
+
+    @Sendable func deleteMessage(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
+        let conversation = try context.identifier("id", as: ConversationID.self)
+        let message = try context.identifier("messageId", as: MessageID.self)
+        try await requireMessage(message, in: conversation, for: principal.userID)
+        let deleted = try await messaging.messages.delete(message, by: principal.userID)
+        await events.publish(in: conversation)
+        return try json(JSONObject(["message": MessageJSON(deleted)]))
+    }
+
+    // MARK: Helpers
+
+    private func reactionTarget(
+        _ request: Request, _ context: ChatRequestContext
+    ) async throws -> (AuthenticatedPrincipal, ConversationID, MessageID, Emoji) {
+        let principal = try await principal(request)
+        try admit(.reaction, user: principal.userID, context: context)
+        let conversation = try context.identifier("id", as: ConversationID.self)
+        let message = try context.identifier("messageId", as: MessageID.self)
+        let emoji = try Emoji(try context.decodedParameter("emoji"))
+        try await requireMessage(message, in: conversation, for: principal.userID)
+        return (principal, conversation, message, emoji)
+    }
+
+    /// A message text over the size limit is an invalid value of this request (400), said before the use case sees it.
+    private func checkTextSize(_ text: String) throws(APIError) {
+        let size = text.utf8.count
+        guard size <= limits.messaging.maxBodyBytes else {
+            throw APIError.invalidField(
+                "body", "is \(size) bytes of UTF-8; the limit is \(limits.messaging.maxBodyBytes) bytes. Split the text into several messages")
+        }
+    }
+
+    private func mentionIDs(_ texts: [String]?) throws(APIError) -> [UserID] {
+        guard let texts else { return [] }
+        guard texts.count <= limits.messaging.maxMentions else {
+            throw APIError.invalidField("mentions", "may name at most \(limits.messaging.maxMentions) users")
+        }
+        var ids: [UserID] = []
+        for (index, text) in texts.enumerated() {
+            ids.append(try identifier(text, field: "mentions[\(index)]", as: UserID.self))
+        }
+        return ids
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Hummingbird
+import MessagingCore
+
+extension ChatAPI {
+    func queryRoutes() -> [APIRoute] {
+        [
+            APIRoute(method: .get, path: "/v1/users/:handle", handler: userByHandle),
+            APIRoute(method: .get, path: "/v1/search", handler: search),
+            APIRoute(method: .get, path: "/v1/unread", handler: unread),
+        ]
+    }
+
+    @Sendable func userByHandle(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        _ = try QueryInput(request, allowed: [])
+        _ = try await principal(request)
+        let handle = try context.decodedParameter("handle")
+        let user = try await messaging.users.user(handle: handle)
+        return try json(JSONObject(["user": UserJSON(user)]))
+    }
+
+    @Sendable func search(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let query = try QueryInput(request, allowed: ["q", "conversation", "limit"])
+        guard let text = query.string("q"), !text.isEmpty else {
+            throw APIError(.badRequest, code: "missing_field", message: "Give the words to search for in the 'q' parameter.")
+        }
+        let conversation = try query.identifier("conversation", as: ConversationID.self)
+        let limit = try query.integer("limit", in: 1...Int64(limits.messaging.maxSearchPage), default: 20)!
+        let principal = try await principal(request)
+        try admit(.query, user: principal.userID, context: context)
+        let page = try await messaging.search.search(text, in: conversation, for: principal.userID, limit: Int(limit))
+        let results = page.hits.map { JSONObject(["message": MessageJSON($0.message), "score": $0.score]) }
+        return try json(JSONObject(["results": results]))
+    }
+
+    @Sendable func unread(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        _ = try QueryInput(request, allowed: [])
+        let principal = try await principal(request)
+        let counts = try await messaging.readState.unreadCounts(for: principal.userID)
+        let items = counts.map {
+            JSONObject(["conversation": $0.conversationID.description, "unread": $0.count, "readSeq": $0.readSeq])
+        }
+        return try json(JSONObject(["conversations": items]))
+    }
+}

@@ -1,0 +1,2633 @@
+/// The OpenAPI 3.1 description of the HTTP API, served at `/openapi.json`.
+///
+/// Written by hand (not derived from the router), so the test that compares it with the
+/// registered routes can catch a route added, removed or renamed on one side only.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+ "openapi": "3.1.0",
+ "info": {
+  "title": "swift-messaging ChatServer HTTP API",
+  "version": "1.0.0",
+  "description": "The HTTP API of the ChatServer example. Bodies are JSON with camelCase keys; unknown fields are rejected; ids are UUID strings; times are integer milliseconds since 1970. Every error is {\"error\":{\"code\",\"message\"}}. Realtime delivery is the WebSocket protocol at /v1/realtime (Documentation/Protocol.md)."
+ },
+ "servers": [
+  {
+   "url": "http://127.0.0.1:8080"
+  }
+ ],
+ "paths": {
+  "/v1/auth/register": {
+   "post": {
+    "operationId": "register",
+    "summary": "Register an account",
+    "responses": {
+     "201": {
+      "description": "the new user",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "user": {
+           "$ref": "#/components/schemas/User"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "user"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "handle": {
+          "type": "string",
+          "description": "3-32 of a-z 0-9 . _ -"
+         },
+         "password": {
+          "type": "string",
+          "description": "at least 10 characters"
+         },
+         "displayName": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "handle",
+         "password"
+        ]
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/auth/login": {
+   "post": {
+    "operationId": "login",
+    "summary": "Log in: tokens, session and device; sets the refresh cookie",
+    "responses": {
+     "200": {
+      "description": "tokens",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Tokens"
+        }
+       }
+      },
+      "headers": {
+       "Set-Cookie": {
+        "description": "the HttpOnly, Secure, SameSite=Strict refresh cookie (Path=/v1/auth)",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "handle": {
+          "type": "string"
+         },
+         "password": {
+          "type": "string"
+         },
+         "deviceName": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "handle",
+         "password"
+        ]
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/auth/refresh": {
+   "post": {
+    "operationId": "refresh",
+    "summary": "Rotate the refresh token (from the body or the refresh cookie)",
+    "responses": {
+     "200": {
+      "description": "new tokens",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Tokens"
+        }
+       }
+      },
+      "headers": {
+       "Set-Cookie": {
+        "description": "the HttpOnly, Secure, SameSite=Strict refresh cookie (Path=/v1/auth)",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "refreshToken": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/auth/logout": {
+   "post": {
+    "operationId": "logout",
+    "summary": "End the current session (and the one of the refresh token given, in the body or the cookie)",
+    "responses": {
+     "204": {
+      "description": "logged out; the refresh cookie is cleared",
+      "headers": {
+       "Set-Cookie": {
+        "description": "the HttpOnly, Secure, SameSite=Strict refresh cookie (Path=/v1/auth)",
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "refreshToken": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/sessions": {
+   "get": {
+    "operationId": "listSessions",
+    "summary": "The caller's open sessions",
+    "responses": {
+     "200": {
+      "description": "sessions",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "sessions": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Session"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "sessions"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/sessions/{sessionId}": {
+   "delete": {
+    "operationId": "revokeSession",
+    "summary": "Revoke one of the caller's sessions",
+    "responses": {
+     "204": {
+      "description": "revoked"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/SessionId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/users/{handle}": {
+   "get": {
+    "operationId": "userByHandle",
+    "summary": "Look a user up by handle (to invite them)",
+    "responses": {
+     "200": {
+      "description": "the user",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "user": {
+           "$ref": "#/components/schemas/User"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "user"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/Handle"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "users"
+    ]
+   }
+  },
+  "/v1/conversations": {
+   "post": {
+    "operationId": "createConversation",
+    "summary": "Create a direct or group conversation",
+    "responses": {
+     "201": {
+      "description": "the conversation (an existing direct conversation with that user is returned as is)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "conversation": {
+           "$ref": "#/components/schemas/Conversation"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "conversation"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "kind": {
+          "type": "string",
+          "enum": [
+           "direct",
+           "group"
+          ]
+         },
+         "title": {
+          "type": "string"
+         },
+         "members": {
+          "type": "array",
+          "items": {
+           "type": "string",
+           "format": "uuid"
+          }
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "kind",
+         "members"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   },
+   "get": {
+    "operationId": "listConversations",
+    "summary": "The caller's conversations, most recently active first",
+    "responses": {
+     "200": {
+      "description": "a page",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "conversations": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "conversation": {
+              "$ref": "#/components/schemas/Conversation"
+             },
+             "role": {
+              "type": "string"
+             },
+             "readSeq": {
+              "type": "integer",
+              "format": "int64"
+             }
+            },
+            "additionalProperties": false,
+            "required": [
+             "conversation",
+             "role",
+             "readSeq"
+            ]
+           }
+          },
+          "nextCursor": {
+           "type": "string"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "conversations"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 200,
+       "default": 50
+      },
+      "description": "page size"
+     },
+     {
+      "name": "cursor",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string"
+      },
+      "description": "nextCursor of the previous page"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   }
+  },
+  "/v1/conversations/{id}": {
+   "get": {
+    "operationId": "getConversation",
+    "summary": "A conversation the caller is a member of",
+    "responses": {
+     "200": {
+      "description": "the conversation",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "conversation": {
+           "$ref": "#/components/schemas/Conversation"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "conversation"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   },
+   "patch": {
+    "operationId": "updateConversation",
+    "summary": "Change the title or topic (admins and owners)",
+    "responses": {
+     "200": {
+      "description": "the conversation",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "conversation": {
+           "$ref": "#/components/schemas/Conversation"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "conversation"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "title": {
+          "type": "string"
+         },
+         "topic": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/members": {
+   "get": {
+    "operationId": "listMembers",
+    "summary": "Members, by user id",
+    "responses": {
+     "200": {
+      "description": "members",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "members": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Member"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "members"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      },
+      "description": "last user id of the previous page"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 200
+      },
+      "description": "page size"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "members"
+    ]
+   },
+   "post": {
+    "operationId": "addMember",
+    "summary": "Add a member (admins and owners; at most your own role)",
+    "responses": {
+     "201": {
+      "description": "the membership (an existing member is returned unchanged)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "member": {
+           "$ref": "#/components/schemas/Member"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "member"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "user": {
+          "type": "string",
+          "format": "uuid"
+         },
+         "role": {
+          "type": "string",
+          "enum": [
+           "member",
+           "admin",
+           "owner"
+          ]
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "user"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "members"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/members/{userId}": {
+   "delete": {
+    "operationId": "removeMember",
+    "summary": "Remove a member you outrank (yourself: leave)",
+    "responses": {
+     "204": {
+      "description": "removed"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "members"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/members/{userId}/role": {
+   "put": {
+    "operationId": "changeRole",
+    "summary": "Change a member's role",
+    "responses": {
+     "200": {
+      "description": "the membership",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "member": {
+           "$ref": "#/components/schemas/Member"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "member"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "role": {
+          "type": "string",
+          "enum": [
+           "member",
+           "admin",
+           "owner"
+          ]
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "role"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "members"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/leave": {
+   "post": {
+    "operationId": "leave",
+    "summary": "Leave the conversation (the last owner hands over first)",
+    "responses": {
+     "204": {
+      "description": "left"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "members"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/messages": {
+   "get": {
+    "operationId": "history",
+    "summary": "A history page, newest first",
+    "responses": {
+     "200": {
+      "description": "a page",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "messages": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Message"
+           }
+          },
+          "hasMore": {
+           "type": "boolean"
+          },
+          "nextCursor": {
+           "type": "integer",
+           "description": "pass as before= for the next page"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "messages",
+          "hasMore"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1
+      },
+      "description": "exclusive seq bound"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 200,
+       "default": 50
+      },
+      "description": "page size"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   },
+   "post": {
+    "operationId": "sendMessage",
+    "summary": "Send a text message, idempotently on clientMessageId",
+    "responses": {
+     "201": {
+      "description": "sent",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "message": {
+           "$ref": "#/components/schemas/Message"
+          },
+          "duplicate": {
+           "const": false
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "message",
+          "duplicate"
+         ]
+        }
+       }
+      }
+     },
+     "200": {
+      "description": "a repeated send: the original message",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "message": {
+           "$ref": "#/components/schemas/Message"
+          },
+          "duplicate": {
+           "const": true
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "message",
+          "duplicate"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "clientMessageId": {
+          "type": "string",
+          "description": "1-64 printable ASCII; reuse it for retries"
+         },
+         "body": {
+          "type": "string",
+          "description": "1 byte to 16 KiB of UTF-8 text"
+         },
+         "mentions": {
+          "type": "array",
+          "items": {
+           "type": "string",
+           "format": "uuid"
+          }
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "clientMessageId",
+         "body"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/events": {
+   "get": {
+    "operationId": "events",
+    "summary": "Events after a seq, ascending and gapless",
+    "responses": {
+     "200": {
+      "description": "events",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "events": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Event"
+           }
+          },
+          "nextAfter": {
+           "type": "integer",
+           "format": "int64"
+          },
+          "hasMore": {
+           "type": "boolean"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "events",
+          "nextAfter",
+          "hasMore"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "default": 0
+      },
+      "description": "last seq seen"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 500,
+       "default": 200
+      },
+      "description": "page size"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/read": {
+   "post": {
+    "operationId": "markRead",
+    "summary": "Move the caller's read position forward",
+    "responses": {
+     "200": {
+      "description": "the resulting read position",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "readSeq": {
+           "type": "integer",
+           "format": "int64"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "readSeq"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "seq": {
+          "type": "integer",
+          "format": "int64"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "seq"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/messages/{messageId}/reactions/{emoji}": {
+   "put": {
+    "operationId": "react",
+    "summary": "Add a reaction (idempotent)",
+    "responses": {
+     "204": {
+      "description": "done"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     },
+     {
+      "$ref": "#/components/parameters/Emoji"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   },
+   "delete": {
+    "operationId": "unreact",
+    "summary": "Remove the caller's reaction (idempotent)",
+    "responses": {
+     "204": {
+      "description": "done"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     },
+     {
+      "$ref": "#/components/parameters/Emoji"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/messages/{messageId}": {
+   "patch": {
+    "operationId": "editMessage",
+    "summary": "Edit your own text message",
+    "responses": {
+     "200": {
+      "description": "the edited message",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "message": {
+           "$ref": "#/components/schemas/Message"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "message"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "body": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "body"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   },
+   "delete": {
+    "operationId": "deleteMessage",
+    "summary": "Delete a message (yours, or any as admin/owner)",
+    "responses": {
+     "200": {
+      "description": "the tombstone",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "message": {
+           "$ref": "#/components/schemas/Message"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "message"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/search": {
+   "get": {
+    "operationId": "search",
+    "summary": "Full-text search in the caller's conversations",
+    "responses": {
+     "200": {
+      "description": "results, best first",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "results": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "message": {
+              "$ref": "#/components/schemas/Message"
+             },
+             "score": {
+              "type": "number"
+             }
+            },
+            "additionalProperties": false,
+            "required": [
+             "message",
+             "score"
+            ]
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "results"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "name": "q",
+      "in": "query",
+      "required": true,
+      "schema": {
+       "type": "string"
+      },
+      "description": "words to find"
+     },
+     {
+      "name": "conversation",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid"
+      },
+      "description": "only this conversation"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 100,
+       "default": 20
+      },
+      "description": "results"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "search"
+    ]
+   }
+  },
+  "/v1/unread": {
+   "get": {
+    "operationId": "unread",
+    "summary": "Unread counts per conversation",
+    "responses": {
+     "200": {
+      "description": "counts",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "conversations": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "conversation": {
+              "type": "string",
+              "format": "uuid"
+             },
+             "unread": {
+              "type": "integer"
+             },
+             "readSeq": {
+              "type": "integer",
+              "format": "int64"
+             }
+            },
+            "additionalProperties": false,
+            "required": [
+             "conversation",
+             "unread",
+             "readSeq"
+            ]
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "conversations"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/healthz": {
+   "get": {
+    "operationId": "health",
+    "summary": "200 while the process is up",
+    "responses": {
+     "200": {
+      "description": "up",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "status": {
+           "const": "ok"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "status"
+         ]
+        }
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "operations"
+    ]
+   }
+  },
+  "/readyz": {
+   "get": {
+    "operationId": "ready",
+    "summary": "200 when the database answers and migrations ran; 503 otherwise",
+    "responses": {
+     "200": {
+      "description": "ready",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "status": {
+           "const": "ready"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "status"
+         ]
+        }
+       }
+      }
+     },
+     "503": {
+      "description": "not ready",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "status": {
+           "const": "not_ready"
+          },
+          "reason": {
+           "type": "string"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "status",
+          "reason"
+         ]
+        }
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "operations"
+    ]
+   }
+  },
+  "/metrics": {
+   "get": {
+    "operationId": "metrics",
+    "summary": "Prometheus text exposition",
+    "responses": {
+     "200": {
+      "description": "metrics",
+      "content": {
+       "text/plain": {
+        "schema": {
+         "type": "string"
+        }
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "operations"
+    ]
+   }
+  },
+  "/openapi.json": {
+   "get": {
+    "operationId": "openAPI",
+    "summary": "This document",
+    "responses": {
+     "200": {
+      "description": "OpenAPI 3.1",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object"
+        }
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "operations"
+    ]
+   }
+  },
+  "/v1/realtime": {
+   "get": {
+    "operationId": "realtime",
+    "summary": "WebSocket upgrade to the realtime protocol v1 (see Documentation/Protocol.md); the access token goes in the Authorization header or a first auth frame, never in the URL",
+    "responses": {
+     "101": {
+      "description": "switching protocols to WebSocket"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     }
+    },
+    "security": [],
+    "tags": [
+     "realtime"
+    ]
+   }
+  }
+ },
+ "components": {
+  "schemas": {
+   "Error": {
+    "type": "object",
+    "properties": {
+     "error": {
+      "type": "object",
+      "properties": {
+       "code": {
+        "type": "string",
+        "description": "stable code: program against it"
+       },
+       "message": {
+        "type": "string",
+        "description": "what was wrong and how to fix it"
+       }
+      },
+      "additionalProperties": false,
+      "required": [
+       "code",
+       "message"
+      ]
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "error"
+    ]
+   },
+   "User": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "handle": {
+      "type": "string"
+     },
+     "displayName": {
+      "type": "string"
+     },
+     "createdAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "handle",
+     "displayName",
+     "createdAt"
+    ]
+   },
+   "Conversation": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "kind": {
+      "type": "string",
+      "enum": [
+       "direct",
+       "group",
+       "channel"
+      ]
+     },
+     "title": {
+      "type": "string"
+     },
+     "topic": {
+      "type": "string"
+     },
+     "creator": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "createdAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "lastSeq": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "lastActivityAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "kind",
+     "creator",
+     "createdAt",
+     "lastSeq",
+     "lastActivityAt"
+    ]
+   },
+   "Member": {
+    "type": "object",
+    "properties": {
+     "conversation": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "user": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "role": {
+      "type": "string",
+      "enum": [
+       "member",
+       "admin",
+       "owner"
+      ]
+     },
+     "joinedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "readSeq": {
+      "type": "integer",
+      "format": "int64"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "conversation",
+     "user",
+     "role",
+     "joinedAt",
+     "readSeq"
+    ]
+   },
+   "Attachment": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string"
+     },
+     "mediaType": {
+      "type": "string"
+     },
+     "byteCount": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "name": {
+      "type": "string"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "mediaType",
+     "byteCount"
+    ]
+   },
+   "Message": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "conversation": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "sender": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "seq": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "clientMessageId": {
+      "type": "string"
+     },
+     "kind": {
+      "type": "string",
+      "enum": [
+       "text",
+       "system",
+       "encrypted"
+      ]
+     },
+     "text": {
+      "type": "string",
+      "description": "text and system messages; absent once deleted"
+     },
+     "ciphertext": {
+      "type": "string",
+      "contentEncoding": "base64",
+      "description": "encrypted messages; absent once deleted"
+     },
+     "replyTo": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "threadRoot": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "mentions": {
+      "type": "array",
+      "items": {
+       "type": "string",
+       "format": "uuid"
+      }
+     },
+     "attachments": {
+      "type": "array",
+      "items": {
+       "$ref": "#/components/schemas/Attachment"
+      }
+     },
+     "createdAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "editedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "deletedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "conversation",
+     "sender",
+     "seq",
+     "clientMessageId",
+     "kind",
+     "mentions",
+     "attachments",
+     "createdAt"
+    ]
+   },
+   "Event": {
+    "type": "object",
+    "properties": {
+     "conversation": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "seq": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "actor": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "occurredAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "kind": {
+      "type": "string",
+      "enum": [
+       "message.created",
+       "message.edited",
+       "message.deleted",
+       "reaction.added",
+       "reaction.removed",
+       "member.joined",
+       "member.left",
+       "member.role_changed",
+       "conversation.updated"
+      ]
+     },
+     "message": {
+      "description": "a Message for message.* kinds, a message id for reaction.* kinds",
+      "oneOf": [
+       {
+        "$ref": "#/components/schemas/Message"
+       },
+       {
+        "type": "string",
+        "format": "uuid"
+       }
+      ]
+     },
+     "user": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "emoji": {
+      "type": "string"
+     },
+     "role": {
+      "type": "string"
+     },
+     "removedBy": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "from": {
+      "type": "string"
+     },
+     "to": {
+      "type": "string"
+     },
+     "title": {
+      "type": "string"
+     },
+     "topic": {
+      "type": "string"
+     }
+    },
+    "additionalProperties": true,
+    "required": [
+     "conversation",
+     "seq",
+     "actor",
+     "occurredAt",
+     "kind"
+    ]
+   },
+   "Session": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "deviceName": {
+      "type": "string"
+     },
+     "clientAddress": {
+      "type": "string"
+     },
+     "createdAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "lastUsedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "expiresAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "current": {
+      "type": "boolean"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "deviceName",
+     "createdAt",
+     "lastUsedAt",
+     "expiresAt",
+     "current"
+    ]
+   },
+   "Tokens": {
+    "type": "object",
+    "properties": {
+     "accessToken": {
+      "type": "string"
+     },
+     "accessTokenExpiresAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "refreshToken": {
+      "type": "string"
+     },
+     "refreshTokenExpiresAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "user": {
+      "$ref": "#/components/schemas/User"
+     },
+     "session": {
+      "$ref": "#/components/schemas/Session"
+     },
+     "device": {
+      "type": "object",
+      "properties": {
+       "id": {
+        "type": "string",
+        "format": "uuid"
+       },
+       "name": {
+        "type": "string"
+       }
+      },
+      "additionalProperties": false,
+      "required": [
+       "id",
+       "name"
+      ]
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "accessToken",
+     "accessTokenExpiresAt",
+     "refreshToken",
+     "refreshTokenExpiresAt",
+     "user",
+     "session",
+     "device"
+    ]
+   }
+  },
+  "responses": {
+   "E400": {
+    "description": "invalid JSON, an unknown field or parameter, or an invalid value (codes invalid_json, unknown_field, unknown_parameter, missing_field, invalid_input, weak_password)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E401": {
+    "description": "no, invalid or expired access token, or a revoked session (codes unauthorized, invalid_token, token_expired, session_revoked; invalid_credentials at login; refresh_token_reused at refresh)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E403": {
+    "description": "a member whose role does not allow the action (forbidden), or a disabled account (account_disabled)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E404": {
+    "description": "no such resource, or not visible to the caller: non-members get 404 for conversations they are not in (not_found, route_not_found)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E409": {
+    "description": "the request contradicts the current state (conflict, limit_exceeded, handle_taken, refresh_conflict)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E413": {
+    "description": "the request body is over the server's limit (body_too_large)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E415": {
+    "description": "the body is not sent as application/json (unsupported_media_type)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "E429": {
+    "description": "rate limited; retry after the Retry-After header's seconds (rate_limited)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    },
+    "headers": {
+     "Retry-After": {
+      "description": "seconds to wait",
+      "schema": {
+       "type": "integer"
+      }
+     }
+    }
+   },
+   "E503": {
+    "description": "the database is failing or busy (unavailable)",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   }
+  },
+  "parameters": {
+   "ConversationId": {
+    "name": "id",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "format": "uuid"
+    },
+    "description": "conversation id"
+   },
+   "MessageId": {
+    "name": "messageId",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "format": "uuid"
+    }
+   },
+   "UserId": {
+    "name": "userId",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "format": "uuid"
+    }
+   },
+   "SessionId": {
+    "name": "sessionId",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "format": "uuid"
+    }
+   },
+   "Emoji": {
+    "name": "emoji",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    },
+    "description": "the emoji, percent-encoded UTF-8"
+   },
+   "Handle": {
+    "name": "handle",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string"
+    }
+   }
+  },
+  "securitySchemes": {
+   "bearer": {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "the accessToken of login or refresh"
+   }
+  }
+ }
+}
+"""#
+}

@@ -1,0 +1,41 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What `/readyz` reports besides the database check: whether migrations ran and whether
+/// the server is shutting down.
+///
+/// Thread safety: state behind a `Mutex`; safe to share across tasks.
+final class Readiness: Sendable {
+    private struct State {
+        var migrated = false
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+
+    func markMigrated() { state.withLock { $0.migrated = true } }
+    func markDraining() { state.withLock { $0.draining = true } }
+
+    /// Why the server is not ready, or `nil` when it is (apart from the database check).
+    var blocker: String? {
+        state.withLock { state in
+            if !state.migrated { return "migrations have not run yet" }
+            if state.draining { return "the server is shutting down" }
+            return nil
+        }
+    }
+}
+
+/// Flips readiness to "draining" as soon as graceful shutdown starts (it is the last
+/// service of the group, so the first to hear of the shutdown).
+struct ReadinessService: Service {
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        readiness.markDraining()
+        logger.notice("shutting down: readiness is now 503; closing realtime connections, then draining HTTP")
+    }
+}

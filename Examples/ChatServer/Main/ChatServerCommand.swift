@@ -1,0 +1,133 @@
+import ArgumentParser
+import ChatServerApp
+import Foundation
+import Logging
+import Metrics
+
+/// `ChatServer`: runs the chat server until SIGTERM or SIGINT.
+@main
+struct ChatServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ChatServer",
+        abstract: "The swift-messaging chat server: HTTP API, realtime WebSocket, health, readiness and metrics, on SQLite.",
+        discussion: """
+            Every option can also be set in the environment (the flag wins): CHAT_HOST, CHAT_PORT, CHAT_DATABASE, \
+            CHAT_KEYS, CHAT_ALLOWED_ORIGINS (comma-separated), CHAT_NO_JOBS=1, CHAT_MAX_BODY_BYTES, \
+            CHAT_MAX_FRAME_BYTES, CHAT_MAX_CONNECTIONS_PER_USER, CHAT_INSECURE_COOKIES=1, CHAT_LOG_LEVEL.
+            """)
+
+    @Option(help: "Address to bind (env CHAT_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on, 0 for any free one (env CHAT_PORT; default 8080).")
+    var port: Int?
+
+    @Option(help: "SQLite database file, created with its directory on first run (env CHAT_DATABASE; default ./data/chat.sqlite).")
+    var database: String?
+
+    @Option(help: "Token signing keys file, generated on first run (env CHAT_KEYS; default keys.json beside the database).")
+    var keys: String?
+
+    @Option(name: .customLong("allowed-origin"), help: "A browser origin allowed to open realtime connections; repeat for more (env CHAT_ALLOWED_ORIGINS, comma-separated; default any).")
+    var allowedOrigins: [String] = []
+
+    @Flag(help: "Leave the durable jobs to a separate DeliveryWorker (env CHAT_NO_JOBS=1).")
+    var noJobs = false
+
+    @Option(help: "Largest HTTP request body in bytes (env CHAT_MAX_BODY_BYTES; default 65536).")
+    var maxBodyBytes: Int?
+
+    @Option(help: "Largest realtime frame in bytes (env CHAT_MAX_FRAME_BYTES; default 131072).")
+    var maxFrameBytes: Int?
+
+    @Option(help: "Realtime connections per user (env CHAT_MAX_CONNECTIONS_PER_USER; default 10).")
+    var maxConnectionsPerUser: Int?
+
+    @Flag(help: "Name the refresh cookie without the __Secure- prefix, for plain-HTTP development (env CHAT_INSECURE_COOKIES=1).")
+    var insecureCookies = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env CHAT_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let levelName = logLevel ?? environment["CHAT_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ValidationError("Unknown log level '\(levelName)'; use trace, debug, info, notice, warning, error or critical.")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = KeyValueLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "ChatServer")
+        let configuration = try makeConfiguration(environment: environment)
+        let metrics = ServerMetrics()
+        // Once per process, here only: libraries' swift-metrics land in the server's registry too.
+        MetricsSystem.bootstrap(metrics.factory)
+
+        let server: ChatServer
+        do {
+            server = try await ChatServer(configuration: configuration, logger: logger, metrics: metrics) { host, port in
+                Self.printBanner(configuration: configuration, host: host, port: port)
+            }
+        } catch let error as ChatServerError {
+            throw ValidationError(error.message)
+        }
+        try await server.run(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.notice("stopped")
+    }
+
+    private func makeConfiguration(environment: [String: String]) throws -> ChatServerConfiguration {
+        func integer(_ flag: Int?, _ name: String) throws -> Int? {
+            if let flag { return flag }
+            guard let text = environment[name] else { return nil }
+            guard let value = Int(text) else { throw ValidationError("\(name) must be an integer; it is '\(text)'.") }
+            return value
+        }
+        func enabled(_ name: String) -> Bool { ["1", "true", "yes"].contains(environment[name]?.lowercased() ?? "") }
+
+        let database = database ?? environment["CHAT_DATABASE"] ?? "./data/chat.sqlite"
+        var origins = allowedOrigins
+        if origins.isEmpty, let list = environment["CHAT_ALLOWED_ORIGINS"] {
+            origins = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        var limits = ChatServerLimits()
+        if let value = try integer(maxBodyBytes, "CHAT_MAX_BODY_BYTES") { limits.maxRequestBodyBytes = value }
+        if let value = try integer(maxFrameBytes, "CHAT_MAX_FRAME_BYTES") { limits.maxFrameBytes = value }
+        if let value = try integer(maxConnectionsPerUser, "CHAT_MAX_CONNECTIONS_PER_USER") { limits.maxConnectionsPerUser = value }
+        let configuration = ChatServerConfiguration(
+            host: host ?? environment["CHAT_HOST"] ?? "127.0.0.1",
+            port: try integer(port, "CHAT_PORT") ?? 8080,
+            databasePath: database,
+            keysPath: keys ?? environment["CHAT_KEYS"],
+            allowedOrigins: Set(origins),
+            limits: limits,
+            runsJobs: !(noJobs || enabled("CHAT_NO_JOBS")),
+            secureCookies: !(insecureCookies || enabled("CHAT_INSECURE_COOKIES")))
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        return configuration
+    }
+
+    private static func printBanner(configuration: ChatServerConfiguration, host: String, port: Int) {
+        let base = "http://\(host):\(port)"
+        let banner = """
+            ChatServer listening on \(base) (realtime: ws://\(host):\(port)/v1/realtime)
+              database: \(configuration.databasePath)
+              keys:     \(configuration.keysPath)
+              jobs:     \(configuration.runsJobs ? "run in this process" : "left to a separate DeliveryWorker")
+              health:   \(base)/healthz  ready: \(base)/readyz  metrics: \(base)/metrics  API: \(base)/openapi.json
+            Connect with ChatClient, for example:
+              swift run ChatClient register --server \(base) ...   (swift run ChatClient --help)
+              then: login, create, invite, send, tail, history, search, read
+            Stop with Ctrl-C (SIGINT) or SIGTERM: realtime clients are told to reconnect (1001), requests drain.
+
+            """
+        // Written unbuffered, so the line shows at once even when stdout is a pipe.
+        FileHandle.standardOutput.write(Data(banner.utf8))
+    }
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+
+/// Every authenticated HTTP route × {owner, admin, member, removed member, non-member, no
+/// token, expired token, revoked session}: the status each caller gets, and no side effect
+/// when refused.
+@Suite("ChatServer HTTP: authorization matrix")
+struct AuthorizationMatrixTests {
+    enum Caller: String, CaseIterable, Sendable {
+        case owner, admin, member, removed, nonMember, noToken, expired, revoked
+    }
+
+    /// The people and the conversation one route is tried against (fresh per route).
+    struct Fixture: Sendable {
+        let client: HTTPClient
+        let server: TestServer
+        let owner: Login, admin: Login, member: Login, removed: Login, nonMember: Login, revoked: Login
+        let room: String
+
+        func login(for caller: Caller) -> Login? {
+            switch caller {
+            case .owner: owner
+            case .admin: admin
+            case .member, .expired: member
+            case .removed: removed
+            case .nonMember: nonMember
+            case .revoked: revoked
+            case .noToken: nil
+            }
+        }
+
+        /// A fresh session of the caller's user (for routes that end the session they use).
+        func freshLogin(for caller: Caller) async throws -> Login? {
+            switch caller {
+            case .noToken: return nil
+            case .expired, .revoked: return login(for: caller)
+            default: return try await client.login(login(for: caller)!.handle)
+            }
+        }
+    }
+
+    /// A request prepared for one caller.
+    struct Call: Sendable {
+        var method: String
+        var path: String
+        var json: [String: String]? = nil
+        var jsonInt: [String: Int]? = nil
+        var jsonArray: [String: [String]]? = nil
+        var token: Login? = nil
+    }
+
+    struct Route: Sendable, CustomStringConvertible {
+        let name: String
+        /// Expected status per caller, in `Caller.allCases` order.
+        let expected: [Int]
+        let prepare: @Sendable (Fixture, Caller) async throws -> Call
+        var description: String { name }
+    }
+
+    static let denied = [401, 401, 401]
+
+    static let routes: [Route] = [
+        Route(name: "GET /v1/conversations/{id}", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)")
+        },
+        Route(name: "PATCH /v1/conversations/{id}", expected: [200, 200, 403, 404, 404] + denied) { _, caller in
+            Call(method: "PATCH", path: "", json: ["title": "renamed by \(caller)"])
+        },
+        Route(name: "GET /v1/conversations/{id}/members", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/members")
+        },
+        Route(name: "POST /v1/conversations/{id}/members", expected: [201, 201, 403, 404, 404] + denied) { f, caller in
+            let newcomer = try await f.client.user("new-\(caller.rawValue.lowercased())-\(Int.random(in: 0..<1_000_000))")
+            return Call(method: "POST", path: "/v1/conversations/\(f.room)/members", json: ["user": newcomer.id])
+        },
+        Route(name: "DELETE /v1/conversations/{id}/members/{userId}", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/members/\(victim)")
+        },
+        Route(name: "PUT /v1/conversations/{id}/members/{userId}/role", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            let target = try await f.addMember(role: "member")
+            return Call(method: "PUT", path: "/v1/conversations/\(f.room)/members/\(target)/role", json: ["role": "admin"])
+        },
+        Route(name: "POST /v1/conversations/{id}/leave", expected: [409, 204, 204, 404, 404] + denied) { f, _ in
+            Call(method: "POST", path: "/v1/conversations/\(f.room)/leave")
+        },
+        Route(name: "GET /v1/conversations/{id}/messages", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/messages")
+        },
+        Route(name: "POST /v1/conversations/{id}/messages", expected: [201, 201, 201, 404, 404] + denied) { f, caller in
+            Call(method: "POST", path: "/v1/conversations/\(f.room)/messages", json: ["clientMessageId": "m-\(caller)", "body": "from \(caller)"])
+        },
+        Route(name: "GET /v1/conversations/{id}/events", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/events?after=0")
+        },
+        Route(name: "POST /v1/conversations/{id}/read", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "POST", path: "/v1/conversations/\(f.room)/read", jsonInt: ["seq": 1])
+        },
+        Route(name: "PUT /v1/conversations/{id}/messages/{messageId}/reactions/{emoji}", expected: [204, 204, 204, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "PUT", path: "/v1/conversations/\(f.room)/messages/\(message)/reactions/%E2%9D%A4")
+        },
+        Route(name: "DELETE /v1/conversations/{id}/messages/{messageId}/reactions/{emoji}", expected: [204, 204, 204, 404, 404] + denied) { f, caller in
+            let message = try await f.ownerMessage()
+            if let login = f.login(for: caller), [.owner, .admin, .member].contains(caller) {
+                _ = try await f.client.call(
+                    "PUT", "/v1/conversations/\(f.room)/messages/\(message)/reactions/%E2%9D%A4", token: login.token)
+            }
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/messages/\(message)/reactions/%E2%9D%A4")
+        },
+        Route(name: "PATCH /v1/conversations/{id}/messages/{messageId}", expected: [200, 403, 403, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "PATCH", path: "/v1/conversations/\(f.room)/messages/\(message)", json: ["body": "edited"])
+        },
+        Route(name: "DELETE /v1/conversations/{id}/messages/{messageId}", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/messages/\(message)")
+        },
+        Route(name: "GET /v1/search", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/search?q=seed&conversation=\(f.room)")
+        },
+        Route(name: "GET /v1/unread", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/unread")
+        },
+        Route(name: "GET /v1/conversations", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/conversations")
+        },
+        Route(name: "POST /v1/conversations", expected: [201, 201, 201, 201, 201] + denied) { f, _ in
+            Call(method: "POST", path: "/v1/conversations", jsonArray: ["members": [f.owner.id]])
+        },
+        Route(name: "GET /v1/users/{handle}", expected: [200, 200, 200, 200, 200] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/users/\(f.owner.handle)")
+        },
+        Route(name: "GET /v1/sessions", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/sessions")
+        },
+        Route(name: "DELETE /v1/sessions/{sessionId}", expected: [204, 404, 404, 404, 404] + denied) { f, _ in
+            let spare = try await f.client.login(f.owner.handle, device: "spare")
+            return Call(method: "DELETE", path: "/v1/sessions/\(spare.session)")
+        },
+        Route(name: "POST /v1/auth/logout", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
+            Call(method: "POST", path: "/v1/auth/logout", token: try await f.freshLogin(for: caller))
+        },
+    ]
+
+    @Test("status per caller, and refused calls change nothing", arguments: routes)
+    func matrix(_ route: Route) async throws {
+        try await TestServer.with { server in
+            let fixture = try await Fixture.make(server: server)
+            for (caller, expected) in zip(Caller.allCases, route.expected) {
+                var call = try await route.prepare(fixture, caller)
+                if call.path.isEmpty { call.path = "/v1/conversations/\(fixture.room)" }  // PATCH conversation
+                if route.name == "POST /v1/conversations" { call.json = nil }
+                let login = call.token ?? fixture.login(for: caller)
+                let before = try await fixture.snapshot()
+                if caller == .expired { server.clock.advance(seconds: 20 * 60) }
+                let answer = try await fixture.perform(call, route: route, token: caller == .noToken ? nil : login?.token)
+                if caller == .expired { server.clock.advance(seconds: -20 * 60) }
+                #expect(answer.status == expected, "\(route.name) as \(caller): \(answer)")
+                if answer.status >= 400 {
+                    #expect(answer.errorCode != nil, "\(route.name) as \(caller): error without a code")
+                    let after = try await fixture.snapshot()
+                    #expect(after == before, "\(route.name) as \(caller) was refused but changed the conversation")
+                }
+                if caller == .expired { #expect(answer.errorCode == "token_expired", "\(answer)") }
+                if caller == .revoked { #expect(answer.errorCode == "session_revoked", "\(answer)") }
+                if caller == .noToken { #expect(answer.errorCode == "unauthorized", "\(answer)") }
+            }
+        }
+    }
+}
+
+extension AuthorizationMatrixTests.Fixture {
+    static func make(server: TestServer) async throws -> Self {
+        let client = HTTPClient(base: server.base)
+        let owner = try await client.user("owner")
+        let admin = try await client.user("admin")
+        let member = try await client.user("member")
+        let removed = try await client.user("removed")
+        let nonMember = try await client.user("outsider")
+        let room = try await client.group(by: owner, members: [admin, member, removed])
+        let promoted = try await client.call(
+            "PUT", "/v1/conversations/\(room)/members/\(admin.id)/role", token: owner.token, json: ["role": "admin"])
+        try #require(promoted.status == 200)
+        try await client.send("seed message", to: room, as: owner)
+        let removal = try await client.call("DELETE", "/v1/conversations/\(room)/members/\(removed.id)", token: owner.token)
+        try #require(removal.status == 204)
+        // The member's second session, revoked: its (unexpired) token must be refused.
+        let revoked = try await client.login("member", device: "stolen laptop")
+        let revocation = try await client.call("DELETE", "/v1/sessions/\(revoked.session)", token: member.token)
+        try #require(revocation.status == 204)
+        return Self(
+            client: client, server: server, owner: owner, admin: admin, member: member, removed: removed,
+            nonMember: nonMember, revoked: revoked, room: room)
+    }
+
+    /// Adds a fresh user with `role`; returns its id.
+    func addMember(role: String) async throws -> String {
+        let user = try await client.user("target-\(Int.random(in: 0..<1_000_000_000))")
+        let added = try await client.call(
+            "POST", "/v1/conversations/\(room)/members", token: owner.token, json: ["user": user.id, "role": role])
+        try #require(added.status == 201, "\(added)")
+        return user.id
+    }
+
+    /// A fresh message by the owner; returns its id.
+    func ownerMessage() async throws -> String {
+        let message = try await client.send("seed again", to: room, as: owner)
+        return try #require(message["id"] as? String)
+    }
+
+    /// Everything a refused call must leave unchanged: the owner's view of the log and the
+    /// members, and the owner's sessions.
+    func snapshot() async throws -> String {
+        let events = try await client.call("GET", "/v1/conversations/\(room)/events?after=0&limit=500", token: owner.token)
+        let members = try await client.call("GET", "/v1/conversations/\(room)/members", token: owner.token)
+        let sessions = try await client.call("GET", "/v1/sessions", token: owner.token)
+        let ids = (sessions["sessions"] as? [[String: Any]])?.compactMap { $0["id"] as? String }.sorted() ?? []
+        return events.text + members.text + ids.joined(separator: ",")
+    }
+
+    func perform(_ call: AuthorizationMatrixTests.Call, route: AuthorizationMatrixTests.Route, token: String?) async throws -> Answer {
+        var json: Any?
+        if let body = call.json { json = body }
+        if let body = call.jsonInt { json = body }
+        if route.name == "POST /v1/conversations" {
+            json = ["kind": "group", "title": "mine", "members": call.jsonArray?["members"] ?? []] as [String: Any]
+        }
+        return try await client.call(call.method, call.path, token: token, json: json)
+    }
+}
