@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingDelivery
 
 // The JSON shapes of the HTTP API, in one place. They follow the realtime protocol's flat
 // event shape (`{"conversation","seq","kind":"message.created",…}`): camelCase keys, ids
@@ -69,105 +70,11 @@ struct AttachmentJSON: Encodable, Sendable {
     let name: String?
 }
 
-/// A message as the API (and the realtime protocol) shows it: `text` for text and system
-/// messages, `ciphertext` (base64) for encrypted ones, neither once deleted.
-struct MessageJSON: Encodable, Sendable {
-    let id: String
-    let conversation: String
-    let sender: String
-    let seq: Int64
-    let clientMessageId: String
-    let kind: String
-    let text: String?
-    let ciphertext: String?
-    let replyTo: String?
-    let threadRoot: String?
-    let mentions: [String]
-    let attachments: [AttachmentJSON]
-    let createdAt: Int64
-    let editedAt: Int64?
-    let deletedAt: Int64?
-
-    init(_ message: Message) {
-        id = message.id.description
-        conversation = message.conversationID.description
-        sender = message.senderID.description
-        seq = message.seq
-        clientMessageId = message.clientMessageID.rawValue
-        kind = message.kind.rawValue
-        switch message.body {
-        case .text(let value): text = value; ciphertext = nil
-        case .ciphertext(let bytes): text = nil; ciphertext = bytes.base64EncodedString()
-        case nil: text = nil; ciphertext = nil
-        }
-        replyTo = message.replyToID?.description
-        threadRoot = message.threadRootID?.description
-        mentions = message.mentions.map(\.description)
-        attachments = message.attachments.map {
-            AttachmentJSON(id: $0.id, mediaType: $0.mediaType, byteCount: $0.byteCount, name: $0.name)
-        }
-        createdAt = message.createdAt.millisecondsSince1970
-        editedAt = message.editedAt?.millisecondsSince1970
-        deletedAt = message.deletedAt?.millisecondsSince1970
-    }
-}
-
-/// One event of a conversation's log, flat: the common keys, `kind`, and the kind's own keys.
-struct EventJSON: Encodable, Sendable {
-    let event: ConversationEvent
-
-    init(_ event: ConversationEvent) { self.event = event }
-
-    private enum Keys: String, CodingKey {
-        case conversation, seq, actor, occurredAt, kind, message, user, emoji, role, removedBy, from, to, title, topic
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(event.conversationID.description, forKey: .conversation)
-        try container.encode(event.seq, forKey: .seq)
-        try container.encode(event.actorID.description, forKey: .actor)
-        try container.encode(event.occurredAt.millisecondsSince1970, forKey: .occurredAt)
-        switch event.payload {
-        case .messageCreated(let message):
-            try container.encode("message.created", forKey: .kind)
-            try container.encode(MessageJSON(message), forKey: .message)
-        case .messageEdited(let message):
-            try container.encode("message.edited", forKey: .kind)
-            try container.encode(MessageJSON(message), forKey: .message)
-        case .messageDeleted(let message):
-            try container.encode("message.deleted", forKey: .kind)
-            try container.encode(MessageJSON(message), forKey: .message)
-        case .reactionAdded(let messageID, let userID, let emoji):
-            try container.encode("reaction.added", forKey: .kind)
-            try container.encode(messageID.description, forKey: .message)
-            try container.encode(userID.description, forKey: .user)
-            try container.encode(emoji.rawValue, forKey: .emoji)
-        case .reactionRemoved(let messageID, let userID, let emoji):
-            try container.encode("reaction.removed", forKey: .kind)
-            try container.encode(messageID.description, forKey: .message)
-            try container.encode(userID.description, forKey: .user)
-            try container.encode(emoji.rawValue, forKey: .emoji)
-        case .memberJoined(let userID, let role):
-            try container.encode("member.joined", forKey: .kind)
-            try container.encode(userID.description, forKey: .user)
-            try container.encode(role.rawValue, forKey: .role)
-        case .memberLeft(let userID, let removedBy):
-            try container.encode("member.left", forKey: .kind)
-            try container.encode(userID.description, forKey: .user)
-            try container.encodeIfPresent(removedBy?.description, forKey: .removedBy)
-        case .memberRoleChanged(let userID, let from, let to):
-            try container.encode("member.role_changed", forKey: .kind)
-            try container.encode(userID.description, forKey: .user)
-            try container.encode(from.rawValue, forKey: .from)
-            try container.encode(to.rawValue, forKey: .to)
-        case .conversationUpdated(let title, let topic):
-            try container.encode("conversation.updated", forKey: .kind)
-            try container.encodeIfPresent(title, forKey: .title)
-            try container.encodeIfPresent(topic, forKey: .topic)
-        }
-    }
-}
+/// Messages and events in the HTTP API are encoded exactly as in the realtime protocol
+/// (`MessagingDelivery`'s wire encoders, documented in `Documentation/Protocol.md` §4):
+/// one JSON shape per object across both APIs.
+typealias MessageJSON = WireMessage
+typealias EventJSON = WireEvent
 
 /// A login session as its owner sees it (never its refresh-token hash).
 struct SessionJSON: Encodable, Sendable {
@@ -179,7 +86,7 @@ struct SessionJSON: Encodable, Sendable {
     let expiresAt: Int64
     let current: Bool
 
-    init(_ session: AuthSession, current: SessionID?) {
+    init(_ session: AuthSession, current: MessagingCore.SessionID?) {
         id = session.id.description
         deviceName = session.deviceName
         clientAddress = session.clientAddress
