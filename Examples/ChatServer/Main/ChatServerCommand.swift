@@ -49,6 +49,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env CHAT_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Flag(help: "Load-test settings, never for production: no rate limits, 100,000 connections per user, a large outbound queue, and the cheapest password hashing (env CHAT_BENCHMARK_LIMITS=1).")
+    var benchmarkLimits = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let levelName = logLevel ?? environment["CHAT_LOG_LEVEL"] ?? "info"
@@ -68,7 +71,12 @@ struct ChatServerCommand: AsyncParsableCommand {
 
         let server: ChatServer
         do {
-            server = try await ChatServer(configuration: configuration, logger: logger, metrics: metrics) { host, port in
+            let benchmark = benchmarkLimits || ["1", "true", "yes"].contains(environment["CHAT_BENCHMARK_LIMITS"]?.lowercased() ?? "")
+            if benchmark { logger.warning("benchmark limits: no rate limits and the cheapest password hashing; never use them in production") }
+            server = try await ChatServer(
+                configuration: configuration, logger: logger, metrics: metrics,
+                passwordHashing: benchmark ? .minimumForTestsOnly : .interactive
+            ) { host, port in
                 Self.printBanner(configuration: configuration, host: host, port: port)
             }
         } catch let error as ChatServerError {
@@ -96,6 +104,11 @@ struct ChatServerCommand: AsyncParsableCommand {
         if let value = try integer(maxBodyBytes, "CHAT_MAX_BODY_BYTES") { limits.maxRequestBodyBytes = value }
         if let value = try integer(maxFrameBytes, "CHAT_MAX_FRAME_BYTES") { limits.maxFrameBytes = value }
         if let value = try integer(maxConnectionsPerUser, "CHAT_MAX_CONNECTIONS_PER_USER") { limits.maxConnectionsPerUser = value }
+        if benchmarkLimits || enabled("CHAT_BENCHMARK_LIMITS") {
+            limits.rateLimits = .unlimited
+            limits.maxConnectionsPerUser = 100_000
+            limits.outboundQueue = .init(maxEvents: 65_536, maxBytes: 64 << 20)
+        }
         let configuration = ChatServerConfiguration(
             host: host ?? environment["CHAT_HOST"] ?? "127.0.0.1",
             port: try integer(port, "CHAT_PORT") ?? 8080,

@@ -107,7 +107,7 @@ public final class ChatServer: Service, Sendable {
             presence: presence,
             configuration: GatewayConfiguration(
                 protocolLimits: protocolLimits, maxConnectionsPerUser: limits.maxConnectionsPerUser,
-                rateLimits: limits.rateLimits),
+                rateLimits: limits.rateLimits, outboundQueue: limits.outboundQueue),
             messagingLimits: limits.messaging, clock: ContinuousClock(), logger: logger)
         if configuration.runsJobs {
             let name = "chat-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"

@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingDelivery
 import MessagingTransport
 
 /// Everything the chat server needs to start: where to listen, where its files live, which
@@ -101,6 +102,10 @@ public struct ChatServerLimits: Sendable {
     public var maxConnectionsPerUser: Int
     /// The domain limits (message size, page sizes, members).
     public var messaging: MessagingLimits
+    /// Each realtime connection's outbound queue; a connection that falls further behind is
+    /// closed with 4410 "resync required" (it resumes from its last `seq`). Default 1,024
+    /// events / 4 MiB.
+    public var outboundQueue: SessionQueueLimits = .init()
 
     /// Makes limits; every value has the default listed on its property.
     public init(
@@ -121,8 +126,11 @@ public struct ChatServerLimits: Sendable {
         guard (1024...(16 * 1024 * 1024)).contains(maxFrameBytes) else {
             throw .invalidConfiguration("The frame limit must be between 1 KiB and 16 MiB; it was \(maxFrameBytes) bytes.")
         }
-        guard (1...1000).contains(maxConnectionsPerUser) else {
-            throw .invalidConfiguration("The connections per user must be between 1 and 1000; it was \(maxConnectionsPerUser).")
+        guard (1...100_000).contains(maxConnectionsPerUser) else {
+            throw .invalidConfiguration("The connections per user must be between 1 and 100,000; it was \(maxConnectionsPerUser).")
+        }
+        guard outboundQueue.maxEvents >= 1, outboundQueue.maxBytes >= 1024 else {
+            throw .invalidConfiguration("The outbound queue needs at least 1 event and 1 KiB; it was \(outboundQueue.maxEvents) events / \(outboundQueue.maxBytes) bytes.")
         }
         for (action, rule) in rateLimits.perUser.merging(rateLimits.perAddress, uniquingKeysWith: { $1 })
         where !(rule.burst >= 1 && rule.perSecond > 0) {
