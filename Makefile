@@ -38,7 +38,7 @@ test: deps
 ## against the chat probe, with progress every 50 cycles. Takes tens of minutes.
 soak: deps
 	$(SWIFT) build --build-tests
-	DELIVERY_FAULT_TEST=1 DELIVERY_SOAK_CYCLES=$${DELIVERY_SOAK_CYCLES:-1000} DELIVERY_SOAK_MESSAGES=$${DELIVERY_SOAK_MESSAGES:-100000} \
+	DELIVERY_SOAK_CYCLES=$${DELIVERY_SOAK_CYCLES:-1000} DELIVERY_SOAK_MESSAGES=$${DELIVERY_SOAK_MESSAGES:-100000} \
 		$(SWIFT) test --skip-build --filter DeliveryFaultTests 2>&1 | bash scripts/test-summary.sh
 
 ## Benchmarks (release build, several minutes): pagination, send, fanout, presence, E2EE — each against its raw baseline; prints the ratios.

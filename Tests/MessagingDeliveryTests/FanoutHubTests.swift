@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 import MessagingDelivery
+import Synchronization
 import Testing
 
 @Suite("Fanout hub")
@@ -194,5 +195,123 @@ struct FanoutHubTests {
         session.close(.closed)
         #expect(await second == nil)
         #expect(session.closeReason == .closed)
+    }
+
+    @Test("a joiner whose backlog read is older than a joiner that already went live re-reads instead of missing seqs")
+    func staleJoinerBehindTheRoom() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        for index in 1...2 { try await fixture.send("m\(index)", to: room, by: users[0].id) }
+        let gate = ReadGate(fixture.store)
+        let hub = FanoutHub(messaging: Messaging(store: gate, clock: fixture.clock), logger: .quiet)
+        let slow = makeSession(1, user: users[1].id)
+        let fast = makeSession(2, user: users[0].id)
+
+        gate.holding = true
+        let slowJoin = Task { try await hub.join(slow, to: room, after: 0) }
+        await gate.waitUntilHeld()  // the membership check
+        gate.releaseOne()
+        await gate.waitUntilHeld()  // the backlog read: a snapshot through seq 2, returned late
+        gate.holding = false
+        for index in 3...4 { try await fixture.send("m\(index)", to: room, by: users[0].id) }  // committed, publish in flight
+        #expect(try await hub.join(fast, to: room, after: 0) == 4, "the room's first session sets its seq to 4")
+        gate.releaseOne()
+        #expect(try await slowJoin.value == 4, "the slow joiner read again up to the room's seq")
+        for seq: Int64 in 3...5 { hub.publish(syntheticEvent(room, seq)) }  // 3 and 4 are late repeats for the room
+        #expect(drained(slow).map(\.seq) == [1, 2, 3, 4, 5], "no gap after 2")
+        #expect(drained(fast).map(\.seq) == [1, 2, 3, 4, 5])
+    }
+
+    @Test("a joiner whose buffered events jump (a sweep moved the room to another joiner's floor) reads the skipped seqs")
+    func staleJoinerAcrossSkipToFloor() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let gate = ReadGate(fixture.store)
+        let hub = FanoutHub(messaging: Messaging(store: gate, clock: fixture.clock), logger: .quiet)
+        let early = makeSession(1, user: users[0].id)
+        try await hub.join(early, to: room, after: 0)
+        try await fixture.send("m1", to: room, by: users[0].id)
+        hub.publish(syntheticEvent(room, 1))
+
+        let slow = makeSession(2, user: users[1].id)
+        gate.holding = true
+        let slowJoin = Task { try await hub.join(slow, to: room, after: 0) }
+        await gate.waitUntilHeld()  // the membership check
+        gate.releaseOne()
+        await gate.waitUntilHeld()  // the backlog read: a snapshot through seq 1, returned late
+        gate.holding = false
+        for index in 2...4 { try await fixture.send("m\(index)", to: room, by: users[0].id) }
+        hub.publish(syntheticEvent(room, 2))  // buffered for the slow joiner; 3 and 4 are never published
+        let late = makeSession(3, user: users[0].id)
+        #expect(try await hub.join(late, to: room, after: 0) == 4)
+        hub.sweep()
+        hub.sweep()
+        #expect(early.closeReason == .resync, "the room skipped to the late joiner's floor")
+        try await fixture.send("m5", to: room, by: users[0].id)
+        hub.publish(syntheticEvent(room, 5))  // buffered for the slow joiner after 2
+        gate.releaseOne()
+        #expect(try await slowJoin.value == 5)
+        try await fixture.send("m6", to: room, by: users[0].id)
+        hub.publish(syntheticEvent(room, 6))
+        #expect(drained(slow).map(\.seq) == [1, 2, 3, 4, 5, 6], "no jump from 2 to 5")
+        #expect(slow.closeReason == nil)
+        #expect(drained(late).map(\.seq) == [1, 2, 3, 4, 5, 6])
+    }
+}
+
+/// A store whose reads, while `holding`, return only when released one by one (the read
+/// itself has run: the caller gets an old snapshot late).
+final class ReadGate: MessagingStore {
+    private struct State {
+        var holding = false
+        var held: [CheckedContinuation<Void, Never>] = []
+        var watcher: CheckedContinuation<Void, Never>?
+    }
+
+    private let inner: any MessagingStore
+    private let state = Mutex(State())
+
+    init(_ inner: any MessagingStore) { self.inner = inner }
+
+    var holding: Bool {
+        get { state.withLock { $0.holding } }
+        set { state.withLock { $0.holding = newValue } }
+    }
+
+    func read<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result {
+        let result = try await inner.read(body)
+        if holding {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let watcher = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    state.held.append(continuation)
+                    return state.watcher.take()
+                }
+                watcher?.resume()
+            }
+        }
+        return result
+    }
+
+    func write<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result {
+        try await inner.write(body)
+    }
+
+    /// Waits until a read is held.
+    func waitUntilHeld() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                if !state.held.isEmpty { return true }
+                state.watcher = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Lets the oldest held read return.
+    func releaseOne() {
+        state.withLock { $0.held.isEmpty ? nil : $0.held.removeFirst() }?.resume()
     }
 }

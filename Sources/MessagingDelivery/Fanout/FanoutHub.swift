@@ -65,6 +65,8 @@ public final class FanoutHub: Sendable {
             return room
         }
         var cursor = max(0, seq)
+        // The cursor at which the last read was found behind the room (see below).
+        var behindRoomAt: Int64?
         do {
             while true {
                 let page = try await messaging.sync.events(
@@ -79,12 +81,25 @@ public final class FanoutHub: Sendable {
                 if page.hasMore { continue }
                 let caughtUp = room.state.withLock { state -> Bool in
                     guard let joining = state.joining[session.id] else { return true }
-                    let buffered = joining.buffered.filter { $0.seq > cursor }
-                    if let first = buffered.first, first.seq != cursor + 1 {
-                        return false  // committed after our read: read again
-                    }
-                    for event in buffered where session.enqueue(event) == .queued {
+                    // Buffered events, while they continue the backlog. They can jump: the
+                    // room skipped to another joiner's floor (``sweep()``).
+                    for event in joining.buffered where event.seq > cursor {
+                        guard event.seq == cursor + 1, session.enqueue(event) == .queued else { break }
                         cursor = event.seq
+                    }
+                    if session.closeReason != nil {
+                        state.joining[session.id] = nil
+                        return true
+                    }
+                    if let last = state.lastTaken, last > cursor, behindRoomAt != cursor {
+                        // The room is past this read and will not publish those seqs again:
+                        // committed after our read and before a newer read of another joiner
+                        // that set the room's seq, or skipped to a joiner's floor, or
+                        // published before our first buffered event. They are committed:
+                        // read them. (A second read that finds nothing new means the room
+                        // was handed events the store does not have; go on rather than spin.)
+                        behindRoomAt = cursor
+                        return false
                     }
                     if state.lastTaken == nil { state.lastTaken = cursor }
                     if let last = state.lastTaken, last < cursor {
