@@ -171,6 +171,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Benchmarks that need the server's package graph
+        // End-to-end load against a running ChatServer over loopback WebSockets (`make bench-e2e`).
+        // Its source lives with the other benchmarks; it is declared here so one release build
+        // makes both it and ChatServer (the Benchmarks package would build Hummingbird again).
+        .executableTarget(
+            name: "LoadGenerator",
+            dependencies: [
+                "MessagingTransport", "MessagingWebSocket",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/Tools/LoadGenerator",
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Test support
         // A child process for the crash-safety test: sends in a loop until killed.
         .executableTarget(

@@ -14,7 +14,6 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
-        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Shared fixtures and the raw SQLite C baselines.
@@ -39,17 +38,6 @@ let package = Package(
             ],
             path: "Benchmarks/PaginationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        // End-to-end load against a running ChatServer over loopback WebSockets (`make bench-e2e`).
-        .executableTarget(
-            name: "LoadGenerator",
-            dependencies: [
-                .product(name: "MessagingTransport", package: "swift-messaging"),
-                .product(name: "MessagingWebSocket", package: "swift-messaging"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Tools/LoadGenerator"
         ),
         // Runs one operation N times outside the harness, for callgrind instruction counts.
         .executableTarget(

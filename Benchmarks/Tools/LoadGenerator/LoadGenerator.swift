@@ -64,7 +64,7 @@ struct LoadGenerator: AsyncParsableCommand {
     func idleConnections(count: Int, user: User, probe: ServerProbe, deadline: ContinuousClock.Instant) async throws -> String {
         try await Task.sleep(for: .seconds(1))
         let before = probe.residentBytes() ?? 0
-        let ready = Atomic(0)
+        let ready = Counter()
         let release = AsyncStream<Void>.makeStream()
         let url = realtimeURL(server)
         progress("opening \(count) idle authenticated connections")
@@ -74,22 +74,22 @@ struct LoadGenerator: AsyncParsableCommand {
                     let client = WebSocketTransportClient(url: url, bearerToken: user.token, logger: quietLogger)
                     _ = try? await client.withConnection { connection in
                         guard let frame = try await connection.receive(), frame.string?.contains("\"ready\"") == true else { return }
-                        ready.add(1, ordering: .relaxed)
+                        ready.increment()
                         for await _ in release.stream {}
                     }
                 }
-                if ready.load(ordering: .relaxed) % 1000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                if ready.value % 1000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
             }
             var last = -1
-            while ready.load(ordering: .relaxed) < count, ContinuousClock.now < deadline {
-                let now = ready.load(ordering: .relaxed)
+            while ready.value < count, ContinuousClock.now < deadline {
+                let now = ready.value
                 if now / 1000 != last / 1000 { progress("  \(now)/\(count) ready") }
                 last = now
                 try await Task.sleep(for: .milliseconds(200))
             }
             try await Task.sleep(for: .seconds(2))
             let after = probe.residentBytes() ?? 0
-            let opened = ready.load(ordering: .relaxed)
+            let opened = ready.value
             release.continuation.finish()
             group.cancelAll()
             let perConnection = opened > 0 ? Double(after - before) / Double(opened) / 1024 : 0

@@ -66,6 +66,13 @@ struct HTTP: Sendable {
     }
 }
 
+/// A counter shared by reference between tasks.
+final class Counter: Sendable {
+    private let atomic = Atomic(0)
+    func increment() { atomic.add(1, ordering: .relaxed) }
+    var value: Int { atomic.load(ordering: .relaxed) }
+}
+
 struct LoadError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -104,7 +111,7 @@ final class Room: Sendable {
         let url = realtimeURL(server)
         let sender = Sender(url: url, token: owner.token, conversation: conversation)
         let room = Room(conversation: conversation, members: users.count, sender: sender)
-        let subscribed = Atomic(0)
+        let subscribed = Counter()
         for user in users {
             let task = Task {
                 await room.receive(url: url, token: user.token, subscribed: subscribed)
@@ -113,9 +120,9 @@ final class Room: Sendable {
         }
         try await sender.start()
         var shown = 0
-        while subscribed.load(ordering: .relaxed) < users.count {
+        while subscribed.value < users.count {
             guard ContinuousClock.now < deadline else { throw LoadError("time limit reached while subscribing") }
-            let now = subscribed.load(ordering: .relaxed)
+            let now = subscribed.value
             if now - shown >= 200 {
                 progress("  \(now)/\(users.count) subscribed")
                 shown = now
@@ -125,7 +132,7 @@ final class Room: Sendable {
         return room
     }
 
-    private func receive(url: String, token: String, subscribed: Atomic<Int>) async {
+    private func receive(url: String, token: String, subscribed: Counter) async {
         let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
         let conversation = conversation
         _ = try? await client.withConnection { connection in
@@ -144,7 +151,7 @@ final class Room: Sendable {
                         try await connection.write(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":\#(seq)}"#))
                     }
                 } else if frame.string?.contains(#""id":"s""#) == true {
-                    subscribed.add(1, ordering: .relaxed)
+                    subscribed.increment()
                 } else if frame.string?.contains(#""type":"ping""#) == true {
                     try await connection.write(.text(#"{"type":"pong"}"#))
                 }
