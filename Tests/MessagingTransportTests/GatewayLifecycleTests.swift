@@ -8,7 +8,7 @@ struct GatewayLifecycleTests {
     @Test("users behind one address share the address's bucket; another address is unaffected")
     func perAddress() async throws {
         var configuration = GatewayConfiguration.testing
-        configuration.rateLimits = RateLimits(perUser: [:], perAddress: [.query: .init(burst: 3, perSecond: 0.5)])
+        configuration.rateLimits = RateLimits(perUser: [:], perAddress: [.query: .init(burst: 3, perSecond: 0.001)])
         try await Harness.with(configuration: configuration) { h in
             let alice = try await h.user("alice")
             let bob = try await h.user("bob")

@@ -157,10 +157,11 @@ struct WebSocketAdapterTests {
             let p = try await waitForPort(port)
             let url = "ws://127.0.0.1:\(p)/ws"
             let opened = AsyncStream<Void>.makeStream()
+            let release = AsyncStream<Void>.makeStream()
             group.addTask {
                 _ = try await WebSocketTransportClient(url: url, logger: Logger(label: "c")).withConnection { connection in
                     opened.continuation.yield()
-                    try await Task.sleep(for: .milliseconds(300))
+                    for await _ in release.stream {}
                     try await connection.write(.text("still here"))
                     return 0
                 }
@@ -173,6 +174,7 @@ struct WebSocketAdapterTests {
             }
             let returnedEarly = listenReturned.value
             #expect(!returnedEarly, "listen waits for the open connection")
+            release.continuation.finish()
             try await group.next()  // the client finishes
             for _ in 0..<100 where !listenReturned.value { try await Task.sleep(for: .milliseconds(20)) }
             let returned = listenReturned.value
