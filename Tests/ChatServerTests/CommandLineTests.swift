@@ -9,15 +9,15 @@ import Glibc
 /// printing its startup line, serving, and exiting 0 on SIGTERM.
 @Suite("ChatServer executable")
 struct CommandLineTests {
-    /// The built `ChatServer` binary, beside the test bundle.
-    static func executable() throws -> URL {
+    /// A built executable of this package (`ChatServer`, `ChatClient`), beside the test bundle.
+    static func executable(_ name: String = "ChatServer") throws -> URL {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("ChatServer")
+            let candidate = directory.appendingPathComponent(name)
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             directory = directory.deletingLastPathComponent()
         }
-        throw TestFailure.unexpected("the ChatServer executable was not found near \(CommandLine.arguments[0]); build it first")
+        throw TestFailure.unexpected("the \(name) executable was not found near \(CommandLine.arguments[0]); build it first")
     }
 
     @Test("environment configures it; it prints where it listens, serves, and exits 0 on SIGTERM")
