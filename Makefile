@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build run test soak bench clean
+.PHONY: all deps build run test soak bench bench-e2e clean
 
 all: build
 
@@ -45,5 +45,10 @@ soak: deps
 bench: deps
 	cd Benchmarks && ./report.sh
 
+## End-to-end load (release ChatServer + LoadGenerator on loopback, bounded in time):
+## fanout deliveries/s, latency, server CPU per delivery, idle-connection memory.
+bench-e2e: deps
+	bash scripts/bench-e2e.sh
+
 clean:
-	rm -rf .build Benchmarks/.build
+	rm -rf .build .build-release Benchmarks/.build
