@@ -20,8 +20,9 @@ build: deps
 run: deps
 	$(SWIFT) build --product ChatServer
 	@echo "==> ChatServer on http://127.0.0.1:8080 (database ./data/chat.sqlite). In another terminal:"
-	@echo "      swift run ChatClient register --server http://127.0.0.1:8080 ...   (swift run ChatClient --help)"
-	@echo "      then: login, create, invite, send, tail, history, search, read"
+	@echo "      swift build --product ChatClient && alias chat=.build/debug/ChatClient"
+	@echo "      chat register alice; chat register --profile bob bob; room=\$$(chat create --title team bob)"
+	@echo "      chat tail --profile bob \"\$$room\" &  chat send \"\$$room\" hello   (README: Quick start; chat --help)"
 	@echo "    Stop with Ctrl-C."
 	$$($(SWIFT) build --product ChatServer --show-bin-path)/ChatServer --host 127.0.0.1 --port 8080 --database ./data/chat.sqlite
 

@@ -61,7 +61,26 @@ final class API: @unchecked Sendable {
         return components.string!
     }
 
+    private var handles: [String: String] = [:]
+
+    /// The handle of a user id (asked once per id, then remembered; the id's last 8
+    /// characters when the server cannot say).
+    func handle(of id: String) async -> String {
+        if id == profile.userID { return "you" }
+        if let known = handles[id] { return known }
+        let answer = try? await call("GET", "/v1/users/\(id)")
+        let handle = answer?["user"]?["handle"]?.string ?? String(id.suffix(8))
+        handles[id] = handle
+        return handle
+    }
+
+    /// Changes the stored profile: re-read first, so a long-running `tail` never writes back
+    /// tokens that another command has rotated meanwhile (a stale refresh token presented
+    /// later would look like token theft and revoke the session).
     func update(_ change: (inout Profile) -> Void) throws {
+        if let stored = try Profile.load(named: profileName), stored.server == profile.server {
+            profile = stored
+        }
         change(&profile)
         try profile.save(named: profileName)
     }

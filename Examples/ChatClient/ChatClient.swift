@@ -199,7 +199,7 @@ struct History: AsyncParsableCommand {
             let answer = try await api.call("GET", "/v1/conversations/\(conversation)/messages", query: query)
             let messages = (answer["messages"]?.array ?? []).sorted { ($0["seq"]?.int ?? 0) < ($1["seq"]?.int ?? 0) }
             if messages.isEmpty { print("(no messages)") }
-            for message in messages { print(Format.message(message, me: api.profile.userID)) }
+            for message in messages { print(Format.message(message, sender: await api.handle(of: message["sender"]?.string ?? ""))) }
             if answer["hasMore"]?.bool == true, let first = messages.first?["seq"]?.int {
                 print("… older messages: --before \(first)")
             }
@@ -227,7 +227,7 @@ struct Search: AsyncParsableCommand {
             for result in results {
                 let message = result["message"] ?? result
                 let conversation = message["conversation"]?.string ?? "?"
-                print("\(conversation)  \(Format.message(message, me: api.profile.userID))")
+                print("\(conversation)  \(Format.message(message, sender: await api.handle(of: message["sender"]?.string ?? "")))")
             }
         }
     }
@@ -254,10 +254,9 @@ struct Read: AsyncParsableCommand {
 
 /// How messages and events are printed.
 enum Format {
-    static func message(_ message: JSON, me: String?) -> String {
+    /// One line: `[seq] time sender: text`.
+    static func message(_ message: JSON, sender who: String) -> String {
         let seq = message["seq"]?.int.map { String($0) } ?? "?"
-        let sender = message["sender"]?.string ?? message["senderId"]?.string ?? "?"
-        let who = sender == me ? "you" : (message["senderHandle"]?.string ?? String(sender.prefix(8)))
         let time = message["createdAt"]?.int.map(clock) ?? ""
         let text: String
         if message["deletedAt"].map({ $0 != .null }) == true {

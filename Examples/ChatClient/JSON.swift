@@ -57,7 +57,7 @@ enum JSON: Sendable, Equatable, Codable {
     }
 
     var string: String? { if case .string(let value) = self { value } else { nil } }
-    var int: Int64? { if case .number(let value) = self, value == value.rounded() { Int64(value) } else { nil } }
+    var int: Int64? { if case .number(let value) = self { Int64(exactly: value) } else { nil } }
     var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
     var array: [JSON]? { if case .array(let value) = self { value } else { nil } }
 }

@@ -47,12 +47,21 @@ struct Profile: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(self)
-        // Write to a private temporary file, then rename: never a moment where the tokens
-        // sit in a file others can read, and never a half-written profile.
+        // Write to a temporary file created 0600 (open with O_EXCL and the mode, so it is
+        // never readable by others, not even for a moment), flush it, then rename it over the
+        // profile: never a half-written profile.
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600])
-        else {
-            throw ClientError.usage("Cannot write \(temporary.path); check the permissions of \(directory.path).")
+        unlink(temporary.path)
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else {
+            throw ClientError.usage("Cannot write \(temporary.path): \(String(cString: strerror(errno))); check the permissions of \(directory.path).")
+        }
+        let written = data.withUnsafeBytes { buffer in write(descriptor, buffer.baseAddress, buffer.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == data.count, synced else {
+            unlink(temporary.path)
+            throw ClientError.usage("Cannot write \(temporary.path) (disk full?).")
         }
         if rename(temporary.path, url.path) != 0 {
             let reason = String(cString: strerror(errno))

@@ -60,6 +60,9 @@ struct Follower {
             case .fatal(let message):
                 throw ClientError.usage(message)
             case .refreshToken:
+                // A refresh that fails (login expired or revoked) ends tail with that error.
+                failures += 1
+                if failures > 3 { throw ClientError.usage("The server keeps refusing fresh access tokens; log in again.") }
                 try await api.refresh()
                 continue
             case .reconnect(let retryAfter):
@@ -79,11 +82,11 @@ struct Follower {
         let client = WebSocketTransportClient(
             url: api.realtimeURL, bearerToken: api.profile.accessToken, logger: Logger(label: "ChatClient"))
         let conversation = conversation
-        let me = api.profile.userID
+        let api = api
         let limit = limit
         do {
             let outcome = try await client.withConnection { connection -> Ending in
-                try await Self.follow(connection, conversation: conversation, state: state, me: me, limit: limit)
+                try await Self.follow(connection, conversation: conversation, state: state, api: api, limit: limit)
             }
             if case .done = outcome.value { return .done }
             guard let close = outcome.close else { return outcome.value }
@@ -110,7 +113,7 @@ struct Follower {
     /// One connection: wait for `ready`, subscribe from the last seq, print events in
     /// order, acknowledge them, answer pings. Returns how it ended.
     static func follow(
-        _ connection: WebSocketConnection, conversation: String, state: SessionState, me: String?, limit: Int?
+        _ connection: WebSocketConnection, conversation: String, state: SessionState, api: API, limit: Int?
     ) async throws -> Ending {
         guard let first = try await connection.receive(), let ready = JSON.parse(first.bytes) else {
             return .reconnect(afterMilliseconds: nil)
@@ -147,8 +150,10 @@ struct Follower {
                     await connection.close(.normal, reason: "gap; resubscribing")
                     return .reconnect(afterMilliseconds: 0)
                 }
-                print(describe(event, me: me))
+                print(await describe(event, api: api))
                 state.advance(to: seq)
+                // Remember how far we got at once: `read` and the next `tail` start here.
+                try? api.update { $0.cursors[conversation] = seq }
                 try await connection.write(
                     .text(Array((["type": "ack", "conversation": .string(conversation), "seq": .number(Double(seq))] as JSON).data)))
                 if let limit, state.snapshot().printed >= limit {
@@ -162,17 +167,18 @@ struct Follower {
         return .reconnect(afterMilliseconds: nil)
     }
 
-    static func describe(_ event: JSON, me: String?) -> String {
+    static func describe(_ event: JSON, api: API) async -> String {
         let kind = event["kind"]?.string ?? "event"
         let seq = event["seq"]?.int ?? 0
         if let message = event["message"], message["seq"] != nil || message["id"] != nil {
-            var line = Format.message(message, me: me)
+            var line = Format.message(message, sender: await api.handle(of: message["sender"]?.string ?? ""))
             if message["seq"]?.int != seq { line = "[\(seq)] \(kind): " + line }
             return line
         }
-        let actor = event["actor"]?.string.map { $0 == me ? "you" : String($0.prefix(8)) } ?? "?"
+        let actor = await api.handle(of: event["actor"]?.string ?? "")
         var details: [String] = []
-        for key in ["user", "role", "emoji", "title"] { if let value = event[key]?.string { details.append("\(key)=\(value)") } }
+        if let user = event["user"]?.string { details.append("user=\(await api.handle(of: user))") }
+        for key in ["role", "emoji", "title"] { if let value = event[key]?.string { details.append("\(key)=\(value)") } }
         return "[\(seq)] \(kind) by \(actor) \(details.joined(separator: " "))"
     }
 }

@@ -43,6 +43,7 @@ public final class WebSocketListener: TransportListener, Sendable {
         var handler: (@Sendable (WebSocketConnection) async -> Void)?
         var stopped = false
         var active = 0
+        var connections: [ObjectIdentifier: WebSocketConnection] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -135,6 +136,16 @@ public final class WebSocketListener: TransportListener, Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Closes every connection whose handler is running (shutdown: 1001 going away), those
+    /// still in their protocol handshake included. Call ``stopListening()`` first so no new
+    /// connection arrives meanwhile.
+    public func closeAll(_ close: TransportClose) async {
+        let open = state.withLock { Array($0.connections.values) }
+        await withDiscardingTaskGroup { group in
+            for connection in open { group.addTask { await connection.close(close) } }
+        }
+    }
+
     /// The number of upgraded connections whose handler is running.
     public var activeConnections: Int { state.withLock { $0.active } }
 
@@ -146,6 +157,7 @@ public final class WebSocketListener: TransportListener, Sendable {
         let handler = state.withLock { state -> (@Sendable (WebSocketConnection) async -> Void)? in
             guard let handler = state.handler, !state.stopped else { return nil }
             state.active += 1
+            state.connections[ObjectIdentifier(connection)] = connection
             return handler
         }
         guard let handler else {
@@ -155,6 +167,7 @@ public final class WebSocketListener: TransportListener, Sendable {
         await handler(connection)
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.active -= 1
+            state.connections[ObjectIdentifier(connection)] = nil
             guard state.active == 0 else { return [] }
             defer { state.idleWaiters.removeAll() }
             return state.idleWaiters

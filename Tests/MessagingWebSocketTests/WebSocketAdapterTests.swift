@@ -149,9 +149,7 @@ struct WebSocketAdapterTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             group.addTask {
-                try await listener.listen { connection in
-                    while (try? await connection.receive()) != nil {}
-                }
+                try await listener.listen(echo)
                 listenReturned.mutate { $0 = true }
             }
             let p = try await waitForPort(port)
@@ -160,6 +158,9 @@ struct WebSocketAdapterTests {
             let release = AsyncStream<Void>.makeStream()
             group.addTask {
                 _ = try await WebSocketTransportClient(url: url, logger: Logger(label: "c")).withConnection { connection in
+                    // Opened once the server's handler answers (it is running then).
+                    try await connection.write(.text("hello"))
+                    _ = try await connection.receive()
                     opened.continuation.yield()
                     for await _ in release.stream {}
                     try await connection.write(.text("still here"))

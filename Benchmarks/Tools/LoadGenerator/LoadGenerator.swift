@@ -65,7 +65,6 @@ struct LoadGenerator: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(1))
         let before = probe.residentBytes() ?? 0
         let ready = Counter()
-        let release = AsyncStream<Void>.makeStream()
         let url = realtimeURL(server)
         progress("opening \(count) idle authenticated connections")
         return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -75,7 +74,10 @@ struct LoadGenerator: AsyncParsableCommand {
                     _ = try? await client.withConnection { connection in
                         guard let frame = try await connection.receive(), frame.string?.contains("\"ready\"") == true else { return }
                         ready.increment()
-                        for await _ in release.stream {}
+                        // Idle until the group is cancelled (answering the server's pings).
+                        while let frame = try await connection.receive() {
+                            if frame.string?.contains(#""type":"ping""#) == true { try await connection.write(.text(#"{"type":"pong"}"#)) }
+                        }
                     }
                 }
                 if ready.value % 1000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
@@ -90,7 +92,6 @@ struct LoadGenerator: AsyncParsableCommand {
             try await Task.sleep(for: .seconds(2))
             let after = probe.residentBytes() ?? 0
             let opened = ready.value
-            release.continuation.finish()
             group.cancelAll()
             let perConnection = opened > 0 ? Double(after - before) / Double(opened) / 1024 : 0
             return String(

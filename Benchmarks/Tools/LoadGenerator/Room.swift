@@ -17,7 +17,8 @@ struct HTTP: Sendable {
     let base: String
 
     func call(_ method: String, _ path: String, body: [String: Any]? = nil, token: String? = nil) async throws -> [String: Any] {
-        var request = URLRequest(url: URL(string: base + path)!)
+        guard let url = URL(string: base + path) else { throw LoadError("not a URL: \(base + path)") }
+        var request = URLRequest(url: url)
         request.httpMethod = method
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
@@ -139,14 +140,20 @@ final class Room: Sendable {
             guard let ready = try await connection.receive(), ready.string?.contains("\"ready\"") == true else { return }
             try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(conversation)","after":0}"#))
             var unacked = 0
+            var lastSeq: Int64 = 0
             while let frame = try await connection.receive() {
                 let bytes = frame.bytes
                 if let sent = Scan.number(after: Array("t=".utf8), in: bytes) {
                     let now = DispatchTime.now().uptimeNanoseconds
+                    // A redelivery (an event not acknowledged in time) is not a new delivery.
+                    guard let seq = Scan.number(after: Array(#""seq":"#.utf8), in: bytes), seq > lastSeq else { continue }
+                    lastSeq = seq
                     self.deliveries.add(1, ordering: .relaxed)
                     self.latencies.withLock { $0.append(now &- UInt64(sent)) }
                     unacked += 1
-                    if unacked >= 32, let seq = Scan.number(after: Array(#""seq":"#.utf8), in: bytes) {
+                    // Acknowledge in batches, and at once when the stream goes quiet enough
+                    // that the next event may be a while (one-at-a-time mode).
+                    if unacked >= 16 || self.sender.inFlight == 0 {
                         unacked = 0
                         try await connection.write(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":\#(seq)}"#))
                     }
@@ -169,11 +176,11 @@ final class Room: Sendable {
         let cpu0 = probe.cpuSeconds() ?? 0
         let t0 = ContinuousClock.now
         if mode == "burst" {
-            try await sender.burst(count: messages, payloadBytes: payloadBytes, window: window)
+            try await sender.burst(count: messages, payloadBytes: payloadBytes, window: window, deadline: deadline)
             try await waitFor(expected, deadline: deadline)
         } else {
             for index in 0..<messages {
-                try await sender.burst(count: 1, payloadBytes: payloadBytes, window: 1)
+                try await sender.burst(count: 1, payloadBytes: payloadBytes, window: 1, deadline: deadline)
                 try await waitFor((index + 1) * members, deadline: deadline)
             }
         }
@@ -235,6 +242,9 @@ final class Sender: Sendable {
                     self.connection.withLock { $0 = connection }
                     ready.continuation.yield(true)
                     while let frame = try await connection.receive() {
+                        if frame.string?.contains(#""type":"ping""#) == true {
+                            try await connection.write(.text(#"{"type":"pong"}"#))
+                        }
                         if frame.string?.contains(#""type":"ok""#) == true { self.answered.add(1, ordering: .relaxed) }
                         if frame.string?.contains(#""type":"error""#) == true {
                             progress("send refused: \(frame.string ?? "")")
@@ -249,10 +259,14 @@ final class Sender: Sendable {
         guard await iterator.next() == true else { throw LoadError("the sender could not connect") }
     }
 
-    func burst(count: Int, payloadBytes: Int, window: Int) async throws {
+    /// Sends not yet answered.
+    var inFlight: Int { sent.load(ordering: .relaxed) - answered.load(ordering: .relaxed) }
+
+    func burst(count: Int, payloadBytes: Int, window: Int, deadline: ContinuousClock.Instant) async throws {
         guard let connection = connection.withLock({ $0 }) else { throw LoadError("sender not connected") }
         for _ in 0..<count {
-            while sent.load(ordering: .relaxed) - answered.load(ordering: .relaxed) >= window {
+            while inFlight >= window {
+                guard ContinuousClock.now < deadline else { throw LoadError("time limit: sends are not being answered") }
                 try await Task.sleep(for: .microseconds(100))
             }
             let index = sent.add(1, ordering: .relaxed).newValue

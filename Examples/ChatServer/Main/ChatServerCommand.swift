@@ -13,7 +13,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (the flag wins): CHAT_HOST, CHAT_PORT, CHAT_DATABASE, \
             CHAT_KEYS, CHAT_ALLOWED_ORIGINS (comma-separated), CHAT_NO_JOBS=1, CHAT_MAX_BODY_BYTES, \
-            CHAT_MAX_FRAME_BYTES, CHAT_MAX_CONNECTIONS_PER_USER, CHAT_INSECURE_COOKIES=1, CHAT_LOG_LEVEL.
+            CHAT_MAX_FRAME_BYTES, CHAT_MAX_CONNECTIONS_PER_USER, CHAT_INSECURE_COOKIES=1, CHAT_LOG_LEVEL, CHAT_BENCHMARK_LIMITS=1.
             """)
 
     @Option(help: "Address to bind (env CHAT_HOST; default 127.0.0.1).")

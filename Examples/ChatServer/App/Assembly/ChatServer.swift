@@ -171,8 +171,10 @@ public final class ChatServer: Service, Sendable {
         var services: [any Service] = [SQLiteMaintenance(store: store, logger: logger), acks, presence]
         if let jobRunner { services.append(jobRunner) }
         services.append(application)
-        services.append(contentsOf: realtime.services(gateway: gateway))
         services.append(gateway)
+        // After the gateway, so shutdown stops the listener (and closes its connections with
+        // 1001) before the gateway stops.
+        services.append(contentsOf: realtime.services(gateway: gateway))
         services.append(ReadinessService(readiness: readiness, logger: logger))
         return services
     }

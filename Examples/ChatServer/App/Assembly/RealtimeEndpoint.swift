@@ -40,9 +40,10 @@ struct RealtimeEndpoint: Sendable {
     }
 }
 
-/// Runs `gateway.serve(listener)`; on graceful shutdown stops the listener (new upgrades get
-/// 503) and returns once the connections' handlers finished (the gateway, shut down just
-/// before, has closed them with 1001 going away).
+/// Runs `gateway.serve(listener)`. On graceful shutdown (it is shut down before the gateway)
+/// it stops the listener — new upgrades get 503, so a client told to go away cannot slip
+/// back in — then closes every connection the listener holds with 1001 going away,
+/// including those still in their handshake, and returns once their handlers finished.
 struct RealtimeListenerService<C: Clock>: Service where C.Duration == Duration {
     let listener: WebSocketListener
     let gateway: Gateway<C>
@@ -52,6 +53,7 @@ struct RealtimeListenerService<C: Clock>: Service where C.Duration == Duration {
             try await gateway.serve(listener)
         } onGracefulShutdown: {
             listener.stopListening()
+            Task { await listener.closeAll(TransportClose(code: .goingAway, reason: "server shutting down; reconnect with backoff")) }
         }
     }
 }

@@ -139,6 +139,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case 413: "body_too_large"
         case 429: "rate_limited"
         case 400..<500: "bad_request"
+        case 503: "unavailable"
         default: "internal"
         }
     }

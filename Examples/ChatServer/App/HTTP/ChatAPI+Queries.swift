@@ -14,8 +14,15 @@ extension ChatAPI {
     @Sendable func userByHandle(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         _ = try QueryInput(request, allowed: [])
         _ = try await principal(request)
+        // A handle (3–32 characters) or a user id (a 36-character UUID): clients resolve
+        // the ids in messages and events to handles with it.
         let handle = try context.decodedParameter("handle")
-        let user = try await messaging.users.user(handle: handle)
+        let user: User
+        if handle.count == 36, let id = UserID(handle) {
+            user = try await messaging.users.user(id: id)
+        } else {
+            user = try await messaging.users.user(handle: handle)
+        }
         return try json(JSONObject(["user": UserJSON(user)]))
     }
 

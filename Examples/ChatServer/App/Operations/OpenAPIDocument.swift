@@ -385,7 +385,7 @@ enum OpenAPIDocument {
   "/v1/users/{handle}": {
    "get": {
     "operationId": "userByHandle",
-    "summary": "Look a user up by handle (to invite them)",
+    "summary": "Look a user up by handle (to invite them) or by user id (to show a sender's handle)",
     "responses": {
      "200": {
       "description": "the user",
@@ -2018,6 +2018,9 @@ enum OpenAPIDocument {
      },
      "403": {
       "$ref": "#/components/responses/E403"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
      }
     },
     "security": [],
