@@ -85,6 +85,8 @@ final class Room: Sendable {
     let conversation: String
     let members: Int
     let deliveries = Atomic(0)
+    /// The size of one event frame as received (for the raw baseline).
+    let frameBytes = Atomic(0)
     let latencies = Mutex<[UInt64]>([])
     let stop = AsyncStream<Void>.makeStream()
     let tasks: Mutex<[Task<Void, Never>]> = Mutex([])
@@ -148,6 +150,7 @@ final class Room: Sendable {
                     // A redelivery (an event not acknowledged in time) is not a new delivery.
                     guard let seq = Scan.number(after: Array(#""seq":"#.utf8), in: bytes), seq > lastSeq else { continue }
                     lastSeq = seq
+                    if self.frameBytes.load(ordering: .relaxed) == 0 { self.frameBytes.store(bytes.count, ordering: .relaxed) }
                     self.deliveries.add(1, ordering: .relaxed)
                     self.latencies.withLock { $0.append(now &- UInt64(sent)) }
                     unacked += 1
@@ -192,10 +195,13 @@ final class Room: Sendable {
         func percentile(_ p: Double) -> Double {
             sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
         }
+        let perDelivery = cpu / Double(max(delivered, 1)) * 1e6
+        let frame = frameBytes.load(ordering: .relaxed)
+        let raw = RawBaseline.microsecondsPerDelivery(sockets: members, frameBytes: max(frame, 1), rounds: 200) ?? .nan
         return String(
-            format: "N=%d %@: %d deliveries in %.2f s = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.2f µs/delivery (%.2f s per million)",
+            format: "N=%d %@: %d deliveries in %.2f s = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.2f µs/delivery (%.2f s per million); raw write() of the %d-byte frame %.3f µs → ratio %.1f×",
             members, mode, delivered, seconds, Double(delivered) / seconds, percentile(0.5), percentile(0.99),
-            cpu / Double(max(delivered, 1)) * 1e6, cpu / Double(max(delivered, 1)) * 1e6)
+            perDelivery, perDelivery, frame, raw, perDelivery / raw)
     }
 
     private func waitFor(_ target: Int, deadline: ContinuousClock.Instant) async throws {
