@@ -67,20 +67,31 @@ struct LoadGenerator: AsyncParsableCommand {
         let ready = Counter()
         let url = realtimeURL(server)
         progress("opening \(count) idle authenticated connections")
+        let failures = Counter()
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<count {
-                group.addTask {
-                    let client = WebSocketTransportClient(url: url, bearerToken: user.token, logger: quietLogger)
-                    _ = try? await client.withConnection { connection in
-                        guard let frame = try await connection.receive(), frame.string?.contains("\"ready\"") == true else { return }
-                        ready.increment()
-                        // Idle until the group is cancelled (answering the server's pings).
-                        while let frame = try await connection.receive() {
-                            if frame.string?.contains(#""type":"ping""#) == true { try await connection.write(.text(#"{"type":"pong"}"#)) }
-                        }
-                    }
+            // Open them 100 at a time (a burst of 10,000 SYNs overflows the accept backlog);
+            // a connection that fails is retried.
+            for index in 0..<count {
+                while index - ready.value - failures.value >= 100, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(2))
                 }
-                if ready.value % 1000 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                group.addTask {
+                    for _ in 0..<5 {
+                        let client = WebSocketTransportClient(url: url, bearerToken: user.token, logger: quietLogger)
+                        let outcome = try? await client.withConnection { connection -> Bool in
+                            guard let frame = try await connection.receive(), frame.string?.contains("\"ready\"") == true else { return false }
+                            ready.increment()
+                            // Idle until the group is cancelled (answering the server's pings).
+                            while let frame = try await connection.receive() {
+                                if frame.string?.contains(#""type":"ping""#) == true { try await connection.write(.text(#"{"type":"pong"}"#)) }
+                            }
+                            return true
+                        }
+                        if outcome?.value == true || Task.isCancelled { return }
+                    }
+                    failures.increment()
+                }
+                if index % 1000 == 999 { progress("  \(ready.value)/\(count) ready, \(failures.value) failed") }
             }
             var last = -1
             while ready.value < count, ContinuousClock.now < deadline {

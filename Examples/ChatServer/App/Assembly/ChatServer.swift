@@ -106,7 +106,11 @@ public final class ChatServer: Service, Sendable {
             messaging: messaging, verifier: SessionCheckingVerifier(auth: auth), sessionEvents: sessionEvents, hub: hub, acks: acks, bus: bus,
             presence: presence,
             configuration: GatewayConfiguration(
-                protocolLimits: protocolLimits, maxConnectionsPerUser: limits.maxConnectionsPerUser,
+                protocolLimits: protocolLimits,
+                // Each connection checks its timeouts on this interval; 1 s keeps 10,000 idle
+                // connections cheap (the library's 100 ms default is 10 wake-ups a second each).
+                housekeepingInterval: .seconds(1),
+                maxConnectionsPerUser: limits.maxConnectionsPerUser,
                 rateLimits: limits.rateLimits, outboundQueue: limits.outboundQueue),
             messagingLimits: limits.messaging, clock: ContinuousClock(), logger: logger)
         if configuration.runsJobs {
