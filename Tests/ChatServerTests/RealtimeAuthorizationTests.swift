@@ -1,0 +1,132 @@
+import Foundation
+import MessagingTransport
+import MessagingWebSocket
+import Testing
+
+/// Every realtime request × every kind of caller, over a real WebSocket to ChatServer:
+/// members by role get their role's answer; removed members and non-members learn nothing
+/// and change nothing; no token, an expired token or a revoked session never get past the
+/// handshake (4401).
+@Suite("ChatServer realtime authorization matrix", .timeLimit(.minutes(3)))
+struct RealtimeAuthorizationTests {
+    enum Caller: String, CaseIterable, Sendable {
+        case owner, admin, member, removedMember, nonMember, noToken, expiredToken, revokedSession
+    }
+
+    static let requests = [
+        "subscribe", "ack", "send", "history", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
+        "unwatch", "unsubscribe",
+    ]
+
+    /// What each authenticated caller gets: "ok" or an error code (the protocol's rules, as
+    /// in MessagingTransportTests' in-memory matrix).
+    static func expected(_ request: String, _ caller: Caller) -> String {
+        switch caller {
+        case .owner: return "ok"
+        case .admin: return request == "edit" ? "forbidden" : "ok"
+        case .member: return request == "edit" || request == "delete" ? "forbidden" : "ok"
+        default:
+            switch request {
+            case "presence", "watch", "unwatch": return "ok"
+            case "ack", "unsubscribe": return "not_subscribed"
+            default: return "not_found"
+            }
+        }
+    }
+
+    static func fields(_ request: String, room: String, target: String, doomed: String, owner: String, caller: Caller, seq: Int64)
+        -> [String: Any]
+    {
+        switch request {
+        case "subscribe": return ["type": request, "conversation": room, "after": 0]
+        case "ack": return ["type": request, "conversation": room, "seq": seq]
+        case "send": return ["type": request, "conversation": room, "clientMessageId": "m-\(caller)", "text": "hello"]
+        case "read": return ["type": request, "conversation": room, "seq": 1]
+        case "typing": return ["type": request, "conversation": room, "typing": true]
+        case "react", "unreact": return ["type": request, "message": target, "emoji": "🎉"]
+        case "edit": return ["type": request, "message": target, "text": "edited by \(caller)"]
+        case "delete": return ["type": request, "message": doomed]
+        case "presence": return ["type": request, "activity": "active"]
+        case "watch", "unwatch": return ["type": request, "users": [owner]]
+        default: return ["type": request, "conversation": room]
+        }
+    }
+
+    @Test("each caller, each request", arguments: Caller.allCases)
+    func matrix(_ caller: Caller) async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let owner = try await http.user("owner")
+            let admin = try await http.user("admin")
+            let member = try await http.user("member")
+            let removed = try await http.user("removed")
+            let outsider = try await http.user("outsider")
+            let room = try await http.group(by: owner, members: [admin, member, removed])
+            let role = try await http.call(
+                "PUT", "/v1/conversations/\(room)/members/\(admin.id)/role", token: owner.token, json: ["role": "admin"])
+            try #require(role.status == 200, "\(role)")
+            let kicked = try await http.call("DELETE", "/v1/conversations/\(room)/members/\(removed.id)", token: owner.token)
+            try #require(kicked.status == 204, "\(kicked)")
+            let target = try #require(try await http.send("the owner's message", to: room, as: owner)["id"] as? String)
+            let doomed = try #require(try await http.send("to be deleted", to: room, as: owner)["id"] as? String)
+            let before = try await http.call("GET", "/v1/conversations/\(room)/events", token: owner.token)
+
+            var token: String?
+            switch caller {
+            case .owner: token = owner.token
+            case .admin: token = admin.token
+            case .member: token = member.token
+            case .removedMember: token = removed.token
+            case .nonMember: token = outsider.token
+            case .noToken: token = nil
+            case .expiredToken:
+                token = member.token
+                server.clock.advance(seconds: 20 * 60)
+            case .revokedSession:
+                let second = try await http.login("member", device: "second")
+                let revoked = try await http.call("DELETE", "/v1/sessions/\(second.session)", token: member.token)
+                try #require(revoked.status == 204, "\(revoked)")
+                token = second.token
+            }
+
+            if [.noToken, .expiredToken, .revokedSession].contains(caller) {
+                for request in Self.requests {
+                    let fields = Self.fields(request, room: room, target: target, doomed: doomed, owner: owner.id, caller: caller, seq: 1)
+                    let frame = try JSONSerialization.data(withJSONObject: fields)
+                    let outcome = try await Peer.with(server, token: token) { peer in
+                        try? await peer.connection.write(.text(Array(frame)))
+                        while peer.connection.closeStatus == nil { try await Task.sleep(for: .milliseconds(5)) }
+                        return peer.all.map { $0.type ?? "?" }
+                    }
+                    #expect(outcome.close?.code == .unauthorized, "\(caller) \(request): \(String(describing: outcome.close))")
+                    #expect(!outcome.value.contains("ok") && !outcome.value.contains("ready"), "\(caller) \(request): \(outcome.value)")
+                }
+            } else {
+                _ = try await Peer.with(server, token: token) { peer in
+                    _ = try await peer.ready()
+                    var caughtUp: Int64 = 0
+                    for request in Self.requests {
+                        let fields = Self.fields(
+                            request, room: room, target: target, doomed: doomed, owner: owner.id, caller: caller, seq: caughtUp)
+                        let answer = try await peer.request(fields)
+                        if request == "subscribe", let seq = answer.result.int("seq") { caughtUp = seq }
+                        let outcome = answer.type == "ok" ? "ok" : (answer.code ?? "\(answer)")
+                        #expect(outcome == Self.expected(request, caller), "\(caller) \(request): \(answer)")
+                        if request == "watch", answer.type == "ok" {
+                            let visible = (answer.result["presence"] as? [Any])?.count ?? -1
+                            let shares = caller != .nonMember && caller != .removedMember
+                            #expect(visible == (shares ? 1 : 0), "\(caller) sees presence only of people it shares a conversation with")
+                        }
+                    }
+                    return true
+                }
+            }
+            if caller == .expiredToken { server.clock.advance(seconds: -20 * 60) }
+            // Refused callers changed nothing: the conversation's log is as it was.
+            if ![.owner, .admin, .member].contains(caller) {
+                let after = try await http.call("GET", "/v1/conversations/\(room)/events", token: owner.token)
+                #expect(after.text == before.text, "\(caller) left no trace")
+            }
+        }
+    }
+}
