@@ -72,7 +72,7 @@ public final class WebSocketListener: TransportListener, Sendable {
             },
             onUpgrade: { [self] inbound, outbound, context in
                 let address = Self.address(of: context.requestContext)
-                let token = Self.bearerToken(context.request.headers[.authorization])
+                let token = context.request.headers[.authorization].flatMap(ConnectionMetadata.bearerToken(fromAuthorizationHeader:))
                 let connection = WebSocketConnection(
                     metadata: ConnectionMetadata(remoteAddress: address, bearerToken: token),
                     inbound: inbound, outbound: outbound, configuration: configuration)
@@ -178,15 +178,6 @@ public final class WebSocketListener: TransportListener, Sendable {
     static func address<Context>(of context: Context) -> String {
         guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return "unknown" }
         return address.ipAddress ?? "\(address)"
-    }
-
-    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-    static func bearerToken(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 }
 

@@ -160,7 +160,7 @@ final class Room: Sendable {
                         unacked = 0
                         try await connection.write(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":\#(seq)}"#))
                     }
-                } else if frame.string?.contains(#""id":"s""#) == true {
+                } else if let text = frame.string, text.contains(#""id":"s""#) {
                     subscribed.increment()
                 } else if frame.string?.contains(#""type":"ping""#) == true {
                     try await connection.write(.text(#"{"type":"pong"}"#))
@@ -248,12 +248,13 @@ final class Sender: Sendable {
                     self.connection.withLock { $0 = connection }
                     ready.continuation.yield(true)
                     while let frame = try await connection.receive() {
-                        if frame.string?.contains(#""type":"ping""#) == true {
+                        let text = frame.string ?? ""
+                        if text.contains(#""type":"ok""#) {
+                            self.answered.add(1, ordering: .relaxed)
+                        } else if text.contains(#""type":"ping""#) {
                             try await connection.write(.text(#"{"type":"pong"}"#))
-                        }
-                        if frame.string?.contains(#""type":"ok""#) == true { self.answered.add(1, ordering: .relaxed) }
-                        if frame.string?.contains(#""type":"error""#) == true {
-                            progress("send refused: \(frame.string ?? "")")
+                        } else if text.contains(#""type":"error""#) {
+                            progress("send refused: \(text)")
                             self.answered.add(1, ordering: .relaxed)
                         }
                     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an adapter learned about a connection before any frame: the peer's address and,
 /// when the upgrade request carried `Authorization: Bearer …`, the token.
 ///
@@ -15,6 +17,16 @@ public struct ConnectionMetadata: Hashable, Sendable, CustomStringConvertible {
     public init(remoteAddress: String, bearerToken: String? = nil) {
         self.remoteAddress = remoteAddress
         self.bearerToken = bearerToken
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header value (scheme compared
+    /// case-insensitively, surrounding spaces ignored), or `nil` when the value is not one.
+    /// Adapters and HTTP handlers share this parser so both accept the same headers.
+    public static func bearerToken(fromAuthorizationHeader header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 
     public var description: String {

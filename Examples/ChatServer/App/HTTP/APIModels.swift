@@ -62,14 +62,6 @@ struct MemberJSON: Encodable, Sendable {
     }
 }
 
-/// An attachment reference.
-struct AttachmentJSON: Encodable, Sendable {
-    let id: String
-    let mediaType: String
-    let byteCount: Int64
-    let name: String?
-}
-
 /// Messages and events in the HTTP API are encoded exactly as in the realtime protocol
 /// (`MessagingDelivery`'s wire encoders, documented in `Documentation/Protocol.md` §4):
 /// one JSON shape per object across both APIs.

@@ -51,11 +51,10 @@ struct ChatAPI: Sendable {
     /// open session (401 otherwise). Records the session id for the request's log line.
     func principal(_ request: Request) async throws -> AuthenticatedPrincipal {
         guard let header = request.headers[.authorization] else { throw APIError.missingToken }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty, parts[1].utf8.count <= 8192 else {
+        guard let token = ConnectionMetadata.bearerToken(fromAuthorizationHeader: header), token.utf8.count <= 8192 else {
             throw APIError.malformedAuthorization
         }
-        let principal = try await auth.authenticate(String(parts[1]))
+        let principal = try await auth.authenticate(token)
         RequestLog.current?.session(principal.sessionID)
         return principal
     }
