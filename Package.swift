@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "MessagingTransport",
             dependencies: [
-                "MessagingCore", "MessagingDelivery", "MessagingPresence",
+                "MessagingCore", "MessagingDelivery", "MessagingPresence", "MessagingE2EE",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -19,6 +19,7 @@ public struct MessagingError: Error, Sendable, CustomStringConvertible {
             case storage
             case incompatibleSchema
             case corruptDatabase
+            case rekeyRequired
         }
 
         private let wrapped: Wrapped
@@ -42,6 +43,10 @@ public struct MessagingError: Error, Sendable, CustomStringConvertible {
         public static let incompatibleSchema = Code(.incompatibleSchema)
         /// The database file is not a valid database; it is left untouched.
         public static let corruptDatabase = Code(.corruptDatabase)
+        /// An encrypted conversation needs a new key epoch before this message: a member or a
+        /// device was removed since the epoch the message names. Upload envelopes for a new
+        /// epoch to the current devices and send again with it.
+        public static let rekeyRequired = Code(.rekeyRequired)
 
         /// The code's stable name, such as `notFound`.
         public var description: String { wrapped.rawValue }
@@ -75,6 +80,7 @@ extension MessagingError {
     static func invalidInput(_ message: String) -> MessagingError { .init(code: .invalidInput, message: message) }
     static func conflict(_ message: String) -> MessagingError { .init(code: .conflict, message: message) }
     static func limitExceeded(_ message: String) -> MessagingError { .init(code: .limitExceeded, message: message) }
+    static func rekeyRequired(_ message: String) -> MessagingError { .init(code: .rekeyRequired, message: message) }
 
     /// The answer to any request about a conversation the caller is not a member of.
     static var conversationNotFound: MessagingError {

@@ -28,12 +28,16 @@ public struct Conversation: Hashable, Sendable, Codable, Identifiable {
     public var lastSeq: Int64
     /// When its latest event happened.
     public var lastActivityAt: Timestamp
+    /// Whether it is end-to-end encrypted: it then accepts only encrypted messages, is never
+    /// indexed for search, and keeps key epochs (see ``DeviceService``). Fixed at creation.
+    public let isEncrypted: Bool
 
     /// Makes a conversation value; use ``ConversationService`` to create one in a store.
     public init(
         id: ConversationID, kind: ConversationKind, title: String?, topic: String?,
-        creatorID: UserID, createdAt: Timestamp, lastSeq: Int64, lastActivityAt: Timestamp
+        creatorID: UserID, createdAt: Timestamp, lastSeq: Int64, lastActivityAt: Timestamp, isEncrypted: Bool = false
     ) {
+        self.isEncrypted = isEncrypted
         self.id = id
         self.kind = kind
         self.title = title

@@ -45,6 +45,12 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
         case memberRoleChanged(userID: UserID, from: Role, to: Role)
         /// The title or topic changed; the values are the new state.
         case conversationUpdated(title: String?, topic: String?)
+        /// A member published a device (encrypted conversations only): share keys with it.
+        case deviceAdded(userID: UserID, deviceID: DeviceID)
+        /// A member removed a device (encrypted conversations only): a new epoch is required.
+        case deviceRemoved(userID: UserID, deviceID: DeviceID)
+        /// Key envelopes for `epoch` were uploaded for `recipients`; `rotated` when this started the epoch.
+        case keyDistributed(epoch: UInt64, senderDeviceID: DeviceID, recipients: [DeviceID], rotated: Bool)
 
         /// The message an event is about, for message events.
         public var messageID: MessageID? {

@@ -126,6 +126,9 @@ public struct Message: Hashable, Sendable, Codable, Identifiable {
     /// A fingerprint of the content as first sent; a repeated send with the same
     /// client message id is compared against it.
     public let contentDigest: UInt64
+    /// The end-to-end encryption header of an encrypted message sent with one (always, in an
+    /// encrypted conversation).
+    public let encryption: EncryptionHeader?
 
     /// Makes a message value; use ``MessageService`` to send one.
     public init(
@@ -133,8 +136,9 @@ public struct Message: Hashable, Sendable, Codable, Identifiable {
         clientMessageID: ClientMessageID, kind: MessageKind, body: MessageBody?,
         replyToID: MessageID?, threadRootID: MessageID?, mentions: [UserID],
         attachments: [AttachmentReference], createdAt: Timestamp, editedAt: Timestamp?,
-        deletedAt: Timestamp?, contentDigest: UInt64
+        deletedAt: Timestamp?, contentDigest: UInt64, encryption: EncryptionHeader? = nil
     ) {
+        self.encryption = encryption
         self.id = id
         self.conversationID = conversationID
         self.senderID = senderID

@@ -18,6 +18,8 @@ public struct MessageDraft: Hashable, Sendable {
     public let mentions: [UserID]
     /// Attachment references.
     public let attachments: [AttachmentReference]
+    /// The end-to-end encryption header (encrypted messages; required in encrypted conversations).
+    public let encryption: EncryptionHeader?
 
     /// A text message. Throws `invalidInput` for an empty body, a control character other
     /// than newline or tab, or more than `limits.maxBodyBytes` UTF-8 bytes.
@@ -35,12 +37,12 @@ public struct MessageDraft: Hashable, Sendable {
     public init(
         ciphertext: Data, clientMessageID: ClientMessageID, replyTo: MessageID? = nil,
         threadRoot: MessageID? = nil, mentions: [UserID] = [], attachments: [AttachmentReference] = [],
-        limits: MessagingLimits = .default
+        encryption: EncryptionHeader? = nil, limits: MessagingLimits = .default
     ) throws(MessagingError) {
         try self.init(
             kind: .encrypted, body: .ciphertext(ciphertext), clientMessageID: clientMessageID,
             replyTo: replyTo, threadRoot: threadRoot, mentions: mentions, attachments: attachments,
-            limits: limits)
+            encryption: encryption, limits: limits)
     }
 
     /// A system message posted by the host application.
@@ -53,8 +55,9 @@ public struct MessageDraft: Hashable, Sendable {
     private init(
         kind: MessageKind, body: MessageBody, clientMessageID: ClientMessageID, replyTo: MessageID?,
         threadRoot: MessageID?, mentions: [UserID], attachments: [AttachmentReference],
-        limits: MessagingLimits
+        encryption: EncryptionHeader? = nil, limits: MessagingLimits
     ) throws(MessagingError) {
+        self.encryption = encryption
         self.kind = kind
         self.body = body
         self.clientMessageID = clientMessageID
@@ -100,6 +103,10 @@ public struct MessageDraft: Hashable, Sendable {
         switch body {
         case .text(let text): hasher.combine(text)
         case .ciphertext(let bytes): hasher.combine(bytes)
+        }
+        if let encryption {
+            hasher.combine(String(encryption.epoch))
+            hasher.combine(encryption.senderDeviceID.uuid.bytes)
         }
         hasher.combine(replyToID?.uuid.bytes ?? [])
         hasher.combine(threadRootID?.uuid.bytes ?? [])

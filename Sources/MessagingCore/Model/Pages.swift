@@ -129,11 +129,15 @@ public struct SearchPage: Hashable, Sendable, Codable {
     public let hits: [SearchHit]
     /// The offset of the next page, `nil` on the last page.
     public let nextOffset: Int?
+    /// How many of the caller's conversations the search skipped because they are end-to-end
+    /// encrypted (the server cannot read them; search them on the client).
+    public let excludedEncryptedConversations: Int
 
     /// Makes a page.
-    public init(hits: [SearchHit], nextOffset: Int?) {
+    public init(hits: [SearchHit], nextOffset: Int?, excludedEncryptedConversations: Int = 0) {
         self.hits = hits
         self.nextOffset = nextOffset
+        self.excludedEncryptedConversations = excludedEncryptedConversations
     }
 }
 

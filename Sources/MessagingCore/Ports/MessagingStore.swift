@@ -1,3 +1,5 @@
+import Foundation
+
 /// The storage port of the use cases: serialized write transactions and concurrent
 /// read transactions over the stores a conversation needs.
 ///
@@ -25,7 +27,8 @@ public protocol MessagingStore: Sendable {
 ///
 /// It is also a ``JobOutbox``: jobs enqueued here commit with the domain change or not at all.
 public protocol MessagingTransaction:
-    UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox
+    UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox,
+    DeviceStore
 {}
 
 /// Users.
@@ -128,4 +131,31 @@ public protocol IdempotencyStore {
     func idempotencyRecord(scope: String, key: String, now: Timestamp) throws -> String?
     /// Saves a value until `expiresAt`.
     func saveIdempotencyRecord(scope: String, key: String, value: String, expiresAt: Timestamp) throws
+}
+
+/// The end-to-end encryption directory: devices, key epochs and key envelopes.
+public protocol DeviceStore {
+    /// The device with `id`, active or removed, if any.
+    func device(id: DeviceID) throws -> Device?
+    /// Inserts a device; throws `conflict` when the id exists.
+    func insert(_ device: Device) throws
+    /// Marks a device removed.
+    func markRemoved(_ id: DeviceID, at time: Timestamp) throws
+    /// The active devices of every current member of `conversation`, ordered by user then device id.
+    func activeMemberDevices(of conversation: ConversationID) throws -> [Device]
+    /// The encrypted conversations `user` is a member of.
+    func encryptedConversations(of user: UserID) throws -> [ConversationID]
+    /// The key state of an encrypted conversation; `nil` for a conversation that is not encrypted.
+    func keyState(of conversation: ConversationID) throws -> ConversationKeyState?
+    /// Inserts or replaces the key state of an encrypted conversation.
+    func setKeyState(_ state: ConversationKeyState, of conversation: ConversationID) throws
+    /// The devices that hold an envelope for (`conversation`, `epoch`).
+    func envelopeRecipients(in conversation: ConversationID, epoch: UInt64) throws -> Set<DeviceID>
+    /// Appends an envelope to its recipient's inbox at the inbox's next `seq` and returns that `seq`.
+    func appendEnvelope(
+        _ envelope: Data, to recipient: DeviceID, conversation: ConversationID, epoch: UInt64, sender: DeviceID,
+        at time: Timestamp
+    ) throws -> Int64
+    /// Up to `limit` envelopes of `device`'s inbox with `seq > after`, ascending.
+    func envelopes(for device: DeviceID, after seq: Int64, limit: Int) throws -> [StoredKeyEnvelope]
 }

@@ -9,7 +9,13 @@ public struct ConversationService: Sendable {
     /// A direct conversation with a user who already has one with `creator` returns the
     /// existing one. With a `requestID`, a retried request returns the conversation the first
     /// one created (for ``MessagingConfiguration/idempotencyRetentionMilliseconds``).
-    public func create(_ spec: NewConversation, by creator: UserID, requestID: String? = nil) async throws -> Conversation {
+    ///
+    /// `encrypted` makes it end-to-end encrypted for good: it then accepts only encrypted
+    /// messages sealed with its key epochs (see ``DeviceService``) and is never indexed.
+    public func create(
+        _ spec: NewConversation, by creator: UserID, requestID: String? = nil, encrypted: Bool = false
+    ) async throws -> Conversation {
+        if encrypted { _ = try context.requireVerifier() }
         let now = context.clock.now()
         let newID: ConversationID = context.ids.next()
         let limits = context.limits
@@ -38,8 +44,9 @@ public struct ConversationService: Sendable {
             }
             let conversation = Conversation(
                 id: newID, kind: kind, title: title, topic: topic, creatorID: creator, createdAt: now,
-                lastSeq: 0, lastActivityAt: now)
+                lastSeq: 0, lastActivityAt: now, isEncrypted: encrypted)
             try transaction.insert(conversation, directKey: directKey)
+            if encrypted { try transaction.setKeyState(.initial, of: newID) }
             // Creation is not an event: the log starts empty (lastSeq 0) and the first
             // change gets seq 1. The initial members are part of the conversation's state.
             let creatorRole: Role = kind == .direct ? .member : .owner
@@ -96,6 +103,7 @@ public struct ConversationService: Sendable {
             try Self.requireOutranks(me, target)
             try transaction.removeMember(user, from: conversationID)
             try transaction.record({ _ in .memberLeft(userID: user, removedBy: actor) }, in: conversationID, by: actor, at: now)
+            if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
         }
     }
 
@@ -149,6 +157,7 @@ public struct ConversationService: Sendable {
             }
             try transaction.removeMember(user, from: conversationID)
             try transaction.record({ _ in .memberLeft(userID: user, removedBy: nil) }, in: conversationID, by: user, at: now)
+            if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
         }
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of a send.
 ///
 /// Thread safety: a value type; safe to share across tasks.
@@ -41,14 +43,15 @@ public struct MessageService: Sendable {
         let prepared = drafts.map { (draft: $0, id: context.ids.next(IDKind.Message.self), digest: $0.contentDigest) }
         let permissions = context.permissions
         let window = context.configuration.notificationWindowMilliseconds
+        let verifier = context.verifier
         _failpoint(.cp1)
         let receipts = try await context.store.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
             if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
             return try prepared.map { item in
                 let receipt = try Self.send(
-                    item.draft, id: item.id, digest: item.digest, to: conversationID, by: sender, role: me.role,
-                    at: now, permissions: permissions, transaction: transaction)
+                    item.draft, id: item.id, digest: item.digest, to: conversation, by: sender, role: me.role,
+                    at: now, permissions: permissions, verifier: verifier, transaction: transaction)
                 if !receipt.isDuplicate {
                     _failpoint(.cp2)
                     try Self.enqueueJobs(for: receipt.message, windowMilliseconds: window, at: now, transaction: transaction)
@@ -74,10 +77,21 @@ public struct MessageService: Sendable {
 
     /// The body of a send inside its transaction, after the membership guard.
     private static func send(
-        _ draft: MessageDraft, id: MessageID, digest: UInt64, to conversationID: ConversationID, by sender: UserID,
-        role: Role, at now: Timestamp, permissions: PermissionTable, transaction: any MessagingTransaction
+        _ draft: MessageDraft, id: MessageID, digest: UInt64, to conversation: Conversation, by sender: UserID,
+        role: Role, at now: Timestamp, permissions: PermissionTable, verifier: (any EndToEndVerifier)?,
+        transaction: any MessagingTransaction
     ) throws -> SendReceipt {
+        let conversationID = conversation.id
         if draft.kind == .system { try permissions.require(role, to: .editConversation) }
+        if conversation.isEncrypted {
+            guard draft.kind == .encrypted, draft.encryption != nil else {
+                throw MessagingError.invalidInput(
+                    "This conversation is end-to-end encrypted: send a ciphertext sealed with its key, with the epoch and senderDevice.")
+            }
+        } else if draft.encryption != nil {
+            throw MessagingError.invalidInput(
+                "epoch and senderDevice belong to end-to-end encrypted conversations only; this one is not encrypted.")
+        }
         if let existing = try transaction.message(in: conversationID, sender: sender, clientMessageID: draft.clientMessageID) {
             guard existing.contentDigest == digest else {
                 throw MessagingError.conflict(
@@ -85,13 +99,19 @@ public struct MessageService: Sendable {
             }
             return SendReceipt(message: existing, isDuplicate: true)
         }
+        if conversation.isEncrypted, let header = draft.encryption, case .ciphertext(let ciphertext) = draft.body {
+            try checkEncrypted(
+                ciphertext, header: header, clientMessageID: draft.clientMessageID, in: conversationID, by: sender,
+                verifier: verifier, transaction: transaction)
+        }
         try checkReferences(of: draft, in: conversationID, transaction: transaction)
         let seq = try transaction.nextSeq(of: conversationID, at: now)
         let message = Message(
             id: id, conversationID: conversationID, senderID: sender, seq: seq,
             clientMessageID: draft.clientMessageID, kind: draft.kind, body: draft.body,
             replyToID: draft.replyToID, threadRootID: draft.threadRootID, mentions: draft.mentions,
-            attachments: draft.attachments, createdAt: now, editedAt: nil, deletedAt: nil, contentDigest: digest)
+            attachments: draft.attachments, createdAt: now, editedAt: nil, deletedAt: nil, contentDigest: digest,
+            encryption: draft.encryption)
         try transaction.insert(message)
         try transaction.append(ConversationEvent(
             conversationID: conversationID, seq: seq, actorID: sender, occurredAt: now, payload: .messageCreated(message)))
@@ -110,6 +130,10 @@ public struct MessageService: Sendable {
             }
             guard !message.isDeleted else {
                 throw MessagingError.conflict("The message was deleted; deleted messages cannot be edited.")
+            }
+            guard !conversation.isEncrypted else {
+                throw MessagingError.invalidInput(
+                    "Messages of an end-to-end encrypted conversation cannot be edited; delete the message and send a new one.")
             }
             let draft: MessageDraft
             switch (message.kind, body) {
@@ -205,6 +229,36 @@ public struct MessageService: Sendable {
             case .forward: try transaction.messages(in: conversationID, after: request.cursor, limit: request.limit + 1)
             }
             return MessagePage(messages: Array(rows.prefix(request.limit)), hasMore: rows.count > request.limit)
+        }
+    }
+
+    /// The checks of an encrypted message the server can make without reading it: the sender
+    /// device is the sender's and active, the epoch is allowed, and the sealed message's signed
+    /// header matches what the sender declared.
+    private static func checkEncrypted(
+        _ ciphertext: Data, header: EncryptionHeader, clientMessageID: ClientMessageID, in conversationID: ConversationID,
+        by sender: UserID, verifier: (any EndToEndVerifier)?, transaction: any MessagingTransaction
+    ) throws {
+        let device = try transaction.requireOwnActiveDevice(header.senderDeviceID, of: sender)
+        let state = try transaction.keyState(of: conversationID) ?? .initial
+        guard header.epoch >= state.requiredEpoch, state.keyEpoch > 0 else {
+            let next = max(state.requiredEpoch, state.keyEpoch + 1)
+            throw MessagingError.rekeyRequired(
+                "The conversation needs a new key epoch (at least \(next)) before the next message: fetch its devices, upload envelopes for epoch \(next), and send again with that epoch.")
+        }
+        guard header.epoch <= state.keyEpoch else {
+            throw MessagingError.invalidInput(
+                "No envelopes were uploaded for epoch \(header.epoch) (the conversation is at epoch \(state.keyEpoch)); upload them before sending with it.")
+        }
+        guard let verifier else {
+            throw MessagingError.invalidInput("End-to-end encryption is not enabled on this server (no EndToEndVerifier).")
+        }
+        let sealed = try verifier.verifyMessage(ciphertext, senderBundle: device.bundle)
+        guard sealed.conversationID == conversationID, sealed.epoch == header.epoch,
+              sealed.senderDeviceID == header.senderDeviceID, sealed.clientMessageID == clientMessageID.rawValue
+        else {
+            throw MessagingError.invalidInput(
+                "The sealed message's signed header (conversation, epoch, sender device, client message id) differs from the request's; seal and send the same values.")
         }
     }
 

@@ -52,20 +52,30 @@ public struct Messaging: Sendable {
     public let sync: SyncService
     /// Full-text search.
     public let search: SearchService
+    /// The end-to-end encryption directory: devices, key epochs and key envelopes.
+    public let devices: DeviceService
 
     /// Makes the use cases over `store`.
+    ///
+    /// `verifier` checks the end-to-end encrypted objects clients upload (device bundles, key
+    /// envelopes, sealed messages). Without one, encrypted conversations cannot be created and
+    /// devices cannot be published; `MessagingTransport`'s `SodiumEndToEndVerifier` is the
+    /// libsodium implementation.
     public init(
         store: any MessagingStore, clock: any WallClock = SystemWallClock(),
-        ids: (any IDGenerator)? = nil, configuration: MessagingConfiguration = .init()
+        ids: (any IDGenerator)? = nil, configuration: MessagingConfiguration = .init(),
+        verifier: (any EndToEndVerifier)? = nil
     ) {
         let context = ServiceContext(
-            store: store, clock: clock, ids: ids ?? UUIDv7Generator(clock: clock), configuration: configuration)
+            store: store, clock: clock, ids: ids ?? UUIDv7Generator(clock: clock), configuration: configuration,
+            verifier: verifier)
         users = UserService(context: context)
         conversations = ConversationService(context: context)
         messages = MessageService(context: context)
         readState = ReadStateService(context: context)
         sync = SyncService(context: context)
         search = SearchService(context: context)
+        devices = DeviceService(context: context)
     }
 }
 
@@ -75,7 +85,18 @@ struct ServiceContext: Sendable {
     let clock: any WallClock
     let ids: any IDGenerator
     let configuration: MessagingConfiguration
+    let verifier: (any EndToEndVerifier)?
 
     var limits: MessagingLimits { configuration.limits }
     var permissions: PermissionTable { configuration.permissions }
+
+    /// The verifier, or an error that tells the host application to configure one.
+    func requireVerifier() throws(MessagingError) -> any EndToEndVerifier {
+        guard let verifier else {
+            throw MessagingError(
+                code: .invalidInput,
+                message: "End-to-end encryption is not enabled on this server: it was set up without an EndToEndVerifier (pass SodiumEndToEndVerifier() to Messaging).")
+        }
+        return verifier
+    }
 }

@@ -21,9 +21,20 @@ public struct SearchService: Sendable {
         }
         let terms = try Self.terms(in: text, maxWords: limits.maxSearchWords)
         return try await context.store.read { transaction in
-            if let conversationID { _ = try transaction.requireMember(user, of: conversationID) }
+            var excluded = 0
+            if let conversationID {
+                let (conversation, _) = try transaction.requireMembership(of: user, in: conversationID)
+                guard !conversation.isEncrypted else {
+                    throw MessagingError.invalidInput(
+                        "This conversation is end-to-end encrypted: the server cannot read or search it. Search the messages on the client after decrypting them.")
+                }
+            } else {
+                excluded = try transaction.encryptedConversations(of: user).count
+            }
             let hits = try transaction.search(terms: terms, for: user, in: conversationID, offset: offset, limit: limit + 1)
-            return SearchPage(hits: Array(hits.prefix(limit)), nextOffset: hits.count > limit ? offset + limit : nil)
+            return SearchPage(
+                hits: Array(hits.prefix(limit)), nextOffset: hits.count > limit ? offset + limit : nil,
+                excludedEncryptedConversations: excluded)
         }
     }
 

@@ -27,7 +27,7 @@ public struct WireMessage: Encodable, Sendable {
 
     private enum Keys: String, CodingKey {
         case id, conversation, seq, sender, clientMessageId, kind, text, ciphertext
-        case replyTo, threadRoot, mentions, attachments, createdAt, editedAt, deletedAt
+        case replyTo, threadRoot, mentions, attachments, createdAt, editedAt, deletedAt, epoch, senderDevice
     }
 
     private enum AttachmentKeys: String, CodingKey {
@@ -46,6 +46,10 @@ public struct WireMessage: Encodable, Sendable {
         case .text(let text)?: try c.encode(text, forKey: .text)
         case .ciphertext(let bytes)?: try c.encode(bytes.base64EncodedString(), forKey: .ciphertext)
         case nil: break  // a tombstone: `deletedAt` is set
+        }
+        if let encryption = message.encryption {
+            try c.encode(encryption.epoch, forKey: .epoch)
+            try c.encode(encryption.senderDeviceID.description, forKey: .senderDevice)
         }
         try c.encodeIfPresent(message.replyToID?.description, forKey: .replyTo)
         try c.encodeIfPresent(message.threadRootID?.description, forKey: .threadRoot)
@@ -78,6 +82,9 @@ extension ConversationEvent.Payload {
         case .memberLeft: "member.left"
         case .memberRoleChanged: "member.role_changed"
         case .conversationUpdated: "conversation.updated"
+        case .deviceAdded: "device.added"
+        case .deviceRemoved: "device.removed"
+        case .keyDistributed: "key.distributed"
         }
     }
 }
@@ -96,6 +103,7 @@ public struct WireEvent: Encodable, Sendable {
     private enum Keys: String, CodingKey {
         case conversation, seq, kind, actor, at
         case message, user, emoji, role, previousRole, removedBy, title, topic
+        case device, epoch, senderDevice, devices, rotated
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -126,6 +134,116 @@ public struct WireEvent: Encodable, Sendable {
             // The new state of both: `null` means "none" (cleared), so both keys are always present.
             if let title { try c.encode(title, forKey: .title) } else { try c.encodeNil(forKey: .title) }
             if let topic { try c.encode(topic, forKey: .topic) } else { try c.encodeNil(forKey: .topic) }
+        case .deviceAdded(let userID, let deviceID), .deviceRemoved(let userID, let deviceID):
+            try c.encode(userID.description, forKey: .user)
+            try c.encode(deviceID.description, forKey: .device)
+        case .keyDistributed(let epoch, let sender, let recipients, let rotated):
+            try c.encode(epoch, forKey: .epoch)
+            try c.encode(sender.description, forKey: .senderDevice)
+            try c.encode(recipients.map(\.description), forKey: .devices)
+            try c.encode(rotated, forKey: .rotated)
         }
+    }
+}
+
+/// The text form of end-to-end encryption objects (device bundles, key envelopes):
+/// base64url without padding, canonical (see `Documentation/E2EE.md` §3).
+public enum E2EEText {
+    /// Encodes bytes.
+    public static func encode(_ bytes: Data) -> String {
+        var text = bytes.base64EncodedString()
+        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
+    }
+
+    /// Decodes canonical text; `nil` for anything else (padding, whitespace, other alphabets,
+    /// non-zero unused bits).
+    public static func decode(_ text: String) -> Data? {
+        guard !text.isEmpty, text.utf8.count <= 1 << 20,
+              text.utf8.allSatisfy({ byte in
+                  (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+                      || byte == 0x2D || byte == 0x5F
+              }),
+              text.utf8.count % 4 != 1
+        else { return nil }
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while standard.utf8.count % 4 != 0 { standard.append("=") }
+        guard let data = Data(base64Encoded: standard), encode(data) == text else { return nil }
+        return data
+    }
+}
+
+/// A device of the end-to-end encryption directory as protocol v1 sends it:
+/// `{"id","user","bundle","addedAt","removedAt"?}` (+ `"hasKey"` in a `devices` result).
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireDevice: Encodable, Sendable {
+    /// The device.
+    public let device: Device
+    /// Whether it holds an envelope for the conversation's current epoch (`devices` results only).
+    public let hasKey: Bool?
+
+    /// Wraps a device for encoding.
+    public init(_ device: Device, hasKey: Bool? = nil) {
+        self.device = device
+        self.hasKey = hasKey
+    }
+
+    private enum Keys: String, CodingKey { case id, user, bundle, addedAt, removedAt, hasKey }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(device.id.description, forKey: .id)
+        try c.encode(device.userID.description, forKey: .user)
+        try c.encode(E2EEText.encode(device.bundle), forKey: .bundle)
+        try c.encode(device.addedAt.millisecondsSince1970, forKey: .addedAt)
+        try c.encodeIfPresent(device.removedAt?.millisecondsSince1970, forKey: .removedAt)
+        try c.encodeIfPresent(hasKey, forKey: .hasKey)
+    }
+}
+
+/// A stored key envelope as protocol v1 sends it:
+/// `{"seq","conversation","epoch","senderDevice","envelope"}`.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireEnvelope: Encodable, Sendable {
+    /// The envelope.
+    public let envelope: StoredKeyEnvelope
+
+    /// Wraps an envelope for encoding.
+    public init(_ envelope: StoredKeyEnvelope) { self.envelope = envelope }
+
+    private enum Keys: String, CodingKey { case seq, conversation, epoch, senderDevice, envelope }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(envelope.seq, forKey: .seq)
+        try c.encode(envelope.conversationID.description, forKey: .conversation)
+        try c.encode(envelope.epoch, forKey: .epoch)
+        try c.encode(envelope.senderDeviceID.description, forKey: .senderDevice)
+        try c.encode(E2EEText.encode(envelope.envelope), forKey: .envelope)
+    }
+}
+
+/// The devices of an encrypted conversation as protocol v1 sends them:
+/// `{"keyEpoch","requiredEpoch","devices":[WireDevice with hasKey]}`.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireConversationDevices: Encodable, Sendable {
+    /// The devices and key state.
+    public let value: ConversationDevices
+
+    /// Wraps the value for encoding.
+    public init(_ value: ConversationDevices) { self.value = value }
+
+    private enum Keys: String, CodingKey { case keyEpoch, requiredEpoch, devices }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(value.keyState.keyEpoch, forKey: .keyEpoch)
+        try c.encode(value.keyState.requiredEpoch, forKey: .requiredEpoch)
+        try c.encode(
+            value.devices.map { WireDevice($0, hasKey: value.devicesWithCurrentKey.contains($0.id)) }, forKey: .devices)
     }
 }

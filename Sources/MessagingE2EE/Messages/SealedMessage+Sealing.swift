@@ -2,7 +2,7 @@ import Foundation
 
 extension SealedMessage {
     /// The message label ‖ 0x00, computed once.
-    private static let labelPrefix = DomainLabel.message.prefix
+    static let labelPrefix = DomainLabel.message.prefix
 
     /// Encrypts and signs `plaintext` as `sender` under `key`, with a fresh random nonce.
     ///

@@ -8,9 +8,9 @@ enum RowCoding {
     static let messageColumns = """
         m.id, m.conversation_id, m.seq, m.sender_id, m.client_message_id, m.kind, m.body, \
         m.reply_to_id, m.thread_root_id, m.mentions, m.attachments, m.created_at, m.edited_at, \
-        m.deleted_at, m.content_digest
+        m.deleted_at, m.content_digest, m.key_epoch, m.sender_device
         """
-    static let messageColumnCount = 15
+    static let messageColumnCount = 17
 
     static func blob(_ uuid: UUIDv7) -> Data {
         withUnsafeBytes(of: (uuid.high.bigEndian, uuid.low.bigEndian)) { Data($0) }
@@ -90,7 +90,16 @@ enum RowCoding {
             body: body, replyToID: try optionalID(row, start + 7), threadRootID: try optionalID(row, start + 8),
             mentions: try userIDs(row, start + 9), attachments: attachments, createdAt: timestamp(row, start + 11),
             editedAt: optionalTimestamp(row, start + 12), deletedAt: deletedAt,
-            contentDigest: UInt64(bitPattern: row[start + 14]))
+            contentDigest: UInt64(bitPattern: row[start + 14]), encryption: try encryption(row, start + 15))
+    }
+
+    /// The encryption header of a message row (`key_epoch`, `sender_device`), when it has one.
+    static func encryption(_ row: Row, _ index: Int) throws -> EncryptionHeader? {
+        guard let epoch = row[index] as Int64? else { return nil }
+        guard epoch >= 1, let device: DeviceID = try optionalID(row, index + 1) else {
+            throw corrupt("an encrypted message has an invalid epoch or sender device")
+        }
+        return EncryptionHeader(epoch: UInt64(epoch), senderDeviceID: device)
     }
 
     static func conversation(from row: Row, at start: Int = 0) throws -> Conversation {
@@ -98,10 +107,13 @@ enum RowCoding {
         return Conversation(
             id: try id(row, start), kind: kind, title: row[start + 2], topic: row[start + 3],
             creatorID: try id(row, start + 4), createdAt: timestamp(row, start + 5), lastSeq: row[start + 6],
-            lastActivityAt: timestamp(row, start + 7))
+            lastActivityAt: timestamp(row, start + 7), isEncrypted: (row[start + 8] as Int64) != 0)
     }
 
-    static let conversationColumns = "c.id, c.kind, c.title, c.topic, c.creator_id, c.created_at, c.last_seq, c.last_activity_at"
+    /// The number of ``conversationColumns``.
+    static let conversationColumnCount = 9
+    static let conversationColumns =
+        "c.id, c.kind, c.title, c.topic, c.creator_id, c.created_at, c.last_seq, c.last_activity_at, c.encrypted"
 
     static func member(from row: Row, at start: Int = 0) throws -> Member {
         guard let role = Role(rawValue: row[start + 2]) else { throw corrupt("unknown role") }

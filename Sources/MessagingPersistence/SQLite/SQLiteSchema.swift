@@ -15,6 +15,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v2-delivery") { db in
             try db.execute(sql: delivery)
         }
+        migrator.registerMigration("v3-e2ee") { db in
+            try db.execute(sql: endToEnd)
+        }
         return migrator
     }
 
@@ -191,6 +194,43 @@ enum SQLiteSchema {
             acked_seq INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             PRIMARY KEY (device_id, conversation_id)
+        ) WITHOUT ROWID;
+        """
+
+    /// End-to-end encrypted conversations: the encrypted flag, the encryption header of
+    /// messages, devices with their signed bundles, key epochs and per-device envelope inboxes.
+    /// Nothing here is secret: bundles are public, envelopes are sealed to their recipients.
+    static let endToEnd = """
+        ALTER TABLE conversations ADD COLUMN encrypted INTEGER NOT NULL DEFAULT 0 CHECK (encrypted IN (0, 1));
+        ALTER TABLE messages ADD COLUMN key_epoch INTEGER;
+        ALTER TABLE messages ADD COLUMN sender_device BLOB;
+
+        CREATE TABLE devices (
+            id BLOB PRIMARY KEY NOT NULL,
+            user_id BLOB NOT NULL REFERENCES users (id),
+            bundle BLOB NOT NULL,
+            added_at INTEGER NOT NULL,
+            removed_at INTEGER,
+            inbox_seq INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        CREATE INDEX devices_by_user ON devices (user_id, id);
+
+        CREATE TABLE conversation_keys (
+            conversation_id BLOB PRIMARY KEY NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            key_epoch INTEGER NOT NULL CHECK (key_epoch >= 0),
+            required_epoch INTEGER NOT NULL CHECK (required_epoch >= 1)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE key_envelopes (
+            device_id BLOB NOT NULL REFERENCES devices (id),
+            seq INTEGER NOT NULL,
+            conversation_id BLOB NOT NULL,
+            epoch INTEGER NOT NULL,
+            sender_device BLOB NOT NULL,
+            envelope BLOB NOT NULL,
+            stored_at INTEGER NOT NULL,
+            PRIMARY KEY (device_id, seq),
+            UNIQUE (conversation_id, epoch, device_id)
         ) WITHOUT ROWID;
         """
 }

@@ -37,8 +37,9 @@ extension SQLiteTransaction {
         try execute(
             """
             INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, reply_to_id,
-                thread_root_id, mentions, attachments, created_at, edited_at, deleted_at, content_digest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                thread_root_id, mentions, attachments, created_at, edited_at, deleted_at, content_digest, key_epoch,
+                sender_device)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 RowCoding.blob(message.id), RowCoding.blob(message.conversationID), message.seq,
@@ -46,7 +47,8 @@ extension SQLiteTransaction {
                 RowCoding.optionalBlob(message.replyToID), RowCoding.optionalBlob(message.threadRootID), RowCoding.ids(message.mentions),
                 try RowCoding.attachmentsJSON(message.attachments), message.createdAt.millisecondsSince1970,
                 message.editedAt?.millisecondsSince1970, message.deletedAt?.millisecondsSince1970,
-                Int64(bitPattern: message.contentDigest),
+                Int64(bitPattern: message.contentDigest), message.encryption.map { Int64(clamping: $0.epoch) },
+                RowCoding.optionalBlob(message.encryption?.senderDeviceID),
             ])
         if message.kind != .encrypted, let text = message.body?.text {
             try execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", [db.lastInsertedRowID, text])
@@ -171,6 +173,7 @@ extension SQLiteTransaction {
 enum EventType: String {
     case messageCreated, messageEdited, messageDeleted, reactionAdded, reactionRemoved
     case memberJoined, memberLeft, memberRoleChanged, conversationUpdated
+    case deviceAdded, deviceRemoved, keyDistributed
 
     init(_ payload: ConversationEvent.Payload) {
         self = switch payload {
@@ -183,6 +186,9 @@ enum EventType: String {
         case .memberLeft: .memberLeft
         case .memberRoleChanged: .memberRoleChanged
         case .conversationUpdated: .conversationUpdated
+        case .deviceAdded: .deviceAdded
+        case .deviceRemoved: .deviceRemoved
+        case .keyDistributed: .keyDistributed
         }
     }
 }

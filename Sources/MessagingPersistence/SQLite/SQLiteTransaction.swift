@@ -72,14 +72,15 @@ extension SQLiteTransaction {
     func insert(_ conversation: Conversation, directKey: [UInt8]?) throws {
         try execute(
             """
-            INSERT INTO conversations (id, kind, title, topic, creator_id, direct_key, created_at, last_seq, last_activity_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO conversations (
+                id, kind, title, topic, creator_id, direct_key, created_at, last_seq, last_activity_at, encrypted)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 RowCoding.blob(conversation.id), conversation.kind.rawValue, conversation.title, conversation.topic,
                 RowCoding.blob(conversation.creatorID), directKey.map { Data($0) },
                 conversation.createdAt.millisecondsSince1970, conversation.lastSeq,
-                conversation.lastActivityAt.millisecondsSince1970,
+                conversation.lastActivityAt.millisecondsSince1970, conversation.isEncrypted ? 1 : 0,
             ])
     }
 
@@ -108,7 +109,8 @@ extension SQLiteTransaction {
         let order = "ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?"
         let decode = { (row: Row) throws -> ConversationSummary in
             ConversationSummary(
-                conversation: try RowCoding.conversation(from: row), membership: try RowCoding.member(from: row, at: 8))
+                conversation: try RowCoding.conversation(from: row),
+                membership: try RowCoding.member(from: row, at: RowCoding.conversationColumnCount))
         }
         guard let cursor else {
             return try fetchAll("\(select) \(order)", [RowCoding.blob(user), limit], decode)

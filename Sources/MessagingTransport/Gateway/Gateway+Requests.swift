@@ -13,7 +13,8 @@ extension Gateway {
         case .read, .ack: .read
         case .typing: .typing
         case .presence: .presence
-        case .subscribe, .unsubscribe, .history, .watch, .unwatch: .query
+        case .subscribe, .unsubscribe, .history, .watch, .unwatch, .devices, .envelopes: .query
+        case .publishDevice, .removeDevice, .uploadEnvelopes: .message
         case .ping, .pong: .keepalive
         }
     }
@@ -95,7 +96,8 @@ extension Gateway {
             } else {
                 draft = try MessageDraft(
                     ciphertext: send.ciphertext ?? Data(), clientMessageID: send.clientMessageID, replyTo: send.replyTo,
-                    threadRoot: send.threadRoot, mentions: send.mentions, limits: decoder.messagingLimitsValue)
+                    threadRoot: send.threadRoot, mentions: send.mentions, encryption: send.encryption,
+                    limits: decoder.messagingLimitsValue)
             }
             let requestID = request.id
             // Answer the sender first, then publish (the pipeline's order).
@@ -163,6 +165,28 @@ extension Gateway {
             switch outcome {
             case .advanced(let cursor), .unchanged(let cursor): return .acked(seq: cursor)
             }
+
+        case .publishDevice(let bundle):
+            let publication = try await messaging.devices.publish(bundle, by: user)
+            for conversation in publication.conversations { await publishCommitted(in: conversation, for: user) }
+            return .device(publication.device)
+
+        case .removeDevice(let device):
+            let removal = try await messaging.devices.remove(device, by: user)
+            for conversation in removal.conversations { await publishCommitted(in: conversation, for: user) }
+            return .device(removal.device)
+
+        case .devices(let conversation):
+            return .devices(try await messaging.devices.devices(of: conversation, for: user))
+
+        case .uploadEnvelopes(let upload):
+            let receipt = try await messaging.devices.uploadEnvelopes(
+                upload.envelopes, epoch: upload.epoch, from: upload.senderDeviceID, in: upload.conversationID, by: user)
+            await publishCommitted(in: upload.conversationID, for: user)
+            return .envelopesStored(receipt)
+
+        case .envelopes(let device, let after, let limit):
+            return .envelopes(try await messaging.devices.envelopes(for: device, after: after, limit: limit, by: user))
 
         case .ping:
             await send(.pong, on: connection)

@@ -33,6 +33,21 @@ public struct ClientRequest: Hashable, Sendable {
         public var threadRoot: MessageID?
         /// Mentioned members.
         public var mentions: [UserID]
+        /// The end-to-end encryption header (`epoch` and `senderDevice`), required with a
+        /// ciphertext in an encrypted conversation.
+        public var encryption: EncryptionHeader? = nil
+    }
+
+    /// The content of an `envelopes.upload`.
+    public struct EnvelopeUpload: Hashable, Sendable {
+        /// The conversation.
+        public var conversationID: ConversationID
+        /// The epoch the envelopes carry the key of.
+        public var epoch: UInt64
+        /// The caller's device that sealed them.
+        public var senderDeviceID: DeviceID
+        /// The serialized envelopes (sent in the E2EE text form), one per recipient device.
+        public var envelopes: [Data]
     }
 
     /// What the client asks for, one case per request `type`.
@@ -67,6 +82,16 @@ public struct ClientRequest: Hashable, Sendable {
         case history(ConversationID, HistoryRequest)
         /// `ack`: cumulative acknowledgement of every event through `seq`.
         case ack(ConversationID, seq: Int64)
+        /// `device.publish`: register the caller's device from its signed bundle.
+        case publishDevice(bundle: Data)
+        /// `device.remove`: remove one of the caller's devices (lost, stolen, retired).
+        case removeDevice(DeviceID)
+        /// `devices`: an encrypted conversation's key state and the devices its keys go to.
+        case devices(ConversationID)
+        /// `envelopes.upload`: store the key envelopes of an epoch.
+        case uploadEnvelopes(EnvelopeUpload)
+        /// `envelopes`: the envelopes addressed to one of the caller's devices after `after`.
+        case envelopes(device: DeviceID, after: Int64, limit: Int)
         /// `ping`: the server answers `pong`.
         case ping
         /// `pong`: the answer to a server `ping`.
@@ -106,6 +131,11 @@ extension ClientRequest.Body {
         case .unwatch: "unwatch"
         case .history: "history"
         case .ack: "ack"
+        case .publishDevice: "device.publish"
+        case .removeDevice: "device.remove"
+        case .devices: "devices"
+        case .uploadEnvelopes: "envelopes.upload"
+        case .envelopes: "envelopes"
         case .ping: "ping"
         case .pong: "pong"
         }

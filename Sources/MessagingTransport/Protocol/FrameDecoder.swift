@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingDelivery
 import MessagingPresence
 
 /// Validates and decodes inbound frames of protocol v1: size, UTF-8, nesting depth, JSON
@@ -33,7 +34,7 @@ public struct FrameDecoder: Sendable {
         "unsubscribe": Schema(required: ["conversation"], optional: [], idRequired: true),
         "send": Schema(
             required: ["conversation", "clientMessageId"],
-            optional: ["text", "ciphertext", "replyTo", "threadRoot", "mentions"], idRequired: true),
+            optional: ["text", "ciphertext", "replyTo", "threadRoot", "mentions", "epoch", "senderDevice"], idRequired: true),
         "edit": Schema(required: ["message"], optional: ["text", "ciphertext", "mentions"], idRequired: true),
         "delete": Schema(required: ["message"], optional: [], idRequired: true),
         "react": Schema(required: ["message", "emoji"], optional: ["conversation"], idRequired: true),
@@ -45,6 +46,12 @@ public struct FrameDecoder: Sendable {
         "unwatch": Schema(required: ["users"], optional: [], idRequired: true),
         "history": Schema(required: ["conversation"], optional: ["direction", "cursor", "limit"], idRequired: true),
         "ack": Schema(required: ["conversation", "seq"], optional: [], idRequired: false),
+        "device.publish": Schema(required: ["bundle"], optional: [], idRequired: true),
+        "device.remove": Schema(required: ["device"], optional: [], idRequired: true),
+        "devices": Schema(required: ["conversation"], optional: [], idRequired: true),
+        "envelopes.upload": Schema(
+            required: ["conversation", "epoch", "senderDevice", "envelopes"], optional: [], idRequired: true),
+        "envelopes": Schema(required: ["device"], optional: ["after", "limit"], idRequired: true),
         "ping": Schema(required: [], optional: [], idRequired: false),
         "pong": Schema(required: [], optional: [], idRequired: false),
     ]
@@ -138,10 +145,24 @@ public struct FrameDecoder: Sendable {
             } catch {
                 throw r.error(.invalidInput, "\"clientMessageId\" is 1–64 printable ASCII characters.")
             }
+            let epoch = try r.optionalInt("epoch")
+            let senderDevice: DeviceID? = try r.optionalID("senderDevice")
+            var encryption: EncryptionHeader?
+            switch (epoch, senderDevice) {
+            case (nil, nil): break
+            case (let epoch?, let device?):
+                guard ciphertext != nil else {
+                    throw r.error(.badFrame, "\"epoch\" and \"senderDevice\" go with a \"ciphertext\", not with \"text\".")
+                }
+                guard epoch >= 1 else { throw r.error(.invalidInput, "\"epoch\" is 1 or more.") }
+                encryption = EncryptionHeader(epoch: UInt64(epoch), senderDeviceID: device)
+            default:
+                throw r.error(.badFrame, "\"send\" needs both \"epoch\" and \"senderDevice\", or neither.")
+            }
             return .send(ClientRequest.Send(
                 conversationID: try r.id("conversation"), clientMessageID: clientMessageID, text: text,
                 ciphertext: ciphertext, replyTo: try r.optionalID("replyTo"), threadRoot: try r.optionalID("threadRoot"),
-                mentions: try r.optionalIDs("mentions") ?? []))
+                mentions: try r.optionalIDs("mentions") ?? [], encryption: encryption))
         case "edit":
             let text = try r.optionalString("text")
             let ciphertext = try r.optionalBase64("ciphertext")
@@ -212,6 +233,35 @@ public struct FrameDecoder: Sendable {
             let seq = try r.int("seq")
             guard seq >= 0 else { throw r.error(.invalidInput, "\"seq\" is 0 or more.") }
             return .ack(try r.id("conversation"), seq: seq)
+        case "device.publish":
+            return .publishDevice(bundle: try r.e2eeObject("bundle"))
+        case "device.remove":
+            return .removeDevice(try r.id("device"))
+        case "devices":
+            return .devices(try r.id("conversation"))
+        case "envelopes.upload":
+            let epoch = try r.int("epoch")
+            guard epoch >= 1 else { throw r.error(.invalidInput, "\"epoch\" is 1 or more.") }
+            guard case .array(let items) = r.fields["envelopes"], (1...DeviceService.maxEnvelopesPerUpload).contains(items.count)
+            else {
+                throw r.error(.badFrame, "\"envelopes\" is an array of 1–\(DeviceService.maxEnvelopesPerUpload) envelopes (text form).")
+            }
+            var envelopes: [Data] = []
+            for item in items {
+                guard case .string(let text) = item, let data = E2EEText.decode(text) else {
+                    throw r.error(.badFrame, "\"envelopes\" holds envelopes in the E2EE text form (base64url without padding).")
+                }
+                envelopes.append(data)
+            }
+            return .uploadEnvelopes(ClientRequest.EnvelopeUpload(
+                conversationID: try r.id("conversation"), epoch: UInt64(epoch), senderDeviceID: try r.id("senderDevice"),
+                envelopes: envelopes))
+        case "envelopes":
+            let after = try r.optionalInt("after") ?? 0
+            guard after >= 0 else { throw r.error(.invalidInput, "\"after\" is a seq, 0 or more.") }
+            let limit = try r.optionalInt("limit") ?? 100
+            guard (1...200).contains(limit) else { throw r.error(.invalidInput, "\"limit\" is 1–200.") }
+            return .envelopes(device: try r.id("device"), after: after, limit: Int(limit))
         case "ping":
             return .ping
         default:
@@ -297,6 +347,14 @@ private struct FieldReader {
             ids.append(id)
         }
         return ids
+    }
+
+    /// An end-to-end encryption object in its text form (base64url without padding).
+    func e2eeObject(_ key: String) throws(ProtocolError) -> Data {
+        guard let data = E2EEText.decode(try string(key)) else {
+            throw wrongType(key, "an E2EE object in its text form (base64url without padding)")
+        }
+        return data
     }
 
     func optionalBase64(_ key: String) throws(ProtocolError) -> Data? {

@@ -66,9 +66,18 @@ public enum ServerFrame: Sendable {
         case presence(ttlMs: Int64)
         /// `watch`: the current presence of the watched users the caller may see.
         case watched([UserPresence])
+        /// `device.publish`, `device.remove`: the device.
+        case device(Device)
+        /// `devices`: the key state and the devices keys go to.
+        case devices(ConversationDevices)
+        /// `envelopes.upload`: the key state after the upload and how many envelopes were stored.
+        case envelopesStored(EnvelopeUploadReceipt)
+        /// `envelopes`: one page of the device's envelope inbox.
+        case envelopes(EnvelopePage)
 
         private enum Keys: String, CodingKey {
             case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence
+            case device, keyEpoch, requiredEpoch, stored, envelopes
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -91,6 +100,15 @@ public enum ServerFrame: Sendable {
             case .typing(let throttled): try c.encode(throttled, forKey: .throttled)
             case .presence(let ttl): try c.encode(ttl, forKey: .ttlMs)
             case .watched(let presence): try c.encode(presence, forKey: .presence)
+            case .device(let device): try c.encode(WireDevice(device), forKey: .device)
+            case .devices(let devices): try WireConversationDevices(devices).encode(to: encoder)
+            case .envelopesStored(let receipt):
+                try c.encode(receipt.keyState.keyEpoch, forKey: .keyEpoch)
+                try c.encode(receipt.keyState.requiredEpoch, forKey: .requiredEpoch)
+                try c.encode(receipt.stored, forKey: .stored)
+            case .envelopes(let page):
+                try c.encode(page.envelopes.map(WireEnvelope.init), forKey: .envelopes)
+                try c.encode(page.hasMore, forKey: .hasMore)
             }
         }
     }

@@ -56,6 +56,9 @@ public struct WireErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let conflict = WireErrorCode(rawValue: "conflict")
     /// A configured limit was reached (reactions per message, page size).
     public static let limitExceeded = WireErrorCode(rawValue: "limit_exceeded")
+    /// An encrypted conversation needs a new key epoch before this message (a member or device
+    /// was removed): upload envelopes for a new epoch and send again with it.
+    public static let rekeyRequired = WireErrorCode(rawValue: "rekey_required")
     /// The storage or a dependency failed; retry with backoff.
     public static let unavailable = WireErrorCode(rawValue: "unavailable")
 
@@ -82,6 +85,7 @@ extension WireErrorCode {
             case .invalidInput: return .invalidInput
             case .conflict: return .conflict
             case .limitExceeded: return .limitExceeded
+            case .rekeyRequired: return .rekeyRequired
             default: return .unavailable
             }
         case let error as PresenceError:

@@ -91,7 +91,8 @@ public final class ChatServer: Service, Sendable {
 
         let limits = configuration.limits
         let messaging = Messaging(
-            store: store, clock: wallClock, configuration: MessagingConfiguration(limits: limits.messaging))
+            store: store, clock: wallClock, configuration: MessagingConfiguration(limits: limits.messaging),
+            verifier: SodiumEndToEndVerifier())
         let hub = FanoutHub(messaging: messaging, logger: logger)
         let bus = CountingEventBus(wrapping: LocalEventBus(hub: hub), hub: hub, metrics: metrics)
         let jobs = MeasuredJobQueue(wrapping: SQLiteJobQueue(store: store), clock: wallClock, metrics: metrics)

@@ -104,6 +104,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidInput: APIError(.badRequest, code: "invalid_input", message: error.message)
         case .conflict: APIError(.conflict, code: "conflict", message: error.message)
         case .limitExceeded: APIError(.conflict, code: "limit_exceeded", message: error.message)
+        case .rekeyRequired: APIError(.conflict, code: "rekey_required", message: error.message)
         case .storage: APIError(.serviceUnavailable, code: "unavailable", message: "The database is busy or failing; retry with backoff.")
         default: .internalError
         }

@@ -32,8 +32,10 @@ struct ConversationJSON: Encodable, Sendable {
     let createdAt: Int64
     let lastSeq: Int64
     let lastActivityAt: Int64
+    let encrypted: Bool
 
     init(_ conversation: Conversation) {
+        encrypted = conversation.isEncrypted
         id = conversation.id.description
         kind = conversation.kind.rawValue
         title = conversation.title

@@ -4,10 +4,11 @@ import MessagingCore
 
 extension ChatAPI {
     struct CreateConversationBody: RequestBody {
-        static let fields = ["kind", "title", "members"]
+        static let fields = ["kind", "title", "members", "encrypted"]
         let kind: String
         let title: String?
         let members: [String]
+        let encrypted: Bool?
     }
 
     struct UpdateConversationBody: RequestBody {
@@ -64,7 +65,8 @@ extension ChatAPI {
         default:
             throw APIError.invalidField("kind", "must be \"direct\" or \"group\"")
         }
-        let conversation = try await messaging.conversations.create(spec, by: principal.userID)
+        let conversation = try await messaging.conversations.create(
+            spec, by: principal.userID, encrypted: body.encrypted ?? false)
         context.logger.info("conversation created", metadata: ["conversation": "\(conversation.id)", "user": "\(principal.userID)"])
         return try json(JSONObject(["conversation": ConversationJSON(conversation)]), status: .created)
     }

@@ -4,10 +4,13 @@ import MessagingCore
 
 extension ChatAPI {
     struct SendBody: RequestBody {
-        static let fields = ["clientMessageId", "body", "mentions"]
+        static let fields = ["clientMessageId", "body", "mentions", "ciphertext", "epoch", "senderDevice"]
         let clientMessageId: String
-        let body: String
+        let body: String?
         let mentions: [String]?
+        let ciphertext: String?
+        let epoch: Int64?
+        let senderDevice: String?
     }
 
     struct EditBody: RequestBody {
@@ -51,10 +54,36 @@ extension ChatAPI {
         try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(SendBody.self, limit: limits.maxRequestBodyBytes)
-        try checkTextSize(body.body)
         let mentions = try mentionIDs(body.mentions)
-        let draft = try MessageDraft(
-            text: body.body, clientMessageID: try ClientMessageID(body.clientMessageId), mentions: mentions, limits: limits.messaging)
+        let clientMessageID = try ClientMessageID(body.clientMessageId)
+        let draft: MessageDraft
+        switch (body.body, body.ciphertext) {
+        case (let text?, nil):
+            guard body.epoch == nil, body.senderDevice == nil else {
+                throw APIError.invalidField("epoch", "and senderDevice go with a ciphertext, not with a text body")
+            }
+            try checkTextSize(text)
+            draft = try MessageDraft(text: text, clientMessageID: clientMessageID, mentions: mentions, limits: limits.messaging)
+        case (nil, let encoded?):
+            guard let ciphertext = Data(base64Encoded: encoded) else {
+                throw APIError.invalidField("ciphertext", "must be standard base64 (with padding)")
+            }
+            var encryption: EncryptionHeader?
+            switch (body.epoch, body.senderDevice) {
+            case (nil, nil): break
+            case (let epoch?, let device?):
+                guard epoch >= 1 else { throw APIError.invalidField("epoch", "is 1 or more") }
+                encryption = EncryptionHeader(
+                    epoch: UInt64(epoch), senderDeviceID: try identifier(device, field: "senderDevice", as: DeviceID.self))
+            default:
+                throw APIError.invalidField("epoch", "and senderDevice must be given together")
+            }
+            draft = try MessageDraft(
+                ciphertext: ciphertext, clientMessageID: clientMessageID, mentions: mentions, encryption: encryption,
+                limits: limits.messaging)
+        default:
+            throw APIError.invalidField("body", "or ciphertext: give exactly one of them")
+        }
         let started = ContinuousClock.now
         // The same pipeline as realtime sends: store, answer, then publish to live subscribers.
         let receipt = try await pipeline.send(draft, to: id, by: principal.userID)

@@ -37,7 +37,9 @@ extension ChatAPI {
         try admit(.query, user: principal.userID, context: context)
         let page = try await messaging.search.search(text, in: conversation, for: principal.userID, limit: Int(limit))
         let results = page.hits.map { JSONObject(["message": MessageJSON($0.message), "score": $0.score]) }
-        return try json(JSONObject(["results": results]))
+        return try json(JSONObject([
+            "results": results, "excludedEncryptedConversations": page.excludedEncryptedConversations,
+        ]))
     }
 
     @Sendable func unread(_ request: Request, _ context: ChatRequestContext) async throws -> Response {

@@ -42,7 +42,7 @@ struct ChatAPI: Sendable {
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
-        authRoutes() + conversationRoutes() + messageRoutes() + queryRoutes() + operationRoutes()
+        authRoutes() + conversationRoutes() + messageRoutes() + deviceRoutes() + queryRoutes() + operationRoutes()
     }
 
     // MARK: Helpers shared by the handlers

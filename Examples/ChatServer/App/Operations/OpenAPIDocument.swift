@@ -437,7 +437,7 @@ enum OpenAPIDocument {
   "/v1/conversations": {
    "post": {
     "operationId": "createConversation",
-    "summary": "Create a direct or group conversation",
+    "summary": "Create a direct or group conversation, optionally end-to-end encrypted",
     "responses": {
      "201": {
       "description": "the conversation (an existing direct conversation with that user is returned as is)",
@@ -503,6 +503,11 @@ enum OpenAPIDocument {
            "type": "string",
            "format": "uuid"
           }
+         },
+         "encrypted": {
+          "type": "boolean",
+          "default": false,
+          "description": "end-to-end encrypted (Documentation/E2EE.md section 11); fixed at creation"
          }
         },
         "additionalProperties": false,
@@ -1177,7 +1182,7 @@ enum OpenAPIDocument {
    },
    "post": {
     "operationId": "sendMessage",
-    "summary": "Send a text message, idempotently on clientMessageId",
+    "summary": "Send a text message, or an end-to-end encrypted one, idempotently on clientMessageId",
     "responses": {
      "201": {
       "description": "sent",
@@ -1271,7 +1276,23 @@ enum OpenAPIDocument {
          },
          "body": {
           "type": "string",
-          "description": "1 byte to 16 KiB of UTF-8 text"
+          "description": "1 byte to 16 KiB of UTF-8 text; not in encrypted conversations"
+         },
+         "ciphertext": {
+          "type": "string",
+          "contentEncoding": "base64",
+          "description": "standard base64 of a sealed message (Documentation/E2EE.md section 6), at most 64 KiB decoded; the only kind accepted in encrypted conversations"
+         },
+         "epoch": {
+          "type": "integer",
+          "format": "int64",
+          "minimum": 1,
+          "description": "the key epoch the sealed message names; required with ciphertext in an encrypted conversation"
+         },
+         "senderDevice": {
+          "type": "string",
+          "format": "uuid",
+          "description": "the sending end-to-end device (the id in its bundle); required with ciphertext in an encrypted conversation"
          },
          "mentions": {
           "type": "array",
@@ -1283,9 +1304,30 @@ enum OpenAPIDocument {
         },
         "additionalProperties": false,
         "required": [
-         "clientMessageId",
-         "body"
-        ]
+         "clientMessageId"
+        ],
+        "oneOf": [
+         {
+          "required": [
+           "body"
+          ]
+         },
+         {
+          "required": [
+           "ciphertext"
+          ]
+         }
+        ],
+        "dependentRequired": {
+         "epoch": [
+          "senderDevice",
+          "ciphertext"
+         ],
+         "senderDevice": [
+          "epoch",
+          "ciphertext"
+         ]
+        }
        }
       }
      }
@@ -1738,6 +1780,11 @@ enum OpenAPIDocument {
              "score"
             ]
            }
+          },
+          "excludedEncryptedConversations": {
+           "type": "integer",
+           "minimum": 0,
+           "description": "unscoped searches: how many of the caller's end-to-end encrypted conversations were skipped (the server cannot search them)"
           }
          },
          "additionalProperties": false,
@@ -1873,6 +1920,445 @@ enum OpenAPIDocument {
     ],
     "tags": [
      "messages"
+    ]
+   }
+  },
+  "/v1/devices": {
+   "post": {
+    "operationId": "publishDevice",
+    "summary": "Publish one of the caller's end-to-end devices (idempotent: publish at every login)",
+    "responses": {
+     "201": {
+      "description": "the new device",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "device": {
+           "$ref": "#/components/schemas/Device"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "device"
+         ]
+        }
+       }
+      }
+     },
+     "200": {
+      "description": "the same bundle was already published: the device",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "device": {
+           "$ref": "#/components/schemas/Device"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "device"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "bundle": {
+          "type": "string",
+          "description": "the self-signed 170-byte device bundle (Documentation/E2EE.md section 4.1) in the E2EE text form: base64url without padding; its user id must be the caller's"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "bundle"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "e2ee"
+    ]
+   }
+  },
+  "/v1/devices/{deviceId}": {
+   "delete": {
+    "operationId": "removeDevice",
+    "summary": "Remove one of the caller's devices (lost, stolen, retired); its encrypted conversations then need a new key epoch",
+    "responses": {
+     "200": {
+      "description": "the device, with removedAt",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "device": {
+           "$ref": "#/components/schemas/Device"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "device"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/DeviceId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "e2ee"
+    ]
+   }
+  },
+  "/v1/devices/{deviceId}/envelopes": {
+   "get": {
+    "operationId": "deviceEnvelopes",
+    "summary": "The key envelopes addressed to one of the caller's devices, ascending by the device's inbox seq",
+    "responses": {
+     "200": {
+      "description": "a page",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "envelopes": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Envelope"
+           }
+          },
+          "hasMore": {
+           "type": "boolean"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "envelopes",
+          "hasMore"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/DeviceId"
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "default": 0
+      },
+      "description": "last inbox seq stored"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 200,
+       "default": 100
+      },
+      "description": "page size"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "e2ee"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/devices": {
+   "get": {
+    "operationId": "conversationDevices",
+    "summary": "An encrypted conversation's key epochs and the active devices of its current members (the recipients of a new epoch)",
+    "responses": {
+     "200": {
+      "description": "the key state and devices",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "keyEpoch": {
+           "type": "integer",
+           "format": "int64",
+           "minimum": 0,
+           "description": "the highest epoch with uploaded envelopes; 0 before the first"
+          },
+          "requiredEpoch": {
+           "type": "integer",
+           "format": "int64",
+           "minimum": 1,
+           "description": "the lowest epoch a new message may name"
+          },
+          "devices": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/ConversationDevice"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "keyEpoch",
+          "requiredEpoch",
+          "devices"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "e2ee"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/envelopes": {
+   "post": {
+    "operationId": "uploadEnvelopes",
+    "summary": "Upload key envelopes: start epoch keyEpoch + 1 for exactly the current devices, or share epoch keyEpoch with more devices",
+    "responses": {
+     "200": {
+      "description": "stored",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "keyEpoch": {
+           "type": "integer",
+           "format": "int64",
+           "minimum": 0,
+           "description": "the highest epoch with uploaded envelopes; 0 before the first"
+          },
+          "requiredEpoch": {
+           "type": "integer",
+           "format": "int64",
+           "minimum": 1,
+           "description": "the lowest epoch a new message may name"
+          },
+          "stored": {
+           "type": "integer",
+           "minimum": 1,
+           "description": "how many envelopes were stored"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "keyEpoch",
+          "requiredEpoch",
+          "stored"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "epoch": {
+          "type": "integer",
+          "format": "int64",
+          "minimum": 1
+         },
+         "senderDevice": {
+          "type": "string",
+          "format": "uuid",
+          "description": "an active device of the caller that sealed the envelopes"
+         },
+         "envelopes": {
+          "type": "array",
+          "minItems": 1,
+          "maxItems": 1000,
+          "items": {
+           "type": "string",
+           "description": "a 300-byte key envelope (Documentation/E2EE.md section 5) in the E2EE text form: base64url without padding"
+          }
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "epoch",
+         "senderDevice",
+         "envelopes"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "e2ee"
     ]
    }
   },
@@ -2124,6 +2610,10 @@ enum OpenAPIDocument {
       "type": "integer",
       "format": "int64",
       "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "encrypted": {
+      "type": "boolean",
+      "description": "end-to-end encrypted; fixed at creation"
      }
     },
     "additionalProperties": false,
@@ -2133,7 +2623,8 @@ enum OpenAPIDocument {
      "creator",
      "createdAt",
      "lastSeq",
-     "lastActivityAt"
+     "lastActivityAt",
+     "encrypted"
     ]
    },
    "Member": {
@@ -2237,6 +2728,17 @@ enum OpenAPIDocument {
       "contentEncoding": "base64",
       "description": "encrypted messages; absent once deleted"
      },
+     "epoch": {
+      "type": "integer",
+      "format": "int64",
+      "minimum": 1,
+      "description": "encrypted messages sent with one (always in encrypted conversations): the key epoch"
+     },
+     "senderDevice": {
+      "type": "string",
+      "format": "uuid",
+      "description": "with epoch: the end-to-end device that sealed the message"
+     },
      "replyTo": {
       "type": "string",
       "format": "uuid"
@@ -2302,7 +2804,7 @@ enum OpenAPIDocument {
       "type": "string",
       "format": "uuid"
      },
-     "occurredAt": {
+     "at": {
       "type": "integer",
       "format": "int64",
       "description": "milliseconds since 1970-01-01T00:00:00Z"
@@ -2318,7 +2820,10 @@ enum OpenAPIDocument {
        "member.joined",
        "member.left",
        "member.role_changed",
-       "conversation.updated"
+       "conversation.updated",
+       "device.added",
+       "device.removed",
+       "key.distributed"
       ]
      },
      "message": {
@@ -2347,17 +2852,47 @@ enum OpenAPIDocument {
       "type": "string",
       "format": "uuid"
      },
-     "from": {
-      "type": "string"
-     },
-     "to": {
+     "previousRole": {
       "type": "string"
      },
      "title": {
-      "type": "string"
+      "type": [
+       "string",
+       "null"
+      ]
      },
      "topic": {
-      "type": "string"
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "device": {
+      "type": "string",
+      "format": "uuid",
+      "description": "device.added, device.removed"
+     },
+     "epoch": {
+      "type": "integer",
+      "format": "int64",
+      "description": "key.distributed"
+     },
+     "senderDevice": {
+      "type": "string",
+      "format": "uuid",
+      "description": "key.distributed"
+     },
+     "devices": {
+      "type": "array",
+      "items": {
+       "type": "string",
+       "format": "uuid"
+      },
+      "description": "key.distributed: the recipient devices"
+     },
+     "rotated": {
+      "type": "boolean",
+      "description": "key.distributed: the upload started the epoch"
      }
     },
     "additionalProperties": true,
@@ -2365,8 +2900,121 @@ enum OpenAPIDocument {
      "conversation",
      "seq",
      "actor",
-     "occurredAt",
+     "at",
      "kind"
+    ]
+   },
+   "Device": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid",
+      "description": "the device id inside the bundle"
+     },
+     "user": {
+      "type": "string",
+      "format": "uuid",
+      "description": "the owner (the user id inside the bundle)"
+     },
+     "bundle": {
+      "type": "string",
+      "description": "the self-signed 170-byte device bundle in the E2EE text form (base64url without padding); clients verify it themselves"
+     },
+     "addedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "removedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "user",
+     "bundle",
+     "addedAt"
+    ]
+   },
+   "ConversationDevice": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid",
+      "description": "the device id inside the bundle"
+     },
+     "user": {
+      "type": "string",
+      "format": "uuid",
+      "description": "the owner (the user id inside the bundle)"
+     },
+     "bundle": {
+      "type": "string",
+      "description": "the self-signed 170-byte device bundle in the E2EE text form (base64url without padding); clients verify it themselves"
+     },
+     "addedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "removedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "hasKey": {
+      "type": "boolean",
+      "description": "an envelope for the conversation's keyEpoch is addressed to it"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "user",
+     "bundle",
+     "addedAt",
+     "hasKey"
+    ]
+   },
+   "Envelope": {
+    "type": "object",
+    "properties": {
+     "seq": {
+      "type": "integer",
+      "format": "int64",
+      "minimum": 1,
+      "description": "position in the recipient device's inbox (gapless per device)"
+     },
+     "conversation": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "epoch": {
+      "type": "integer",
+      "format": "int64",
+      "minimum": 1
+     },
+     "senderDevice": {
+      "type": "string",
+      "format": "uuid"
+     },
+     "envelope": {
+      "type": "string",
+      "description": "the 300-byte key envelope in the E2EE text form (base64url without padding)"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "seq",
+     "conversation",
+     "epoch",
+     "senderDevice",
+     "envelope"
     ]
    },
    "Session": {
@@ -2508,7 +3156,7 @@ enum OpenAPIDocument {
     }
    },
    "E409": {
-    "description": "the request contradicts the current state (conflict, limit_exceeded, handle_taken, refresh_conflict)",
+    "description": "the request contradicts the current state (conflict, limit_exceeded, handle_taken, refresh_conflict), or an encrypted conversation needs a new key epoch before the next message (rekey_required)",
     "content": {
      "application/json": {
       "schema": {
@@ -2603,6 +3251,16 @@ enum OpenAPIDocument {
      "type": "string",
      "format": "uuid"
     }
+   },
+   "DeviceId": {
+    "name": "deviceId",
+    "in": "path",
+    "required": true,
+    "schema": {
+     "type": "string",
+     "format": "uuid"
+    },
+    "description": "end-to-end device id (the id inside its bundle)"
    },
    "Emoji": {
     "name": "emoji",
