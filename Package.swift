@@ -276,6 +276,8 @@ let package = Package(
             name: "ChatServerTests",
             dependencies: [
                 "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
+                "MessagingE2EE",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
