@@ -12,8 +12,17 @@ struct ChatClient: AsyncParsableCommand {
             Tokens and the last seen seq of each conversation are kept in
             ~/.swift-messaging/<profile>.json (0600); use --profile to be several users
             on one machine. Start a server with `make run`.
+
+            End-to-end encryption (`create --e2ee`): login makes this device's keys in
+            <profile>.device (0600; password-protected when CHAT_DEVICE_PASSWORD is set
+            when they are made, and then needed to use them) and publishes its bundle;
+            <profile>.keys.json (0600) keeps the key envelopes and the pinned bundles of
+            other devices. send, tail and history encrypt and decrypt transparently.
             """,
-        subcommands: [Register.self, Login.self, Create.self, Invite.self, Send.self, Tail.self, History.self, Search.self, Read.self]
+        subcommands: [
+            Register.self, Login.self, Create.self, Invite.self, Send.self, Tail.self, History.self, Search.self, Read.self,
+            Device.self, Devices.self,
+        ]
     )
 }
 
@@ -91,9 +100,12 @@ func login(api: API, handle: String, password: String, profile: String) async th
     let answer = try await api.call(
         "POST", "/v1/auth/login",
         body: ["handle": .string(handle), "password": .string(password), "deviceName": "ChatClient"], authenticated: false)
+    // Device keys belong to one user: refuse before storing another user's tokens here.
+    if let user = answer["user"]?["id"]?.string { try DeviceKeys.checkOwner(profile: profile, userID: user) }
     try api.storeTokens(answer)
     try api.update { $0.handle = handle }
     print("logged in as \(handle) on \(api.base) (profile \(profile))")
+    try await DeviceKeys.prepareAfterLogin(api: api)
 }
 
 struct Login: AsyncParsableCommand {
@@ -122,6 +134,7 @@ struct Create: AsyncParsableCommand {
     @Argument(help: "Handles of the other members.") var members: [String] = []
     @Option(help: "Title (makes a group conversation).") var title: String?
     @Flag(help: "A group even with one other member.") var group = false
+    @Flag(name: .customLong("e2ee"), help: "End-to-end encrypted: the server stores and relays messages it cannot read.") var e2ee = false
 
     func run() async throws {
         try await runReporting {
@@ -131,11 +144,19 @@ struct Create: AsyncParsableCommand {
             let kind = (group || title != nil || members.count != 1) ? "group" : "direct"
             var body: [String: JSON] = ["kind": .string(kind), "members": .array(ids)]
             if let title { body["title"] = .string(title) }
+            if e2ee { body["encrypted"] = true }
             let answer = try await api.call("POST", "/v1/conversations", body: .object(body))
             guard let id = answer["conversation"]?["id"]?.string else {
                 throw ClientError.unreachable("The server's answer has no conversation id.")
             }
             print(id)
+            if e2ee {
+                guard answer["conversation"]?["encrypted"]?.bool == true else {
+                    throw ClientError.unreachable(
+                        "The server created \(id) as a plain conversation (it does not support end-to-end encryption); do not send secrets there.")
+                }
+                note("end-to-end encrypted: messages are sealed on the members' devices; the server cannot read them")
+            }
         }
     }
 }
@@ -172,9 +193,15 @@ struct Send: AsyncParsableCommand {
             let conversation = try conversationID(conversation)
             let body = text.joined(separator: " ")
             guard !body.isEmpty else { throw ClientError.usage("Nothing to send: give the text after the conversation id.") }
-            let answer = try await api.call(
-                "POST", "/v1/conversations/\(conversation)/messages",
-                body: ["clientMessageId": .string(clientId ?? UUID().uuidString.lowercased()), "body": .string(body)])
+            let clientMessageID = clientId ?? UUID().uuidString.lowercased()
+            let answer: JSON
+            if try await isEncrypted(conversation, api: api) {
+                answer = try await E2EESession.open(api: api).send(body, clientMessageID: clientMessageID, to: conversation)
+            } else {
+                answer = try await api.call(
+                    "POST", "/v1/conversations/\(conversation)/messages",
+                    body: ["clientMessageId": .string(clientMessageID), "body": .string(body)])
+            }
             let seq = answer["message"]?["seq"]?.int.map(String.init) ?? "?"
             let duplicate = answer["duplicate"]?.bool == true
             print(duplicate ? "already sent (seq \(seq)); nothing new stored" : "sent (seq \(seq))")
@@ -199,7 +226,11 @@ struct History: AsyncParsableCommand {
             let answer = try await api.call("GET", "/v1/conversations/\(conversation)/messages", query: query)
             let messages = (answer["messages"]?.array ?? []).sorted { ($0["seq"]?.int ?? 0) < ($1["seq"]?.int ?? 0) }
             if messages.isEmpty { print("(no messages)") }
-            for message in messages { print(Format.message(message, sender: await api.handle(of: message["sender"]?.string ?? ""))) }
+            let decryptor = MessageDecryptor(api: api, conversation: conversation)
+            for message in messages {
+                let sender = await api.handle(of: message["sender"]?.string ?? "")
+                print(Format.message(message, sender: sender, text: await decryptor.text(of: message)))
+            }
             if answer["hasMore"]?.bool == true, let first = messages.first?["seq"]?.int {
                 print("… older messages: --before \(first)")
             }
@@ -224,6 +255,9 @@ struct Search: AsyncParsableCommand {
             let answer = try await api.call("GET", "/v1/search", query: parameters)
             let results = answer["results"]?.array ?? []
             if results.isEmpty { print("(no matches)") }
+            if let excluded = answer["excludedEncryptedConversations"]?.int, excluded > 0 {
+                note("\(excluded) end-to-end encrypted conversation(s) not searched: the server cannot read them")
+            }
             for result in results {
                 let message = result["message"] ?? result
                 let conversation = message["conversation"]?.string ?? "?"
@@ -254,13 +288,16 @@ struct Read: AsyncParsableCommand {
 
 /// How messages and events are printed.
 enum Format {
-    /// One line: `[seq] time sender: text`.
-    static func message(_ message: JSON, sender who: String) -> String {
+    /// One line: `[seq] time sender: text`; `decrypted` is the text of an encrypted message
+    /// (or why it cannot be decrypted).
+    static func message(_ message: JSON, sender who: String, text decrypted: String? = nil) -> String {
         let seq = message["seq"]?.int.map { String($0) } ?? "?"
         let time = message["createdAt"]?.int.map(clock) ?? ""
         let text: String
         if message["deletedAt"].map({ $0 != .null }) == true {
             text = "(deleted)"
+        } else if let decrypted {
+            text = decrypted
         } else if let body = message["text"]?.string ?? message["body"]?.string ?? message["body"]?["text"]?.string {
             text = body + (message["editedAt"].map({ $0 != .null }) == true ? " (edited)" : "")
         } else if message["ciphertext"] != nil || message["body"]?["ciphertext"] != nil {

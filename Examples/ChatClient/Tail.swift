@@ -21,7 +21,8 @@ struct Tail: AsyncParsableCommand {
             let api = try options.api()
             let conversation = try conversationID(conversation)
             var follower = Follower(
-                api: api, conversation: conversation, last: after ?? api.profile.cursors[conversation] ?? 0, limit: count)
+                api: api, conversation: conversation, last: after ?? api.profile.cursors[conversation] ?? 0, limit: count,
+                decryptor: MessageDecryptor(api: api, conversation: conversation))
             try await follower.run(maxRetries: maxRetries)
         }
     }
@@ -35,6 +36,8 @@ struct Follower {
     let conversation: String
     var last: Int64
     let limit: Int?
+    /// Opens encrypted messages (only touches the device keys when one arrives).
+    let decryptor: MessageDecryptor
     var printed = 0
 
     enum Ending: Sendable {
@@ -84,9 +87,11 @@ struct Follower {
         let conversation = conversation
         let api = api
         let limit = limit
+        let decryptor = decryptor
         do {
             let outcome = try await client.withConnection { connection -> Ending in
-                try await Self.follow(connection, conversation: conversation, state: state, api: api, limit: limit)
+                try await Self.follow(
+                    connection, conversation: conversation, state: state, api: api, limit: limit, decryptor: decryptor)
             }
             if case .done = outcome.value { return .done }
             guard let close = outcome.close else { return outcome.value }
@@ -113,7 +118,8 @@ struct Follower {
     /// One connection: wait for `ready`, subscribe from the last seq, print events in
     /// order, acknowledge them, answer pings. Returns how it ended.
     static func follow(
-        _ connection: WebSocketConnection, conversation: String, state: SessionState, api: API, limit: Int?
+        _ connection: WebSocketConnection, conversation: String, state: SessionState, api: API, limit: Int?,
+        decryptor: MessageDecryptor
     ) async throws -> Ending {
         guard let first = try await connection.receive(), let ready = JSON.parse(first.bytes) else {
             return .reconnect(afterMilliseconds: nil)
@@ -150,7 +156,8 @@ struct Follower {
                     await connection.close(.normal, reason: "gap; resubscribing")
                     return .reconnect(afterMilliseconds: 0)
                 }
-                print(await describe(event, api: api))
+                await decryptor.observe(event)
+                print(await describe(event, api: api, decryptor: decryptor))
                 state.advance(to: seq)
                 // Remember how far we got at once: `read` and the next `tail` start here.
                 try? api.update { $0.cursors[conversation] = seq }
@@ -167,18 +174,23 @@ struct Follower {
         return .reconnect(afterMilliseconds: nil)
     }
 
-    static func describe(_ event: JSON, api: API) async -> String {
+    static func describe(_ event: JSON, api: API, decryptor: MessageDecryptor) async -> String {
         let kind = event["kind"]?.string ?? "event"
         let seq = event["seq"]?.int ?? 0
         if let message = event["message"], message["seq"] != nil || message["id"] != nil {
-            var line = Format.message(message, sender: await api.handle(of: message["sender"]?.string ?? ""))
+            var line = Format.message(
+                message, sender: await api.handle(of: message["sender"]?.string ?? ""), text: await decryptor.text(of: message))
             if message["seq"]?.int != seq { line = "[\(seq)] \(kind): " + line }
             return line
         }
         let actor = await api.handle(of: event["actor"]?.string ?? "")
         var details: [String] = []
         if let user = event["user"]?.string { details.append("user=\(await api.handle(of: user))") }
-        for key in ["role", "emoji", "title"] { if let value = event[key]?.string { details.append("\(key)=\(value)") } }
+        for key in ["role", "emoji", "title", "device", "senderDevice"] { if let value = event[key]?.string { details.append("\(key)=\(value)") } }
+        // key.distributed: {epoch, senderDevice, devices, rotated}
+        if let epoch = event["epoch"]?.int { details.append("epoch=\(epoch)") }
+        if let devices = event["devices"]?.array { details.append("devices=\(devices.count)") }
+        if let rotated = event["rotated"]?.bool { details.append("rotated=\(rotated)") }
         return "[\(seq)] \(kind) by \(actor) \(details.joined(separator: " "))"
     }
 }
