@@ -152,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "ChatClient",
             dependencies: [
-                "MessagingWebSocket", "MessagingTransport", "MessagingE2EE",
+                "MessagingWebSocket", "MessagingTransport", "MessagingCore", "MessagingE2EE",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

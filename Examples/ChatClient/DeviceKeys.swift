@@ -1,4 +1,5 @@
 import Foundation
+import MessagingCore
 import MessagingE2EE
 
 /// This device's long-term keys for end-to-end encrypted conversations (`Documentation/E2EE.md`
@@ -57,7 +58,8 @@ enum DeviceKeys {
         guard let user = UUID(uuidString: userID) else {
             throw ClientError.usage("The profile has no valid user id; log in again.")
         }
-        let deviceID = UUID()
+        // The server's ids are UUIDv7 (time-ordered); bundles carry any 16 bytes, the directory does not.
+        let deviceID = UUID(uuidString: UUIDv7Generator().next().uuidString)!
         let identity: DeviceIdentity
         do {
             identity = try DeviceIdentity.generate(deviceID: deviceID, userID: user)

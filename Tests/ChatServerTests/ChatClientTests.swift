@@ -15,13 +15,17 @@ struct ChatClientTests {
     }
 
     /// Runs `ChatClient arguments…` with its profiles in `home`; returns when it exits (30 s at most).
-    static func chat(_ arguments: [String], home: URL, password: String = "correct horse battery staple") async throws -> Run {
+    static func chat(
+        _ arguments: [String], home: URL, password: String = "correct horse battery staple", environment extra: [String: String] = [:]
+    ) async throws -> Run {
         let process = Process()
         process.executableURL = try CommandLineTests.executable("ChatClient")
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["CHAT_CLIENT_HOME"] = home.path
         environment["CHAT_PASSWORD"] = password
+        environment["CHAT_DEVICE_PASSWORD"] = nil
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let output = Pipe()
         let errors = Pipe()
