@@ -39,6 +39,22 @@ struct FrameDecoderTests {
         (#"{"type":"presence","activity":"asleep"}"#, "bad_frame"),
         (#"{"type":"auth","id":"1","token":""}"#, "bad_frame"),
         (#"{"a":[[[[[[[[[1]]]]]]]]]}"#, "too_deep"),
+        (#"{"type":"device.publish","id":"1"}"#, "missing_field"),
+        (#"{"type":"device.publish","id":"1","bundle":"AAAA="}"#, "bad_frame"),
+        (#"{"type":"device.publish","id":"1","bundle":"AA+/"}"#, "bad_frame"),
+        (#"{"type":"device.publish","id":"1","bundle":7}"#, "bad_frame"),
+        (#"{"type":"device.remove","id":"1","device":"x"}"#, "bad_frame"),
+        (#"{"type":"devices","conversation":"0193a6c0-0000-7000-8000-000000000001"}"#, "missing_field"),
+        (#"{"type":"envelopes.upload","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","epoch":0,"senderDevice":"0193a6c0-0000-7000-8000-000000000001","envelopes":["AAAA"]}"#, "invalid_input"),
+        (#"{"type":"envelopes.upload","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","epoch":1,"senderDevice":"0193a6c0-0000-7000-8000-000000000001","envelopes":[]}"#, "bad_frame"),
+        (#"{"type":"envelopes.upload","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","epoch":1,"senderDevice":"0193a6c0-0000-7000-8000-000000000001","envelopes":"AAAA"}"#, "bad_frame"),
+        (#"{"type":"envelopes.upload","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","epoch":1,"senderDevice":"0193a6c0-0000-7000-8000-000000000001","envelopes":[1]}"#, "bad_frame"),
+        (#"{"type":"envelopes.upload","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","epoch":1,"envelopes":["AAAA"]}"#, "missing_field"),
+        (#"{"type":"envelopes","id":"1","device":"0193a6c0-0000-7000-8000-000000000001","after":-1}"#, "invalid_input"),
+        (#"{"type":"envelopes","id":"1","device":"0193a6c0-0000-7000-8000-000000000001","limit":201}"#, "invalid_input"),
+        (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c","text":"hi","epoch":1,"senderDevice":"0193a6c0-0000-7000-8000-000000000001"}"#, "bad_frame"),
+        (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c","ciphertext":"AAAA","senderDevice":"0193a6c0-0000-7000-8000-000000000001"}"#, "bad_frame"),
+        (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c","ciphertext":"AAAA","epoch":0,"senderDevice":"0193a6c0-0000-7000-8000-000000000001"}"#, "invalid_input"),
     ])
     func rejects(_ text: String, _ expected: String) {
         #expect(code(.text(text))?.rawValue == expected, "\(text)")
@@ -55,6 +71,17 @@ struct FrameDecoderTests {
         #expect(ack.id == nil)
         let presence = try decoder.decode(.text(#"{"type":"presence","status":null}"#))
         #expect(presence.body == .presence(.active, status: .clear))
+        let sealed = try decoder.decode(.text(
+            #"{"type":"send","id":"s2","conversation":"\#(conversation)","clientMessageId":"c-2","ciphertext":"AAEC","epoch":3,"senderDevice":"\#(conversation)"}"#))
+        guard case .send(let encrypted) = sealed.body else { Issue.record("not a send"); return }
+        #expect(encrypted.ciphertext == Data([0, 1, 2]) && encrypted.encryption?.epoch == 3)
+        let upload = try decoder.decode(.text(
+            #"{"type":"envelopes.upload","id":"u","conversation":"\#(conversation)","epoch":2,"senderDevice":"\#(conversation)","envelopes":["AAEC","_-8"]}"#))
+        guard case .uploadEnvelopes(let envelopes) = upload.body else { Issue.record("not an upload"); return }
+        #expect(envelopes.envelopes == [Data([0, 1, 2]), Data([0xFF, 0xEF])] && envelopes.epoch == 2)
+        let inbox = try decoder.decode(.text(#"{"type":"envelopes","id":"e","device":"\#(conversation)"}"#))
+        guard case .envelopes(_, let after, let limit) = inbox.body else { Issue.record("not an envelopes request"); return }
+        #expect(after == 0 && limit == 100)
     }
 
     @Test("size, UTF-8 and binary frames")
