@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MessagingPersistence", targets: ["MessagingPersistence"]),
         .library(name: "MessagingAuth", targets: ["MessagingAuth"]),
         .library(name: "MessagingE2EE", targets: ["MessagingE2EE"]),
+        .library(name: "MessagingE2EEVerification", targets: ["MessagingE2EEVerification"]),
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
@@ -101,10 +102,17 @@ let package = Package(
         .target(
             name: "MessagingTransport",
             dependencies: [
-                "MessagingCore", "MessagingDelivery", "MessagingPresence", "MessagingE2EE",
+                "MessagingCore", "MessagingDelivery", "MessagingPresence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Server-side checks of end-to-end encrypted objects (the EndToEndVerifier port on libsodium)
+        .target(
+            name: "MessagingE2EEVerification",
+            dependencies: ["MessagingCore", "MessagingE2EE"],
             swiftSettings: strictSettings
         ),
 
@@ -127,7 +135,7 @@ let package = Package(
             name: "ChatServerApp",
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
-                "MessagingDelivery", "MessagingTransport", "MessagingWebSocket",
+                "MessagingDelivery", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,7 +2,7 @@ import Foundation
 
 /// What the server may check of end-to-end encrypted objects without being able to read
 /// them: formats, ids and signatures. `MessagingCore` stays free of cryptography; the
-/// libsodium implementation is `MessagingTransport`'s `SodiumEndToEndVerifier`, built on
+/// libsodium implementation is `MessagingE2EEVerification`'s `SodiumEndToEndVerifier`, built on
 /// `MessagingE2EE`.
 ///
 /// Every method throws ``MessagingError`` with code `invalidInput` (and a message that says

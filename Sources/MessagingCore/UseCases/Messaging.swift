@@ -59,7 +59,7 @@ public struct Messaging: Sendable {
     ///
     /// `verifier` checks the end-to-end encrypted objects clients upload (device bundles, key
     /// envelopes, sealed messages). Without one, encrypted conversations cannot be created and
-    /// devices cannot be published; `MessagingTransport`'s `SodiumEndToEndVerifier` is the
+    /// devices cannot be published; `MessagingE2EEVerification`'s `SodiumEndToEndVerifier` is the
     /// libsodium implementation.
     public init(
         store: any MessagingStore, clock: any WallClock = SystemWallClock(),

@@ -4,6 +4,7 @@ import Logging
 import MessagingAuth
 import MessagingCore
 import MessagingDelivery
+import MessagingE2EEVerification
 import MessagingPersistence
 import MessagingPresence
 import MessagingTransport

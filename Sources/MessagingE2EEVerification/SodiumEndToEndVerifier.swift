@@ -2,7 +2,7 @@ import Foundation
 import MessagingCore
 import MessagingE2EE
 
-/// The libsodium implementation of ``MessagingCore/EndToEndVerifier``, on `MessagingE2EE`:
+/// The libsodium implementation of `MessagingCore`'s `EndToEndVerifier`, on `MessagingE2EE`:
 /// what a server checks of uploaded bundles, envelopes and sealed messages without reading them.
 ///
 /// ```swift
