@@ -248,6 +248,79 @@ struct StoreContractTests {
         }
     }
 
+    @Test("DeviceStore: devices, encrypted conversations, key state, gapless per-device envelope inboxes", arguments: StoreKind.all)
+    func devices(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let alice = try await makeUser(store, "alice")
+            let bob = try await makeUser(store, "bob")
+            let carol = try await makeUser(store, "carol")
+            let plain = try await makeConversation(store, members: [alice, bob])
+            let encrypted = Conversation(
+                id: ids.next(), kind: .group, title: "e", topic: nil, creatorID: alice.id, createdAt: time, lastSeq: 0,
+                lastActivityAt: time, isEncrypted: true)
+            let aliceDevices: [DeviceID] = [ids.next(), ids.next()]
+            let bobDevice: DeviceID = ids.next()
+            let carolDevice: DeviceID = ids.next()
+            try await store.write { transaction throws in
+                try transaction.insert(encrypted, directKey: nil)
+                try transaction.insert(Member(conversationID: encrypted.id, userID: alice.id, role: .owner, joinedAt: self.time))
+                try transaction.insert(Member(conversationID: encrypted.id, userID: bob.id, role: .member, joinedAt: self.time))
+                for (id, user) in [(aliceDevices[0], alice.id), (aliceDevices[1], alice.id), (bobDevice, bob.id), (carolDevice, carol.id)] {
+                    try transaction.insert(Device(id: id, userID: user, bundle: Data([1, 2, 3]), addedAt: self.time, removedAt: nil))
+                }
+                try transaction.markRemoved(aliceDevices[1], at: self.time.adding(milliseconds: 5))
+                try transaction.setKeyState(.initial, of: encrypted.id)
+                try transaction.setKeyState(ConversationKeyState(keyEpoch: 3, requiredEpoch: 4), of: encrypted.id)
+            }
+            await #expect(throws: (any Error).self) {
+                try await store.write { transaction throws in
+                    try transaction.insert(Device(id: bobDevice, userID: bob.id, bundle: Data([9]), addedAt: self.time, removedAt: nil))
+                }
+            }
+            try await store.read { transaction throws in
+                let removed = try #require(try transaction.device(id: aliceDevices[1]))
+                #expect(removed.removedAt == self.time.adding(milliseconds: 5) && removed.bundle == Data([1, 2, 3]))
+                #expect(try transaction.device(id: self.ids.next()) == nil)
+                // Active devices of current members only: not the removed one, not Carol's.
+                #expect(try transaction.activeMemberDevices(of: encrypted.id).map(\.id).sorted() == [aliceDevices[0], bobDevice].sorted())
+                #expect(try transaction.activeMemberDevices(of: plain.id).map(\.id).sorted() == [aliceDevices[0], bobDevice].sorted())
+                #expect(try transaction.encryptedConversations(of: alice.id) == [encrypted.id])
+                #expect(try transaction.encryptedConversations(of: carol.id).isEmpty)
+                #expect(try transaction.keyState(of: encrypted.id) == ConversationKeyState(keyEpoch: 3, requiredEpoch: 4))
+                #expect(try transaction.keyState(of: plain.id) == nil)
+                #expect(try transaction.conversation(id: encrypted.id)?.isEncrypted == true)
+                #expect(try transaction.conversation(id: plain.id)?.isEncrypted == false)
+            }
+            // Each device's inbox numbers its envelopes 1, 2, 3… independently of the others.
+            let seqs = try await store.write { transaction throws in
+                [
+                    try transaction.appendEnvelope(Data([1]), to: bobDevice, conversation: encrypted.id, epoch: 1, sender: aliceDevices[0], at: self.time),
+                    try transaction.appendEnvelope(Data([2]), to: aliceDevices[0], conversation: encrypted.id, epoch: 1, sender: aliceDevices[0], at: self.time),
+                    try transaction.appendEnvelope(Data([3]), to: bobDevice, conversation: encrypted.id, epoch: 2, sender: aliceDevices[0], at: self.time),
+                ]
+            }
+            #expect(seqs == [1, 1, 2])
+            await #expect(throws: (any Error).self, "one envelope per device and epoch") {
+                try await store.write { transaction throws in
+                    _ = try transaction.appendEnvelope(Data([4]), to: bobDevice, conversation: encrypted.id, epoch: 2, sender: bobDevice, at: self.time)
+                }
+            }
+            try await store.read { transaction throws in
+                let inbox = try transaction.envelopes(for: bobDevice, after: 0, limit: 10)
+                #expect(inbox.map(\.seq) == [1, 2] && inbox.map(\.envelope) == [Data([1]), Data([3])] && inbox.map(\.epoch) == [1, 2])
+                #expect(try transaction.envelopes(for: bobDevice, after: 1, limit: 10).map(\.seq) == [2])
+                #expect(try transaction.envelopes(for: bobDevice, after: 0, limit: 1).map(\.seq) == [1])
+                #expect(try transaction.envelopeRecipients(in: encrypted.id, epoch: 1) == [bobDevice, aliceDevices[0]])
+                #expect(try transaction.envelopeRecipients(in: encrypted.id, epoch: 9).isEmpty)
+            }
+            // The failed append rolled back its seq: the next envelope is 3, not 4.
+            let next = try await store.write { transaction throws in
+                try transaction.appendEnvelope(Data([5]), to: bobDevice, conversation: encrypted.id, epoch: 3, sender: aliceDevices[0], at: self.time)
+            }
+            #expect(next == 3)
+        }
+    }
+
     @Test("IdempotencyStore: records expire", arguments: StoreKind.all)
     func idempotency(_ kind: StoreKind) async throws {
         try await withStore(kind) { store in
