@@ -272,9 +272,25 @@ actor E2EESession {
             } catch ClientError.server(status: 409, code: "rekey_required", let message) where attempt == 0 {
                 note("the server wants a new key epoch (\(message)); rotating")
                 forceRotation = true
+            } catch ClientError.server(status: 409, code: "conflict", let message) {
+                // Sealing again draws a new nonce, so a retried client message id never matches
+                // the stored ciphertext: find the original instead of reporting a conflict.
+                if let original = try await ownMessage(clientMessageID, in: conversation) {
+                    return .object(["message": original, "duplicate": .bool(true)])
+                }
+                throw ClientError.server(status: 409, code: "conflict", message: message)
             }
         }
         throw ClientError.usage("The server keeps asking for a new key epoch; try again.")
+    }
+
+    /// This user's message with `clientMessageID` among the conversation's latest 200, if any.
+    private func ownMessage(_ clientMessageID: String, in conversation: String) async throws -> JSON? {
+        let page = try await api.call("GET", "/v1/conversations/\(conversation)/messages", query: ["limit": "200"])
+        let me = api.profile.userID?.lowercased()
+        return page["messages"]?.array?.first { message in
+            message["clientMessageId"]?.string == clientMessageID && message["sender"]?.string?.lowercased() == me
+        }
     }
 
     /// The key to send with: the current epoch's when this device holds it (sharing it with

@@ -53,8 +53,10 @@ struct ChatClientE2EETests {
         let first = try await Self.chat(["send", room, secrets[0]], home: home, "alice", device: alicePassword)
         #expect(first.status == 0 && first.output.contains("sent (seq"), "\(first)")
         #expect(first.errors.contains("started key epoch 1"), "\(first)")
-        let second = try await Self.chat(["send", room, secrets[1]], home: home, "bob")
+        let second = try await Self.chat(["send", room, secrets[1], "--client-id", "bob-1"], home: home, "bob")
         #expect(second.status == 0, "\(second)")
+        let retried = try await Self.chat(["send", room, secrets[1], "--client-id", "bob-1"], home: home, "bob")
+        #expect(retried.status == 0 && retried.output.contains("already sent"), "a retry is recognised: \(retried)")
         let bobHistory = try await Self.chat(["history", room], home: home, "bob")
         #expect(bobHistory.output.contains(secrets[0]) && bobHistory.output.contains(secrets[1]), "\(bobHistory)")
         let tailed = try await Self.chat(["tail", room, "--after", "0", "--count", "3"], home: home, "alice", device: alicePassword)
@@ -151,6 +153,28 @@ struct ChatClientE2EETests {
         #expect(sealedToForged == 0, "no key was sealed to the injected bundle")
         let list = try await Self.chat(["devices", "list", room], home: home, "carol")
         #expect(list.output.contains("NOT TRUSTED"), "\(list)")
+
+        // Stored messages altered in the database: one tampered with, one replaced by a message
+        // from a device nobody knows. The client says why it cannot show them.
+        let strangerID = E2EEDevice.newUUID()
+        let stranger = try DeviceIdentity.generate(deviceID: strangerID, userID: aliceBundle.userID)
+        let replacement = try SealedMessage.seal(Array("forged".utf8), clientMessageID: "forged-1", with: fakeKey, from: stranger)
+        try await database.write { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT row_id, body FROM messages WHERE key_epoch IS NOT NULL ORDER BY seq")
+            var tampered = try #require(rows.first?["body"] as Data?)
+            tampered[tampered.count / 2] ^= 0x40
+            try db.execute(sql: "UPDATE messages SET body = ? WHERE row_id = ?", arguments: [tampered, rows[0]["row_id"] as Int64])
+            try db.execute(
+                sql: "UPDATE messages SET body = ?, client_message_id = 'forged-1', sender_device = ?, key_epoch = 2 WHERE row_id = ?",
+                arguments: [Data(replacement.serialized), Data(withUnsafeBytes(of: strangerID.uuid) { Array($0) }),
+                            rows[rows.count - 1]["row_id"] as Int64])
+        }
+        let altered = try await Self.chat(["history", room], home: home, "carol")
+        #expect(altered.status == 0, "\(altered)")
+        #expect(altered.output.contains("[cannot decrypt: tampered"), "\(altered)")
+        #expect(altered.output.contains("[cannot decrypt: unknown device \(strangerID.uuidString.lowercased())]"), "\(altered)")
+        #expect(!altered.output.contains("forged") && !altered.output.contains(secrets[0]), "\(altered)")
+        #expect(altered.output.contains(secrets[2]), "the untouched messages still open: \(altered)")
 
         // Nothing the server stored holds a plaintext.
         try await server.stop(removingFiles: false)

@@ -206,9 +206,29 @@ struct EncryptedConversationTests {
                 "POST", "/v1/devices", token: alice.token, json: ["bundle": replacement.makeBundle().textEncoded])
             #expect(replaced.status == 409 && replaced.errorCode == "conflict", "\(replaced)")
 
+            // One direct conversation per pair: an encrypted one is refused where a plain one exists.
+            let plainDirect = try await client.call(
+                "POST", "/v1/conversations", token: alice.token, json: ["kind": "direct", "members": [bob.id]])
+            #expect(plainDirect.status == 201)
+            let encryptedDirect = try await client.call(
+                "POST", "/v1/conversations", token: alice.token, json: ["kind": "direct", "members": [bob.id], "encrypted": true])
+            #expect(encryptedDirect.status == 409 && encryptedDirect.errorCode == "conflict", "\(encryptedDirect)")
+            let secretDirect = try await client.call(
+                "POST", "/v1/conversations", token: alice.token, json: ["kind": "direct", "members": [mallory.id], "encrypted": true])
+            #expect(secretDirect.status == 201 && (secretDirect["conversation"] as? [String: Any])?["encrypted"] as? Bool == true)
+            let again = try await client.call(
+                "POST", "/v1/conversations", token: mallory.token, json: ["kind": "direct", "members": [alice.id]])
+            #expect((again["conversation"] as? [String: Any])?["encrypted"] as? Bool == true, "the existing (encrypted) one: \(again)")
+
             // Members only; and a plain conversation has no devices.
             let room = try await Self.encryptedGroup(by: alice, members: [bob], client: client)
             #expect(try await client.call("GET", "/v1/conversations/\(room)/devices", token: mallory.token).status == 404)
+            // The flag cannot be turned off: the update request has no such field.
+            let off = try await client.call("PATCH", "/v1/conversations/\(room)", token: alice.token, json: ["encrypted": false])
+            #expect(off.status == 400, "\(off)")
+            let still = try await client.call("GET", "/v1/conversations/\(room)", token: alice.token)
+            #expect((still["conversation"] as? [String: Any])?["encrypted"] as? Bool == true)
+
             let plain = try await client.group(by: alice, members: [bob])
             #expect(try await client.call("GET", "/v1/conversations/\(plain)/devices", token: alice.token).status == 400)
             let plainSend = try await client.call(

@@ -71,4 +71,33 @@ struct LoggingTests {
         #expect(!everything.contains(alice.refreshToken))
         if let newRefresh = refreshed["refreshToken"] as? String { #expect(!everything.contains(newRefresh)) }
     }
+
+    @Test("end-to-end traffic logs ids, epochs and counts, never bundles, envelopes or ciphertext")
+    func encryptedTraffic() async throws {
+        let capture = LogCapture()
+        let server = try await TestServer.start(logger: capture.logger())
+        let client = HTTPClient(base: server.base)
+        let alice = try await E2EEDevice.make(try await client.user("alice"), client: client)
+        let bob = try await E2EEDevice.make(try await client.user("bob"), client: client)
+        let room = try await EncryptedConversationTests.encryptedGroup(by: alice.login, members: [bob.login], client: client)
+        let state = try await alice.devices(in: room)
+        let (rotated, key) = try await alice.rotate(room, epoch: 1, to: state.bundles)
+        #expect(rotated.status == 200)
+        let sent = try await alice.send("quiet please", key: key, to: room)
+        #expect(sent.status == 201)
+        let ciphertext = try #require((sent["message"] as? [String: Any])?["ciphertext"] as? String)
+        let envelopes = try await bob.inbox().compactMap { $0["envelope"] as? String }
+        #expect(envelopes.count == 1)
+        try await server.stop()
+
+        let everything = capture.all.joined(separator: "\n")
+        #expect(everything.contains("key envelopes stored") && everything.contains("device published"))
+        for secret in [alice.bundleText, bob.bundleText, ciphertext, "quiet please"] + envelopes {
+            #expect(!everything.contains(secret), "an E2EE object reached the logs")
+        }
+        // Not even a recognisable piece of one (the base64 forms share no 24-character run with the logs).
+        for blob in [alice.bundleText, ciphertext] + envelopes {
+            #expect(!everything.contains(String(blob.prefix(24))))
+        }
+    }
 }

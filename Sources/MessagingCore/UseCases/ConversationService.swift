@@ -7,7 +7,7 @@ public struct ConversationService: Sendable {
     /// Creates a conversation with `creator` as owner (direct: both users as members).
     ///
     /// A direct conversation with a user who already has one with `creator` returns the
-    /// existing one. With a `requestID`, a retried request returns the conversation the first
+    /// existing one (asking for an encrypted one when the existing one is not is a `conflict`). With a `requestID`, a retried request returns the conversation the first
     /// one created (for ``MessagingConfiguration/idempotencyRetentionMilliseconds``).
     ///
     /// `encrypted` makes it end-to-end encrypted for good: it then accepts only encrypted
@@ -38,7 +38,12 @@ public struct ConversationService: Sendable {
             if kind == .direct, let other = others.first {
                 let key = Conversation.directKey(creator, other)
                 if let existing = try transaction.directConversation(key: key) {
-                    return try transaction.requireMembership(of: creator, in: existing).0
+                    let conversation = try transaction.requireMembership(of: creator, in: existing).0
+                    guard conversation.isEncrypted || !encrypted else {
+                        throw MessagingError.conflict(
+                            "You already have a direct conversation with this user that is not end-to-end encrypted (\(existing)); there is one direct conversation per pair, so create an encrypted group of two instead.")
+                    }
+                    return conversation
                 }
                 directKey = key
             }
