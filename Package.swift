@@ -246,6 +246,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "MessagingE2EEVerificationTests",
+            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingE2EE", "MessagingE2EEVerification"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MessagingPresenceTests",
             dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence"],
             swiftSettings: strictSettings

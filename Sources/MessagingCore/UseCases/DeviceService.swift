@@ -101,8 +101,9 @@ public struct DeviceService: Sendable {
             try Self.requireEncrypted(conversation)
             let state = try transaction.keyState(of: conversationID) ?? .initial
             let devices = try transaction.activeMemberDevices(of: conversationID)
-            let withKey = state.keyEpoch > 0 ? try transaction.envelopeRecipients(in: conversationID, epoch: state.keyEpoch) : []
-            return ConversationDevices(keyState: state, devices: devices, devicesWithCurrentKey: withKey)
+            let holders = state.keyEpoch > 0 ? try transaction.envelopeRecipients(in: conversationID, epoch: state.keyEpoch) : []
+            return ConversationDevices(
+                keyState: state, devices: devices, devicesWithCurrentKey: holders.intersection(devices.map(\.id)))
         }
     }
 
