@@ -171,14 +171,17 @@ actor E2EESession {
             let answer = try await api.call(
                 "GET", "/v1/devices/\(device)/envelopes", query: ["after": "\(after)", "limit": "200"])
             let page = answer["envelopes"]?.array ?? []
+            let before = after
             for entry in page {
-                guard let seq = entry["seq"]?.int else { continue }
+                guard let seq = entry["seq"]?.int, seq > before else { continue }
                 await receive(entry, fetchedDevices: &fetchedDevices)
                 after = max(after, seq)
             }
             let cursor = after
             updateKeyring { $0.envelopeCursor = max($0.envelopeCursor, cursor) }
-            if answer["hasMore"]?.bool != true || page.isEmpty { break }
+            // Stop at the end, and when a page did not advance the cursor (a server that keeps
+            // answering hasMore without new entries would otherwise keep us here forever).
+            if answer["hasMore"]?.bool != true || page.isEmpty || after == before { break }
         }
         inboxStale = false
     }
@@ -200,14 +203,15 @@ actor E2EESession {
             return
         }
         let sender = envelope.senderDeviceID.uuidString.lowercased()
-        var bundle = pinnedBundle(sender)
-        if bundle == nil, !fetchedDevices.contains(conversation) {
+        // The sender must be a verified device of a member of *this* conversation (a bundle
+        // pinned elsewhere is not enough: its owner may not be a member here).
+        if !fetchedDevices.contains(conversation) {
             fetchedDevices.insert(conversation)
-            _ = try? await devices(of: conversation)
-            bundle = pinnedBundle(sender)
+            _ = try? await devices(of: conversation, quiet: true)
         }
-        guard let bundle else {
-            warn("rejected key envelope #\(seq) (conversation \(conversation), epoch \(epoch)): unknown sender device \(sender)")
+        guard deviceLists[conversation]?.verified.contains(where: { $0.id == sender }) == true, let bundle = pinnedBundle(sender)
+        else {
+            warn("rejected key envelope #\(seq) (conversation \(conversation), epoch \(epoch)): sender device \(sender) is not a verified device of a member of the conversation")
             return
         }
         do {
@@ -275,7 +279,9 @@ actor E2EESession {
             } catch ClientError.server(status: 409, code: "conflict", let message) {
                 // Sealing again draws a new nonce, so a retried client message id never matches
                 // the stored ciphertext: find the original instead of reporting a conflict.
-                if let original = try await ownMessage(clientMessageID, in: conversation) {
+                if let original = try await ownMessage(clientMessageID, in: conversation),
+                    (try? await open(original, in: conversation)) == text
+                {
                     return .object(["message": original, "duplicate": .bool(true)])
                 }
                 throw ClientError.server(status: 409, code: "conflict", message: message)
@@ -353,8 +359,12 @@ actor E2EESession {
                 "epoch": .number(Double(epoch)), "senderDevice": .string(device),
                 "envelopes": .array(envelopes.map { .string($0.textEncoded) }),
             ])
+        // The server accepted this epoch from us, so our key is the epoch's key: it replaces
+        // anything held for the epoch (which could only be an envelope the server planted).
         if let mine = envelopes.first(where: { $0.recipientDeviceID == identity.deviceID }) {
-            try? store(mine, text: mine.textEncoded, sender: identity.makeBundle(), conversation: id, epoch: epoch)
+            let conversationID = id.uuidString.lowercased()
+            keys["\(conversationID)/\(epoch)"] = key
+            updateKeyring { $0.store(envelope: mine.textEncoded, conversation: conversationID, epoch: epoch) }
         }
         note("started key epoch \(epoch) for \(devices.count) device(s)")
         return key
@@ -412,6 +422,9 @@ actor E2EESession {
         }
         guard sealed.conversationID.uuidString.lowercased() == conversation.lowercased() else { throw Failure.tampered("wrongConversation") }
         guard sealed.clientMessageID == message["clientMessageId"]?.string else { throw Failure.tampered("clientMessageIdMismatch") }
+        guard message["epoch"]?.int.flatMap(UInt64.init(exactly:)) == sealed.epoch,
+            message["senderDevice"]?.string?.lowercased() == sealed.senderDeviceID.uuidString.lowercased()
+        else { throw Failure.tampered("headerMismatch") }
         let sender = sealed.senderDeviceID.uuidString.lowercased()
         var bundle = pinnedBundle(sender)
         if bundle == nil, deviceLists[conversation] == nil {
@@ -446,6 +459,9 @@ actor MessageDecryptor {
     let conversation: String
     private var session: E2EESession?
     private var unavailable: String?
+    /// The `seq` each (sender device, client message id) was first shown at: a sealed message
+    /// the server shows again under another `seq` is a replay.
+    private var shown: [String: Int64] = [:]
 
     init(api: API, conversation: String) {
         self.api = api
@@ -460,7 +476,12 @@ actor MessageDecryptor {
         else { return nil }
         guard let session = await openSession() else { return "[cannot decrypt: \(unavailable ?? "no device keys")]" }
         do {
-            return try await session.open(message, in: conversation)
+            let text = try await session.open(message, in: conversation)
+            let origin = "\(message["senderDevice"]?.string ?? "")/\(message["clientMessageId"]?.string ?? "")"
+            let seq = message["seq"]?.int ?? 0
+            if let first = shown[origin], first != seq { return "[replayed: the message of seq \(first) shown again]" }
+            shown[origin] = seq
+            return text
         } catch {
             return error.text
         }

@@ -66,7 +66,33 @@ struct EpochModelTests {
 
         for step in 0..<150 {
             let context = "seed \(seed) step \(step)"
-            switch Int.random(in: 0..<10, using: &random) {
+            switch Int.random(in: 0..<16, using: &random) {
+            case 10:  // a member leaves on their own
+                guard let user = members.subtracting([0]).randomElement(using: &random) else { continue }
+                try await messaging.conversations.leave(conversation.id, by: users[user])
+                members.remove(user)
+                requiredEpoch = max(requiredEpoch, keyEpoch + 1)
+            case 11:  // a removed device of a member tries to send: forbidden, whatever the epoch
+                guard keyEpoch > 0, let removed = devices.filter({ !$0.active && members.contains($0.user) }).randomElement(using: &random),
+                    let key = keys[keyEpoch]
+                else { continue }
+                let clientID = "r-\(seed)-\(step)"
+                let sealed = try SealedMessage.seal(Array("x".utf8), clientMessageID: clientID, with: key, from: removed.identity)
+                let draft = try MessageDraft(
+                    ciphertext: Data(sealed.serialized), clientMessageID: ClientMessageID(clientID),
+                    encryption: EncryptionHeader(epoch: keyEpoch, senderDeviceID: removed.id))
+                await #expect("\(context): a removed device cannot send") {
+                    _ = try await messaging.messages.send(draft, to: conversation.id, by: users[removed.user])
+                } throws: { Self.code($0) == .forbidden }
+            case 12:  // a non-member's device uploads envelopes: not_found, nothing stored
+                guard let outsider = devices.filter({ $0.active && !members.contains($0.user) }).randomElement(using: &random) else { continue }
+                let key = try ConversationKey.generate(conversationID: conversationUUID, epoch: keyEpoch + 1)
+                let envelopes = try activeMemberDevices().map { Data(try KeyEnvelope.seal(key, to: $0.bundle, from: outsider.identity).serialized) }
+                guard !envelopes.isEmpty else { continue }
+                await #expect("\(context): a non-member cannot distribute keys") {
+                    _ = try await messaging.devices.uploadEnvelopes(
+                        envelopes, epoch: keyEpoch + 1, from: outsider.id, in: conversation.id, by: users[outsider.user])
+                } throws: { Self.code($0) == .notFound }
             case 0:  // add a member
                 guard let user = (0..<5).filter({ !members.contains($0) }).randomElement(using: &random) else { continue }
                 _ = try await messaging.conversations.addMember(users[user], to: conversation.id, by: users[0])
@@ -83,7 +109,7 @@ struct EpochModelTests {
                 _ = try await messaging.devices.remove(devices[index].id, by: users[devices[index].user])
                 devices[index].active = false
                 if members.contains(devices[index].user) { requiredEpoch = max(requiredEpoch, keyEpoch + 1) }
-            case 4, 5:  // rotate, sometimes with a stale device list first
+            case 4, 5, 13:  // rotate, sometimes with a stale device list first
                 guard let sender = activeMemberDevices().randomElement(using: &random) else { continue }
                 let listed = try await messaging.devices.devices(of: conversation.id, for: users[sender.user])
                 #expect(Set(listed.devices.map(\.id)) == Set(activeMemberDevices().map(\.id)), "\(context): device list")
@@ -120,8 +146,10 @@ struct EpochModelTests {
                     #expect(keyEpoch < requiredEpoch || !holders[keyEpoch]!.contains(sender.id), "\(context): share refused wrongly")
                 }
             default:  // send with a random epoch from a member's device, or a non-member's
-                guard let sender = devices.filter(\.active).randomElement(using: &random) else { continue }
-                let epoch = UInt64.random(in: 1...(keyEpoch + 1), using: &random)
+                let candidates = Int.random(in: 0..<4, using: &random) == 0 ? devices.filter(\.active) : activeMemberDevices()
+                guard let sender = candidates.randomElement(using: &random) else { continue }
+                // Half the time the current epoch (what a client uses), else any epoch up to one ahead.
+                let epoch = keyEpoch > 0 && Bool.random(using: &random) ? keyEpoch : UInt64.random(in: 1...(keyEpoch + 1), using: &random)
                 let key = try keys[epoch] ?? ConversationKey.generate(conversationID: conversationUUID, epoch: epoch)
                 let clientID = "m-\(seed)-\(step)"
                 let sealed = try SealedMessage.seal(Array("step \(step)".utf8), clientMessageID: clientID, with: key, from: sender.identity)
@@ -136,7 +164,7 @@ struct EpochModelTests {
                     sent += 1
                 } catch {
                     let expected: MessagingError.Code =
-                        !isMember ? .notFound : (keyEpoch == 0 || epoch < requiredEpoch) ? .rekeyRequired : .invalidInput
+                        !isMember ? .notFound : (keyEpoch < requiredEpoch || epoch < requiredEpoch) ? .rekeyRequired : .invalidInput
                     #expect(!allowed && Self.code(error) == expected, "\(context): send at epoch \(epoch) refused with \(error)")
                 }
             }
@@ -160,6 +188,43 @@ struct EpochModelTests {
                 #expect(key.hasSameKeyMaterial(as: keys[stored.epoch]!))
             }
         }
-        #expect(sent > 0 && keyEpoch > 1, "the run exercised sends (\(sent)) and rotations (\(keyEpoch))")
+        #expect(sent >= 3 && keyEpoch > 1, "the run exercised sends (\(sent)) and rotations (\(keyEpoch))")
+    }
+
+    @Test("device caps: per user, and per encrypted conversation (a new epoch reaches every device in one upload)")
+    func caps() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epoch-caps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var limits = MessagingLimits()
+        limits.maxDevicesPerUser = 2
+        limits.maxEncryptedConversationDevices = 3
+        let messaging = Messaging(
+            store: try SQLiteMessagingStore(path: directory.appendingPathComponent("m.sqlite").path),
+            configuration: MessagingConfiguration(limits: limits), verifier: SodiumEndToEndVerifier())
+        let alice = try await messaging.users.register(handle: "alice", displayName: "A").id
+        let bob = try await messaging.users.register(handle: "bob", displayName: "B").id
+        func publish(_ user: UserID) async throws -> DeviceID {
+            let identity = try DeviceIdentity.generate(deviceID: newUUID(), userID: UUID(uuidString: user.description)!)
+            return try await messaging.devices.publish(Data(identity.makeBundle().serialized), by: user).device.id
+        }
+        let first = try await publish(alice)
+        _ = try await publish(alice)
+        await #expect { _ = try await publish(alice) } throws: { Self.code($0) == .limitExceeded }
+        _ = try await messaging.devices.remove(first, by: alice)
+        _ = try await publish(alice)  // room again after a removal
+
+        let room = try await messaging.conversations.create(.group(title: "e", members: []), by: alice, encrypted: true)
+        _ = try await publish(bob)
+        _ = try await publish(bob)
+        // Alice's 2 devices + Bob's 2 would be 4 > 3.
+        await #expect { _ = try await messaging.conversations.addMember(bob, to: room.id, by: alice) } throws: { error in
+            Self.code(error) == .limitExceeded && (error as? MessagingError)?.message.contains("at most 3") == true
+        }
+        let carol = try await messaging.users.register(handle: "carol", displayName: "C").id
+        _ = try await publish(carol)
+        _ = try await messaging.conversations.addMember(carol, to: room.id, by: alice)  // 3 devices: fits
+        await #expect { _ = try await publish(carol) } throws: { Self.code($0) == .limitExceeded }
+        #expect(try await messaging.devices.devices(of: room.id, for: alice).devices.count == 3)
     }
 }

@@ -30,6 +30,12 @@ public struct MessagingLimits: Hashable, Sendable {
     public var maxSearchWords: Int = 16
     /// Members of one group or channel. Default 100,000.
     public var maxMembers: Int = 100_000
+    /// Active end-to-end devices of one user. Default 10.
+    public var maxDevicesPerUser: Int = 10
+    /// Active end-to-end devices of all members of one encrypted conversation: a new key epoch
+    /// is sealed to every one of them in a single upload, so this is at most
+    /// ``DeviceService/maxEnvelopesPerUpload``. Default 1,000.
+    public var maxEncryptedConversationDevices: Int = 1000
 
     /// The defaults listed on each property.
     public init() {}

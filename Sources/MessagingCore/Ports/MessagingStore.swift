@@ -143,6 +143,8 @@ public protocol DeviceStore {
     func markRemoved(_ id: DeviceID, at time: Timestamp) throws
     /// The active devices of every current member of `conversation`, ordered by user then device id.
     func activeMemberDevices(of conversation: ConversationID) throws -> [Device]
+    /// The active devices of `user`, ordered by device id.
+    func activeDevices(of user: UserID) throws -> [Device]
     /// The encrypted conversations `user` is a member of.
     func encryptedConversations(of user: UserID) throws -> [ConversationID]
     /// The key state of an encrypted conversation; `nil` for a conversation that is not encrypted.

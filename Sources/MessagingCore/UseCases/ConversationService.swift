@@ -51,7 +51,10 @@ public struct ConversationService: Sendable {
                 id: newID, kind: kind, title: title, topic: topic, creatorID: creator, createdAt: now,
                 lastSeq: 0, lastActivityAt: now, isEncrypted: encrypted)
             try transaction.insert(conversation, directKey: directKey)
-            if encrypted { try transaction.setKeyState(.initial, of: newID) }
+            if encrypted {
+                try transaction.setKeyState(.initial, of: newID)
+                try transaction.requireRoomForDevices(0, in: newID, limits: limits)
+            }
             // Creation is not an event: the log starts empty (lastSeq 0) and the first
             // change gets seq 1. The initial members are part of the conversation's state.
             let creatorRole: Role = kind == .direct ? .member : .owner
@@ -72,6 +75,7 @@ public struct ConversationService: Sendable {
         let now = context.clock.now()
         let permissions = context.permissions
         let maxMembers = context.limits.maxMembers
+        let limits = context.limits
         return try await context.store.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
@@ -85,6 +89,10 @@ public struct ConversationService: Sendable {
             if let existing = try transaction.member(user, in: conversationID) { return existing }
             guard try transaction.memberCount(of: conversationID, role: nil) < maxMembers else {
                 throw MessagingError.limitExceeded("The conversation has reached its limit of \(maxMembers) members.")
+            }
+            if conversation.isEncrypted {
+                try transaction.requireRoomForDevices(
+                    try transaction.activeDevices(of: user).count, in: conversationID, limits: limits)
             }
             let member = Member(conversationID: conversationID, userID: user, role: role, joinedAt: now)
             try transaction.insert(member)

@@ -46,6 +46,7 @@ public struct DeviceService: Sendable {
                 "The bundle names the user \(verified.userID), not you; a device bundle must name your own user id.")
         }
         let now = context.clock.now()
+        let limits = context.limits
         return try await context.store.write { transaction in
             if let existing = try transaction.device(id: verified.deviceID) {
                 guard existing.userID == user, existing.bundle == bundle else {
@@ -61,9 +62,17 @@ public struct DeviceService: Sendable {
             guard try transaction.user(id: user) != nil else {
                 throw MessagingError.notFound("No user has the id \(user); register first.")
             }
+            let active = try transaction.activeDevices(of: user).count
+            guard active < limits.maxDevicesPerUser else {
+                throw MessagingError.limitExceeded(
+                    "You have \(active) active devices; the limit is \(limits.maxDevicesPerUser). Remove one you no longer use (device.remove, DELETE /v1/devices/{id}) first.")
+            }
+            let conversations = try transaction.encryptedConversations(of: user)
+            for conversation in conversations {
+                try transaction.requireRoomForDevices(1, in: conversation, limits: limits)
+            }
             let device = Device(id: verified.deviceID, userID: user, bundle: bundle, addedAt: now, removedAt: nil)
             try transaction.insert(device)
-            let conversations = try transaction.encryptedConversations(of: user)
             for conversation in conversations {
                 try transaction.record(
                     { _ in .deviceAdded(userID: user, deviceID: device.id) }, in: conversation, by: user, at: now)
@@ -134,11 +143,27 @@ public struct DeviceService: Sendable {
         guard Set(recipients).count == recipients.count else {
             throw MessagingError.invalidInput("The upload has two envelopes for the same device; send one per device.")
         }
+        // Verify the signatures against a snapshot, outside the write lock (up to 1,000 Ed25519
+        // checks). Bundles never change once registered, so the verdicts hold in the write
+        // transaction, which re-checks everything that can change: membership, device states,
+        // the recipient list and the epochs.
+        try await context.store.read { transaction in
+            let (conversation, _) = try transaction.requireMembership(of: user, in: conversationID)
+            try Self.requireEncrypted(conversation)
+            let sender = try transaction.requireOwnActiveDevice(senderDeviceID, of: user)
+            for (index, recipientID) in recipients.enumerated() {
+                guard let recipient = try transaction.device(id: recipientID) else {
+                    throw MessagingError.conflict(
+                        "The device \(recipientID) is not an active device of a current member; fetch the device list again.")
+                }
+                try verifier.verifyEnvelope(envelopes[index], senderBundle: sender.bundle, recipientBundle: recipient.bundle)
+            }
+        }
         let now = context.clock.now()
         return try await context.store.write { transaction in
             let (conversation, _) = try transaction.requireMembership(of: user, in: conversationID)
             try Self.requireEncrypted(conversation)
-            let sender = try transaction.requireOwnActiveDevice(senderDeviceID, of: user)
+            _ = try transaction.requireOwnActiveDevice(senderDeviceID, of: user)
             var state = try transaction.keyState(of: conversationID) ?? .initial
             let active = Dictionary(
                 try transaction.activeMemberDevices(of: conversationID).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -169,12 +194,9 @@ public struct DeviceService: Sendable {
                 throw MessagingError.conflict(
                     "The conversation is at key epoch \(state.keyEpoch): upload envelopes for \(state.keyEpoch) to share its key, or for \(state.keyEpoch + 1) to start a new one.")
             }
-            for (index, recipientID) in recipients.enumerated() {
-                guard let recipient = active[recipientID] else {
-                    throw MessagingError.conflict(
-                        "The device \(recipientID) is not an active device of a current member; fetch the device list again.")
-                }
-                try verifier.verifyEnvelope(envelopes[index], senderBundle: sender.bundle, recipientBundle: recipient.bundle)
+            for recipientID in recipients where active[recipientID] == nil {
+                throw MessagingError.conflict(
+                    "The device \(recipientID) is not an active device of a current member; fetch the device list again.")
             }
             for (index, recipientID) in recipients.enumerated() {
                 _ = try transaction.appendEnvelope(
@@ -224,10 +246,24 @@ extension MessagingTransaction {
         return device
     }
 
+    /// Throws `limitExceeded` unless `count` more active devices fit in an encrypted
+    /// conversation (a new epoch reaches all of them in one upload).
+    func requireRoomForDevices(_ count: Int, in conversationID: ConversationID, limits: MessagingLimits) throws {
+        let limit = min(limits.maxEncryptedConversationDevices, DeviceService.maxEnvelopesPerUpload)
+        let present = try activeMemberDevices(of: conversationID).count
+        guard present + count <= limit else {
+            throw MessagingError.limitExceeded(
+                "The encrypted conversation \(conversationID) has \(present) active devices and may have at most \(limit) (a new key epoch reaches all of them in one upload); remove devices or members first.")
+        }
+    }
+
     /// After a member or device left an encrypted conversation: the next message needs an epoch
     /// the removed party never received.
     func requireNewEpoch(in conversationID: ConversationID) throws {
         var state = try keyState(of: conversationID) ?? .initial
+        guard state.keyEpoch < UInt64(Int64.max) else {
+            throw MessagingError.limitExceeded("The conversation has used every key epoch; start a new conversation.")
+        }
         let required = state.keyEpoch + 1
         guard state.requiredEpoch < required else { return }
         state.requiredEpoch = required

@@ -241,10 +241,13 @@ public struct MessageService: Sendable {
     ) throws {
         let device = try transaction.requireOwnActiveDevice(header.senderDeviceID, of: sender)
         let state = try transaction.keyState(of: conversationID) ?? .initial
-        guard header.epoch >= state.requiredEpoch, state.keyEpoch > 0 else {
-            let next = max(state.requiredEpoch, state.keyEpoch + 1)
+        guard state.keyEpoch >= state.requiredEpoch else {
             throw MessagingError.rekeyRequired(
-                "The conversation needs a new key epoch (at least \(next)) before the next message: fetch its devices, upload envelopes for epoch \(next), and send again with that epoch.")
+                "The conversation needs a new key epoch (\(state.requiredEpoch)) before the next message: fetch its devices, upload envelopes for epoch \(state.requiredEpoch) to all of them, and send again with that epoch.")
+        }
+        guard header.epoch >= state.requiredEpoch else {
+            throw MessagingError.rekeyRequired(
+                "Epoch \(header.epoch) is no longer accepted: a member or device was removed after it. Send with epoch \(state.keyEpoch) (fetch your envelopes for its key) or start epoch \(state.keyEpoch + 1).")
         }
         guard header.epoch <= state.keyEpoch else {
             throw MessagingError.invalidInput(

@@ -42,6 +42,12 @@ extension SQLiteTransaction {
             [RowCoding.blob(conversation)], decodeDevice)
     }
 
+    func activeDevices(of user: UserID) throws -> [Device] {
+        try fetchAll(
+            "SELECT \(Self.deviceColumns) FROM devices d WHERE d.user_id = ? AND d.removed_at IS NULL ORDER BY d.id",
+            [RowCoding.blob(user)], decodeDevice)
+    }
+
     func encryptedConversations(of user: UserID) throws -> [ConversationID] {
         try fetchAll(
             """

@@ -53,7 +53,9 @@ extension ChatAPI {
         let principal = try await principal(request)
         try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
-        let body = try await request.decodeJSON(SendBody.self, limit: limits.maxRequestBodyBytes)
+        // Room for the largest ciphertext the domain accepts, in base64 (4/3 of its size).
+        let sendLimit = max(limits.maxRequestBodyBytes, limits.messaging.maxEncryptedBodyBytes / 3 * 4 + 8 * 1024)
+        let body = try await request.decodeJSON(SendBody.self, limit: sendLimit)
         let mentions = try mentionIDs(body.mentions)
         let clientMessageID = try ClientMessageID(body.clientMessageId)
         let draft: MessageDraft
