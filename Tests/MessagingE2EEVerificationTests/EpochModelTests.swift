@@ -227,4 +227,58 @@ struct EpochModelTests {
         await #expect { _ = try await publish(carol) } throws: { Self.code($0) == .limitExceeded }
         #expect(try await messaging.devices.devices(of: room.id, for: alice).devices.count == 3)
     }
+
+    @Test("eight devices start the same epoch at once: exactly one wins, every device holds exactly its key")
+    func concurrentRotations() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epoch-race-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let messaging = Messaging(
+            store: try SQLiteMessagingStore(path: directory.appendingPathComponent("m.sqlite").path),
+            verifier: SodiumEndToEndVerifier())
+        var users: [UserID] = []
+        var identities: [DeviceIdentity] = []
+        for index in 0..<8 {
+            let user = try await messaging.users.register(handle: "racer\(index)", displayName: "R").id
+            let identity = try DeviceIdentity.generate(deviceID: newUUID(), userID: UUID(uuidString: user.description)!)
+            _ = try await messaging.devices.publish(Data(identity.makeBundle().serialized), by: user)
+            users.append(user)
+            identities.append(identity)
+        }
+        let room = try await messaging.conversations.create(
+            .group(title: "race", members: Array(users.dropFirst())), by: users[0], encrypted: true)
+        let roomUUID = UUID(uuidString: room.id.description)!
+        let bundles = identities.map { $0.makeBundle() }
+        let rotations = try identities.map { try EpochRotation.start(conversationID: roomUUID, epoch: 1, sender: $0, devices: bundles) }
+        let racers = users
+        let racing = identities
+        let outcomes = await withTaskGroup(of: (Int, MessagingError.Code?).self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    do {
+                        _ = try await messaging.devices.uploadEnvelopes(
+                            rotations[index].envelopes.map { Data($0.serialized) }, epoch: 1,
+                            from: DeviceID(UUIDv7(racing[index].deviceID.uuidString)!), in: room.id, by: racers[index])
+                        return (index, nil)
+                    } catch {
+                        return (index, Self.code(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [Int: MessagingError.Code?]()) { $0[$1.0] = $1.1 }
+        }
+        let winners = outcomes.filter { $0.value == nil }.map(\.key)
+        #expect(winners.count == 1, "\(outcomes)")
+        #expect(outcomes.values.compactMap { $0 }.allSatisfy { $0 == .conflict }, "the others are told to fetch again: \(outcomes)")
+        let winner = try #require(winners.first)
+        for (index, identity) in identities.enumerated() {
+            let page = try await messaging.devices.envelopes(
+                for: DeviceID(UUIDv7(identity.deviceID.uuidString)!), after: 0, limit: 10, by: users[index])
+            #expect(page.envelopes.count == 1)
+            let envelope = try KeyEnvelope(serialized: [UInt8](try #require(page.envelopes.first).envelope))
+            let key = try envelope.open(as: identity, from: bundles[winner], conversationID: roomUUID, epoch: 1)
+            #expect(key.hasSameKeyMaterial(as: rotations[winner].key))
+        }
+        #expect(try await messaging.devices.devices(of: room.id, for: users[0]).keyState.keyEpoch == 1)
+    }
 }
