@@ -56,6 +56,8 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "MessagingCore", package: "swift-messaging"),
                 .product(name: "MessagingPersistence", package: "swift-messaging"),
+                .product(name: "MessagingE2EE", package: "swift-messaging"),
+                .product(name: "MessagingE2EEVerification", package: "swift-messaging"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

@@ -12,6 +12,8 @@ import MessagingPersistence
 //   send.batch100.ours      messaging.messages.send([100 drafts], to:, by:), one transaction per batch
 //   send.batch100.raw       the same statements for 100 messages in one raw C transaction
 //   send.single.rawFloor    one bare raw C INSERT INTO messages per (autocommit) transaction
+//   send.single.encrypted   an end-to-end encrypted send (EncryptedSend.swift)
+//   send.single.verifyRaw   one bare Ed25519 verification, its cryptographic floor
 //
 // Batch benchmarks time one batch per iteration; divide by 100 for the time per message
 // (report.sh does).
@@ -101,6 +103,8 @@ let benchmarks: @Sendable () -> Void = {
         warmupIterations: 3,
         maxDuration: .seconds(5),
         maxIterations: 400)
+
+    registerEncryptedSendBenchmarks(single)
 
     do {
         let fixture = SendFixture()
