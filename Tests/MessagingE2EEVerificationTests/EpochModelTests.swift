@@ -35,12 +35,9 @@ struct EpochModelTests {
     @Test("server and model agree over 150 random operations", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func randomOperations(seed: UInt64) async throws {
         var random = SplitMix64(state: seed)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epoch-model-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let messaging = Messaging(
-            store: try SQLiteMessagingStore(path: directory.appendingPathComponent("m.sqlite").path),
-            verifier: SodiumEndToEndVerifier())
+        let database = try TemporaryDatabase("epoch-model")
+        defer { database.remove() }
+        let messaging = try database.messaging()
         var users: [UserID] = []
         for index in 0..<5 { users.append(try await messaging.users.register(handle: "user\(index)", displayName: "U\(index)").id) }
         let conversation = try await messaging.conversations.create(
@@ -193,15 +190,12 @@ struct EpochModelTests {
 
     @Test("device caps: per user, and per encrypted conversation (a new epoch reaches every device in one upload)")
     func caps() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epoch-caps-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try TemporaryDatabase("epoch-caps")
+        defer { database.remove() }
         var limits = MessagingLimits()
         limits.maxDevicesPerUser = 2
         limits.maxEncryptedConversationDevices = 3
-        let messaging = Messaging(
-            store: try SQLiteMessagingStore(path: directory.appendingPathComponent("m.sqlite").path),
-            configuration: MessagingConfiguration(limits: limits), verifier: SodiumEndToEndVerifier())
+        let messaging = try database.messaging(limits: limits)
         let alice = try await messaging.users.register(handle: "alice", displayName: "A").id
         let bob = try await messaging.users.register(handle: "bob", displayName: "B").id
         func publish(_ user: UserID) async throws -> DeviceID {
@@ -230,12 +224,9 @@ struct EpochModelTests {
 
     @Test("eight devices start the same epoch at once: exactly one wins, every device holds exactly its key")
     func concurrentRotations() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epoch-race-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let messaging = Messaging(
-            store: try SQLiteMessagingStore(path: directory.appendingPathComponent("m.sqlite").path),
-            verifier: SodiumEndToEndVerifier())
+        let database = try TemporaryDatabase("epoch-race")
+        defer { database.remove() }
+        let messaging = try database.messaging()
         var users: [UserID] = []
         var identities: [DeviceIdentity] = []
         for index in 0..<8 {

@@ -2,10 +2,30 @@ import Foundation
 import MessagingCore
 import MessagingE2EE
 import MessagingE2EEVerification
+import MessagingPersistence
 import Testing
 
 /// A fresh UUIDv7 as a Foundation UUID.
 func newUUID() -> UUID { UUID(uuidString: UUIDv7Generator().next().uuidString)! }
+
+/// A SQLite database in a fresh temporary directory, and the use cases over it with the
+/// libsodium verifier.
+struct TemporaryDatabase {
+    let directory: URL
+
+    init(_ name: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func messaging(limits: MessagingLimits = .default) throws -> Messaging {
+        Messaging(
+            store: try SQLiteMessagingStore(path: directory.appendingPathComponent("m.sqlite").path),
+            configuration: MessagingConfiguration(limits: limits), verifier: SodiumEndToEndVerifier())
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
 
 @Suite("SodiumEndToEndVerifier")
 struct VerifierTests {

@@ -151,11 +151,9 @@ public struct DeviceService: Sendable {
             let (conversation, _) = try transaction.requireMembership(of: user, in: conversationID)
             try Self.requireEncrypted(conversation)
             let sender = try transaction.requireOwnActiveDevice(senderDeviceID, of: user)
+            let active = try Self.activeDevicesByID(in: conversationID, transaction)
             for (index, recipientID) in recipients.enumerated() {
-                guard let recipient = try transaction.device(id: recipientID) else {
-                    throw MessagingError.conflict(
-                        "The device \(recipientID) is not an active device of a current member; fetch the device list again.")
-                }
+                let recipient = try Self.requireActive(recipientID, in: active)
                 try verifier.verifyEnvelope(envelopes[index], senderBundle: sender.bundle, recipientBundle: recipient.bundle)
             }
         }
@@ -165,8 +163,7 @@ public struct DeviceService: Sendable {
             try Self.requireEncrypted(conversation)
             _ = try transaction.requireOwnActiveDevice(senderDeviceID, of: user)
             var state = try transaction.keyState(of: conversationID) ?? .initial
-            let active = Dictionary(
-                try transaction.activeMemberDevices(of: conversationID).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let active = try Self.activeDevicesByID(in: conversationID, transaction)
             let rotated: Bool
             if epoch == state.keyEpoch + 1 {
                 let missing = Set(active.keys).subtracting(recipients)
@@ -194,10 +191,7 @@ public struct DeviceService: Sendable {
                 throw MessagingError.conflict(
                     "The conversation is at key epoch \(state.keyEpoch): upload envelopes for \(state.keyEpoch) to share its key, or for \(state.keyEpoch + 1) to start a new one.")
             }
-            for recipientID in recipients where active[recipientID] == nil {
-                throw MessagingError.conflict(
-                    "The device \(recipientID) is not an active device of a current member; fetch the device list again.")
-            }
+            for recipientID in recipients { _ = try Self.requireActive(recipientID, in: active) }
             for (index, recipientID) in recipients.enumerated() {
                 _ = try transaction.appendEnvelope(
                     envelopes[index], to: recipientID, conversation: conversationID, epoch: epoch, sender: senderDeviceID,
@@ -224,6 +218,21 @@ public struct DeviceService: Sendable {
             let rows = try transaction.envelopes(for: deviceID, after: seq, limit: limit + 1)
             return EnvelopePage(envelopes: Array(rows.prefix(limit)), hasMore: rows.count > limit)
         }
+    }
+
+    /// The active devices of the current members, by id.
+    private static func activeDevicesByID(
+        in conversationID: ConversationID, _ transaction: any MessagingTransaction
+    ) throws -> [DeviceID: Device] {
+        Dictionary(try transaction.activeMemberDevices(of: conversationID).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The recipient among the active devices; `conflict` when it is not one (the client's list is stale).
+    private static func requireActive(_ id: DeviceID, in active: [DeviceID: Device]) throws(MessagingError) -> Device {
+        guard let device = active[id] else {
+            throw .conflict("The device \(id) is not an active device of a current member; fetch the device list again.")
+        }
+        return device
     }
 
     static func requireEncrypted(_ conversation: Conversation) throws(MessagingError) {

@@ -148,6 +148,9 @@ public struct WireEvent: Encodable, Sendable {
 
 /// The text form of end-to-end encryption objects (device bundles, key envelopes):
 /// base64url without padding, canonical (see `Documentation/E2EE.md` §3).
+///
+/// `MessagingE2EE` has its own codec on libsodium's constant-time one, for secrets; this one
+/// carries only public objects and keeps the server's wire layer free of libsodium.
 public enum E2EEText {
     /// Encodes bytes.
     public static func encode(_ bytes: Data) -> String {
