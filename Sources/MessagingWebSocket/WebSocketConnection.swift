@@ -10,7 +10,9 @@ import WSCore
 /// - Inbound: ``receive()`` reads the next message straight from the socket (no extra
 ///   buffer: TCP backpressure reaches the peer when the reader is slow), joining
 ///   continuation frames and refusing, with close 1009, a message longer than
-///   ``WebSocketTransportConfiguration/maxFrameBytes``.
+///   ``WebSocketTransportConfiguration/maxFrameBytes`` (on the server, the channel's frame
+///   guard refuses it first, after a `frame_too_big` error frame; this check is the client's
+///   and a backstop).
 /// - Outbound: ``write(_:)`` sends a text or binary message, split into frames of at most
 ///   ``WebSocketTransportConfiguration/outboundFrameBytes``.
 /// - ``close(_:)`` sends the close frame with the code and reason (truncated to the 123

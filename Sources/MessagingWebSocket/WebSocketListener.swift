@@ -7,15 +7,15 @@ import Logging
 import MessagingTransport
 import NIOCore
 import Synchronization
-import WSCore
+@_spi(WSInternal) import WSCore
 
 /// The server side of the WebSocket adapter: a ``MessagingTransport/TransportListener``
 /// fed by a Hummingbird 2 WebSocket upgrade route.
 ///
 /// Hummingbird owns the socket and accepts connections; this listener registers the
-/// upgrade route (``addRoute(to:at:)``), checks the `Origin` header against
-/// ``WebSocketTransportConfiguration/allowedOrigins`` before upgrading (refused browsers
-/// get HTTP 403 and never a socket), takes the bearer token from the `Authorization`
+/// upgrade route (``addRoute(to:at:)``), checks the upgrade request (RFC 6455) and the
+/// `Origin` header against ``WebSocketTransportConfiguration/allowedOrigins`` before
+/// upgrading (refusals get their status and a JSON error body, never a socket), takes the bearer token from the `Authorization`
 /// header (never from the URL), and hands each upgraded connection to the handler given to
 /// ``listen(_:)`` — typically `Gateway.serve(listener)`.
 ///
@@ -23,12 +23,12 @@ import WSCore
 /// let listener = WebSocketListener(configuration: .init(allowedOrigins: .only(["https://chat.example.com"])), logger: logger)
 /// let router = Router(context: MyContext.self)      // MyContext: WebSocketRequestContext
 /// listener.addRoute(to: router, at: "/v1/realtime")
-/// let app = Application(router: router, server: listener.serverBuilder(router: router))
+/// let app = Application(router: router, server: listener.serverBuilder())
 /// // run `app`, `gateway`, and a service calling `gateway.serve(listener)` in one ServiceGroup
 /// ```
 ///
-/// Upgrades that arrive before ``listen(_:)`` started or after ``stopListening()`` are
-/// answered 503 (no socket is opened).
+/// Upgrades that arrive before ``listen(_:)`` started or after ``stopAccepting()`` or
+/// ``stopListening()`` are answered 503 (no socket is opened).
 ///
 /// Thread safety: safe to share across tasks.
 public final class WebSocketListener: TransportListener, Sendable {
@@ -41,6 +41,8 @@ public final class WebSocketListener: TransportListener, Sendable {
 
     private struct State {
         var handler: (@Sendable (WebSocketConnection) async -> Void)?
+        var path: String?
+        var refusing = false
         var stopped = false
         var active = 0
         var connections: [ObjectIdentifier: WebSocketConnection] = [:]
@@ -55,44 +57,92 @@ public final class WebSocketListener: TransportListener, Sendable {
     }
 
     /// Registers `GET path` as the WebSocket upgrade route of `router`.
-    public func addRoute<Context: WebSocketRequestContext>(to router: Router<Context>, at path: RouterPath) {
-        let policy = configuration.allowedOrigins
-        router.ws(
-            path,
-            shouldUpgrade: { [self] request, _ in
-                let origins = request.headers[values: .origin]
-                if let refused = origins.first(where: { !policy.admits($0) }) {
-                    logger.notice("refused a WebSocket upgrade from a disallowed origin", metadata: ["origin": "\(refused)"])
-                    throw HTTPError(.forbidden, message: "Origin \(refused) may not open realtime connections.")
-                }
-                guard isAccepting else {
-                    throw HTTPError(.serviceUnavailable, message: "The server is not accepting realtime connections; retry later.")
-                }
-                return .upgrade([:])
-            },
-            onUpgrade: { [self] inbound, outbound, context in
-                let address = Self.address(of: context.requestContext)
-                let token = context.request.headers[.authorization].flatMap(ConnectionMetadata.bearerToken(fromAuthorizationHeader:))
-                let connection = WebSocketConnection(
-                    metadata: ConnectionMetadata(remoteAddress: address, bearerToken: token),
-                    inbound: inbound, outbound: outbound, configuration: configuration)
-                await run(connection)
+    ///
+    /// A valid upgrade of `path` is taken by the channel of ``serverBuilder()`` before it
+    /// reaches the router; the route itself answers every request that was not upgraded
+    /// with a ``WebSocketUpgradeRefusal``: 426 (no upgrade, or a WebSocket version other
+    /// than 13), 400 (a missing or malformed `Sec-WebSocket-Key`), 403 (a disallowed
+    /// `Origin`: refused browsers never get a socket) or 503 (not accepting), each with the
+    /// JSON error body. (A valid upgrade sent on a kept-alive connection after another
+    /// request is answered 307 to the same URL with `Connection: close`: reconnect.)
+    public func addRoute<Context: RequestContext>(to router: Router<Context>, at path: RouterPath) {
+        state.withLock { $0.path = Self.normalizedPath(path.description) }
+        router.get(path) { [self] request, _ -> Response in
+            guard let refusal = refusal(for: request.head) else {
+                // A valid upgrade on a connection that already served another request (only
+                // a connection's first request can switch protocols): reconnect, as
+                // Hummingbird's own upgrade channel asks.
+                let location = request.uri.path + (request.uri.query.map { "?\($0)" } ?? "")
+                return Response(status: .temporaryRedirect, headers: [.location: location, .connection: "close"])
             }
-        )
+            if refusal.code == "origin_not_allowed" {
+                logger.notice("refused a WebSocket upgrade from a disallowed origin", metadata: [
+                    "origin": "\(request.headers[values: .origin].first { !configuration.allowedOrigins.admits($0) } ?? "")"
+                ])
+            }
+            throw refusal
+        }
     }
 
-    /// A Hummingbird server builder: HTTP/1.1 with WebSocket upgrades routed through
-    /// `router`, frame size enforced by the decoder, UTF-8 left to the protocol codec (so
-    /// invalid text answers a typed error frame, not a bare close), compression off, and
-    /// WebSocket-level pings off (the gateway pings at the protocol level).
-    public func serverBuilder<Context: WebSocketRequestContext>(router: Router<Context>) -> HTTPServerBuilder {
-        .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(
-                http1: .init(),
-                ws: .init(
-                    maxFrameSize: configuration.maxFrameBytes, extensions: [], autoPing: .disabled,
-                    closeTimeout: configuration.closeTimeout, validateUTF8: false)))
+    /// A Hummingbird server builder: HTTP/1.1 for every route, with WebSocket upgrades of
+    /// the route given to ``addRoute(to:at:)``, and the limits of
+    /// ``WebSocketTransportConfiguration/http`` (header and idle timeouts, 408/414/431
+    /// answers) on every connection. Upgraded connections get the frame rules of
+    /// ``WebSocketTransportConfiguration``: masked client frames only (1002 otherwise),
+    /// size and fragment limits enforced from frame headers (`frame_too_big`, then 1009),
+    /// UTF-8 left to the protocol codec (so invalid text answers a typed error frame, not a
+    /// bare close), compression off, and WebSocket-level pings off (the gateway pings at the
+    /// protocol level).
+    public func serverBuilder() -> HTTPServerBuilder {
+        let configuration = configuration
+        return HTTPServerBuilder { responder in
+            RealtimeHTTPChannel(responder: responder, configuration: configuration) { [self] request, channel in
+                upgradeHandler(for: request, channel: channel)
+            }
+        }
+    }
+
+    /// Why `request` (to the realtime route) is not upgraded now, or `nil` when it would be.
+    func refusal(for request: HTTPRequest) -> WebSocketUpgradeRefusal? {
+        if let refusal = UpgradeRequestCheck.refusal(for: request) { return refusal }
+        if let refused = request.headerFields[values: .origin].first(where: { !configuration.allowedOrigins.admits($0) }) {
+            return .originNotAllowed(refused)
+        }
+        guard isAccepting else { return .unavailable }
+        return nil
+    }
+
+    /// The handler of an upgrade of `request` when it is to the route and would be upgraded
+    /// now; `nil` leaves the request to the router (which answers the refusal).
+    func upgradeHandler(for request: HTTPRequest, channel: any Channel) -> RealtimeHTTPChannel.UpgradedHandler? {
+        let path = Self.normalizedPath(String((request.path ?? "").prefix { $0 != "?" }))
+        guard let route = state.withLock({ $0.path }), route == path, refusal(for: request) == nil else { return nil }
+        let address = channel.remoteAddress.map { $0.ipAddress ?? "\($0)" } ?? "unknown"
+        let token = request.headerFields[.authorization].flatMap(ConnectionMetadata.bearerToken(fromAuthorizationHeader:))
+        let metadata = ConnectionMetadata(remoteAddress: address, bearerToken: token)
+        let configuration = configuration
+        return { [self] asyncChannel, logger in
+            do {
+                _ = try await WSCore.WebSocketHandler.handle(
+                    type: .server,
+                    configuration: .init(
+                        extensions: [], autoPing: .disabled, closeTimeout: configuration.closeTimeout, validateUTF8: false,
+                        maxFrameSize: configuration.maxFrameBytes),
+                    asyncChannel: asyncChannel, context: UpgradedContext(logger: logger)
+                ) { inbound, outbound, _ in
+                    await self.run(
+                        WebSocketConnection(metadata: metadata, inbound: inbound, outbound: outbound, configuration: configuration))
+                }
+            } catch {
+                logger.debug("WebSocket handler error", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    static func normalizedPath(_ path: String) -> String {
+        var path = path.hasPrefix("/") ? path : "/" + path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        return path
     }
 
     public func listen(_ handler: @escaping @Sendable (WebSocketConnection) async -> Void) async throws {
@@ -127,6 +177,12 @@ public final class WebSocketListener: TransportListener, Sendable {
         }
     }
 
+    /// Refuses new upgrades (503) from now on, without ending ``listen(_:)``: call it at
+    /// the first moment of a graceful shutdown, before the connections are closed.
+    public func stopAccepting() {
+        state.withLock { $0.refusing = true }
+    }
+
     public func stopListening() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.stopped = true
@@ -151,7 +207,7 @@ public final class WebSocketListener: TransportListener, Sendable {
 
     /// Whether upgrades are accepted now: ``listen(_:)`` is running and
     /// ``stopListening()`` was not called. Before and after, upgrades are answered 503.
-    public var isAccepting: Bool { state.withLock { $0.handler != nil && !$0.stopped } }
+    public var isAccepting: Bool { state.withLock { $0.handler != nil && !$0.stopped && !$0.refusing } }
 
     private func run(_ connection: WebSocketConnection) async {
         let handler = state.withLock { state -> (@Sendable (WebSocketConnection) async -> Void)? in
@@ -175,10 +231,11 @@ public final class WebSocketListener: TransportListener, Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    static func address<Context>(of context: Context) -> String {
-        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress else { return "unknown" }
-        return address.ipAddress ?? "\(address)"
-    }
+}
+
+/// The context of an upgraded connection's handler.
+struct UpgradedContext: WebSocketContext {
+    let logger: Logger
 }
 
 /// A request context for applications that only need the realtime route (and tests):

@@ -6,6 +6,9 @@ Reads one JSON request from stdin and writes one JSON answer to stdout:
       -> {"header": {...}, "claims": {...}}   (PyJWT's checks: signature, exp, nbf, iat, iss, aud)
   {"command": "sign", "seed_hex": ..., "kid": ..., "claims": {...}}
       -> {"token": "..."}
+  {"command": "verify_jwks", "token": ..., "jwks": {...}, "issuer": ..., "audience": ...}
+      -> {"header": {...}, "claims": {...}}   (the key is the JWKS entry the token's kid names;
+                                               nothing else is known about the keys)
 
 Errors are reported as {"error": "<exception class>: <message>"} with exit status 1.
 """
@@ -30,6 +33,23 @@ def verify(request):
     return {"header": jwt.get_unverified_header(request["token"]), "claims": claims}
 
 
+def verify_jwks(request):
+    key_set = jwt.PyJWKSet.from_dict(request["jwks"])
+    kid = jwt.get_unverified_header(request["token"])["kid"]
+    matching = [key for key in key_set.keys if key.key_id == kid]
+    if len(matching) != 1:
+        raise LookupError(f"the JWKS has {len(matching)} keys with kid {kid!r}")
+    claims = jwt.decode(
+        request["token"],
+        matching[0].key,
+        algorithms=["EdDSA"],
+        issuer=request["issuer"],
+        audience=request["audience"],
+        options={"require": ["exp", "iat", "nbf", "iss", "aud", "sub"]},
+    )
+    return {"header": jwt.get_unverified_header(request["token"]), "claims": claims}
+
+
 def sign(request):
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(request["seed_hex"]))
     token = jwt.encode(request["claims"], key, algorithm="EdDSA", headers={"kid": request["kid"]})
@@ -39,7 +59,7 @@ def sign(request):
 def main():
     request = json.load(sys.stdin)
     try:
-        answer = {"verify": verify, "sign": sign}[request["command"]](request)
+        answer = {"verify": verify, "verify_jwks": verify_jwks, "sign": sign}[request["command"]](request)
     except Exception as error:  # reported to the Swift side, which fails the test
         json.dump({"error": f"{type(error).__name__}: {error}"}, sys.stdout)
         return 1

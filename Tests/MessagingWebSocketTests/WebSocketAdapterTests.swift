@@ -141,7 +141,7 @@ struct WebSocketAdapterTests {
         listener.addRoute(to: router, at: "/ws")
         let port = Locked<Int?>(nil)
         let app = Application(
-            router: router, server: listener.serverBuilder(router: router),
+            router: router, server: listener.serverBuilder(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in port.mutate { $0 = channel.localAddress?.port } },
             logger: Logger(label: "test"))
@@ -219,7 +219,7 @@ func withServer(
     listener.addRoute(to: router, at: "/ws")
     let port = Locked<Int?>(nil)
     let app = Application(
-        router: router, server: listener.serverBuilder(router: router),
+        router: router, server: listener.serverBuilder(),
         configuration: .init(address: .hostname("127.0.0.1", port: 0)),
         onServerRunning: { channel in port.mutate { $0 = channel.localAddress?.port } },
         logger: Logger(label: "test"))

@@ -13,7 +13,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         discussion: """
             Every option can also be set in the environment (the flag wins): CHAT_HOST, CHAT_PORT, CHAT_DATABASE, \
             CHAT_KEYS, CHAT_ALLOWED_ORIGINS (comma-separated), CHAT_NO_JOBS=1, CHAT_MAX_BODY_BYTES, \
-            CHAT_MAX_FRAME_BYTES, CHAT_MAX_CONNECTIONS_PER_USER, CHAT_INSECURE_COOKIES=1, CHAT_LOG_LEVEL, CHAT_BENCHMARK_LIMITS=1.
+            CHAT_MAX_FRAME_BYTES, CHAT_MAX_CONNECTIONS_PER_USER, CHAT_HEADER_TIMEOUT, CHAT_IDLE_TIMEOUT, CHAT_INSECURE_COOKIES=1, CHAT_LOG_LEVEL, CHAT_BENCHMARK_LIMITS=1.
             """)
 
     @Option(help: "Address to bind (env CHAT_HOST; default 127.0.0.1).")
@@ -39,6 +39,12 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @Option(help: "Largest realtime frame in bytes (env CHAT_MAX_FRAME_BYTES; default 131072).")
     var maxFrameBytes: Int?
+
+    @Option(help: "Seconds a client may take to send a request head; a new connection must send one within this time (env CHAT_HEADER_TIMEOUT; default 10).")
+    var headerTimeout: Int?
+
+    @Option(help: "Seconds a kept-alive HTTP connection may wait for its next request (env CHAT_IDLE_TIMEOUT; default 60).")
+    var idleTimeout: Int?
 
     @Option(help: "Realtime connections per user (env CHAT_MAX_CONNECTIONS_PER_USER; default 10).")
     var maxConnectionsPerUser: Int?
@@ -109,7 +115,14 @@ struct ChatServerCommand: AsyncParsableCommand {
             limits.maxConnectionsPerUser = 100_000
             limits.outboundQueue = .init(maxEvents: 65_536, maxBytes: 64 << 20)
         }
-        let configuration = ChatServerConfiguration(
+        func seconds(_ flag: Int?, _ name: String, _ option: String) throws -> Duration? {
+            guard let value = try integer(flag, name) else { return nil }
+            guard (1...3600).contains(value) else { throw ValidationError("\(option) (\(name)) must be between 1 and 3600 seconds; it is \(value).") }
+            return .seconds(value)
+        }
+        let headerTimeout = try seconds(headerTimeout, "CHAT_HEADER_TIMEOUT", "--header-timeout")
+        let idleTimeout = try seconds(idleTimeout, "CHAT_IDLE_TIMEOUT", "--idle-timeout")
+        var configuration = ChatServerConfiguration(
             host: host ?? environment["CHAT_HOST"] ?? "127.0.0.1",
             port: try integer(port, "CHAT_PORT") ?? 8080,
             databasePath: database,
@@ -118,6 +131,8 @@ struct ChatServerCommand: AsyncParsableCommand {
             limits: limits,
             runsJobs: !(noJobs || enabled("CHAT_NO_JOBS")),
             secureCookies: !(insecureCookies || enabled("CHAT_INSECURE_COOKIES")))
+        if let headerTimeout { configuration.http.headerReadTimeout = headerTimeout }
+        if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
         do {
             try configuration.validate()
         } catch {

@@ -147,7 +147,7 @@ public final class ChatServer: Service, Sendable {
     /// The router with every route (the HTTP API, operations, realtime).
     func makeRouter() -> Router<ChatRequestContext> {
         let router = Router(context: ChatRequestContext.self)
-        router.add(middleware: APIMiddleware(metrics: metrics, gateway: gateway))
+        router.add(middleware: APIMiddleware(metrics: metrics, gateway: gateway, routes: RouteTable(routes)))
         for route in api.routes() {
             router.on(RouterPath(route.path), method: route.method) { request, context in
                 try await route.handler(request, context)
@@ -166,7 +166,7 @@ public final class ChatServer: Service, Sendable {
         let onListening = onListening
         let logger = logger
         let application = Application(
-            router: router, server: realtime.serverBuilder(router: router),
+            router: router, server: realtime.serverBuilder(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "swift-messaging-chat"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -181,7 +181,10 @@ public final class ChatServer: Service, Sendable {
         // After the gateway, so shutdown stops the listener (and closes its connections with
         // 1001) before the gateway stops.
         services.append(contentsOf: realtime.services(gateway: gateway))
-        services.append(ReadinessService(readiness: readiness, logger: logger))
+        services.append(ReadinessService(readiness: readiness, logger: logger, onDraining: { [listener = realtime.listener] in
+            // From the first moment of the shutdown: upgrades get 503, never a 101.
+            listener.stopAccepting()
+        }))
         return services
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 import MessagingDelivery
 import MessagingTransport
+import MessagingWebSocket
 
 /// Everything the chat server needs to start: where to listen, where its files live, which
 /// browser origins may open realtime connections, its limits, and whether it runs the
@@ -36,6 +37,12 @@ public struct ChatServerConfiguration: Sendable {
     public var secureCookies: Bool
     /// How long graceful shutdown waits for open HTTP requests and jobs before giving up.
     public var shutdownGracePeriod: Duration
+    /// HTTP connection timeouts and head limits (every connection, upgrades included until
+    /// they are upgraded): a request head must arrive within `headerReadTimeout` (default
+    /// 10 s; a new connection that sends nothing is closed then, a partial head gets 408),
+    /// a kept-alive connection is closed after `idleTimeout` without a request (default
+    /// 60 s), a request line over 8 KiB gets 414 and a head over 32 KiB 431.
+    public var http = HTTPConnectionLimits()
 
     /// Makes a configuration; every value has the default listed on its property.
     public init(
@@ -82,6 +89,14 @@ public struct ChatServerConfiguration: Sendable {
         }
         guard !tokenIssuer.isEmpty, !tokenAudience.isEmpty else {
             throw .invalidConfiguration("The token issuer and audience must not be empty.")
+        }
+        guard http.headerReadTimeout >= .milliseconds(100), http.idleTimeout >= .milliseconds(100),
+              http.headerReadTimeout <= .seconds(3600), http.idleTimeout <= .seconds(3600)
+        else {
+            throw .invalidConfiguration("The header and idle timeouts must be between 0.1 s and 1 hour.")
+        }
+        guard http.maxRequestLineBytes >= 1024, http.maxHeaderBytes >= http.maxRequestLineBytes, http.maxHeaderCount >= 16 else {
+            throw .invalidConfiguration("The HTTP head limits must allow at least a 1 KiB request line, a head at least that long and 16 header fields.")
         }
         try limits.validate()
     }

@@ -16,11 +16,11 @@ struct RealtimeEndpoint: Sendable {
     let listener: WebSocketListener
 
     init(configuration: ChatServerConfiguration, logger: Logger) {
-        listener = WebSocketListener(
-            configuration: WebSocketTransportConfiguration(
-                maxFrameBytes: configuration.limits.maxFrameBytes,
-                allowedOrigins: configuration.allowedOrigins.isEmpty ? .any : .only(configuration.allowedOrigins)),
-            logger: logger)
+        var transport = WebSocketTransportConfiguration(
+            maxFrameBytes: configuration.limits.maxFrameBytes,
+            allowedOrigins: configuration.allowedOrigins.isEmpty ? .any : .only(configuration.allowedOrigins))
+        transport.http = configuration.http
+        listener = WebSocketListener(configuration: transport, logger: logger)
     }
 
     /// The routes ``addRoute(to:)`` registers, as `METHOD /path`.
@@ -30,8 +30,8 @@ struct RealtimeEndpoint: Sendable {
         listener.addRoute(to: router, at: RouterPath(Self.path))
     }
 
-    func serverBuilder(router: Router<ChatRequestContext>) -> HTTPServerBuilder {
-        listener.serverBuilder(router: router)
+    func serverBuilder() -> HTTPServerBuilder {
+        listener.serverBuilder()
     }
 
     /// The service that hands the listener's connections to the gateway.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MessagingAuth
 import MessagingCore
+import MessagingWebSocket
 
 /// An HTTP API error: a status, a stable snake_case code and a message that says what to
 /// fix, answered as `{"error":{"code":"…","message":"…"}}` (with `Retry-After` when limited).
@@ -21,13 +22,18 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// When to retry (rate limits), in whole seconds, rounded up.
     public var retryAfterSeconds: Int?
+    /// Further headers of the answer (`Allow` with 405, `Upgrade` with 426).
+    public var headers: HTTPFields
 
     /// Makes an error.
-    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil, headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.retryAfterSeconds = retryAfterSeconds
+        self.headers = headers
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -65,7 +71,14 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     static let malformedAuthorization = APIError(
         .unauthorized, code: "unauthorized", message: "The Authorization header must be 'Bearer <access token>'.")
     static let routeNotFound = APIError(
-        .notFound, code: "route_not_found", message: "No such route or method; the API is described at GET /openapi.json.")
+        .notFound, code: "route_not_found", message: "No such route; the API is described at GET /openapi.json.")
+    static func methodNotAllowed(_ method: HTTPRequest.Method, allowed: [HTTPRequest.Method]) -> APIError {
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        return APIError(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "This route does not answer \(method.rawValue); it answers \(list) (see GET /openapi.json).",
+            headers: [.allow: list])
+    }
     static let missingRefreshToken = APIError(
         .badRequest, code: "missing_field",
         message: "Send the refresh token in the body ({\"refreshToken\":\"…\"}) or in the refresh cookie.")
@@ -88,6 +101,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             self = Self.mapping(error)
         case let error as AuthError:
             self = Self.mapping(error)
+        case let error as WebSocketUpgradeRefusal:
+            self = APIError(error.status, code: error.code, message: error.message, headers: error.headers)
         case let error as HTTPError:
             self = APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         case let error as any HTTPResponseError:
@@ -157,7 +172,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The JSON response of this error.
     func response() -> Response {
-        var headers = HTTPFields()
+        var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }

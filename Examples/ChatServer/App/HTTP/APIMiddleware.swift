@@ -18,7 +18,8 @@ final class RequestLog: Sendable {
 }
 
 /// The outermost middleware: turns every thrown error into the API's JSON error answer,
-/// counts requests and errors by code, answers unknown routes with a JSON 404, adds the
+/// counts requests and errors by code, answers unknown routes with a JSON 404 (and known
+/// routes asked with an undeclared method with 405 and `Allow`), adds the
 /// request id header, and writes one log line per request (request id, method, route
 /// template, status, duration, session id when known — never bodies, queries or tokens).
 struct APIMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
@@ -26,6 +27,7 @@ struct APIMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
 
     let metrics: ServerMetrics
     let gateway: Gateway<C>
+    let routes: RouteTable
 
     func handle(
         _ request: Request, context: ChatRequestContext, next: (Request, ChatRequestContext) async throws -> Response
@@ -39,7 +41,11 @@ struct APIMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
             response = try await RequestLog.$current.withValue(log) { try await next(request, context) }
         } catch {
             var apiError = APIError(error)
-            if let httpError = error as? HTTPError, httpError.status == .notFound { apiError = .routeNotFound }
+            if let httpError = error as? HTTPError, httpError.status == .notFound, context.endpointPath == nil {
+                // The router found no route: a known path with another method is a 405.
+                let allowed = routes.methods(for: request.uri.path)
+                apiError = allowed.isEmpty ? .routeNotFound : .methodNotAllowed(request.method, allowed: allowed)
+            }
             if apiError.code == "internal" {
                 context.logger.error("request failed unexpectedly", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MessagingAuth
 import MessagingCore
 
 extension ChatAPI {
@@ -9,6 +10,7 @@ extension ChatAPI {
             APIRoute(method: .get, path: "/readyz", handler: ready),
             APIRoute(method: .get, path: "/metrics", handler: renderMetrics),
             APIRoute(method: .get, path: "/openapi.json", handler: openAPI),
+            APIRoute(method: .get, path: "/.well-known/jwks.json", handler: jwks),
         ]
     }
 
@@ -43,6 +45,16 @@ extension ChatAPI {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+    }
+
+    /// The public keys access tokens are verified with (JWKS, RFC 7517): the signing key
+    /// first, then the previous keys still accepted during a rotation. Cacheable for five
+    /// minutes; a verifier that meets an unknown `kid` fetches it again.
+    @Sendable func jwks(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        var response = try json(JSONWebKeySet(auth.tokens.keys))
+        response.headers[.contentType] = "application/jwk-set+json; charset=utf-8"
+        response.headers[.cacheControl] = "public, max-age=300"
+        return response
     }
 
     /// The OpenAPI 3.1 description of the HTTP API.

@@ -9,7 +9,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "swift-messaging ChatServer HTTP API",
   "version": "1.0.0",
-  "description": "The HTTP API of the ChatServer example. Bodies are JSON with camelCase keys; unknown fields are rejected; ids are UUID strings; times are integer milliseconds since 1970. Every error is {\"error\":{\"code\",\"message\"}}. Realtime delivery is the WebSocket protocol at /v1/realtime (Documentation/Protocol.md)."
+  "description": "The HTTP API of the ChatServer example. Bodies are JSON with camelCase keys; unknown fields are rejected; ids are UUID strings; times are integer milliseconds since 1970. Every error is {\"error\":{\"code\",\"message\"}}. Any route asked with a method it does not declare answers 405 method_not_allowed with an Allow header; a request head that does not arrive within the header timeout answers 408 request_timeout, a request line over 8 KiB 414 request_line_too_long, a head over 32 KiB 431 headers_too_large (each then closes the connection). Realtime delivery is the WebSocket protocol at /v1/realtime (Documentation/Protocol.md)."
  },
  "servers": [
   {
@@ -2491,6 +2491,70 @@ enum OpenAPIDocument {
     ]
    }
   },
+  "/.well-known/jwks.json": {
+   "get": {
+    "operationId": "jwks",
+    "summary": "The public keys access tokens are signed with (JSON Web Key Set, RFC 7517/8037): the signing key first, then the previous keys still accepted during a rotation; cacheable for 5 minutes, fetch again on an unknown kid",
+    "responses": {
+     "200": {
+      "description": "the key set",
+      "content": {
+       "application/jwk-set+json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "keys": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "kty": {
+              "const": "OKP"
+             },
+             "crv": {
+              "const": "Ed25519"
+             },
+             "x": {
+              "type": "string",
+              "description": "the public key, base64url without padding"
+             },
+             "kid": {
+              "type": "string"
+             },
+             "alg": {
+              "const": "EdDSA"
+             },
+             "use": {
+              "const": "sig"
+             }
+            },
+            "additionalProperties": false,
+            "required": [
+             "kty",
+             "crv",
+             "x",
+             "kid",
+             "alg",
+             "use"
+            ]
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "keys"
+         ]
+        }
+       }
+      }
+     }
+    },
+    "security": [],
+    "tags": [
+     "operations"
+    ]
+   }
+  },
   "/v1/realtime": {
    "get": {
     "operationId": "realtime",
@@ -2499,14 +2563,62 @@ enum OpenAPIDocument {
      "101": {
       "description": "switching protocols to WebSocket"
      },
+     "307": {
+      "description": "a valid upgrade sent on a connection that already served another request: open a new connection to the same URL (Connection: close)"
+     },
      "400": {
-      "$ref": "#/components/responses/E400"
+      "description": "a WebSocket upgrade without exactly one Sec-WebSocket-Key of 16 bytes in base64 (invalid_upgrade)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      },
      "403": {
-      "$ref": "#/components/responses/E403"
+      "description": "a browser Origin the server's allow-list does not admit (origin_not_allowed)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
+     },
+     "426": {
+      "description": "not a WebSocket upgrade (no Upgrade: websocket / Connection: Upgrade, as with a plain GET), or a Sec-WebSocket-Version other than 13 (upgrade_required)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      },
+      "headers": {
+       "Upgrade": {
+        "description": "websocket",
+        "schema": {
+         "const": "websocket"
+        }
+       },
+       "Sec-WebSocket-Version": {
+        "description": "the WebSocket version this server speaks",
+        "schema": {
+         "const": "13"
+        }
+       }
+      }
      },
      "503": {
-      "$ref": "#/components/responses/E503"
+      "description": "the server is starting or shutting down and accepts no realtime connection; retry with backoff (unavailable)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Error"
+        }
+       }
+      }
      }
     },
     "security": [],

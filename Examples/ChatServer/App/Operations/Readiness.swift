@@ -32,10 +32,13 @@ final class Readiness: Sendable {
 struct ReadinessService: Service {
     let readiness: Readiness
     let logger: Logger
+    /// Called at the same moment (the realtime listener stops accepting upgrades).
+    var onDraining: @Sendable () -> Void = {}
 
     func run() async throws {
         try? await gracefulShutdown()
         readiness.markDraining()
+        onDraining()
         logger.notice("shutting down: readiness is now 503; closing realtime connections, then draining HTTP")
     }
 }
