@@ -229,14 +229,43 @@ final class HTTPRequestTracker: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let connectionGuard: HTTPConnectionGuard
     private var failed = false
+    private var context: ChannelHandlerContext?
+    /// The head of a request that asked for an upgrade, and whether its end passed too:
+    /// NIO's upgrade handler keeps both when it does not upgrade (see ``replayRefusedUpgrade()``).
+    private var upgradeHead: HTTPRequestHead?
+    private var upgradeEndPassed = false
 
     init(connectionGuard: HTTPConnectionGuard) {
         self.connectionGuard = connectionGuard
     }
 
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head = unwrapInboundIn(data) { connectionGuard.headReceived() }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            connectionGuard.headReceived()
+            upgradeHead = head.headers.contains(name: "upgrade") ? head : nil
+            upgradeEndPassed = false
+        case .end:
+            if upgradeHead != nil { upgradeEndPassed = true }
+        case .body:
+            break
+        }
         context.fireChannelRead(data)
+    }
+
+    /// Called when the upgrade handler decided not to upgrade a request that asked for it.
+    /// That handler (NIOTypedHTTPServerUpgradeHandler) does not pass such a request's head
+    /// on (nor its end, when it arrived before the decision), so the HTTP handlers would
+    /// see a request without a head; this sends them again, into the handler's buffer, so
+    /// they reach the responder first and in order.
+    func replayRefusedUpgrade() {
+        guard let context, let head = upgradeHead else { return }
+        upgradeHead = nil
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+        if upgradeEndPassed { context.fireChannelRead(wrapInboundOut(.end(nil))) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

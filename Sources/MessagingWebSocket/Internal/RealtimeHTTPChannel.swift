@@ -78,9 +78,11 @@ struct RealtimeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                             let sync = channel.pipeline.syncOperations
                             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                             try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
-                            return UpgradeResult.http(
-                                try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
-                                    wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)))
+                            let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                            // A refused upgrade continues as a plain request (to the route's refusal).
+                            try sync.handler(type: HTTPRequestTracker.self).replayRefusedUpgrade()
+                            return UpgradeResult.http(http)
                         }
                     }))
             pipeline.enablePipelining = false  // NIOAsyncChannel serializes requests

@@ -41,8 +41,9 @@ struct APIMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
             response = try await RequestLog.$current.withValue(log) { try await next(request, context) }
         } catch {
             var apiError = APIError(error)
-            if let httpError = error as? HTTPError, httpError.status == .notFound, context.endpointPath == nil {
-                // The router found no route: a known path with another method is a 405.
+            if let httpError = error as? HTTPError, httpError.status == .notFound {
+                // The router found no route (its handlers throw APIError): a known path asked
+                // with another method is a 405.
                 let allowed = routes.methods(for: request.uri.path)
                 apiError = allowed.isEmpty ? .routeNotFound : .methodNotAllowed(request.method, allowed: allowed)
             }
