@@ -76,8 +76,8 @@ struct BadInputTests {
             status: 400, code: "invalid_input"),
         Case(name: "unknown route", method: "GET", path: "/v1/nothing-here", body: nil, contentType: nil,
             status: 404, code: "route_not_found"),
-        Case(name: "unknown method", method: "PUT", path: "/v1/unread", body: nil, contentType: nil,
-            status: 404, code: "route_not_found"),
+        Case(name: "undeclared method on a known route", method: "PUT", path: "/v1/unread", body: nil, contentType: nil,
+            status: 405, code: "method_not_allowed"),
     ]
 
     @Test("bad input is refused with a JSON error, changes nothing, and the server keeps serving", arguments: cases)

@@ -71,14 +71,24 @@ struct HTTPConformanceTests {
         try await socket.send(Array(request.utf8.dropLast(2)))
         // Let the server accept the connection and read those bytes first (a connection
         // still in the listen backlog is reset when the listening socket closes).
-        try await Task.sleep(for: .milliseconds(300))
+        let probe = try RawSocket(port: server.port)
+        try await probe.send("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        #expect(try await probe.readResponse()?.status == 200)
+        try await Task.sleep(for: .milliseconds(200))
         await server.group.triggerGracefulShutdown()
-        try await Task.sleep(for: .milliseconds(300))
+        // Shutdown began once readiness says so (or the server closed the kept-alive probe).
+        for _ in 0..<100 {
+            do {
+                try await probe.send("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                guard let ready = try await probe.readResponse(), ready.status == 200 else { break }
+            } catch { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         try await socket.send("\r\n")
         let response = try await socket.readResponse()
         #expect(response?.status == 503, "\(response.map(\.description) ?? "no answer")")
         #expect(response?.errorCode == "unavailable")
-        withExtendedLifetime(socket) {}
+        withExtendedLifetime((socket, probe)) {}
         try await server.stop()
     }
 

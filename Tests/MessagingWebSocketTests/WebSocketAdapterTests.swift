@@ -29,7 +29,7 @@ struct WebSocketAdapterTests {
         }
     }
 
-    @Test("a message over the limit closes the connection with 1009 and the server reads nothing of it")
+    @Test("a message over the limit gets the frame_too_big error frame, then close 1009, and the server reads nothing of it")
     func oversizedMessage() async throws {
         let received = Locked<[Int]>([])
         let handler: @Sendable (WebSocketConnection) async -> Void = { connection in
@@ -46,7 +46,8 @@ struct WebSocketAdapterTests {
                     try? await connection.write(.text(String(repeating: "x", count: 70_000)))
                     return try await connection.receive()
                 }
-                #expect(outcome.value == nil)
+                let error = outcome.value.flatMap { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+                #expect(error.contains(#""code":"frame_too_big""#) && error.contains(#""type":"error""#), "frames of \(frameBytes) bytes: \(error)")
                 #expect(outcome.close?.code == .messageTooBig, "frames of \(frameBytes) bytes")
             }
         }
