@@ -33,6 +33,20 @@ def rss_kib(pid):
     return -1
 
 
+def top_mappings(pid, count=6):
+    """The mappings holding the most resident memory: (KiB, description)."""
+    mappings = []
+    current = None
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and len(fields) >= 5 and not fields[0].endswith(":"):
+                current = " ".join(fields[5:]) or f"anonymous {fields[0]}"
+            elif fields[0] == "Rss:" and current is not None:
+                mappings.append((int(fields[1]), current))
+    return sorted(mappings, reverse=True)[:count]
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -47,6 +61,8 @@ def main():
     parser.add_argument("--header-timeout", type=int, default=5)
     parser.add_argument("--hold", type=float, default=None, help="close our sockets after this many seconds instead of waiting for the server")
     parser.add_argument("--env", action="append", default=[])
+    parser.add_argument("--trim", action="store_true", help="after the last wave, call glibc's malloc_trim(0) in the server through gdb and print the RSS again")
+    parser.add_argument("--smaps", action="store_true", help="print the largest resident mappings at the start and after each wave")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -72,6 +88,9 @@ def main():
                 time.sleep(0.2)
         time.sleep(1)
         print(f"idle after start: {rss_kib(server.pid) / 1024:.1f} MiB", flush=True)
+        if args.smaps:
+            for kib, name in top_mappings(server.pid):
+                print(f"    {kib / 1024:7.1f} MiB  {name}")
         partial = b"GET /v1/realtime HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
         for wave in range(1, args.waves + 1):
             sockets = []
@@ -102,6 +121,17 @@ def main():
             print(f"wave {wave}: {args.connections} pending -> {during / 1024:.1f} MiB; "
                   f"closed by the server: {closed_by_server} in {time.time() - started:.1f} s; "
                   f"3 s after all closed: {after / 1024:.1f} MiB", flush=True)
+            if args.smaps:
+                for kib, name in top_mappings(server.pid):
+                    print(f"    {kib / 1024:7.1f} MiB  {name}")
+        if args.trim:
+            subprocess.run(["gdb", "-p", str(server.pid), "-batch", "-ex", "call (int)malloc_trim(0)"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            time.sleep(1)
+            print(f"after malloc_trim(0): {rss_kib(server.pid) / 1024:.1f} MiB", flush=True)
+            if args.smaps:
+                for kib, name in top_mappings(server.pid):
+                    print(f"    {kib / 1024:7.1f} MiB  {name}")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
