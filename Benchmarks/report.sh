@@ -46,10 +46,24 @@ def load(metric):
                 name = name[len(target) + 1:]
         with open(path) as file:
             header = file.readline()
-            if metric == "wallClock" and "(ns)" not in header:
-                sys.exit(f"{path}: expected nanoseconds, got {header.strip()!r}")
-            values[name] = {int(p): float(v) for p, v in (line.split("\t") for line in file if line.strip())}
+            scale = unit_scale(path, header, metric)
+            values[name] = {int(p): float(v) * scale for p, v in (line.split("\t") for line in file if line.strip())}
     return values
+
+# The export names its unit in the header's last parentheses, chosen per benchmark by its
+# magnitude ("(ns)", "(μs)", "(ms)" for time; "(K)", "(M)" for counts): read it, never assume it.
+TIME_UNITS = {"ns": 1, "μs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
+COUNT_UNITS = {"": 1, "#": 1, "K": 1e3, "M": 1e6, "G": 1e9}
+
+def unit_scale(path, header, metric):
+    found = re.findall(r"\(([^()]*)\)", header)
+    unit = found[-1].strip() if found else ""
+    table = TIME_UNITS if metric == "wallClock" else COUNT_UNITS
+    if unit not in table:
+        if metric != "wallClock" and unit not in TIME_UNITS:
+            return 1  # a count whose header names no scale
+        sys.exit(f"{path}: unknown unit {unit!r} in {header.strip()!r}")
+    return table[unit]
 
 time = load("wallClock")
 mallocs = load("mallocCountTotal")

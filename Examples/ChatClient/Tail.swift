@@ -28,9 +28,10 @@ struct Tail: AsyncParsableCommand {
     }
 }
 
-/// The reconnect loop of `tail` (the client rule of `Documentation/Protocol.md` §9):
-/// exponential backoff with full jitter between attempts (0.25 s doubling to 15 s), reset
-/// after a successful `ready`; resume from the last `seq` seen.
+/// The reconnect loop of `tail` (the client rule of `Documentation/Protocol.md` §10,
+/// ``MessagingTransport/ReconnectBackoff``): full-jitter backoff between attempts (0.25 s
+/// doubling to 15 s), reset once a connection was ready and its `subscribe` answered (caught
+/// up); resume from the last `seq` seen.
 struct Follower {
     let api: API
     let conversation: String
@@ -42,18 +43,22 @@ struct Follower {
 
     enum Ending: Sendable {
         case done
-        case reconnect(afterMilliseconds: Int64?)
+        case reconnect(afterMilliseconds: Int64?, close: CloseCode? = nil)
         case refreshToken
         case fatal(String)
     }
 
     mutating func run(maxRetries: Int?) async throws {
         var failures = 0
+        var backoff = ReconnectBackoff()
         while true {
             let state = SessionState(last: last, printed: printed)
             let ending = await connectOnce(state: state)
             let progress = state.snapshot()
-            if progress.last != last || progress.ready { failures = 0 }
+            if progress.last != last || progress.ready {
+                failures = 0
+                backoff.reset()
+            }
             last = progress.last
             printed = progress.printed
             try api.update { $0.cursors[conversation] = last }
@@ -68,15 +73,14 @@ struct Follower {
                 if failures > 3 { throw ClientError.usage("The server keeps refusing fresh access tokens; log in again.") }
                 try await api.refresh()
                 continue
-            case .reconnect(let retryAfter):
+            case .reconnect(let retryAfter, let close):
                 failures += 1
                 if let maxRetries, failures > maxRetries {
                     throw ClientError.unreachable("Gave up after \(maxRetries) failed reconnects; the last seq seen is \(last).")
                 }
-                let cap = min(15_000, 250 * (1 << min(failures, 10)))
-                let delay = max(retryAfter ?? 0, Int64.random(in: 0...Int64(cap)))
-                note("reconnecting in \(delay) ms (resuming after seq \(last))")
-                try await Task.sleep(for: .milliseconds(delay))
+                let delay = backoff.nextDelay(closeCode: close, retryAfterMilliseconds: retryAfter)
+                note("reconnecting in \(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000) ms (resuming after seq \(last))")
+                try await Task.sleep(for: delay)
             }
         }
     }
@@ -100,15 +104,15 @@ struct Follower {
             case .forbidden: return .fatal("The session was revoked (\(close.reason)); log in again.")
             case .resyncRequired:
                 note("server asked to resync (\(close.reason))")
-                return .reconnect(afterMilliseconds: 0)
+                return .reconnect(afterMilliseconds: nil, close: close.code)
             case .goingAway: note("server going away (\(close.reason))")
             case .rateLimited:
                 let retry = close.reason.split(separator: "=").last.flatMap { Int64($0) }
-                return .reconnect(afterMilliseconds: retry)
+                return .reconnect(afterMilliseconds: retry, close: close.code)
             case .tooManyConnections: note("too many connections (\(close.reason))")
             default: note("connection closed: \(close.code) \(close.reason)")
             }
-            return .reconnect(afterMilliseconds: nil)
+            return .reconnect(afterMilliseconds: nil, close: close.code)
         } catch {
             note("cannot connect: \(error)")
             return .reconnect(afterMilliseconds: nil)
@@ -129,7 +133,6 @@ struct Follower {
             return .fatal("The server refused the connection: \(ready["message"]?.string ?? "?")")
         }
         guard ready["type"]?.string == "ready" else { return .reconnect(afterMilliseconds: nil) }
-        state.markReady()
         let after = state.snapshot().last
         try await connection.write(
             .text(Array((["type": "subscribe", "id": "sub", "conversation": .string(conversation), "after": .number(Double(after))] as JSON).data)))
@@ -139,6 +142,8 @@ struct Follower {
             case "ping":
                 try await connection.write(.text(Array((["type": "pong"] as JSON).data)))
             case "ok" where json["id"]?.string == "sub":
+                // Ready and caught up: the reconnect backoff starts over (§10).
+                state.markReady()
                 note("following \(conversation) from seq \(after) (caught up to seq \(json["result"]?["seq"]?.int ?? after))")
             case "error":
                 let code = json["code"]?.string ?? "?"
@@ -157,7 +162,9 @@ struct Follower {
                     return .reconnect(afterMilliseconds: 0)
                 }
                 await decryptor.observe(event)
-                print(await describe(event, api: api, decryptor: decryptor))
+                // One unbuffered write per event: piped output (`tail … | tee`) loses nothing
+                // when the client is stopped with Ctrl-C.
+                FileHandle.standardOutput.write(Data((await describe(event, api: api, decryptor: decryptor) + "\n").utf8))
                 state.advance(to: seq)
                 // Remember how far we got at once: `read` and the next `tail` start here.
                 try? api.update { $0.cursors[conversation] = seq }

@@ -97,6 +97,9 @@ extension DeliveryWorker.DLQ {
         func validate() throws {
             let choices = (ids.isEmpty ? 0 : 1) + (olderThanDays == nil ? 0 : 1) + (all ? 1 : 0)
             guard choices == 1 else { throw ValidationError("Give exactly one of: ids, --older-than-days N, --all.") }
+            if let olderThanDays, !(0...36_500).contains(olderThanDays) {
+                throw ValidationError("--older-than-days must be between 0 and 36500.")
+            }
         }
 
         func run() async throws {

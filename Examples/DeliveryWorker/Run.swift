@@ -40,7 +40,7 @@ extension DeliveryWorker {
 
         func validate() throws {
             guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1...256.") }
-            guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1.") }
+            guard (1...86_400).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be between 1 and 86400 (one day).") }
             guard pollMilliseconds >= 10 else { throw ValidationError("--poll-milliseconds must be at least 10.") }
         }
 

@@ -45,6 +45,43 @@ struct ChatClientTests {
             errors: String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
+    @Test("tail piped into another program and stopped with Ctrl-C keeps every event it printed (issue #13, item 13)")
+    func tailPipedThenInterrupted() async throws {
+        let home = try TestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await TestServer.with { server in
+            let base = server.base
+            _ = try await Self.chat(["register", "alice", "--profile", "alice", "--server", base], home: home)
+            _ = try await Self.chat(["register", "bob", "--profile", "bob", "--server", base], home: home)
+            let room = try await Self.chat(["create", "bob", "--profile", "alice"], home: home).output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let process = Process()
+            process.executableURL = try CommandLineTests.executable("ChatClient")
+            process.arguments = ["tail", room, "--after", "0", "--profile", "bob"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["CHAT_CLIENT_HOME"] = home.path
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            try await Task.sleep(for: .milliseconds(1500))
+            for text in ["piped-one", "piped-two", "piped-three"] {
+                _ = try await Self.chat(["send", room, text, "--profile", "alice"], home: home)
+            }
+            try await Task.sleep(for: .milliseconds(1500))
+            kill(process.processIdentifier, SIGINT)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            for text in ["piped-one", "piped-two", "piped-three"] {
+                #expect(printed.contains(text), "\(text) missing from the piped output: \(printed)")
+            }
+        }
+    }
+
     @Test("register, create, send, tail, history, search, read — and tokens kept in a 0600 profile")
     func session() async throws {
         let home = try TestServer.temporaryDirectory()

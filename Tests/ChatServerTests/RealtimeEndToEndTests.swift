@@ -119,6 +119,33 @@ struct RealtimeEndToEndTests {
         try await second.stop(removingFiles: false)
     }
 
+    @Test("a member removed over HTTP stops receiving on the open socket at once (issue #13, item 4)")
+    func removedMemberStopsReceiving() async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let alice = try await http.user("alice")
+            let bob = try await http.user("bob")
+            let room = try await http.group(by: alice, members: [bob])
+            try await http.send("before", to: room, as: alice)
+            let seen = try await Peer.with(server, token: bob.token) { b in
+                _ = try await b.ready()
+                _ = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                try await b.event(room, seq: 1)
+                let removed = try await http.call("DELETE", "/v1/conversations/\(room)/members/\(bob.id)", token: alice.token)
+                #expect(removed.status == 204, "\(removed)")
+                let left = try await b.event(room, seq: 2)
+                #expect(left["kind"] as? String == "member.left")
+                for index in 1...3 { try await http.send("after \(index)", to: room, as: alice) }
+                _ = try await http.call("PATCH", "/v1/conversations/\(room)", token: alice.token, json: ["title": "renamed"])
+                try await Task.sleep(for: .milliseconds(500))
+                let again = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                #expect(again.code == "not_found")
+                return b.seqs(in: room)
+            }
+            #expect(seen.value == [1, 2], "nothing after bob's own member.left: \(seen.value)")
+        }
+    }
+
     @Test("a slow consumer is closed with 4410 while others keep receiving; it resumes with nothing lost")
     func slowConsumer() async throws {
         try await TestServer.with(configure: {

@@ -67,13 +67,13 @@ struct AckTests {
         let start = ContinuousClock.now
         var now = start
         let delivered: (ConversationID) -> Int64? = { _ in 7 }
-        #expect(ledger.due(now: now, deliveredSeq: delivered, configuration: configuration, random: random).isEmpty, "arms the timer")
+        #expect(ledger.due(now: now, handedOut: { delivered($1) }, configuration: configuration, random: random).isEmpty, "arms the timer")
         var resendTimes: [Duration] = []
         var offlineAt: Duration?
         // Walk time forward in 1 ms steps; record when each action fires.
         while offlineAt == nil, now - start < .seconds(5) {
             now = now.advanced(by: .milliseconds(1))
-            for action in ledger.due(now: now, deliveredSeq: delivered, configuration: configuration, random: random) {
+            for action in ledger.due(now: now, handedOut: { delivered($1) }, configuration: configuration, random: random) {
                 switch action {
                 case .redeliver(_, _, let after, let through):
                     #expect(after == 0 && through == 7)
@@ -108,10 +108,10 @@ struct AckTests {
         var ledger = Ledger()
         ledger.subscribe(session, to: conversation, ackedSeq: 0)
         let now = ContinuousClock.now
-        _ = ledger.due(now: now, deliveredSeq: { _ in 3 }, configuration: configuration, random: SystemRandomSource())
+        _ = ledger.due(now: now, handedOut: { _, _ in 3 }, configuration: configuration, random: SystemRandomSource())
         _ = try ledger.acknowledge(session.id, conversation: conversation, through: 3, deliveredSeq: 3)
         let later = now.advanced(by: .seconds(10))
-        #expect(ledger.due(now: later, deliveredSeq: { _ in 3 }, configuration: configuration, random: SystemRandomSource()).isEmpty)
+        #expect(ledger.due(now: later, handedOut: { _, _ in 3 }, configuration: configuration, random: SystemRandomSource()).isEmpty)
         #expect(ledger.entry(session.id, conversation)?.deadline == nil)
     }
 
@@ -162,6 +162,38 @@ struct AckTests {
         #expect(requests.first?.userID == users[0].id)
         #expect(requests.first?.seq == 10)
         #expect(drained(reader).isEmpty, "the device that acknowledged got no duplicate")
+    }
+
+    @Test("events still in the session's queue were never written: no resend until the transport took them (issue #13, item 9)")
+    func timeoutCountsFromTheWrite() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        let room = try await fixture.group(users)
+        let hub = fixture.makeHub()
+        let tracker = AckTracker(
+            hub: hub, messaging: fixture.messaging, cursors: CountingCursorStore(), jobs: fixture.jobs,
+            configuration: AckConfiguration(
+                ackTimeout: .milliseconds(1), redeliveryBackoff: Backoff(baseMilliseconds: 1, capMilliseconds: 1), maxRedeliveries: 3,
+                cursorFlushInterval: .seconds(3600), cursorBatchSize: 1000, notificationWindowMilliseconds: 0),
+            clock: ContinuousClock(), wallClock: fixture.clock, logger: .quiet)
+        let busy = makeSession(1, user: users[1].id)
+        try await tracker.join(busy, to: room, after: 0)
+        let pipeline = DeliveryPipeline(messaging: fixture.messaging, bus: LocalEventBus(hub: hub))
+        for index in 1...10 {
+            try await pipeline.send(try MessageDraft(text: "m\(index)", clientMessageID: ClientMessageID("m\(index)")), to: room, by: users[0].id)
+        }
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(5))
+            await tracker.tick()
+        }
+        #expect(busy.enqueuedCount == 10, "nothing was queued again while the first copies waited to be written")
+        #expect(drained(busy).map(\.seq) == Array(1...10))
+        // Written and not acknowledged: now the timeout runs and the events are resent.
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(5))
+            await tracker.tick()
+        }
+        #expect(drained(busy).map(\.seq).first == 1, "resent after the write")
     }
 
     @Test("persisted cursors: a device that resumes without a seq starts after its acknowledged one")

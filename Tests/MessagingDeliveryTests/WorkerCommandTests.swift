@@ -75,4 +75,16 @@ struct WorkerCommandTests {
         #expect(purge.output.contains("purged 2 dead job(s)"))
         #expect(try await fixture.jobs.deadJobs(in: nil, after: nil, limit: 10).isEmpty)
     }
+    @Test("numbers an operator types that would overflow are usage errors, not traps (issue #13, item 1 audit)")
+    func hugeNumbersAreUsageErrors() throws {
+        let fixture = try DeliveryFixture()
+        defer { fixture.remove() }
+        let database = ["--database", fixture.databasePath]
+        let purge = try worker(["dlq", "purge", "--older-than-days", "9223372036854775807"] + database)
+        #expect(purge.status == 64, "\(purge)")
+        #expect(purge.errors.contains("--older-than-days"))
+        let run = try worker(["run", "--once", "--lease-seconds", "9223372036854775807"] + database)
+        #expect(run.status == 64, "\(run)")
+        #expect(run.errors.contains("--lease-seconds"))
+    }
 }

@@ -69,6 +69,8 @@ struct BadInputTests {
         #expect(try await fixture.messaging.search.search("NEAR(be", for: alice.id).hits.isEmpty)
         await expectError(.invalidInput) { try await fixture.messaging.search.search("\"", for: alice.id) }
         await expectError(.invalidInput) { try await fixture.messaging.search.search("x", for: alice.id, offset: 990, limit: 20) }
+        // `offset + limit` once overflowed (a trap) for a huge offset.
+        await expectError(.invalidInput) { try await fixture.messaging.search.search("x", for: alice.id, offset: Int.max, limit: 20) }
     }
 
     @Test("search ranks, pages, and never returns encrypted or other users' messages")

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingCore
 @testable import MessagingTransport
 import Testing
 
@@ -55,6 +56,15 @@ struct FrameDecoderTests {
         (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c","text":"hi","epoch":1,"senderDevice":"0193a6c0-0000-7000-8000-000000000001"}"#, "bad_frame"),
         (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c","ciphertext":"AAAA","senderDevice":"0193a6c0-0000-7000-8000-000000000001"}"#, "bad_frame"),
         (#"{"type":"send","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","clientMessageId":"c","ciphertext":"AAAA","epoch":0,"senderDevice":"0193a6c0-0000-7000-8000-000000000001"}"#, "invalid_input"),
+        // Issue #13, item 13: only plain integers are seq values; repeated keys are refused.
+        (#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":1e2}"#, "bad_frame"),
+        (#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":-0}"#, "bad_frame"),
+        (#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":5.0}"#, "bad_frame"),
+        (#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":05}"#, "bad_frame"),
+        (#"{"type":"read","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":1E1}"#, "bad_frame"),
+        (#"{"type":"ping","type":"ping"}"#, "bad_frame"),
+        (#"{"type":"ping","t\u0079pe":"ping"}"#, "bad_frame"),
+        (#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":1,"seq":2}"#, "bad_frame"),
     ])
     func rejects(_ text: String, _ expected: String) {
         #expect(code(.text(text))?.rawValue == expected, "\(text)")
@@ -118,6 +128,16 @@ struct FrameDecoderTests {
             }
             _ = code(.text(bytes))
         }
+    }
+
+    @Test("plain integers and number-looking text inside strings still decode")
+    func plainIntegersDecode() throws {
+        let ack = try decoder.decode(.text(Array(#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":0}"#.utf8)))
+        #expect(ack.body == .ack(ConversationID(conversation)!, seq: 0))
+        let negative = code(.text(#"{"type":"ack","id":"1","conversation":"0193a6c0-0000-7000-8000-000000000001","seq":-7}"#))
+        #expect(negative?.rawValue == "invalid_input")
+        let status = #"{"type":"presence","status":"1e2 -0 5.0 {\"type\":1}"}"#
+        #expect(code(.text(status)) == nil)
     }
 }
 

@@ -23,7 +23,10 @@ public struct AckCursor: Hashable, Sendable {
 /// Persists acknowledgement cursors in batches.
 ///
 /// Implementers: ``save(_:at:)`` writes every cursor in one transaction and never moves a
-/// cursor backwards (keep the maximum). Implementations must be safe to call from any task.
+/// cursor backwards (keep the maximum). A stored cursor belongs to the user who first saved
+/// it for that device and conversation: a save naming another user changes nothing (device
+/// ids are chosen by clients, so two users may name the same one). Implementations must be
+/// safe to call from any task.
 public protocol AckCursorStore: Sendable {
     /// Saves cursors in one transaction, keeping the higher of the stored and given `seq`.
     func save(_ cursors: [AckCursor], at now: Timestamp) async throws

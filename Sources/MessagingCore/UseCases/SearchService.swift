@@ -15,7 +15,7 @@ public struct SearchService: Sendable {
     ) async throws -> SearchPage {
         let limits = context.limits
         try requirePageLimit(limit, max: limits.maxSearchPage, what: "search")
-        guard offset >= 0, offset + limit <= limits.maxSearchDepth else {
+        guard offset >= 0, offset <= limits.maxSearchDepth - limit else {
             throw MessagingError.invalidInput(
                 "Search results can be paged to a depth of \(limits.maxSearchDepth); narrow the query instead of paging further.")
         }

@@ -92,13 +92,16 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
     /// Checks every subscription's deadline at `now` and returns the resends and offline
     /// decisions that are due.
     mutating func due(
-        now: Instant, deliveredSeq: (ConversationID) -> Int64?, configuration: AckConfiguration, random: any RandomSource
+        now: Instant, handedOut: (OutboundSession, ConversationID) -> Int64?, configuration: AckConfiguration,
+        random: any RandomSource
     ) -> [Action] {
         var actions: [Action] = []
         for (key, var entry) in entries {
             defer { entries[key] = entry }
-            guard entry.active, entry.session.closeReason == nil, let room = deliveredSeq(entry.conversation),
-                  case let sent = max(room, entry.joinedThrough), sent > entry.ackedSeq
+            // What the transport was handed, not what the hub queued: an event still waiting
+            // in the session's queue was never written, so its timeout has not started.
+            guard entry.active, entry.session.closeReason == nil,
+                  let sent = handedOut(entry.session, entry.conversation), sent > entry.ackedSeq
             else {
                 entry.redeliveries = 0
                 entry.deadline = nil
@@ -110,6 +113,12 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
                 continue
             }
             guard now >= deadline else { continue }
+            if entry.session.queued.events > 0 {
+                // The client is still being written to (a burst, or a slow reader): resending
+                // now would only queue duplicates behind what it has not read yet.
+                entry.deadline = now.advanced(by: configuration.ackTimeout)
+                continue
+            }
             if entry.redeliveries < configuration.maxRedeliveries {
                 entry.redeliveries += 1
                 let jitter = configuration.redeliveryBackoff.delay(forRetry: entry.redeliveries, using: random)

@@ -61,7 +61,14 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
     public func join(_ session: OutboundSession, to conversationID: ConversationID, after seq: Int64?) async throws -> Int64 {
         var start = seq ?? 0
         if seq == nil {
-            start = try await cursors.cursors(of: session.deviceID).first { $0.conversationID == conversationID }?.ackedSeq ?? 0
+            // Only this user's cursor: a device id is the client's word, and another user's
+            // session naming the same id must not move where this one resumes.
+            let saved = try await cursors.cursors(of: session.deviceID)
+                .first { $0.conversationID == conversationID && $0.userID == session.userID }?.ackedSeq ?? 0
+            // A cursor past the log's end (saved before `after` was bounded, or a restored
+            // database) would be refused by the join: resume from the end instead.
+            let last = try await messaging.conversations.conversation(conversationID, for: session.userID).lastSeq
+            start = min(saved, last)
         }
         ledger.withLock { $0.subscribe(session, to: conversationID, ackedSeq: max(0, start), active: false) }
         do {
@@ -109,7 +116,7 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
     public func tick() async {
         let now = clock.now
         let actions = ledger.withLock { ledger in
-            ledger.due(now: now, deliveredSeq: hub.deliveredSeq(of:), configuration: configuration, random: random)
+            ledger.due(now: now, handedOut: { $0.handedOutSeq(in: $1) }, configuration: configuration, random: random)
         }
         for action in actions {
             switch action {

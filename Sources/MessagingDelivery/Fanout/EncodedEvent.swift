@@ -18,17 +18,28 @@ public struct EncodedEvent: Sendable {
     /// published them); a session receiving such an event is closed with
     /// ``CloseReason/resync`` so its client fills the gap from the store.
     public internal(set) var followsGap: Bool = false
+    /// The user whose membership this event ends (`member.left`, whether they left or were
+    /// removed), or `nil`. The hub delivers the event to that user's sessions (so they learn
+    /// of it) and then drops them from the room: nothing later in the conversation reaches
+    /// them.
+    public let endsMembershipOf: UserID?
 
-    /// Wraps bytes that already encode the event at `seq`.
-    public init(conversationID: ConversationID, seq: Int64, bytes: [UInt8]) {
+    /// Wraps bytes that already encode the event at `seq`; `endsMembershipOf` names the
+    /// user whose membership the event ends (a `member.left` event), if any.
+    public init(conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil) {
         self.conversationID = conversationID
         self.seq = seq
         self.bytes = bytes
+        self.endsMembershipOf = endsMembershipOf
     }
 
     /// Encodes `event` once as a JSON frame `{"type":"event","event":{…}}`.
     public init(_ event: ConversationEvent) throws {
-        self.init(conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event))
+        var leaving: UserID?
+        if case .memberLeft(let userID, _) = event.payload { leaving = userID }
+        self.init(
+            conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event),
+            endsMembershipOf: leaving)
     }
 }
 

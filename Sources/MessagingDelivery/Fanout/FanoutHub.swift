@@ -111,7 +111,13 @@ public final class FanoutHub: Sendable {
                     }
                     return true
                 }
-                if caughtUp { return cursor }
+                if caughtUp {
+                    if session.closeReason == nil, !room.contains(session.id) {
+                        // Dropped while joining: the user's membership ended (``EncodedEvent/endsMembershipOf``).
+                        _ = try await messaging.sync.events(in: conversationID, after: 0, limit: 1, for: session.userID)
+                    }
+                    return cursor
+                }
             }
         } catch {
             room.remove(session.id)

@@ -74,6 +74,16 @@ public final class OutboundSession: Sendable {
         var enqueued: UInt64 = 0
         var closeReason: CloseReason?
         var waiter: CheckedContinuation<Void, Never>?
+        /// Per conversation, the highest `seq` handed to the transport (read by ``next()`` or
+        /// ``drain(_:)``): acknowledgement timeouts count from here, not from queueing.
+        var handedOut: [ConversationID: Int64] = [:]
+
+        mutating func popFirst() -> EncodedEvent? {
+            guard let event = queue.popFirst() else { return nil }
+            bytes -= event.bytes.count
+            if event.seq > handedOut[event.conversationID, default: 0] { handedOut[event.conversationID] = event.seq }
+            return event
+        }
     }
 
     // The queue state comes first: it is what fanout touches, so it shares the object's
@@ -134,6 +144,12 @@ public final class OutboundSession: Sendable {
     /// How many events were ever queued (the queue is FIFO: the n-th event read is the n-th queued).
     public var enqueuedCount: UInt64 { state.withLock { $0.enqueued } }
 
+    /// The highest `seq` of a conversation handed to the transport (read from the queue),
+    /// or `nil` when none was.
+    public func handedOutSeq(in conversation: ConversationID) -> Int64? {
+        state.withLock { $0.handedOut[conversation] }
+    }
+
     /// Events and bytes currently queued.
     public var queued: (events: Int, bytes: Int) { state.withLock { ($0.queue.count, $0.bytes) } }
 
@@ -143,8 +159,7 @@ public final class OutboundSession: Sendable {
     public func drain(_ body: (EncodedEvent) -> Void) -> Int {
         state.withLock { state in
             var drained = 0
-            while let event = state.queue.popFirst() {
-                state.bytes -= event.bytes.count
+            while let event = state.popFirst() {
                 body(event)
                 drained += 1
             }
@@ -159,10 +174,7 @@ public final class OutboundSession: Sendable {
         while true {
             if Task.isCancelled { return nil }
             let immediate: EncodedEvent?? = state.withLock { state in
-                if let event = state.queue.popFirst() {
-                    state.bytes -= event.bytes.count
-                    return .some(event)
-                }
+                if let event = state.popFirst() { return .some(event) }
                 if state.closeReason != nil { return .some(nil) }
                 return nil
             }

@@ -59,6 +59,15 @@ final class Room: Sendable {
                 promoteJoining(below: event.seq + 1)
                 for id in Array(joining.keys) where joining[id]?.floor == nil { joining[id]?.buffered.append(event) }
             }
+            if let user = event.endsMembershipOf { dropSessions(of: user) }
+        }
+
+        /// A member left or was removed: their sessions got the event that says so (it is in
+        /// the snapshot above) and receive nothing after it. A join in progress ends too; the
+        /// joiner's next store read answers `notFound`.
+        private mutating func dropSessions(of user: UserID) {
+            sessions.removeAll { $0.userID == user }
+            for (id, joiner) in joining where joiner.session.userID == user { joining[id] = nil }
         }
 
         /// Moves to the room's list the caught-up joiners whose floor is below `seq`.
@@ -119,6 +128,11 @@ final class Room: Sendable {
                 return nil
             }
         }
+    }
+
+    /// Whether a session is in the room's list or joining it.
+    func contains(_ id: SessionID) -> Bool {
+        state.withLock { state in state.joining[id] != nil || state.sessions.contains { $0.id == id } }
     }
 
     /// Removes a session (and a join in progress).

@@ -9,6 +9,7 @@ extension SQLiteMessagingStore: AckCursorStore {
                 INSERT INTO ack_cursors (device_id, conversation_id, user_id, acked_seq, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (device_id, conversation_id) DO UPDATE SET
                     acked_seq = max(acked_seq, excluded.acked_seq), updated_at = excluded.updated_at
+                WHERE ack_cursors.user_id = excluded.user_id
                 """)
             for cursor in cursors {
                 try statement.execute(arguments: [

@@ -40,6 +40,15 @@ extension Gateway {
         }
     }
 
+    /// Forgets a subscription whose membership ended (the user left or was removed): no
+    /// acknowledgement tracking, resends or typing for it any more.
+    func endSubscription(to conversation: ConversationID, of session: OutboundSession, _ context: ConnectionContext<C.Instant>) {
+        let removed = context.state.withLock { $0.subscribed.remove(conversation) != nil }
+        guard removed else { return }
+        acks.leave(session, from: conversation)
+        context.presenceSubscription.withLock { $0 }?.unwatch(conversation: conversation)
+    }
+
     // MARK: Tasks
 
     private func readLoop<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
@@ -101,6 +110,10 @@ extension Gateway {
             } catch {
                 return
             }
+            if event.endsMembershipOf == session.userID {
+                // The hub sends nothing after this event; forget the subscription here too.
+                endSubscription(to: event.conversationID, of: session, context)
+            }
         }
         if session.closeReason == .resync {
             await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
@@ -136,6 +149,12 @@ extension Gateway {
                     return
                 }
                 continue
+            }
+            if wallClock.now() >= authenticated.principal.expiresAt {
+                // The token the connection was opened with ran out: the client refreshes it
+                // and reconnects (Protocol.md §9), so no connection outlives its credentials.
+                await connection.close(.unauthorized, reason: "access token expired; refresh it and reconnect")
+                return
             }
             if authenticated.session.closeReason == .resync {
                 await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
@@ -193,6 +212,9 @@ extension Gateway {
             break
         }
         context.state.withLock { $0.authenticated = .init(principal: principal, deviceID: deviceID, session: session) }
+        // A ready connection is online at once (a first heartbeat, active); the client's
+        // `presence` frames keep it online past the TTL, or mark it idle.
+        _ = try? presence.heartbeat(user: principal.userID, device: deviceID, activity: .active)
         context.sessionContinuation.yield(session)
         let subscription = presence.subscribe(as: principal.userID)
         context.presenceSubscription.withLock { $0 = subscription }
@@ -227,7 +249,9 @@ extension Gateway {
             state.consecutiveInvalid += 1
             return state.consecutiveInvalid
         }
-        if error.code == .binaryFrame || invalid >= configuration.protocolLimits.maxConsecutiveInvalidFrames {
+        if error.code == .binaryFrame {
+            await connection.close(.policyViolation, reason: "binary frames are not accepted; send text frames")
+        } else if invalid >= configuration.protocolLimits.maxConsecutiveInvalidFrames {
             await connection.close(.policyViolation, reason: "too many invalid frames")
         }
     }

@@ -4,13 +4,16 @@ import MessagingDelivery
 import MessagingPresence
 
 extension Gateway {
-    /// The rate-limited action of a request type.
-    static func action(of body: ClientRequest.Body) -> RateLimitedAction {
+    /// The rate-limited action of a request type; `nil` for `ack`, which is never limited:
+    /// it moves an in-memory cursor and the cursors are written in batches (coalesced), so a
+    /// client acknowledging each event of a long replay, as §10 asks, costs no storage.
+    static func action(of body: ClientRequest.Body) -> RateLimitedAction? {
         switch body {
+        case .ack: nil
         case .auth: .auth
         case .send, .edit, .delete: .message
         case .react, .unreact: .reaction
-        case .read, .ack: .read
+        case .read: .read
         case .typing: .typing
         case .presence: .presence
         case .subscribe, .unsubscribe, .history, .watch, .unwatch, .devices, .envelopes: .query
@@ -25,7 +28,8 @@ extension Gateway {
     ) async {
         guard let me = context.authenticated else { return }
         let user = me.principal.userID
-        if let wait = rateLimit(Self.action(of: request.body), address: connection.metadata.remoteAddress, user: user) {
+        if let action = Self.action(of: request.body),
+            let wait = rateLimit(action, address: connection.metadata.remoteAddress, user: user) {
             let strikes = context.state.withLock { state -> Int in
                 state.consecutiveRateLimited += 1
                 return state.consecutiveRateLimited

@@ -36,6 +36,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     /// The settings.
     public let configuration: GatewayConfiguration
     let clock: C
+    /// Reads the time that access tokens' expiries are compared with.
+    let wallClock: any WallClock
     let logger: Logger
     let decoder: FrameDecoder
     let limiter: RateLimiter<C>
@@ -45,11 +47,12 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
 
     /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
     /// delivery pieces (hub, acknowledgement tracker, event bus) and the presence tracker.
+    /// `wallClock` is what a connection's access-token expiry is checked against.
     public init(
         messaging: Messaging, verifier: any AccessTokenVerifier, sessionEvents: any SessionEvents, hub: FanoutHub,
         acks: AckTracker<C>, bus: any EventBus, presence: PresenceTracker<C>,
         configuration: GatewayConfiguration = .init(), messagingLimits: MessagingLimits = .default, clock: C,
-        logger: Logger
+        wallClock: any WallClock = SystemWallClock(), logger: Logger
     ) {
         self.messaging = messaging
         self.verifier = verifier
@@ -60,6 +63,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         self.pipeline = DeliveryPipeline(messaging: messaging, bus: bus)
         self.configuration = configuration
         self.clock = clock
+        self.wallClock = wallClock
         self.logger = logger
         self.decoder = FrameDecoder(limits: configuration.protocolLimits, messagingLimits: messagingLimits)
         self.limiter = RateLimiter(clock: clock)

@@ -12,7 +12,9 @@ public struct GatewayConfiguration: Hashable, Sendable {
     public var pingInterval: Duration
     /// A connection that sends nothing for this long (idle or half-open) is closed with 4408. Default 60 s.
     public var idleTimeout: Duration
-    /// How often each connection's housekeeping runs (timeouts, slow-consumer check). Default 100 ms.
+    /// How often each connection's housekeeping runs (handshake and idle timeouts, token
+    /// expiry, the slow-consumer check). Default 1 s: each run wakes every connection, so
+    /// 10,000 idle connections cost 10,000 wake-ups per interval.
     public var housekeepingInterval: Duration
     /// Open connections per user; one more is refused with 4409. Default 10.
     public var maxConnectionsPerUser: Int
@@ -30,7 +32,7 @@ public struct GatewayConfiguration: Hashable, Sendable {
     /// Makes settings; the defaults are listed on each property.
     public init(
         protocolLimits: ProtocolLimits = .init(), authTimeout: Duration = .seconds(10), pingInterval: Duration = .seconds(20),
-        idleTimeout: Duration = .seconds(60), housekeepingInterval: Duration = .milliseconds(100),
+        idleTimeout: Duration = .seconds(60), housekeepingInterval: Duration = .seconds(1),
         maxConnectionsPerUser: Int = 10, rateLimits: RateLimits = .default, outboundQueue: SessionQueueLimits = .init(),
         heartbeatInterval: Duration = .seconds(30), revokedSessionRetention: Duration = .seconds(3600)
     ) {

@@ -8,7 +8,8 @@ public enum RateLimitedAction: String, Hashable, Sendable, CaseIterable {
     case message
     /// `react`, `unreact`.
     case reaction
-    /// `read`, `ack`.
+    /// `read`. (`ack` is not rate-limited: an acknowledgement only moves an in-memory
+    /// cursor, and cursors reach storage in batches, so acks are coalesced instead.)
     case read
     /// `typing`.
     case typing
@@ -58,7 +59,7 @@ public struct RateLimits: Hashable, Sendable {
     }
 
     /// The defaults: per user, 30 messages in a burst then 10 a second; reactions 20/5;
-    /// reads and acks 100/50; typing 10/2; presence 10/1; queries 50/20; keepalives 20/2.
+    /// reads 100/50; typing 10/2; presence 10/1; queries 50/20; keepalives 20/2.
     /// Per address (shared by every user behind it): auth 10 then 1 a second, and five
     /// times the per-user rates for the rest.
     public static let `default`: RateLimits = {

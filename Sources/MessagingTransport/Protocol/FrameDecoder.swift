@@ -70,7 +70,7 @@ public struct FrameDecoder: Sendable {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw ProtocolError(.invalidUTF8, "A text frame must be valid UTF-8.")
         }
-        guard JSONDepth.check(bytes, limit: limits.maxDepth) != nil else {
+        guard let scan = JSONScan.scan(bytes, depthLimit: limits.maxDepth) else {
             throw ProtocolError(.tooDeep, "JSON may nest at most \(limits.maxDepth) levels.")
         }
         let value: JSONValue
@@ -78,6 +78,13 @@ public struct FrameDecoder: Sendable {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw ProtocolError(.badFrame, "The frame is not valid JSON.")
+        }
+        guard !scan.hasNonIntegerNumber else {
+            throw ProtocolError(
+                .badFrame, "Numbers in protocol v1 are integers written plainly: no fraction, exponent or -0 (1e2, 5.0 and -0 are refused).")
+        }
+        guard scan.members == value.memberCount else {
+            throw ProtocolError(.badFrame, "A JSON object in the frame repeats a key; each key may appear once.")
         }
         guard case .object(let fields) = value else {
             throw ProtocolError(.badFrame, "A frame is a JSON object with a \"type\" field.")

@@ -82,7 +82,7 @@ struct Harness: Sendable {
         let gateway = Gateway(
             messaging: messaging, verifier: tokens, sessionEvents: events, hub: hub, acks: acks,
             bus: LocalEventBus(hub: hub), presence: presence, configuration: configuration, clock: ContinuousClock(),
-            logger: .quiet)
+            wallClock: tokenClock, logger: .quiet)
         return Harness(
             directory: directory, store: store, messaging: messaging, tokenClock: tokenClock, tokens: tokens, auth: auth,
             events: events, hub: hub, acks: acks, presence: presence, gateway: gateway,
@@ -139,6 +139,14 @@ struct Harness: Sendable {
         let ready = try await client.request(["type": "auth", "token": user.token])
         #expect(ready["type"]?.string == "ready", "auth failed: \(ready)")
         return client
+    }
+
+    /// Publishes what the store committed in a conversation after the last `seq` its room
+    /// delivered (what the ChatServer does after an HTTP change such as removing a member).
+    func publishCommitted(in conversation: ConversationID) async throws {
+        guard let after = hub.deliveredSeq(of: conversation) else { return }
+        let events = try await store.read { transaction in try transaction.events(in: conversation, after: after, limit: 200) }
+        for event in events { hub.publish(try EncodedEvent(event)) }
     }
 
     /// Sends a message through the use cases (outside the gateway) and publishes it.

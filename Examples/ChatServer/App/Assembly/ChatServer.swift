@@ -114,7 +114,7 @@ public final class ChatServer: Service, Sendable {
                 housekeepingInterval: .seconds(1),
                 maxConnectionsPerUser: limits.maxConnectionsPerUser,
                 rateLimits: limits.rateLimits, outboundQueue: limits.outboundQueue),
-            messagingLimits: limits.messaging, clock: ContinuousClock(), logger: logger)
+            messagingLimits: limits.messaging, clock: ContinuousClock(), wallClock: wallClock, logger: logger)
         if configuration.runsJobs {
             let name = "chat-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
             jobRunner = JobRunner(

@@ -1404,7 +1404,7 @@ enum OpenAPIDocument {
        "minimum": 0,
        "default": 0
       },
-      "description": "last seq seen"
+      "description": "last seq seen, at most the conversation's last seq (beyond it: 400 invalid_input)"
      },
      {
       "name": "limit",
