@@ -62,6 +62,20 @@ struct HTTPConformanceTests {
         }
     }
 
+    @Test("a valid upgrade sent on a kept-alive connection after another request is told to reconnect (307, Connection: close)")
+    func upgradeOnReusedConnection() async throws {
+        try await TestServer.with { server in
+            let socket = try RawSocket(port: server.port)
+            try await socket.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(try await socket.readResponse()?.status == 200)
+            try await socket.send(Self.upgrade())
+            let response = try await socket.readResponse()
+            #expect(response?.status == 307, "\(response.map(\.description) ?? "no answer")")
+            #expect(response?.headers["location"] == "/v1/realtime")
+            #expect(response?.headers["connection"]?.lowercased() == "close")
+        }
+    }
+
     @Test("once graceful shutdown began, an upgrade gets 503 with the JSON body, never a 101")
     func upgradeDuringShutdown() async throws {
         let server = try await TestServer.start()

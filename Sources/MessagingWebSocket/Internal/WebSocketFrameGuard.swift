@@ -14,12 +14,15 @@ import NIOWebSocket
 ///   with 1009 (message too big).
 ///
 /// After a violation it sends the close frame, half-closes, discards whatever else arrives
-/// and drops the connection when the peer closes or after `closeTimeout`.
+/// and drops the connection when the peer closes or after `closeTimeout`. The error and
+/// close frames never land inside an outbound message that is being sent in fragments
+/// (they wait for its last frame), and nothing is sent after the close frame.
 ///
 /// Thread safety: confined to its channel's event loop, like every channel handler.
-final class WebSocketFrameGuard: ChannelInboundHandler, RemovableChannelHandler {
+final class WebSocketFrameGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     private let configuration: WebSocketTransportConfiguration
@@ -27,6 +30,11 @@ final class WebSocketFrameGuard: ChannelInboundHandler, RemovableChannelHandler 
     private var fragments = 0
     private var messageBytes = 0
     private var closed = false
+    /// An outbound message was started and its last frame has not been written yet.
+    private var sendingFragments = false
+    /// The failure to answer once the outbound message in progress is complete.
+    private var pending: (code: WebSocketErrorCode, reason: String, tooBig: Bool)?
+    private var closeSent = false
 
     init(configuration: WebSocketTransportConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -80,10 +88,39 @@ final class WebSocketFrameGuard: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard !closeSent else {
+            promise?.fail(ChannelError.outputClosed)  // nothing goes after the close frame
+            return
+        }
+        let frame = unwrapOutboundIn(data)
+        switch frame.opcode {
+        case .text, .binary, .continuation: sendingFragments = !frame.fin
+        default: break
+        }
+        context.write(data, promise: promise)
+        if !sendingFragments, let pending {
+            self.pending = nil
+            answer(context, code: pending.code, reason: pending.reason, tooBig: pending.tooBig)
+        }
+    }
+
     private func fail(_ context: ChannelHandlerContext, code: WebSocketErrorCode, reason: String, tooBig: Bool) {
         guard !closed else { return }
         closed = true
         logger.debug("closing a WebSocket that broke the frame rules", metadata: ["reason": "\(reason)"])
+        let timeout = configuration.closeTimeout
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(nanoseconds)) { context.close(promise: nil) }
+        if sendingFragments {
+            pending = (code, reason, tooBig)  // after the last frame of the message being sent
+        } else {
+            answer(context, code: code, reason: reason, tooBig: tooBig)
+        }
+    }
+
+    /// Sends the `frame_too_big` error frame (when `tooBig`) and the close frame, then half-closes.
+    private func answer(_ context: ChannelHandlerContext, code: WebSocketErrorCode, reason: String, tooBig: Bool) {
         if tooBig {
             let message = "A message holds at most \(configuration.maxFrameBytes) bytes in at most \(configuration.maxFragmentsPerMessage) frames."
             let frame = ServerFrame.error(requestID: nil, code: .frameTooBig, message: message, retryAfterMilliseconds: nil)
@@ -92,14 +129,11 @@ final class WebSocketFrameGuard: ChannelInboundHandler, RemovableChannelHandler 
         var payload = context.channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         payload.write(webSocketErrorCode: code)
         payload.writeString(reason)
-        let loop = context.eventLoop.assumeIsolatedUnsafeUnchecked()
+        closeSent = true
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)))
             .assumeIsolatedUnsafeUnchecked().whenComplete { _ in
                 // Half-close so the peer reads the close frame; what it still sends is discarded.
                 context.close(mode: .output, promise: nil)
             }
-        let timeout = configuration.closeTimeout
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        loop.scheduleTask(in: .nanoseconds(nanoseconds)) { context.close(promise: nil) }
     }
 }
