@@ -161,11 +161,12 @@ struct HTTPConformanceTests {
         }
     }
 
-    @Test("a request line over 8 KiB answers 414, a head over 32 KiB or a 1 MiB header 431, each with the JSON body, then closes",
+    @Test("a request line over 8 KiB answers 414, a head over 32 KiB or a 1 MiB header 431, bytes that are not HTTP 400, each with the JSON body, then closes",
         arguments: [
             ("long request line", "GET /healthz?" + String(repeating: "a", count: 9_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414, "request_line_too_long"),
             ("large head", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + (0..<6).map { "X-Filler-\($0): \(String(repeating: "b", count: 7_000))\r\n" }.joined() + "\r\n", 431, "headers_too_large"),
             ("1 MiB header", "GET /v1/realtime HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "c", count: 1 << 20) + "\r\n\r\n", 431, "headers_too_large"),
+            ("not HTTP at all", "\u{16}\u{03}\u{01} hello, not http\r\n\r\n", 400, "bad_request"),
         ])
     func oversizedHeads(name: String, request: String, status: Int, code: String) async throws {
         try await TestServer.with { server in
