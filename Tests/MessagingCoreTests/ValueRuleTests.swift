@@ -34,7 +34,7 @@ struct ValueRuleTests {
         do {
             _ = try MessageDraft(text: tooBig, clientMessageID: key)
         } catch {
-            #expect(error.code == .limitExceeded)
+            #expect(error.code == .invalidInput, "a size rule of one value (Protocol.md §7)")
             #expect(error.message.contains("16384"))
         }
         for bad in ["", " \n ", "bell\u{7}", "cr\r\n", "nul\u{0}", "esc\u{1B}[31m", "c1\u{85}"] {
