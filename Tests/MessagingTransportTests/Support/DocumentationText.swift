@@ -23,6 +23,11 @@ struct DocumentationText {
         return lines[start..<end].joined(separator: "\n")
     }
 
+    /// `text` with every run of white space turned into one space (sentences wrap).
+    static func flattened(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression)
+    }
+
     /// The first capture group of every match of `pattern` in `text` (white space runs in the
     /// text count as one space, so a sentence may wrap), as integers (`16,384` → 16384).
     static func integers(_ pattern: String, in text: String) throws -> [Int] {
@@ -31,7 +36,7 @@ struct DocumentationText {
 
     /// The first capture group of every match of `pattern` (see ``integers(_:in:)``).
     static func strings(_ pattern: String, in text: String) throws -> [String] {
-        let flat = text.replacingOccurrences(of: "\\s+", with: " ", options: .regularExpression)
+        let flat = flattened(text)
         let regex = try NSRegularExpression(pattern: pattern)
         return regex.matches(in: flat, range: NSRange(flat.startIndex..., in: flat)).map { match in
             String(flat[Range(match.range(at: 1), in: flat)!])
