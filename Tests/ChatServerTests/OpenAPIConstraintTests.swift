@@ -43,7 +43,7 @@ struct OpenAPIConstraintTests {
         throw TestFailure.unexpected("\(path) has no parameter \(name)")
     }
 
-    @Test("/openapi.json: for handle, displayName, deviceName, clientMessageId, cursor, q, ids and booleans, the schema refuses exactly what the server refuses")
+    @Test("/openapi.json: for handle, displayName, deviceName, clientMessageId, members, mentions, title, topic, cursor, q, ids and booleans, the schema refuses exactly what the server refuses")
     func schemaMatchesServer() async throws {
         try await TestServer.with { server in
             let client = HTTPClient(base: server.base)
@@ -119,6 +119,32 @@ struct OpenAPIConstraintTests {
             }
             probes.append(Probe(field: "title", value: NSNull(), schema: title, send: { try await create("title", $0) }))
             probes.append(Probe(field: "title", value: "Launch", schema: title, send: { try await create("title", $0) }))
+
+            let members = try Self.bodySchema(document, "post", "/v1/conversations", "members")
+            for value in [[], Array(repeating: DocumentationConformanceTests.v7, count: 1001)] as [[String]] {
+                probes.append(Probe(field: "members", value: value, schema: members, send: { value in
+                    try await client.call("POST", "/v1/conversations", token: owner.token, json: ["kind": "group", "members": value])
+                }))
+            }
+            let mentions = try Self.bodySchema(document, "post", "/v1/conversations/{id}/messages", "mentions")
+            for count in [50, 51] {
+                probes.append(Probe(field: "mentions", value: Array(repeating: owner.id, count: count), schema: mentions, send: { value in
+                    try await client.call(
+                        "POST", "/v1/conversations/\(room)/messages", token: owner.token,
+                        json: ["clientMessageId": "m-\(counter.next())", "body": "hi", "mentions": value])
+                }))
+            }
+
+            for (field, limit) in [("title", 128), ("topic", 1024)] {
+                let schema = try Self.bodySchema(document, "patch", "/v1/conversations/{id}", field)
+                let update: @Sendable (Any) async throws -> Answer = { value in
+                    try await client.call("PATCH", "/v1/conversations/\(room)", token: owner.token, json: [field: value])
+                }
+                for value in ["", "   ", "Launch \(field)", "  padded  ", String(repeating: "x", count: limit), String(repeating: "é", count: limit),
+                              String(repeating: "x", count: limit + 1), "a\nb", "tab\tinside", "\u{1B}[31m"] as [Any] + [NSNull()] {
+                    probes.append(Probe(field: field, value: value, schema: schema, send: update))
+                }
+            }
 
             let (cursor, _) = try Self.parameterSchema(document, "/v1/conversations", "cursor")
             let list: @Sendable (Any) async throws -> Answer = { value in

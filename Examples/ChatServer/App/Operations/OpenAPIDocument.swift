@@ -502,7 +502,9 @@ enum OpenAPIDocument {
           ]
          },
          "title": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,126}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "groups only; one line: at most 128 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
          },
          "members": {
           "type": "array",
@@ -511,7 +513,8 @@ enum OpenAPIDocument {
            "format": "uuid",
            "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
            "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
-          }
+          },
+          "maxItems": 1000
          },
          "encrypted": {
           "type": "boolean",
@@ -737,10 +740,14 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
          "title": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,126}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "one line: at most 128 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences; a channel keeps a title"
          },
          "topic": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,1022}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "one line: at most 1024 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
          }
         },
         "additionalProperties": false
@@ -1317,7 +1324,8 @@ enum OpenAPIDocument {
            "format": "uuid",
            "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
            "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
-          }
+          },
+          "maxItems": 50
          }
         },
         "additionalProperties": false,
