@@ -441,10 +441,20 @@ actor E2EESession {
         guard let key else { throw Failure.missingEnvelope(epoch: sealed.epoch) }
         do {
             let opened = try sealed.open(with: key, from: bundle)
-            return String(decoding: opened.plaintext, as: UTF8.self)
+            return Self.displayText(of: opened.plaintext)
         } catch {
             throw Failure.tampered(code(of: error))
         }
+    }
+
+    /// What to print for an opened plaintext (E2EE.md §6.2): a media reference (starts with
+    /// `0x01 0x06` and parses as one) is named, never printed (it holds the media key);
+    /// anything else is the message text in UTF-8.
+    static func displayText(of plaintext: [UInt8]) -> String {
+        if plaintext.starts(with: [0x01, 0x06]), let reference = try? MediaReference(serialized: plaintext) {
+            return "[attachment: \(reference.contentType), \(reference.plaintextLength) bytes; this client cannot fetch attachments]"
+        }
+        return String(decoding: plaintext, as: UTF8.self)
     }
 
     private nonisolated func code(of error: any Error) -> String {

@@ -115,6 +115,22 @@ struct ChatClientE2EETests {
             #expect(bobKeys.allSatisfy { (try? sealed.open(with: $0, from: sender)) == nil }, "Bob opens an epoch-2 message")
         }
 
+        // E2EE.md §6.2: what ChatClient seals is the text's UTF-8 bytes, nothing added.
+        let carolIdentity = try DeviceIdentity(
+            importingSecretKeysText: try #require(try Self.json(home.appendingPathComponent("carol.device"))["keys"] as? String))
+        let carolBlob = Data(withUnsafeBytes(of: carolIdentity.deviceID.uuid) { Array($0) })
+        let carolEnvelope = try await database.read { db in
+            try Data.fetchOne(db, sql: "SELECT envelope FROM key_envelopes WHERE device_id = ? AND epoch = 2", arguments: [carolBlob])
+        }
+        let epoch2Envelope = try KeyEnvelope(serialized: try #require(carolEnvelope))
+        let epoch2Key = try epoch2Envelope.open(
+            as: carolIdentity, from: try #require(bundles.first { $0.deviceID == epoch2Envelope.senderDeviceID }),
+            conversationID: UUID(uuidString: room)!)
+        let fourthSealed = try SealedMessage(serialized: try #require(messages.first))
+        let fourthPlaintext = try fourthSealed.open(
+            with: epoch2Key, from: try #require(bundles.first { $0.deviceID == fourthSealed.senderDeviceID })).plaintext
+        #expect(fourthPlaintext == Array(secrets[3].utf8), "E2EE.md §6.2: the plaintext is the text's UTF-8 bytes")
+
         // The server (or anyone with the database) injects a forged bundle and envelope.
         let carolDevice = try Self.json(home.appendingPathComponent("carol.device"))
         let carolBundle = try DeviceBundle(textEncoded: try #require(carolDevice["bundle"] as? String))

@@ -7,7 +7,8 @@ struct ValueRuleTests {
     @Test("handles are normalized to lowercase and checked")
     func handles() throws {
         #expect(try Handle("  Alice.Smith ").rawValue == "alice.smith")
-        for bad in ["ab", String(repeating: "a", count: 33), "_alice", "al ice", "alice!", "ålice", "", String(repeating: "x", count: 10_000)] {
+        for bad in ["ab", String(repeating: "a", count: 33), "_alice", "al ice", "alice!", "ålice", "", String(repeating: "x", count: 10_000),
+                    "\u{212A}elvin"] {
             #expect(throws: MessagingError.self, "\(bad.prefix(20))") { try Handle(bad) }
         }
     }
@@ -34,7 +35,7 @@ struct ValueRuleTests {
         do {
             _ = try MessageDraft(text: tooBig, clientMessageID: key)
         } catch {
-            #expect(error.code == .limitExceeded)
+            #expect(error.code == .invalidInput, "a size rule of one value (Protocol.md §7)")
             #expect(error.message.contains("16384"))
         }
         for bad in ["", " \n ", "bell\u{7}", "cr\r\n", "nul\u{0}", "esc\u{1B}[31m", "c1\u{85}"] {
@@ -43,6 +44,17 @@ struct ValueRuleTests {
         var limits = MessagingLimits()
         limits.maxBodyBytes = 10
         #expect(throws: MessagingError.self) { try MessageDraft(text: "eleven char", clientMessageID: key, limits: limits) }
+    }
+
+    @Test("conversation cursors: 1–18 digits, a dot, a UUIDv7 (the OpenAPI pattern)")
+    func conversationCursors() throws {
+        let id = "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a"
+        #expect(ConversationCursor("1767225600000.\(id)")?.description == "1767225600000.\(id)")
+        #expect(ConversationCursor("999999999999999999.\(id)") != nil)
+        for bad in ["-5.\(id)", "+5.\(id)", " 5.\(id)", "1234567890123456789.\(id)", ".\(id)", "5", "5.\(id).x",
+                    "5.0193a6c0-5b1e-4c41-9a55-3f1e2d4c5b6a"] {
+            #expect(ConversationCursor(bad) == nil, "\(bad)")
+        }
     }
 
     @Test("client message ids are 1–64 printable ASCII characters")

@@ -12,7 +12,7 @@ struct BadInputTests {
         let alice = try await fixture.user("alice")
         let room = try await fixture.messaging.conversations.create(.group(title: "t", members: []), by: alice.id)
         let message = try await fixture.send("fine", to: room.id, by: alice.id)
-        await expectError(.limitExceeded) { try await fixture.send(String(repeating: "x", count: 16 * 1024 + 1), to: room.id, by: alice.id) }
+        await expectError(.invalidInput) { try await fixture.send(String(repeating: "x", count: 16 * 1024 + 1), to: room.id, by: alice.id) }
         await expectError(.invalidInput) { try await fixture.send("null\u{0}byte", to: room.id, by: alice.id) }
         await expectError(.invalidInput) { try await fixture.send("\u{1B}[2J", to: room.id, by: alice.id) }
         await expectError(.invalidInput) { try await fixture.messaging.messages.edit(message.id, to: .text("del\u{7F}"), by: alice.id) }

@@ -33,7 +33,8 @@ public struct MessageDraft: Hashable, Sendable {
             threadRoot: threadRoot, mentions: mentions, attachments: attachments, limits: limits)
     }
 
-    /// An encrypted message: opaque bytes of at most `limits.maxEncryptedBodyBytes`.
+    /// An encrypted message: opaque bytes of at most `limits.maxEncryptedBodyBytes`
+    /// (`invalidInput` otherwise).
     public init(
         ciphertext: Data, clientMessageID: ClientMessageID, replyTo: MessageID? = nil,
         threadRoot: MessageID? = nil, mentions: [UserID] = [], attachments: [AttachmentReference] = [],
@@ -73,8 +74,10 @@ public struct MessageDraft: Hashable, Sendable {
     public func validate(against limits: MessagingLimits) throws(MessagingError) {
         switch body {
         case .text(let text):
+            // A size rule of one value: `invalidInput`, like every other length rule (titles,
+            // status texts, ids); `limitExceeded` is for limits on accumulated state.
             guard text.utf8.count <= limits.maxBodyBytes else {
-                throw .limitExceeded(
+                throw .invalidInput(
                     "The message body is \(text.utf8.count) bytes; the limit is \(limits.maxBodyBytes) bytes of UTF-8. Split it or send it as an attachment.")
             }
             guard !text.trimmingSpaces().isEmpty else {
@@ -83,7 +86,7 @@ public struct MessageDraft: Hashable, Sendable {
             try TextRules.rejectControlCharacters(in: text, field: "message body", allowingNewlineAndTab: true)
         case .ciphertext(let bytes):
             guard !bytes.isEmpty, bytes.count <= limits.maxEncryptedBodyBytes else {
-                throw .limitExceeded(
+                throw .invalidInput(
                     "The encrypted body must be 1 to \(limits.maxEncryptedBodyBytes) bytes; it is \(bytes.count).")
             }
         }

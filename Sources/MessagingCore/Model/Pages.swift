@@ -77,10 +77,13 @@ public struct ConversationCursor: Hashable, Sendable, Codable, LosslessStringCon
         self.conversationID = conversationID
     }
 
-    /// Parses the string form; `nil` when malformed.
+    /// Parses the string form; `nil` when malformed: the milliseconds are 1–18 ASCII digits
+    /// (no sign), the id a UUIDv7.
     public init?(_ description: String) {
-        let parts = description.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2, let milliseconds = Int64(parts[0]),
+        let parts = description.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, (1...18).contains(parts[0].utf8.count),
+              parts[0].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+              let milliseconds = Int64(parts[0]),
               let id = ConversationID(String(parts[1]))
         else { return nil }
         self.init(lastActivityAt: Timestamp(millisecondsSince1970: milliseconds), conversationID: id)

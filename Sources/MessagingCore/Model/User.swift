@@ -11,7 +11,13 @@ public struct Handle: Hashable, Sendable, Codable, CustomStringConvertible {
         guard text.utf8.count <= 256 else {
             throw .invalidInput("The handle is too long; use 3 to 32 characters.")
         }
-        let normalized = text.trimmingSpaces().lowercased()
+        let trimmed = text.trimmingSpaces()
+        // ASCII before lowercasing: the Kelvin sign (U+212A) would otherwise lowercase to "k".
+        guard trimmed.unicodeScalars.allSatisfy(\.isASCII) else {
+            throw .invalidInput(
+                "The handle may contain only letters a–z, digits, '.', '_' and '-', and must start with a letter or digit.")
+        }
+        let normalized = trimmed.lowercased()
         guard (3...32).contains(normalized.utf8.count) else {
             throw .invalidInput("The handle must be 3 to 32 characters long.")
         }

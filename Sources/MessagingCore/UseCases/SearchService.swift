@@ -38,10 +38,15 @@ public struct SearchService: Sendable {
         }
     }
 
+    /// The longest search text, in Unicode code points.
+    static let maxCharacters = 1024
+
     /// The literal words of a query: maximal runs of letters, digits and combining marks.
     static func terms(in text: String, maxWords: Int) throws(MessagingError) -> [String] {
-        guard text.utf8.count <= 1024 else {
-            throw .invalidInput("The search text is too long; use at most 1,024 bytes.")
+        // Characters are Unicode code points, as JSON Schema's maxLength counts them (the
+        // OpenAPI document says maxLength 1024); the byte bound comes first, to bound the count.
+        guard text.utf8.count <= 4 * maxCharacters, text.unicodeScalars.count <= maxCharacters else {
+            throw .invalidInput("The search text is too long; use at most 1,024 characters.")
         }
         var terms: [String] = []
         var current = String.UnicodeScalarView()

@@ -210,10 +210,12 @@ public struct FrameDecoder: Sendable {
             case .none: status = .keep
             case .some(.null): status = .clear
             case .some(.string(let text)):
-                guard text.count <= limits.maxStatusCharacters else {
-                    throw r.error(.invalidInput, "\"status\" holds at most \(limits.maxStatusCharacters) characters.")
+                // The presence tracker's own rules (StatusText), so both layers agree.
+                do {
+                    status = .set(try StatusText(text, maximumCharacters: limits.maxStatusCharacters).rawValue)
+                } catch {
+                    throw r.error(.invalidInput, error.message)
                 }
-                status = .set(text)
             default: throw r.error(.badFrame, "\"status\" is a string or null.")
             }
             return .presence(activity, status: status)
@@ -331,7 +333,7 @@ private struct FieldReader {
 
     func id<Kind>(_ key: String) throws(ProtocolError) -> Identifier<Kind> {
         guard case .string(let value) = fields[key], let id = Identifier<Kind>(value) else {
-            throw wrongType(key, "an id (a UUID string)")
+            throw wrongType(key, "an id (a UUIDv7 string, RFC 9562 version 7)")
         }
         return id
     }

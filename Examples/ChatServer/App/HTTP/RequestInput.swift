@@ -54,6 +54,10 @@ extension Request {
         for key in dictionary.keys.sorted() where !Body.fields.contains(key) {
             throw APIError.unknownField(key, allowed: Body.fields)
         }
+        // `null` is not "absent": the OpenAPI document types no field as nullable.
+        for key in dictionary.keys.sorted() where dictionary[key] is NSNull {
+            throw APIError.invalidField(key, "must not be null; leave an optional field out instead")
+        }
         do {
             return try JSONDecoder().decode(Body.self, from: data)
         } catch let error as APIError {
@@ -119,7 +123,7 @@ struct QueryInput {
     /// An identifier (UUID string), or `nil` when absent.
     func identifier<Kind>(_ name: String, as type: Identifier<Kind>.Type) throws(APIError) -> Identifier<Kind>? {
         guard let text = values[name] else { return nil }
-        guard let id = Identifier<Kind>(text) else { throw APIError.invalidParameter(name, "must be a UUID") }
+        guard let id = Identifier<Kind>(text) else { throw APIError.invalidParameter(name, uuidv7Rule(text)) }
         return id
     }
 }
@@ -128,7 +132,7 @@ extension ChatRequestContext {
     /// A path parameter that must be an identifier (UUIDv7 string): 400 otherwise.
     func identifier<Kind>(_ name: String, as type: Identifier<Kind>.Type) throws(APIError) -> Identifier<Kind> {
         guard let text = parameters.get(name), let id = Identifier<Kind>(text) else {
-            throw APIError.invalidParameter(name, "must be a UUID (such as 0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a)")
+            throw APIError.invalidParameter(name, uuidv7Rule(parameters.get(name) ?? ""))
         }
         return id
     }
@@ -142,8 +146,18 @@ extension ChatRequestContext {
     }
 }
 
-/// Decodes a UUID string field into an identifier, with a field-naming error.
+/// Decodes a UUIDv7 string field into an identifier, with a field-naming error.
 func identifier<Kind>(_ text: String, field: String, as type: Identifier<Kind>.Type) throws(APIError) -> Identifier<Kind> {
-    guard let id = Identifier<Kind>(text) else { throw APIError.invalidField(field, "must be a UUID string") }
+    guard let id = Identifier<Kind>(text) else { throw APIError.invalidField(field, uuidv7Rule(text)) }
     return id
+}
+
+/// The rule an id broke, for its error message: every id is a UUIDv7 (the OpenAPI document's
+/// `pattern`); a UUID of another version is told which version it has (the input itself is
+/// never echoed).
+func uuidv7Rule(_ text: String) -> String {
+    let rule = "must be a UUIDv7 (RFC 9562 version 7: xxxxxxxx-xxxx-7xxx-[89ab]xxx-xxxxxxxxxxxx, such as 0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a)"
+    guard let uuid = UUID(uuidString: text) else { return rule }
+    let version = uuid.uuid.6 >> 4
+    return version == 7 ? "\(rule); its variant bits are not RFC 9562's" : "\(rule); this is a version \(version) UUID"
 }

@@ -9,7 +9,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "swift-messaging ChatServer HTTP API",
   "version": "1.0.0",
-  "description": "The HTTP API of the ChatServer example. Bodies are JSON with camelCase keys; unknown fields are rejected; ids are UUID strings; times are integer milliseconds since 1970. Every error is {\"error\":{\"code\",\"message\"}}. Any route asked with a method it does not declare answers 405 method_not_allowed with an Allow header; a request head that does not arrive within the header timeout answers 408 request_timeout, a request line over 8 KiB 414 request_line_too_long, a head over 32 KiB 431 headers_too_large (each then closes the connection). Realtime delivery is the WebSocket protocol at /v1/realtime (Documentation/Protocol.md)."
+  "description": "The HTTP API of the ChatServer example. Bodies are JSON with camelCase keys; unknown fields are rejected; no request field is nullable: null is refused (400 invalid_input), leave an optional field out instead; ids are UUIDv7 strings (RFC 9562 version 7); times are integer milliseconds since 1970. Every error is {\"error\":{\"code\",\"message\"}}. Any route asked with a method it does not declare answers 405 method_not_allowed with an Allow header; a request head that does not arrive within the header timeout answers 408 request_timeout, a request line over 8 KiB 414 request_line_too_long, a head over 32 KiB 431 headers_too_large (each then closes the connection). Realtime delivery is the WebSocket protocol at /v1/realtime (Documentation/Protocol.md)."
  },
  "servers": [
   {
@@ -69,14 +69,17 @@ enum OpenAPIDocument {
         "properties": {
          "handle": {
           "type": "string",
-          "description": "3-32 of a-z 0-9 . _ -"
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,37}[A-Za-z0-9][A-Za-z0-9._-]{2,31}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,37}$",
+          "description": "3-32 of a-z 0-9 . _ - (not starting with . _ -); ASCII capitals are accepted and lowercased, and white space around the handle is trimmed (the pattern allows up to 37 white-space characters on each side; the server accepts up to 256 bytes in all)"
          },
          "password": {
           "type": "string",
           "description": "at least 10 characters"
          },
          "displayName": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,62}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "the name shown to others; one line: 1-64 characters after trimming surrounding white space, no control characters (Unicode Cc). The pattern counts code points; the server counts grapheme clusters (user-perceived characters), so it also accepts some longer strings of combining sequences and allows up to 1,024 bytes of white space in all; defaults to the handle"
          }
         },
         "additionalProperties": false,
@@ -147,13 +150,17 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
          "handle": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,37}[A-Za-z0-9][A-Za-z0-9._-]{2,31}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,37}$",
+          "description": "3-32 of a-z 0-9 . _ - (not starting with . _ -); ASCII capitals are accepted and lowercased, and white space around the handle is trimmed (the pattern allows up to 37 white-space characters on each side; the server accepts up to 256 bytes in all); a handle that breaks these rules is answered 401 invalid_credentials, like a wrong password"
          },
          "password": {
           "type": "string"
          },
          "deviceName": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,62}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "the name shown in the session list; one line: 1-64 characters after trimming surrounding white space, no control characters (Unicode Cc). The pattern counts code points; the server counts grapheme clusters (user-perceived characters), so it also accepts some longer strings of combining sequences and allows up to 1,024 bytes of white space in all; defaults to \"unnamed device\""
          }
         },
         "additionalProperties": false,
@@ -495,14 +502,19 @@ enum OpenAPIDocument {
           ]
          },
          "title": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,126}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "groups only; one line: at most 128 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
          },
          "members": {
           "type": "array",
           "items": {
            "type": "string",
-           "format": "uuid"
-          }
+           "format": "uuid",
+           "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+           "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+          },
+          "maxItems": 1000
          },
          "encrypted": {
           "type": "boolean",
@@ -603,9 +615,10 @@ enum OpenAPIDocument {
       "in": "query",
       "required": false,
       "schema": {
-       "type": "string"
+       "type": "string",
+       "pattern": "^[0-9]{1,18}\\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
       },
-      "description": "nextCursor of the previous page"
+      "description": "nextCursor of the previous page, unchanged (<milliseconds>.<conversation id>: 1-18 digits, a dot, a UUIDv7)"
      }
     ],
     "security": [
@@ -727,10 +740,14 @@ enum OpenAPIDocument {
         "type": "object",
         "properties": {
          "title": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,126}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "one line: at most 128 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences; a channel keeps a title"
          },
          "topic": {
-          "type": "string"
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,1022}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "one line: at most 1024 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
          }
         },
         "additionalProperties": false
@@ -798,7 +815,9 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
-       "format": "uuid"
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
       },
       "description": "last user id of the previous page"
      },
@@ -886,7 +905,9 @@ enum OpenAPIDocument {
         "properties": {
          "user": {
           "type": "string",
-          "format": "uuid"
+          "format": "uuid",
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+          "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
          },
          "role": {
           "type": "string",
@@ -1272,16 +1293,17 @@ enum OpenAPIDocument {
         "properties": {
          "clientMessageId": {
           "type": "string",
-          "description": "1-64 printable ASCII; reuse it for retries"
+          "description": "1-64 printable ASCII; reuse it for retries",
+          "pattern": "^[!-~]{1,64}$"
          },
          "body": {
           "type": "string",
-          "description": "1 byte to 16 KiB of UTF-8 text; not in encrypted conversations"
+          "description": "1 byte to 16 KiB (16,384 bytes) of UTF-8 text, no control characters but newline and tab (400 invalid_input otherwise); not in encrypted conversations"
          },
          "ciphertext": {
           "type": "string",
           "contentEncoding": "base64",
-          "description": "standard base64 of a sealed message (Documentation/E2EE.md section 6), at most 64 KiB decoded; the only kind accepted in encrypted conversations"
+          "description": "standard base64 of a sealed message (Documentation/E2EE.md section 6), 1 byte to 64 KiB (65,536 bytes) decoded (400 invalid_input otherwise); the only kind accepted in encrypted conversations"
          },
          "epoch": {
           "type": "integer",
@@ -1292,14 +1314,18 @@ enum OpenAPIDocument {
          "senderDevice": {
           "type": "string",
           "format": "uuid",
-          "description": "the sending end-to-end device (the id in its bundle); required with ciphertext in an encrypted conversation"
+          "description": "the sending end-to-end device (the id in its bundle); required with ciphertext in an encrypted conversation; a UUIDv7 (RFC 9562 version 7), any letter case",
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
          },
          "mentions": {
           "type": "array",
           "items": {
            "type": "string",
-           "format": "uuid"
-          }
+           "format": "uuid",
+           "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+           "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+          },
+          "maxItems": 50
          }
         },
         "additionalProperties": false,
@@ -1820,9 +1846,11 @@ enum OpenAPIDocument {
       "in": "query",
       "required": true,
       "schema": {
-       "type": "string"
+       "type": "string",
+       "minLength": 1,
+       "maxLength": 1024
       },
-      "description": "words to find"
+      "description": "words to find: at most 1,024 characters (Unicode code points; 400 invalid_input beyond), at least one letter or digit (400 invalid_input otherwise) and at most 16 words (409 limit_exceeded beyond); a word is a run of letters, digits and combining marks, anything else separates words"
      },
      {
       "name": "conversation",
@@ -1830,7 +1858,9 @@ enum OpenAPIDocument {
       "required": false,
       "schema": {
        "type": "string",
-       "format": "uuid"
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
       },
       "description": "only this conversation"
      },
@@ -1876,7 +1906,9 @@ enum OpenAPIDocument {
             "properties": {
              "conversation": {
               "type": "string",
-              "format": "uuid"
+              "format": "uuid",
+              "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+              "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
              },
              "unread": {
               "type": "integer"
@@ -2330,7 +2362,8 @@ enum OpenAPIDocument {
          "senderDevice": {
           "type": "string",
           "format": "uuid",
-          "description": "an active device of the caller that sealed the envelopes"
+          "description": "an active device of the caller that sealed the envelopes; a UUIDv7 (RFC 9562 version 7), any letter case",
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
          },
          "envelopes": {
           "type": "array",
@@ -2662,7 +2695,9 @@ enum OpenAPIDocument {
     "properties": {
      "id": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "handle": {
       "type": "string"
@@ -2689,7 +2724,9 @@ enum OpenAPIDocument {
     "properties": {
      "id": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "kind": {
       "type": "string",
@@ -2707,7 +2744,9 @@ enum OpenAPIDocument {
      },
      "creator": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "createdAt": {
       "type": "integer",
@@ -2744,11 +2783,15 @@ enum OpenAPIDocument {
     "properties": {
      "conversation": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "user": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "role": {
       "type": "string",
@@ -2806,15 +2849,21 @@ enum OpenAPIDocument {
     "properties": {
      "id": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "conversation": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "sender": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "seq": {
       "type": "integer",
@@ -2849,21 +2898,28 @@ enum OpenAPIDocument {
      "senderDevice": {
       "type": "string",
       "format": "uuid",
-      "description": "with epoch: the end-to-end device that sealed the message"
+      "description": "with epoch: the end-to-end device that sealed the message; a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "replyTo": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "threadRoot": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "mentions": {
       "type": "array",
       "items": {
        "type": "string",
-       "format": "uuid"
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
       }
      },
      "attachments": {
@@ -2906,7 +2962,9 @@ enum OpenAPIDocument {
     "properties": {
      "conversation": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "seq": {
       "type": "integer",
@@ -2914,7 +2972,9 @@ enum OpenAPIDocument {
      },
      "actor": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "at": {
       "type": "integer",
@@ -2946,13 +3006,17 @@ enum OpenAPIDocument {
        },
        {
         "type": "string",
-        "format": "uuid"
+        "format": "uuid",
+        "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+        "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
        }
       ]
      },
      "user": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "emoji": {
       "type": "string"
@@ -2962,7 +3026,9 @@ enum OpenAPIDocument {
      },
      "removedBy": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "previousRole": {
       "type": "string"
@@ -2982,7 +3048,8 @@ enum OpenAPIDocument {
      "device": {
       "type": "string",
       "format": "uuid",
-      "description": "device.added, device.removed"
+      "description": "device.added, device.removed; a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "epoch": {
       "type": "integer",
@@ -2992,13 +3059,16 @@ enum OpenAPIDocument {
      "senderDevice": {
       "type": "string",
       "format": "uuid",
-      "description": "key.distributed"
+      "description": "key.distributed; a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "devices": {
       "type": "array",
       "items": {
        "type": "string",
-       "format": "uuid"
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
       },
       "description": "key.distributed: the recipient devices"
      },
@@ -3022,12 +3092,14 @@ enum OpenAPIDocument {
      "id": {
       "type": "string",
       "format": "uuid",
-      "description": "the device id inside the bundle"
+      "description": "the device id inside the bundle; a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "user": {
       "type": "string",
       "format": "uuid",
-      "description": "the owner (the user id inside the bundle)"
+      "description": "the owner (the user id inside the bundle); a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "bundle": {
       "type": "string",
@@ -3058,12 +3130,14 @@ enum OpenAPIDocument {
      "id": {
       "type": "string",
       "format": "uuid",
-      "description": "the device id inside the bundle"
+      "description": "the device id inside the bundle; a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "user": {
       "type": "string",
       "format": "uuid",
-      "description": "the owner (the user id inside the bundle)"
+      "description": "the owner (the user id inside the bundle); a UUIDv7 (RFC 9562 version 7), any letter case",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
      },
      "bundle": {
       "type": "string",
@@ -3104,7 +3178,9 @@ enum OpenAPIDocument {
      },
      "conversation": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "epoch": {
       "type": "integer",
@@ -3113,7 +3189,9 @@ enum OpenAPIDocument {
      },
      "senderDevice": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "envelope": {
       "type": "string",
@@ -3134,7 +3212,9 @@ enum OpenAPIDocument {
     "properties": {
      "id": {
       "type": "string",
-      "format": "uuid"
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
      },
      "deviceName": {
       "type": "string"
@@ -3201,7 +3281,9 @@ enum OpenAPIDocument {
       "properties": {
        "id": {
         "type": "string",
-        "format": "uuid"
+        "format": "uuid",
+        "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+        "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
        },
        "name": {
         "type": "string"
@@ -3333,7 +3415,9 @@ enum OpenAPIDocument {
     "required": true,
     "schema": {
      "type": "string",
-     "format": "uuid"
+     "format": "uuid",
+     "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+     "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
     },
     "description": "conversation id"
    },
@@ -3343,7 +3427,9 @@ enum OpenAPIDocument {
     "required": true,
     "schema": {
      "type": "string",
-     "format": "uuid"
+     "format": "uuid",
+     "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+     "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
     }
    },
    "UserId": {
@@ -3352,7 +3438,9 @@ enum OpenAPIDocument {
     "required": true,
     "schema": {
      "type": "string",
-     "format": "uuid"
+     "format": "uuid",
+     "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+     "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
     }
    },
    "SessionId": {
@@ -3361,7 +3449,9 @@ enum OpenAPIDocument {
     "required": true,
     "schema": {
      "type": "string",
-     "format": "uuid"
+     "format": "uuid",
+     "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+     "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
     }
    },
    "DeviceId": {
@@ -3370,7 +3460,9 @@ enum OpenAPIDocument {
     "required": true,
     "schema": {
      "type": "string",
-     "format": "uuid"
+     "format": "uuid",
+     "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+     "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
     },
     "description": "end-to-end device id (the id inside its bundle)"
    },
@@ -3388,8 +3480,10 @@ enum OpenAPIDocument {
     "in": "path",
     "required": true,
     "schema": {
-     "type": "string"
-    }
+     "type": "string",
+     "pattern": "^(?:[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,37}[A-Za-z0-9][A-Za-z0-9._-]{2,31}[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,37}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$"
+    },
+    "description": "a handle (3-32 of a-z 0-9 . _ - (not starting with . _ -); ASCII capitals are accepted and lowercased, and white space around the handle is trimmed (the pattern allows up to 37 white-space characters on each side; the server accepts up to 256 bytes in all)), or a user id (a UUIDv7)"
    }
   },
   "securitySchemes": {
