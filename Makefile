@@ -26,14 +26,20 @@ run: deps
 	@echo "    Stop with Ctrl-C."
 	$$($(SWIFT) build --product ChatServer --show-bin-path)/ChatServer --host 127.0.0.1 --port 8080 --database ./data/chat.sqlite
 
-## Builds once and runs every test; ends with "N passed, N failed".
+## Builds once and runs every test, then builds the libsodium-facing targets (MessagingE2EE,
+## MessagingAuth, MessagingE2EEVerification) a second time under AddressSanitizer and runs their
+## tests again (scripts/test-sanitized.sh, .build-asan); ends with "total: N passed, N failed".
 ## The interoperability tests (PyJWT, PyNaCl) need the throwaway venv that interop-venv.sh makes.
+test: export TEST_COUNTS := .build/test-counts
 test: deps
 	@bash scripts/interop-venv.sh
+	@rm -f $(TEST_COUNTS)
 	@echo "==> building (first build from a clean clone takes a few minutes)"
 	$(SWIFT) build --build-tests
 	@echo "==> running tests"
 	$(SWIFT) test --skip-build 2>&1 | bash scripts/test-summary.sh
+	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
+	@bash scripts/test-summary.sh --total
 
 ## Delivery soak (separate from `make test`): 1,000 SIGKILL cycles over 100,000 messages
 ## against the chat probe, with progress every 50 cycles. Takes tens of minutes.
@@ -52,4 +58,4 @@ bench-e2e: deps
 	bash scripts/bench-e2e.sh
 
 clean:
-	rm -rf .build .build-release Benchmarks/.build
+	rm -rf .build .build-release .build-asan Benchmarks/.build

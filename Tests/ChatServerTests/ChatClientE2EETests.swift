@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import MessagingE2EE
+@testable import MessagingE2EE
 import Testing
 
 /// `ChatClient` in end-to-end encrypted conversations against a real ChatServer: what users
@@ -200,5 +200,69 @@ struct ChatClientE2EETests {
             }
         }
         try? FileManager.default.removeItem(at: server.directory)
+    }
+
+    @Test("a key envelope with a valid header and signature but sealed to another X25519 key is rejected; the client survives, its inbox cursor moves past it, and the envelopes after it still open")
+    func envelopeSealedToAnotherKey() async throws {
+        let home = try TestServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await TestServer.with { server in try await Self.envelopeSealedToAnotherKey(server: server, home: home) }
+    }
+
+    static func envelopeSealedToAnotherKey(server: TestServer, home: URL) async throws {
+        let database = try DatabaseQueue(path: server.directory.appendingPathComponent("data/chat.sqlite").path)
+        for handle in ["alice", "bob"] {
+            let registered = try await Self.chat(["register", handle, "--server", server.base], home: home, handle)
+            #expect(registered.status == 0, "\(registered)")
+        }
+        let created = try await Self.chat(["create", "bob", "--title", "room", "--e2ee"], home: home, "alice")
+        let room = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let conversation = try #require(UUID(uuidString: room), "\(created)")
+
+        // Alice's device (a member's) signs an envelope for Bob's device and current X25519 key
+        // whose sealed box was made for another key: a server cannot tell, so it stores it.
+        let alice = try DeviceIdentity(importingSecretKeysText: try #require(try Self.json(home.appendingPathComponent("alice.device"))["keys"] as? String))
+        let bob = try DeviceBundle(textEncoded: try #require(try Self.json(home.appendingPathComponent("bob.device"))["bundle"] as? String))
+        let stranger = try DeviceIdentity.generate(deviceID: bob.deviceID, userID: bob.userID)
+        let key = try ConversationKey.generate(conversationID: conversation, epoch: 5)
+        var signed = Array(try KeyEnvelope.seal(key, to: stranger.makeBundle(), from: alice).serialized[0..<KeyEnvelope.signedLength])
+        signed.replaceSubrange(90..<122, with: bob.agreementPublicKey.rawRepresentation)
+        let bad = try KeyEnvelope(serialized: signed + alice.sign(.keyEnvelope, signed))
+        try bad.verify(from: alice.makeBundle(), to: bob)
+        let bobID = Data(withUnsafeBytes(of: bob.deviceID.uuid) { Array($0) })
+        let badSeq = try await database.write { db in
+            let seq = try Int64.fetchOne(db, sql: "UPDATE devices SET inbox_seq = inbox_seq + 1 WHERE id = ? RETURNING inbox_seq", arguments: [bobID])!
+            try db.execute(
+                sql: """
+                    INSERT INTO key_envelopes (device_id, seq, conversation_id, epoch, sender_device, envelope, stored_at)
+                    VALUES (?, ?, ?, 5, ?, ?, 0)
+                    """,
+                arguments: [bobID, seq, Data(bad.serialized[2..<18]), Data(bad.serialized[26..<42]), Data(bad.serialized)])
+            return seq
+        }
+
+        // Alice's first message seals epoch 1 to both devices: Bob's good envelope comes after the bad one.
+        let sent = try await Self.chat(["send", room, "after the bad envelope 31c7"], home: home, "alice")
+        #expect(sent.status == 0 && sent.errors.contains("started key epoch 1"), "\(sent)")
+        let goodSeq = try #require(try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM key_envelopes WHERE device_id = ? AND epoch = 1", arguments: [bobID])
+        })
+        #expect(goodSeq > badSeq)
+
+        let history = try await Self.chat(["history", room], home: home, "bob")
+        #expect(history.status == 0, "the client survives the bad envelope: \(history)")
+        #expect(history.errors.contains("rejected key envelope #\(badSeq)") && history.errors.contains("authenticationFailed"), "\(history)")
+        #expect(history.output.contains("after the bad envelope 31c7"), "the good envelope after it opened: \(history)")
+        let keyring = try Self.json(home.appendingPathComponent("bob.keys.json"))
+        #expect((keyring["envelopeCursor"] as? NSNumber)?.int64Value == goodSeq, "the cursor moved past both: \(keyring)")
+        #expect((keyring["envelopes"] as? [String: [String: String]])?[room.lowercased()]?["1"] != nil, "\(keyring)")
+        #expect((keyring["envelopes"] as? [String: [String: String]])?[room.lowercased()]?["5"] == nil, "\(keyring)")
+
+        // The bad envelope is not fetched again, and later messages still open.
+        let later = try await Self.chat(["send", room, "later message 8e02"], home: home, "alice")
+        #expect(later.status == 0, "\(later)")
+        let again = try await Self.chat(["history", room], home: home, "bob")
+        #expect(again.status == 0 && !again.errors.contains("rejected key envelope"), "\(again)")
+        #expect(again.output.contains("after the bad envelope 31c7") && again.output.contains("later message 8e02"), "\(again)")
     }
 }

@@ -61,6 +61,32 @@ struct KeyEnvelopeTests {
         expectE2EEError(.authenticationFailed) { try forged.open(as: bob.identity, from: mallory.bundle, conversationID: key.conversationID) }
     }
 
+    /// An envelope whose header names Bob's device and X25519 key and whose signature is
+    /// valid, but whose sealed box was made for another X25519 key (issue 13 A.3).
+    static func sealedToAnotherKey(_ key: ConversationKey, to recipient: DeviceBundle, from sender: DeviceIdentity) throws -> KeyEnvelope {
+        let stranger = try DeviceIdentity.generate(deviceID: recipient.deviceID, userID: recipient.userID)
+        let envelope = try KeyEnvelope.seal(key, to: stranger.makeBundle(), from: sender)
+        var bytes = Array(envelope.serialized[0..<KeyEnvelope.signedLength])
+        bytes.replaceSubrange(90..<122, with: recipient.agreementPublicKey.rawRepresentation)
+        bytes += sender.sign(.keyEnvelope, bytes)
+        return try KeyEnvelope(serialized: bytes)
+    }
+
+    @Test("an envelope signed correctly but sealed to another X25519 key throws authenticationFailed, every time, and verifies on the server side")
+    func sealedToAnotherKeyIsRefused() throws {
+        let envelope = try Self.sealedToAnotherKey(key, to: bob.bundle, from: alice.identity)
+        // What a server checks passes: the header names Bob's current key and the signature is Alice's.
+        try envelope.verify(from: alice.bundle, to: bob.bundle)
+        for _ in 0..<20 {
+            expectE2EEError(.authenticationFailed) {
+                try envelope.open(as: bob.identity, from: alice.bundle, conversationID: key.conversationID, epoch: 3)
+            }
+        }
+        // The process is intact: a good envelope still opens afterwards.
+        let good = try KeyEnvelope.seal(key, to: bob.bundle, from: alice.identity)
+        #expect(try good.open(as: bob.identity, from: alice.bundle, conversationID: key.conversationID).hasSameKeyMaterial(as: key))
+    }
+
     @Test("the deterministic sealed-box construction opens with crypto_box_seal_open")
     func deterministicSealedBoxMatchesLibsodium() throws {
         let random = RandomSource.deterministic(seed: Array("sealed-box".utf8))

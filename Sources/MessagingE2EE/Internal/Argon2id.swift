@@ -6,6 +6,10 @@ enum Argon2id {
     static let algorithm = crypto_pwhash_alg_argon2id13()
 
     /// Derives a 32-byte key from `password` and `salt` under `limits`.
+    ///
+    /// Argon2id writes straight into the key's `SecretBytes`; when it fails (not enough
+    /// memory), `SecretBytes` zeroes and frees the partial key once and no object is made
+    /// (its ownership rule), so this wrapper keeps no buffer of its own.
     static func deriveKey(password: [UInt8], salt: [UInt8], limits: PasswordHashingLimits) throws -> SecretBytes {
         try Sodium.ensureInitialized()
         try limits.validate()

@@ -7,33 +7,49 @@ import CSodium
 /// system allows it (best effort: failure to lock is not an error), which keeps it out of
 /// swap. Secret bytes never appear in `description`, `debugDescription` or `dump`.
 ///
+/// Ownership rule (one for every secret buffer in the module): the initializer fills a buffer
+/// that `init` alone owns; the object takes the buffer over only after the initializer has
+/// returned, and from then on `deinit` is the one place that releases it. If the initializer
+/// throws, `init` releases the buffer (zeroed, unlocked, freed) and throws before any stored
+/// property is set, so no object exists and `deinit` does not run. Every release — in
+/// `deinit` or on that failure path — goes through `release(_:locked:observer:)` exactly once.
+/// (A class whose stored properties are all initialized runs `deinit` when its `init` throws:
+/// releasing in a `catch` after the properties were set was a double free.)
+///
 /// `@unchecked Sendable`: the only stored property is a pointer to memory that is written
 /// during `init` and read-only afterwards until `deinit`, which runs once no reference is left.
 final class SecretBytes: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     private let buffer: UnsafeMutableRawBufferPointer
     private let locked: Bool
-    /// Test hook: sees the buffer after zeroing, just before it is freed.
+    /// Test hook: sees the buffer after zeroing, just before it is freed (once per buffer).
     private let releaseObserver: (@Sendable (UnsafeRawBufferPointer) -> Void)?
 
     /// The number of secret bytes.
     var count: Int { buffer.count }
 
     /// Allocates `count` bytes and lets `initializer` fill them (the only time they are writable).
+    ///
+    /// If `initializer` throws, the bytes it wrote are zeroed and freed before the error is
+    /// rethrown, and no object is created.
     init(
         count: Int, releaseObserver: (@Sendable (UnsafeRawBufferPointer) -> Void)? = nil,
         initializer: (UnsafeMutableRawBufferPointer) throws -> Void
     ) rethrows {
         precondition(count > 0, "SecretBytes must hold at least one byte")
-        self.releaseObserver = releaseObserver
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
-        locked = sodium_mlock(buffer.baseAddress!, count) == 0
+        // Owned by this scope until every fallible step is done.
+        let filling = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+        filling.initializeMemory(as: UInt8.self, repeating: 0)
+        let filledLocked = sodium_mlock(filling.baseAddress!, count) == 0
         do {
-            try initializer(buffer)
+            try initializer(filling)
         } catch {
-            Self.release(buffer, locked: locked, observer: nil)
+            Self.release(filling, locked: filledLocked, observer: releaseObserver)
             throw error
         }
+        // Nothing below can fail: the object owns the buffer from here on.
+        buffer = filling
+        locked = filledLocked
+        self.releaseObserver = releaseObserver
     }
 
     /// Copies `bytes` into a new secret buffer; the caller should zero its own copy.
@@ -54,6 +70,7 @@ final class SecretBytes: @unchecked Sendable, CustomStringConvertible, CustomDeb
         Self.release(buffer, locked: locked, observer: releaseObserver)
     }
 
+    /// Zeroes, unlocks and frees `buffer`: the only way a secret buffer is released.
     private static func release(
         _ buffer: UnsafeMutableRawBufferPointer, locked: Bool, observer: (@Sendable (UnsafeRawBufferPointer) -> Void)?
     ) {

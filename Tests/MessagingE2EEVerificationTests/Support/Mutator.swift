@@ -1,0 +1,1 @@
+../../MessagingE2EETests/Support/Mutator.swift
