@@ -195,6 +195,14 @@ let package = Package(
         ),
 
         // MARK: Test support
+        // Child processes for tests, launched with posix_spawn (Foundation's Process.run()
+        // over-reads /proc/self/fd and crashes a test binary that holds many descriptors).
+        .target(
+            name: "ChildProcessSupport",
+            path: "Tests/ChildProcessSupport",
+            swiftSettings: strictSettings
+        ),
+
         // A child process for the crash-safety test: sends in a loop until killed.
         .executableTarget(
             name: "SQLiteCrashProbe",
@@ -225,6 +233,7 @@ let package = Package(
         .testTarget(
             name: "MessagingPersistenceTests",
             dependencies: [
+                "ChildProcessSupport",
                 "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -233,6 +242,7 @@ let package = Package(
         .testTarget(
             name: "MessagingAuthTests",
             dependencies: [
+                "ChildProcessSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -241,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingE2EETests",
-            dependencies: ["MessagingE2EE"],
+            dependencies: ["ChildProcessSupport", "MessagingE2EE"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
@@ -258,6 +268,7 @@ let package = Package(
         .testTarget(
             name: "MessagingDeliveryTests",
             dependencies: [
+                "ChildProcessSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -288,6 +299,7 @@ let package = Package(
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
+                "ChildProcessSupport",
                 "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
                 "MessagingE2EE",
                 .product(name: "GRDB", package: "GRDB.swift"),

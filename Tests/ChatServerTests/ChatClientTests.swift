@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ struct ChatClientTests {
     static func chat(
         _ arguments: [String], home: URL, password: String = "correct horse battery staple", environment extra: [String: String] = [:]
     ) async throws -> Run {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = try CommandLineTests.executable("ChatClient")
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -55,7 +56,7 @@ struct ChatClientTests {
             _ = try await Self.chat(["register", "bob", "--profile", "bob", "--server", base], home: home)
             let room = try await Self.chat(["create", "bob", "--profile", "alice"], home: home).output
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-            let process = Process()
+            let process = SpawnedProcess()
             process.executableURL = try CommandLineTests.executable("ChatClient")
             process.arguments = ["tail", room, "--after", "0", "--profile", "bob"]
             var environment = ProcessInfo.processInfo.environment

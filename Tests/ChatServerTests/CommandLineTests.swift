@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Testing
 
@@ -25,7 +26,7 @@ struct CommandLineTests {
         let directory = try TestServer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = directory.appendingPathComponent("env-data/chat.sqlite").path
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = try Self.executable()
         process.arguments = ["--port", "0", "--no-jobs"]
         var environment = ProcessInfo.processInfo.environment
@@ -70,7 +71,7 @@ struct CommandLineTests {
 
     @Test("a bad setting stops it at once with a message naming the setting")
     func badConfiguration() throws {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = try Self.executable()
         process.arguments = ["--port", "70000"]
         let errors = Pipe()

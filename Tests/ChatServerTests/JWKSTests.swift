@@ -1,4 +1,5 @@
 import ChatServerApp
+import ChildProcessSupport
 import Foundation
 import Testing
 
@@ -13,7 +14,7 @@ struct JWKSTests {
             throw TestFailure.unexpected("no interop python")
         }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [root.appendingPathComponent("Tests/Interop/jwt_interop.py").path]
         let input = Pipe()

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 @testable import MessagingAuth
 import MessagingCore
@@ -25,7 +26,7 @@ struct PyJWT {
     }
 
     func run(_ request: [String: Any]) throws -> [String: Any] {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = python
         process.arguments = [script.path]
         let input = Pipe()

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import MessagingCore
 import MessagingDelivery
@@ -39,7 +40,7 @@ final class LoopbackWebhook: @unchecked Sendable {
         try Self.script.write(to: scriptPath, atomically: true, encoding: .utf8)
         recordPath = directory.appendingPathComponent("webhook-\(mode).jsonl").path
         let output = Pipe()
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", scriptPath.path, secret, mode, recordPath]
         process.standardOutput = output

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import MessagingCore
 import Testing
@@ -11,7 +12,7 @@ struct WorkerCommandTests {
     }
 
     func worker(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = try builtExecutable("DeliveryWorker")
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment

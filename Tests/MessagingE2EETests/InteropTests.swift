@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Testing
 @testable import MessagingE2EE
@@ -35,7 +36,7 @@ struct InteropTests {
     }
 
     static func run(_ python: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [PackagePaths.interopScript.path] + arguments
         let pipe = Pipe()

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import MessagingCore
 import MessagingPersistence
@@ -43,7 +44,7 @@ struct CrashSafetyTests {
         var acknowledged = 0
 
         for cycle in 0..<20 {
-            let process = Process()
+            let process = SpawnedProcess()
             process.executableURL = probe
             process.arguments = [path, acksPath, room.description, sender.description, "c\(cycle)"]
             let errors = Pipe()

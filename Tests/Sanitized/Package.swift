@@ -56,9 +56,11 @@ let package = Package(
             dependencies: ["MessagingCore", "MessagingE2EE"],
             swiftSettings: strictSettings
         ),
+        .target(name: "ChildProcessSupport", path: "Tests/ChildProcessSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingAuthTests",
             dependencies: [
+                "ChildProcessSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingE2EETests",
-            dependencies: ["MessagingE2EE"],
+            dependencies: ["MessagingE2EE", "ChildProcessSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -6,17 +7,17 @@ import Glibc
 /// A child process the fault tests start, watch and kill.
 final class ChildProcess: @unchecked Sendable {
     // @unchecked: `Process` is used from one test task at a time; the pipe is read after exit.
-    let process: Process
+    let process: SpawnedProcess
     private let errors: Pipe?
 
     /// Adopts a process the caller started.
-    init(wrapping process: Process) {
+    init(wrapping process: SpawnedProcess) {
         self.process = process
         errors = nil
     }
 
     init(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws {
-        process = Process()
+        process = SpawnedProcess()
         let errors = Pipe()
         self.errors = errors
         process.executableURL = executable
