@@ -195,11 +195,12 @@ let package = Package(
         ),
 
         // MARK: Test support
-        // Child processes for tests, launched with posix_spawn (Foundation's Process.run()
-        // over-reads /proc/self/fd and crashes a test binary that holds many descriptors).
+        // Shared by the test targets: child processes launched with posix_spawn (Foundation's
+        // Process.run() over-reads /proc/self/fd and crashes a test binary that holds many
+        // descriptors) and a seeded random generator.
         .target(
-            name: "ChildProcessSupport",
-            path: "Tests/ChildProcessSupport",
+            name: "TestSupport",
+            path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
 
@@ -233,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "MessagingPersistenceTests",
             dependencies: [
-                "ChildProcessSupport",
+                "TestSupport",
                 "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -242,7 +243,7 @@ let package = Package(
         .testTarget(
             name: "MessagingAuthTests",
             dependencies: [
-                "ChildProcessSupport",
+                "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -251,13 +252,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingE2EETests",
-            dependencies: ["ChildProcessSupport", "MessagingE2EE"],
+            dependencies: ["TestSupport", "MessagingE2EE"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MessagingE2EEVerificationTests",
-            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingE2EE", "MessagingE2EEVerification"],
+            dependencies: ["TestSupport", "MessagingCore", "MessagingPersistence", "MessagingE2EE", "MessagingE2EEVerification"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -268,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "MessagingDeliveryTests",
             dependencies: [
-                "ChildProcessSupport",
+                "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -279,6 +280,7 @@ let package = Package(
         .testTarget(
             name: "MessagingTransportTests",
             dependencies: [
+                "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingDelivery",
                 "MessagingPresence", "MessagingTransport",
                 .product(name: "Logging", package: "swift-log"),
@@ -299,7 +301,7 @@ let package = Package(
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
-                "ChildProcessSupport",
+                "TestSupport",
                 "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
                 "MessagingE2EE",
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,5 +1,5 @@
 import ChatServerApp
-import ChildProcessSupport
+import TestSupport
 import Foundation
 import Testing
 

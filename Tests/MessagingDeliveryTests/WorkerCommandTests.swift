@@ -1,4 +1,4 @@
-import ChildProcessSupport
+import TestSupport
 import Foundation
 import MessagingCore
 import Testing

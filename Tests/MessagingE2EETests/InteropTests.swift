@@ -1,4 +1,4 @@
-import ChildProcessSupport
+import TestSupport
 import Foundation
 import Testing
 @testable import MessagingE2EE

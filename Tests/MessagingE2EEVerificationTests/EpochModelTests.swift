@@ -3,6 +3,7 @@ import MessagingCore
 import MessagingE2EE
 import MessagingE2EEVerification
 import MessagingPersistence
+import TestSupport
 import Testing
 
 /// Random sequences of membership, device and key operations on one encrypted conversation,
@@ -11,17 +12,6 @@ import Testing
 /// message may name, what each device's inbox holds.
 @Suite("Encrypted conversations: model-based epoch rules")
 struct EpochModelTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     struct ModelDevice {
         let identity: DeviceIdentity
         let user: Int
@@ -34,7 +24,7 @@ struct EpochModelTests {
 
     @Test("server and model agree over 150 random operations", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func randomOperations(seed: UInt64) async throws {
-        var random = SplitMix64(state: seed)
+        var random = SeededGenerator(seed: seed)
         let database = try TemporaryDatabase("epoch-model")
         defer { database.remove() }
         let messaging = try database.messaging()

@@ -1,23 +1,12 @@
 import Foundation
 import MessagingCore
+import TestSupport
 import Testing
 
 /// Random sequences of sends, edits, deletes, reactions and reads, checked against a small
 /// reference model: history pages both ways, events since any seq, unread counts.
 @Suite("Model-based")
 struct ModelBasedTests {
-    /// A deterministic generator so a failing seed can be replayed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// The reference model.
     struct Model {
         struct Entry { var message: MessageID; var seq: Int64; var sender: UserID; var text: String?; var edited: Bool }
@@ -39,7 +28,7 @@ struct ModelBasedTests {
 
     @Test("random operations agree with the reference model", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func randomOperations(seed: UInt64) async throws {
-        var random = SplitMix64(state: seed)
+        var random = SeededGenerator(seed: seed)
         let fixture = try Fixture()
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let users = try await fixture.users("alice", "bob", "carol")

@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 @testable import MessagingTransport
+import TestSupport
 import Testing
 
 /// A grammar-based fuzzer of protocol v1 (issue #13, item 5): members of a conversation send
@@ -131,26 +132,19 @@ struct ProtocolFuzzTests {
 /// Builds request frames as raw JSON text, so number literals (`1e2`, `-0`, 2^63) and
 /// duplicate keys reach the decoder as a hostile client would send them.
 struct FrameGenerator {
-    private var state: UInt64
+    private var random: SeededGenerator
     let conversations: [ConversationID]
     let messages: [String]
     let users: [UserID]
 
     init(seed: UInt64, conversations: [ConversationID], messages: [String], users: [UserID]) {
-        state = seed &* 0x9E37_79B9_7F4A_7C15
+        random = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15)
         self.conversations = conversations
         self.messages = messages
         self.users = users
     }
 
-    /// SplitMix64.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     mutating func chance(_ percent: Int) -> Bool { below(100) < percent }

@@ -1,24 +1,14 @@
 import Foundation
 @testable import MessagingTransport
+import TestSupport
 import Testing
 
 /// The reconnect rule of Protocol.md §10 (issue #13, item 11).
 @Suite("Reconnect backoff: the §10 rule")
 struct ReconnectBackoffTests {
-    struct Seeded: RandomNumberGenerator, Sendable {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("bounds double from 250 ms to a 15 s cap, draws stay within them, and reset starts over")
     func bounds() {
-        var backoff = ReconnectBackoff(random: Seeded(state: 1))
+        var backoff = ReconnectBackoff(random: SeededGenerator(seed: 1))
         var bounds: [Duration] = []
         for _ in 0..<10 {
             bounds.append(backoff.currentBound)
@@ -52,7 +42,7 @@ struct ReconnectBackoffTests {
     static func simulate(
         up: Double, down: Double, restarts: Int, resetOnCaughtUp: Bool, seed: UInt64
     ) -> (offline: Double, meanReturn: Double) {
-        var backoff = ReconnectBackoff(random: Seeded(state: seed))
+        var backoff = ReconnectBackoff(random: SeededGenerator(seed: seed))
         var now = 0.0
         var offline = 0.0
         var returns: [Double] = []

@@ -56,11 +56,11 @@ let package = Package(
             dependencies: ["MessagingCore", "MessagingE2EE"],
             swiftSettings: strictSettings
         ),
-        .target(name: "ChildProcessSupport", path: "Tests/ChildProcessSupport", swiftSettings: strictSettings),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingAuthTests",
             dependencies: [
-                "ChildProcessSupport",
+                "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,13 +69,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingE2EETests",
-            dependencies: ["MessagingE2EE", "ChildProcessSupport"],
+            dependencies: ["MessagingE2EE", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MessagingE2EEVerificationTests",
-            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingE2EE", "MessagingE2EEVerification"],
+            dependencies: ["TestSupport", "MessagingCore", "MessagingPersistence", "MessagingE2EE", "MessagingE2EEVerification"],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,4 +1,4 @@
-import ChildProcessSupport
+import TestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc

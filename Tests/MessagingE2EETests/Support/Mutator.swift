@@ -1,23 +1,8 @@
 import Foundation
+import TestSupport
 
 // Shared by MessagingE2EETests and MessagingE2EEVerificationTests (the latter's
-// Support/Mutator.swift is a symbolic link to this file): keep it free of module imports.
-
-/// SplitMix64: a tiny deterministic generator, so a fuzz run is the same on every machine
-/// and a failure names the seed and round that reproduce it.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// Support/Mutator.swift is a symbolic link to this file): import only what both link.
 
 /// Produces random and mutated byte strings from valid objects: bit flips, truncations,
 /// extensions, overwritten, removed or duplicated ranges, and random bodies behind a valid
