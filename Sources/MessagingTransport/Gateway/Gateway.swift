@@ -15,7 +15,8 @@ import Synchronization
 /// answers each request through the use cases (which check membership and roles), streams
 /// the events of subscribed conversations from the ``MessagingDelivery/FanoutHub`` via the
 /// ``MessagingDelivery/AckTracker``, and closes idle, half-open, abusive, slow and revoked
-/// connections with the close codes of ``CloseCode``.
+/// connections, and those whose access token expired (4401), with the close codes of
+/// ``CloseCode``. A subscription ends with the `member.left` event of its own user.
 ///
 /// Run it as a `Service` (its ``run()`` follows the ``MessagingCore/SessionEvents`` feed
 /// and closes the connections of revoked sessions; on graceful shutdown it closes every
