@@ -129,6 +129,36 @@ struct GatewayIsolationTests {
         }
     }
 
+    @Test("a fresh token of the same session renews the connection past the old expiry; another session's token does not")
+    func inBandRenewal() async throws {
+        try await Harness.with { h in
+            let alice = try await h.user("alice")
+            let client = try await h.connect(as: alice)
+            let old = try await h.tokens.verify(alice.token)
+            // Half the lifetime later, the client refreshes and hands the new token over.
+            let lifetime = old.expiresAt.millisecondsSince1970 - old.issuedAt.millisecondsSince1970
+            h.tokenClock.advance(milliseconds: lifetime / 2)
+            let pair = try await h.auth.refresh(encoded: alice.refreshToken)
+            let renewed = try await client.request(["type": "auth", "token": pair.accessToken.compact])
+            #expect(renewed["type"]?.string == "ok", "\(renewed)")
+            let fresh = try await h.tokens.verify(pair.accessToken.compact)
+            #expect(renewed["result"]?["expiresAt"]?.int == fresh.expiresAt.millisecondsSince1970)
+            #expect(fresh.expiresAt > old.expiresAt)
+            // Another session of the same user cannot take the connection over.
+            let phone = try await h.login("alice", alice.id)
+            let foreign = try await client.request(["type": "auth", "token": phone.token])
+            #expect(foreign["code"]?.string == "already_authenticated", "\(foreign)")
+            // Past the first token's expiry the connection still works...
+            h.tokenClock.advance(milliseconds: lifetime / 2 + 1000)
+            try await Task.sleep(for: .milliseconds(100))
+            _ = try await client.roundTrip()
+            // ...and it closes at the renewed token's expiry.
+            h.tokenClock.advance(milliseconds: lifetime)
+            let (close, _) = try await client.closed(timeout: .seconds(3))
+            #expect(close?.code == .unauthorized)
+        }
+    }
+
     @Test("disabling an account closes its live connections with 4403")
     func disabledAccountClosesTheConnection() async throws {
         try await Harness.with { h in

@@ -62,8 +62,29 @@ extension Gateway {
     ) async throws -> ServerFrame.Result? {
         let user = me.principal.userID
         switch request.body {
-        case .auth:
-            throw ProtocolError(.alreadyAuthenticated, "The connection is authenticated already; send \"auth\" once.")
+        case .auth(let token, _, _):
+            // A fresh access token of the same session (after a refresh) extends the
+            // connection to that token's expiry; anything else changes nothing.
+            let principal: AuthenticatedPrincipal
+            do {
+                principal = try await verifier.verify(token)
+            } catch {
+                throw ProtocolError(
+                    .unauthorized, "The access token is invalid or expired; the connection keeps its current token until that expires.")
+            }
+            guard principal.userID == me.principal.userID, principal.sessionID == me.principal.sessionID else {
+                throw ProtocolError(
+                    .alreadyAuthenticated,
+                    "The connection is authenticated for another session; only a fresh token of that session (a refresh) renews it.")
+            }
+            guard !registry.isRevoked(principal.sessionID) else {
+                throw ProtocolError(.unauthorized, "The session was revoked; log in again.")
+            }
+            context.state.withLock { state in
+                guard let current = state.authenticated, principal.expiresAt > current.principal.expiresAt else { return }
+                state.authenticated = .init(principal: principal, deviceID: current.deviceID, session: current.session)
+            }
+            return .reauthenticated(expiresAt: context.authenticated?.principal.expiresAt ?? principal.expiresAt)
 
         case .subscribe(let conversation, let after):
             let alreadySubscribed = context.state.withLock { $0.subscribed.contains(conversation) }

@@ -74,10 +74,12 @@ public enum ServerFrame: Sendable {
         case envelopesStored(EnvelopeUploadReceipt)
         /// `envelopes`: one page of the device's envelope inbox.
         case envelopes(EnvelopePage)
+        /// `{"expiresAt": ms}`: a fresh access token of the connection's session was accepted.
+        case reauthenticated(expiresAt: Timestamp)
 
         private enum Keys: String, CodingKey {
             case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence
-            case device, keyEpoch, requiredEpoch, stored, envelopes
+            case device, keyEpoch, requiredEpoch, stored, envelopes, expiresAt
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -106,6 +108,7 @@ public enum ServerFrame: Sendable {
                 try c.encode(receipt.keyState.keyEpoch, forKey: .keyEpoch)
                 try c.encode(receipt.keyState.requiredEpoch, forKey: .requiredEpoch)
                 try c.encode(receipt.stored, forKey: .stored)
+            case .reauthenticated(let expiresAt): try c.encode(expiresAt.millisecondsSince1970, forKey: .expiresAt)
             case .envelopes(let page):
                 try c.encode(page.envelopes.map(WireEnvelope.init), forKey: .envelopes)
                 try c.encode(page.hasMore, forKey: .hasMore)

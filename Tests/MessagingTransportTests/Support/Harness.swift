@@ -39,6 +39,8 @@ struct TestUser: Sendable {
     let handle: String
     let token: String
     let sessionID: MessagingCore.SessionID
+    /// The session's refresh token (encoded), for tests that renew the access token.
+    var refreshToken: String = ""
 }
 
 /// A real SQLite-backed `Messaging`, real `MessagingAuth` tokens and sessions, the
@@ -120,7 +122,9 @@ struct Harness: Sendable {
     func login(_ handle: String, _ id: UserID) async throws -> TestUser {
         let login = try await auth.login(
             handle: handle, password: "correct horse battery staple", client: try ClientInfo(deviceName: "test"))
-        return TestUser(id: id, handle: handle, token: login.tokens.accessToken.compact, sessionID: login.tokens.session.id)
+        return TestUser(
+            id: id, handle: handle, token: login.tokens.accessToken.compact, sessionID: login.tokens.session.id,
+            refreshToken: login.tokens.refreshToken.encoded)
     }
 
     /// A group made by `owner` with the others as members.
