@@ -79,7 +79,7 @@ struct Follower {
                     throw ClientError.unreachable("Gave up after \(maxRetries) failed reconnects; the last seq seen is \(last).")
                 }
                 let delay = backoff.nextDelay(closeCode: close, retryAfterMilliseconds: retryAfter)
-                note("reconnecting in \(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000) ms (resuming after seq \(last))")
+                note("reconnecting in \(Int64(delay / .milliseconds(1))) ms (resuming after seq \(last))")
                 try await Task.sleep(for: delay)
             }
         }

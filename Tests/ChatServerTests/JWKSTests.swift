@@ -14,23 +14,11 @@ struct JWKSTests {
             throw TestFailure.unexpected("no interop python")
         }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = SpawnedProcess()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [root.appendingPathComponent("Tests/Interop/jwt_interop.py").path]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TestFailure.unexpected("jwt_interop.py printed no JSON: \(String(decoding: stderr, as: UTF8.self))")
+        let result = try SpawnedProcess.run(
+            URL(fileURLWithPath: python), [root.appendingPathComponent("Tests/Interop/jwt_interop.py").path],
+            input: try JSONSerialization.data(withJSONObject: request))
+        guard let answer = try JSONSerialization.jsonObject(with: result.output) as? [String: Any] else {
+            throw TestFailure.unexpected("jwt_interop.py printed no JSON: \(String(decoding: result.errors, as: UTF8.self))")
         }
         if let error = answer["error"] as? String { throw TestFailure.unexpected("PyJWT: \(error)") }
         return answer

@@ -26,23 +26,9 @@ struct PyJWT {
     }
 
     func run(_ request: [String: Any]) throws -> [String: Any] {
-        let process = SpawnedProcess()
-        process.executableURL = python
-        process.arguments = [script.path]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: request))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw InteropFailure(message: "jwt_interop.py printed no JSON: \(String(decoding: stderr, as: UTF8.self))")
+        let result = try SpawnedProcess.run(python, [script.path], input: try JSONSerialization.data(withJSONObject: request))
+        guard let answer = try? JSONSerialization.jsonObject(with: result.output) as? [String: Any] else {
+            throw InteropFailure(message: "jwt_interop.py printed no JSON: \(String(decoding: result.errors, as: UTF8.self))")
         }
         if let error = answer["error"] as? String { throw InteropFailure(message: "PyJWT: \(error)") }
         return answer

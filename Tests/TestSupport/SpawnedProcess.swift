@@ -152,3 +152,24 @@ public final class SpawnedProcess: @unchecked Sendable {
         try? (reading ? pipe.fileHandleForReading : pipe.fileHandleForWriting).close()
     }
 }
+
+extension SpawnedProcess {
+    /// Runs `executable arguments…` to its end with `input` on its stdin; returns its exit
+    /// status and what it wrote to stdout and stderr.
+    public static func run(_ executable: URL, _ arguments: [String], input: Data) throws -> (status: Int32, output: Data, errors: Data) {
+        let process = SpawnedProcess()
+        process.executableURL = executable
+        process.arguments = arguments
+        let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, output, errors)
+    }
+}

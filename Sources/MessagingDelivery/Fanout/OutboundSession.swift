@@ -81,8 +81,13 @@ public final class OutboundSession: Sendable {
         mutating func popFirst() -> EncodedEvent? {
             guard let event = queue.popFirst() else { return nil }
             bytes -= event.bytes.count
-            if event.seq > handedOut[event.conversationID, default: 0] { handedOut[event.conversationID] = event.seq }
+            // One hash lookup per event: the default subscript's in-place accessor.
+            Self.raise(&handedOut[event.conversationID, default: 0], to: event.seq)
             return event
+        }
+
+        private static func raise(_ value: inout Int64, to seq: Int64) {
+            if seq > value { value = seq }
         }
     }
 
