@@ -1,4 +1,6 @@
 import Logging
+import MessagingCore
+import MessagingDelivery
 import MessagingTransport
 import NIOCore
 import NIOWebSocket
@@ -18,11 +20,18 @@ import WSCore
 /// - ``close(_:)`` sends the close frame with the code and reason (truncated to the 123
 ///   bytes a close frame can carry) and ends the inbound sequence.
 ///
+/// On the server, writes skip the frame encoder: each message is framed once into one
+/// buffer and written from the channel's event loop, and a streamed session
+/// (``stream(_:membershipEnded:resync:)``) has its events' shared frames written straight
+/// from its queue, one flush per batch, with no task per connection.
+///
 /// Thread safety: safe to share across tasks; one reader at a time, any number of writers
-/// (a lock keeps each message's frames together).
-public final class WebSocketConnection: TransportConnection, Sendable {
+/// (each message is written whole: on the server as one buffer, on the client under a lock).
+public final class WebSocketConnection: SessionStreamingConnection, Sendable {
     public let metadata: ConnectionMetadata
     private let outbound: WebSocketOutboundWriter
+    /// The server side's direct writer; `nil` on the client.
+    private let sink: FrameSink?
     private let reader: Reader
     private let configuration: WebSocketTransportConfiguration
     private let state = Mutex(State())
@@ -35,10 +44,11 @@ public final class WebSocketConnection: TransportConnection, Sendable {
 
     init(
         metadata: ConnectionMetadata, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
-        configuration: WebSocketTransportConfiguration
+        sink: FrameSink? = nil, configuration: WebSocketTransportConfiguration
     ) {
         self.metadata = metadata
         self.outbound = outbound
+        self.sink = sink
         self.reader = Reader(inbound.makeAsyncIterator())
         self.configuration = configuration
     }
@@ -103,6 +113,18 @@ public final class WebSocketConnection: TransportConnection, Sendable {
         case .binary(let b): (isText, bytes) = (false, b)
         }
         let limit = configuration.outboundFrameBytes
+        if let sink {
+            // One buffer holding every frame of the message, written whole on the event loop.
+            let frames = FrameSinkHandler.frames(of: ByteBuffer(bytes: bytes), opcode: isText ? 0x1 : 0x2, fragmentLimit: limit)
+            do {
+                try await sink.write(frames)
+            } catch {
+                let close = closeStatus ?? TransportClose(code: CloseCode(rawValue: 1006), reason: "connection lost")
+                markClosed(close)
+                throw TransportError(code: .connectionClosed, message: "the WebSocket is closed (\(close))", close: close)
+            }
+            return
+        }
         do {
             try await writeLock.withLock {
                 if bytes.count <= limit {
@@ -124,6 +146,16 @@ public final class WebSocketConnection: TransportConnection, Sendable {
             markClosed(close)
             throw TransportError(code: .connectionClosed, message: "the WebSocket closed during a write (\(close))", close: close)
         }
+    }
+
+    /// `true` on the server side (``WebSocketListener``'s connections).
+    public var streamsSessions: Bool { sink != nil }
+
+    public func stream(
+        _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
+        resync: @escaping @Sendable () -> Void
+    ) {
+        sink?.stream(session, membershipEnded: membershipEnded, resync: resync)
     }
 
     public func close(_ close: TransportClose) async {

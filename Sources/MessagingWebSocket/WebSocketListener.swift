@@ -121,7 +121,7 @@ public final class WebSocketListener: TransportListener, Sendable {
         let token = request.headerFields[.authorization].flatMap(ConnectionMetadata.bearerToken(fromAuthorizationHeader:))
         let metadata = ConnectionMetadata(remoteAddress: address, bearerToken: token)
         let configuration = configuration
-        return { [self] asyncChannel, logger in
+        return { [self] asyncChannel, sink, logger in
             do {
                 _ = try await WSCore.WebSocketHandler.handle(
                     type: .server,
@@ -131,7 +131,8 @@ public final class WebSocketListener: TransportListener, Sendable {
                     asyncChannel: asyncChannel, context: UpgradedContext(logger: logger)
                 ) { inbound, outbound, _ in
                     await self.run(
-                        WebSocketConnection(metadata: metadata, inbound: inbound, outbound: outbound, configuration: configuration))
+                        WebSocketConnection(
+                            metadata: metadata, inbound: inbound, outbound: outbound, sink: sink, configuration: configuration))
                 }
             } catch {
                 logger.debug("WebSocket handler error", metadata: ["error": "\(error)"])

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MessagingCore
 import MessagingDelivery
 import MessagingTransport
 import MessagingWebSocket
@@ -42,6 +43,41 @@ struct RealtimeEndToEndTests {
                     try await b.event(room, seq: seq + 1)
                     // The repeat produced no event: bob saw exactly seq, seq + 1.
                     #expect(b.seqs(in: room) == [seq, seq + 1])
+                    return true
+                }
+                return true
+            }
+        }
+    }
+
+    @Test("a host calling messaging.messages.send directly reaches a subscribed WebSocket client; a subscriber of another room sees nothing")
+    func hostSendReachesSubscribers() async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let alice = try await http.user("alice")
+            let bob = try await http.user("bob")
+            let carol = try await http.user("carol")
+            let room = try await http.group(by: alice, members: [bob])
+            let other = try await http.group(by: alice, members: [carol], title: "other")
+            _ = try await Peer.with(server, token: bob.token) { b in
+                _ = try await b.ready()
+                _ = try await Peer.with(server, token: carol.token) { c in
+                    _ = try await c.ready()
+                    #expect(try await b.request(["type": "subscribe", "conversation": room, "after": 0]).type == "ok")
+                    #expect(try await c.request(["type": "subscribe", "conversation": other, "after": 0]).type == "ok")
+                    // No gateway and no HTTP route: the host calls the use case itself.
+                    let sent = try await server.server.messaging.messages.send(
+                        try MessageDraft(text: "from the host", clientMessageID: ClientMessageID("host-1")),
+                        to: try #require(ConversationID(room)), by: try #require(UserID(alice.id)))
+                    let event = try await b.event(room, seq: sent.message.seq)
+                    #expect(event.message["text"] as? String == "from the host")
+                    // A later event in carol's own room arrives, and it is the only event she got.
+                    let forCarol = try await http.send("for carol", to: other, as: alice)
+                    let mine = try await c.event(other, seq: try #require(forCarol.int("seq")))
+                    #expect(mine.message["text"] as? String == "for carol")
+                    let carolsEvents = c.all.filter { $0.type == "event" }.compactMap { $0["event"] as? [String: Any] }
+                    #expect(carolsEvents.allSatisfy { ($0["conversation"] as? String)?.lowercased() == other.lowercased() }, "\(carolsEvents)")
+                    #expect(c.seqs(in: room).isEmpty)
                     return true
                 }
                 return true

@@ -294,8 +294,8 @@ final class ReadGate: MessagingStore {
         return result
     }
 
-    func write<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result {
-        try await inner.write(body)
+    func commit<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Committed<Result> {
+        try await inner.commit(body)
     }
 
     /// Waits until a read is held.

@@ -7,17 +7,45 @@ import Foundation
 /// and the change it guards commit together. The closure is synchronous and does no I/O of
 /// its own: everything it reads and writes goes through the transaction.
 ///
-/// Implementers: `write` must run the closure in one serializable transaction (SQLite:
+/// Implementers: `commit` must run the closure in one serializable transaction (SQLite:
 /// `BEGIN IMMEDIATE`), commit when it returns and roll back when it throws, rethrowing the
-/// error unchanged; errors of the engine itself are thrown as ``MessagingError`` with code
+/// error unchanged, and return the events the closure appended; errors of the engine itself are thrown as ``MessagingError`` with code
 /// `storage` (or `conflict` for a unique-constraint violation). `read` must see one
 /// consistent snapshot. Implementations must be safe to call from any task.
 public protocol MessagingStore: Sendable {
     /// Runs `body` in a read-only transaction that sees one committed snapshot.
     func read<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result
 
-    /// Runs `body` in a write transaction; writes are serialized.
-    func write<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result
+    /// Runs `body` in a write transaction (writes are serialized) and returns its value with
+    /// the events it appended (``EventLog/append(_:)``), in the order they were appended.
+    func commit<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Committed<Result>
+}
+
+extension MessagingStore {
+    /// Runs `body` in a write transaction and returns its value (``commit(_:)`` without the events).
+    public func write<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result {
+        try await commit(body).value
+    }
+}
+
+/// What a write transaction committed: the closure's value and the conversation events it
+/// appended, in `seq` order per conversation.
+///
+/// Use cases hand the events to their ``CommittedEventPublisher``; nothing re-reads the log
+/// to find what to publish.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct Committed<Value: Sendable>: Sendable {
+    /// The closure's result.
+    public var value: Value
+    /// The events appended in the transaction (empty when it appended none).
+    public var events: [ConversationEvent]
+
+    /// Wraps a value and the events committed with it.
+    public init(_ value: Value, events: [ConversationEvent] = []) {
+        self.value = value
+        self.events = events
+    }
 }
 
 /// Everything a use case can do inside one transaction.

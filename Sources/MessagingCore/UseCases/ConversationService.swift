@@ -21,7 +21,7 @@ public struct ConversationService: Sendable {
         let limits = context.limits
         let retention = context.configuration.idempotencyRetentionMilliseconds
         if let requestID { _ = try ClientMessageID(requestID) }  // same shape rules as a send key
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             let scope = "create-conversation:\(creator)"
             if let requestID, let saved = try transaction.idempotencyRecord(scope: scope, key: requestID, now: now),
                let savedID = ConversationID(saved) {
@@ -76,7 +76,7 @@ public struct ConversationService: Sendable {
         let permissions = context.permissions
         let maxMembers = context.limits.maxMembers
         let limits = context.limits
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
             try permissions.require(me.role, to: .addMember)
@@ -106,7 +106,7 @@ public struct ConversationService: Sendable {
         if user == actor { return try await leave(conversationID, by: actor) }
         let now = context.clock.now()
         let permissions = context.permissions
-        try await context.store.write { transaction in
+        try await context.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
             try permissions.require(me.role, to: .removeMember)
@@ -125,7 +125,7 @@ public struct ConversationService: Sendable {
     public func changeRole(of user: UserID, to role: Role, in conversationID: ConversationID, by actor: UserID) async throws -> Member {
         let now = context.clock.now()
         let permissions = context.permissions
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
             guard var target = try transaction.member(user, in: conversationID) else {
@@ -159,7 +159,7 @@ public struct ConversationService: Sendable {
     /// Leaves a group or channel. The last owner must hand over ownership first, unless it is the only member.
     public func leave(_ conversationID: ConversationID, by user: UserID) async throws {
         let now = context.clock.now()
-        try await context.store.write { transaction in
+        try await context.write { transaction in
             let (conversation, me) = try transaction.requireMembership(of: user, in: conversationID)
             try Self.requireMutableMembership(conversation)
             if me.role == .owner,
@@ -179,7 +179,7 @@ public struct ConversationService: Sendable {
         let now = context.clock.now()
         let permissions = context.permissions
         let limits = context.limits
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             var (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             guard conversation.kind != .direct else {
                 throw MessagingError.invalidInput("Direct conversations have no title or topic.")

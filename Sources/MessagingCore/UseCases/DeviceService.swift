@@ -47,7 +47,7 @@ public struct DeviceService: Sendable {
         }
         let now = context.clock.now()
         let limits = context.limits
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             if let existing = try transaction.device(id: verified.deviceID) {
                 guard existing.userID == user, existing.bundle == bundle else {
                     throw MessagingError.conflict(
@@ -86,7 +86,7 @@ public struct DeviceService: Sendable {
     /// epoch. Removing a removed device returns it unchanged.
     public func remove(_ deviceID: DeviceID, by user: UserID) async throws -> DevicePublication {
         let now = context.clock.now()
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             guard var device = try transaction.device(id: deviceID), device.userID == user else {
                 throw MessagingError.notFound("None of your devices has the id \(deviceID).")
             }
@@ -158,7 +158,7 @@ public struct DeviceService: Sendable {
             }
         }
         let now = context.clock.now()
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             let (conversation, _) = try transaction.requireMembership(of: user, in: conversationID)
             try Self.requireEncrypted(conversation)
             _ = try transaction.requireOwnActiveDevice(senderDeviceID, of: user)

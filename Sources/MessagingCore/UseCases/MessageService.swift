@@ -34,7 +34,19 @@ public struct MessageService: Sendable {
     /// nothing. So a committed message always has its jobs, and a job never names a message
     /// that did not commit.
     public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
-        guard !drafts.isEmpty else { return [] }
+        let committed = try await sendDeferringPublication(drafts, to: conversationID, by: sender)
+        await context.publish(committed.events)
+        return committed.value
+    }
+
+    /// Stores messages exactly as the batch `send` does and returns the receipts with the events
+    /// the transaction committed, without publishing them: the caller publishes them (a
+    /// repeated send commits no event). `DeliveryPipeline` uses it to answer the sender
+    /// before publishing.
+    public func sendDeferringPublication(
+        _ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID
+    ) async throws -> Committed<[SendReceipt]> {
+        guard !drafts.isEmpty else { return Committed([]) }
         guard drafts.count <= 1000 else {
             throw MessagingError.limitExceeded("A batch holds at most 1,000 messages; split it.")
         }
@@ -45,7 +57,7 @@ public struct MessageService: Sendable {
         let window = context.configuration.notificationWindowMilliseconds
         let verifier = context.verifier
         _failpoint(.cp1)
-        let receipts = try await context.store.write { transaction in
+        let committed = try await context.store.commit { transaction in
             let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
             if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
             return try prepared.map { item in
@@ -60,7 +72,7 @@ public struct MessageService: Sendable {
             }
         }
         _failpoint(.cp3)
-        return receipts
+        return committed
     }
 
     /// The jobs a new message causes (see ``send(_:to:by:)``), in the send's transaction.
@@ -123,7 +135,7 @@ public struct MessageService: Sendable {
     public func edit(_ messageID: MessageID, to body: MessageBody, mentions: [UserID]? = nil, by editor: UserID) async throws -> Message {
         let now = context.clock.now()
         let limits = context.limits
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             var (message, conversation, _) = try transaction.requireVisibleMessage(messageID, for: editor)
             guard message.senderID == editor else {
                 throw MessagingError.forbidden("Only the author can edit a message.")
@@ -167,7 +179,7 @@ public struct MessageService: Sendable {
     public func delete(_ messageID: MessageID, by actor: UserID) async throws -> Message {
         let now = context.clock.now()
         let permissions = context.permissions
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             var (message, conversation, me) = try transaction.requireVisibleMessage(messageID, for: actor)
             if message.senderID != actor { try permissions.require(me.role, to: .deleteOthersMessages) }
             guard !message.isDeleted else { return message }
@@ -188,7 +200,7 @@ public struct MessageService: Sendable {
     public func react(to messageID: MessageID, with emoji: Emoji, by user: UserID) async throws {
         let now = context.clock.now()
         let maxReactions = context.limits.maxReactionsPerUserPerMessage
-        try await context.store.write { transaction in
+        try await context.write { transaction in
             let (message, conversation, _) = try transaction.requireVisibleMessage(messageID, for: user)
             guard !message.isDeleted else {
                 throw MessagingError.conflict("The message was deleted; reactions cannot be added to it.")
@@ -208,7 +220,7 @@ public struct MessageService: Sendable {
     /// Removes the caller's reaction; removing one that does not exist changes nothing.
     public func unreact(to messageID: MessageID, with emoji: Emoji, by user: UserID) async throws {
         let now = context.clock.now()
-        try await context.store.write { transaction in
+        try await context.write { transaction in
             let (_, conversation, _) = try transaction.requireVisibleMessage(messageID, for: user)
             guard try transaction.deleteReaction(on: messageID, by: user, emoji: emoji) else { return }
             try transaction.record(

@@ -66,9 +66,32 @@ public struct Messaging: Sendable {
         ids: (any IDGenerator)? = nil, configuration: MessagingConfiguration = .init(),
         verifier: (any EndToEndVerifier)? = nil
     ) {
-        let context = ServiceContext(
+        self.init(context: ServiceContext(
             store: store, clock: clock, ids: ids ?? UUIDv7Generator(clock: clock), configuration: configuration,
-            verifier: verifier)
+            verifier: verifier, publisher: nil))
+    }
+
+    /// The same use cases, handing every event they commit to `publisher` (see
+    /// ``CommittedEventPublisher``): a message sent through ``messages`` reaches live
+    /// subscribers whoever sent it.
+    ///
+    /// ```swift
+    /// let hub = FanoutHub(messaging: Messaging(store: store), logger: logger)
+    /// let messaging = Messaging(store: store).publishing(to: EventBusPublisher(bus: LocalEventBus(hub: hub), logger: logger))
+    /// ```
+    public func publishing(to publisher: any CommittedEventPublisher) -> Messaging {
+        var context = context
+        context.publisher = publisher
+        return Messaging(context: context)
+    }
+
+    /// Whether the use cases publish what they commit (``publishing(to:)``).
+    public var isPublishing: Bool { context.publisher != nil }
+
+    private let context: ServiceContext
+
+    private init(context: ServiceContext) {
+        self.context = context
         users = UserService(context: context)
         conversations = ConversationService(context: context)
         messages = MessageService(context: context)
@@ -86,6 +109,21 @@ struct ServiceContext: Sendable {
     let ids: any IDGenerator
     let configuration: MessagingConfiguration
     let verifier: (any EndToEndVerifier)?
+    var publisher: (any CommittedEventPublisher)?
+
+    /// Runs `body` in a write transaction, hands the events it committed to the publisher,
+    /// and returns its value.
+    func write<Result: Sendable>(_ body: @Sendable (any MessagingTransaction) throws -> Result) async throws -> Result {
+        let committed = try await store.commit(body)
+        await publish(committed.events)
+        return committed.value
+    }
+
+    /// Hands committed events to the publisher (nothing when there are none or no publisher).
+    func publish(_ events: [ConversationEvent]) async {
+        guard let publisher, !events.isEmpty else { return }
+        await publisher.publish(events)
+    }
 
     var limits: MessagingLimits { configuration.limits }
     var permissions: PermissionTable { configuration.permissions }

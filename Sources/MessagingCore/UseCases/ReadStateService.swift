@@ -7,7 +7,7 @@ public struct ReadStateService: Sendable {
     /// Moves the caller's read position forward to `seq`; an older `seq` changes nothing.
     /// Returns the membership with the resulting position.
     public func markRead(_ conversationID: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Member {
-        try await context.store.write { transaction in
+        try await context.write { transaction in
             let (conversation, initial) = try transaction.requireMembership(of: user, in: conversationID)
             guard seq >= 0, seq <= conversation.lastSeq else {
                 throw MessagingError.invalidInput(

@@ -8,7 +8,7 @@ public struct UserService: Sendable {
     public func register(handle: String, displayName: String) async throws -> User {
         let user = try User(
             id: context.ids.next(), handle: try Handle(handle), displayName: displayName, createdAt: context.clock.now())
-        return try await context.store.write { transaction in
+        return try await context.write { transaction in
             if try transaction.user(handle: user.handle) != nil {
                 throw MessagingError.conflict("The handle '\(user.handle)' is taken; choose another.")
             }

@@ -26,7 +26,8 @@ public struct DeliveryPipeline: Sendable {
         _ draft: MessageDraft, to conversationID: ConversationID, by sender: UserID,
         answer: @Sendable (SendReceipt) async throws -> Void = { _ in }
     ) async throws -> SendReceipt {
-        let receipt = try await messaging.messages.send(draft, to: conversationID, by: sender)
+        let committed = try await messaging.messages.sendDeferringPublication([draft], to: conversationID, by: sender)
+        let receipt = committed.value[0]
         // The event is committed: publish it even when answering the sender fails, so the
         // conversation's other sessions never wait for a seq nobody publishes.
         var answerError: (any Error)?
@@ -36,11 +37,15 @@ public struct DeliveryPipeline: Sendable {
             answerError = error
         }
         _failpoint(.cp4)
+        // The events the send committed; a repeated send committed none and publishes the
+        // original event again (its first publication may have died at CP4).
         let message = receipt.message
-        let event = ConversationEvent(
-            conversationID: conversationID, seq: message.seq, actorID: sender, occurredAt: message.createdAt,
-            payload: .messageCreated(message))
-        try await bus.publish(try EncodedEvent(event))
+        let events = committed.events.isEmpty
+            ? [ConversationEvent(
+                conversationID: conversationID, seq: message.seq, actorID: sender, occurredAt: message.createdAt,
+                payload: .messageCreated(message))]
+            : committed.events
+        for event in events { try await bus.publish(try EncodedEvent(event)) }
         _failpoint(.cp5)
         if let answerError { throw answerError }
         return receipt

@@ -1,10 +1,16 @@
 import Foundation
 import MessagingCore
+import NIOCore
 
-/// A conversation event encoded once; every recipient shares the same bytes.
+/// A conversation event encoded once, into its final WebSocket frame; every recipient
+/// shares the same bytes.
 ///
-/// Copying an `EncodedEvent` copies a reference to the byte buffer (a retain), never the
-/// bytes, so handing one event to 100,000 sessions allocates nothing per session.
+/// ``frame`` holds the complete server-to-client WebSocket text frame (RFC 6455 §5.2: FIN,
+/// text opcode, unmasked length, then the JSON payload of protocol v1). Server frames are
+/// never masked, so these are the bytes every recipient's socket gets: a WebSocket writer
+/// writes ``frame`` as it is, other transports take ``payload``. Copying an `EncodedEvent`
+/// retains the one buffer, never the bytes, so handing one event to 100,000 sessions
+/// allocates nothing per session.
 ///
 /// Thread safety: a value type over immutable storage; safe to share across tasks.
 public struct EncodedEvent: Sendable {
@@ -12,8 +18,10 @@ public struct EncodedEvent: Sendable {
     public let conversationID: ConversationID
     /// The event's `seq` in its conversation.
     public let seq: Int64
-    /// The encoded frame, shared by every recipient.
-    public let bytes: [UInt8]
+    /// The whole WebSocket frame: the header (``headerLength`` bytes), then the payload.
+    public let frame: ByteBuffer
+    /// Bytes of WebSocket header at the start of ``frame``.
+    public let headerLength: Int
     /// `true` when the hub skipped missing `seq`s before this event (their publisher never
     /// published them); a session receiving such an event is closed with
     /// ``CloseReason/resync`` so its client fills the gap from the store.
@@ -24,12 +32,12 @@ public struct EncodedEvent: Sendable {
     /// them.
     public let endsMembershipOf: UserID?
 
-    /// Wraps bytes that already encode the event at `seq`; `endsMembershipOf` names the
-    /// user whose membership the event ends (a `member.left` event), if any.
+    /// Frames a payload that already encodes the event at `seq`; `endsMembershipOf` names
+    /// the user whose membership the event ends (a `member.left` event), if any.
     public init(conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil) {
         self.conversationID = conversationID
         self.seq = seq
-        self.bytes = bytes
+        (self.frame, self.headerLength) = WebSocketTextFrame.make(payload: bytes)
         self.endsMembershipOf = endsMembershipOf
     }
 
@@ -40,6 +48,48 @@ public struct EncodedEvent: Sendable {
         self.init(
             conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event),
             endsMembershipOf: leaving)
+    }
+
+    /// The payload's size in bytes (what outbound queue limits count).
+    public var payloadCount: Int { frame.readableBytes - headerLength }
+
+    /// The payload (the protocol v1 JSON frame), sharing the frame's storage.
+    public var payload: ByteBuffer { frame.getSlice(at: frame.readerIndex + headerLength, length: payloadCount)! }
+
+    /// The payload bytes, copied (for transports other than WebSocket, and tests).
+    public var bytes: [UInt8] { frame.getBytes(at: frame.readerIndex + headerLength, length: payloadCount) ?? [] }
+}
+
+/// Server-to-client WebSocket text frames (RFC 6455 §5.2): FIN set, opcode 1, no mask.
+public enum WebSocketTextFrame {
+    /// The header length for a payload of `count` bytes: 2, 4 (16-bit length) or 10 (64-bit).
+    public static func headerLength(payloadCount count: Int) -> Int {
+        count < 126 ? 2 : count <= 0xFFFF ? 4 : 10
+    }
+
+    /// One buffer holding the header and `payload`, and the header's length.
+    public static func make(payload: some Collection<UInt8>) -> (ByteBuffer, Int) {
+        let count = payload.count
+        let header = headerLength(payloadCount: count)
+        var buffer = ByteBufferAllocator().buffer(capacity: header + count)
+        writeHeader(payloadCount: count, opcode: 0x1, into: &buffer)
+        buffer.writeBytes(payload)
+        return (buffer, header)
+    }
+
+    /// Writes a final frame's header (`opcode` 0x1 text, 0x2 binary, 0x0 continuation;
+    /// `fin` false for every fragment but the last).
+    public static func writeHeader(payloadCount count: Int, opcode: UInt8, fin: Bool = true, into buffer: inout ByteBuffer) {
+        buffer.writeInteger((fin ? 0x80 : 0) | (opcode & 0x0F), as: UInt8.self)
+        if count < 126 {
+            buffer.writeInteger(UInt8(count))
+        } else if count <= 0xFFFF {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(count))
+        } else {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(count))
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Logging
 import MessagingCore
 
 /// Carries committed events to the fanout hubs that have sessions for them.
@@ -29,5 +30,38 @@ public struct LocalEventBus: EventBus {
 
     public func publish(_ event: EncodedEvent) async throws {
         hub.publish(event)
+    }
+}
+
+/// The delivering layer: a ``MessagingCore/CommittedEventPublisher`` that encodes each
+/// committed event once (``EncodedEvent``) and publishes it on an ``EventBus``.
+///
+/// Attach it with `Messaging.publishing(to:)` and every use case publishes what it
+/// committed, whoever called it. Every event goes on the bus, whether or not a session of
+/// this process follows its conversation: a multi-node bus carries it to the others.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct EventBusPublisher: CommittedEventPublisher {
+    private let bus: any EventBus
+    private let logger: Logger
+
+    /// A publisher onto `bus`; failures are logged on `logger`.
+    public init(bus: any EventBus, logger: Logger) {
+        self.bus = bus
+        self.logger = logger
+    }
+
+    public func publish(_ events: [ConversationEvent]) async {
+        for event in events {
+            do {
+                try await bus.publish(try EncodedEvent(event))
+            } catch {
+                // Committed all the same: subscribers fill the gap from the store (the hub
+                // closes for resync the sessions that would otherwise wait for it).
+                logger.warning(
+                    "could not publish a committed event; subscribers will catch up from the store",
+                    metadata: ["conversation": "\(event.conversationID)", "seq": "\(event.seq)", "error": "\(error)"])
+            }
+        }
     }
 }

@@ -74,13 +74,24 @@ public final class OutboundSession: Sendable {
         var enqueued: UInt64 = 0
         var closeReason: CloseReason?
         var waiter: CheckedContinuation<Void, Never>?
+        /// The transport's drain scheduler (``setWaker(_:)``), and whether a drain it
+        /// scheduled has not yet found the queue empty.
+        var waker: (@Sendable () -> Void)?
+        var wakePending = false
         /// Per conversation, the highest `seq` handed to the transport (read by ``next()`` or
         /// ``drain(_:)``): acknowledgement timeouts count from here, not from queueing.
         var handedOut: [ConversationID: Int64] = [:]
 
+        /// The waker to call now that there is something to drain, unless a drain is pending.
+        mutating func takeWake() -> (@Sendable () -> Void)? {
+            guard let waker, !wakePending else { return nil }
+            wakePending = true
+            return waker
+        }
+
         mutating func popFirst() -> EncodedEvent? {
             guard let event = queue.popFirst() else { return nil }
-            bytes -= event.bytes.count
+            bytes -= event.payloadCount
             // One hash lookup per event: the default subscript's in-place accessor.
             Self.raise(&handedOut[event.conversationID, default: 0], to: event.seq)
             return event
@@ -114,33 +125,68 @@ public final class OutboundSession: Sendable {
     /// Queues an event (called by the hub).
     @discardableResult
     public func enqueue(_ event: EncodedEvent) -> EnqueueResult {
-        let (result, waiter) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?) in
-            guard state.closeReason == nil else { return (.alreadyClosed, nil) }
-            if event.followsGap || state.queue.count >= limits.maxEvents || state.bytes + event.bytes.count > limits.maxBytes {
+        let (result, waiter, wake) = state.withLock {
+            state -> (EnqueueResult, CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
+            guard state.closeReason == nil else { return (.alreadyClosed, nil, nil) }
+            if event.followsGap || state.queue.count >= limits.maxEvents || state.bytes + event.payloadCount > limits.maxBytes {
                 // Keep what is queued: it is in order and gapless, and the reader drains it first.
                 state.closeReason = .resync
-                return (.closedForResync, state.waiter.take())
+                return (.closedForResync, state.waiter.take(), state.takeWake())
             }
             state.queue.append(event)
-            state.bytes += event.bytes.count
+            state.bytes += event.payloadCount
             state.enqueued &+= 1
-            return (.queued, state.waiter.take())
+            return (.queued, state.waiter.take(), state.takeWake())
         }
         waiter?.resume()
+        wake?()
         return result
     }
 
     /// Closes the session (idempotent: the first reason stays) and drops its queue.
     public func close(_ reason: CloseReason) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (waiter, wake) = state.withLock { state -> (CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
+            var wake: (@Sendable () -> Void)?
             if state.closeReason == nil {
                 state.closeReason = reason
                 state.queue.removeAll()
                 state.bytes = 0
+                wake = state.takeWake()
             }
-            return state.waiter.take()
+            return (state.waiter.take(), wake)
         }
         waiter?.resume()
+        wake?()
+    }
+
+    /// Lets a transport drain the queue without a task: `waker` is called (on the
+    /// enqueuing thread, outside the session's lock) when an event is queued while no drain
+    /// is pending, and when the session closes. The transport then schedules
+    /// ``drain(upTo:_:)`` on its own thread; a drain that empties the queue re-arms the
+    /// waker. Called once, before the first event is queued (when events are already
+    /// queued, `waker` is called at once).
+    public func setWaker(_ waker: @escaping @Sendable () -> Void) {
+        let wake = state.withLock { state -> (@Sendable () -> Void)? in
+            state.waker = waker
+            return state.queue.isEmpty && state.closeReason == nil ? nil : state.takeWake()
+        }
+        wake?()
+    }
+
+    /// Hands at most `limit` queued events to `body` in order, without suspending, and says
+    /// whether the queue is now empty (then the next queued event calls the waker again).
+    /// `body` runs under the session's lock: it must not call back into this session.
+    public func drain(upTo limit: Int, _ body: (EncodedEvent) -> Void) -> (count: Int, isEmpty: Bool) {
+        state.withLock { state in
+            var count = 0
+            while count < limit, let event = state.popFirst() {
+                body(event)
+                count += 1
+            }
+            let isEmpty = state.queue.isEmpty
+            if isEmpty { state.wakePending = false }
+            return (count, isEmpty)
+        }
     }
 
     /// Why the session closed, or `nil` while it is open.

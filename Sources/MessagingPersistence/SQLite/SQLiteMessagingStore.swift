@@ -63,13 +63,15 @@ public final class SQLiteMessagingStore: MessagingStore {
         }
     }
 
-    public func write<Result: Sendable>(
+    public func commit<Result: Sendable>(
         _ body: @Sendable (any MessagingTransaction) throws -> Result
-    ) async throws -> Result {
+    ) async throws -> Committed<Result> {
         do {
             return try await withoutActuallyEscaping(body) { body in
                 try await pool.writeWithoutTransaction { db in
-                    try Self.immediateTransaction(db) { try body(SQLiteTransaction(db: db)) }
+                    let appended = AppendedEvents()
+                    let value = try Self.immediateTransaction(db) { try body(SQLiteTransaction(db: db, appended: appended)) }
+                    return Committed(value, events: appended.events)
                 }
             }
         } catch let error as DatabaseError {

@@ -143,6 +143,7 @@ extension SQLiteTransaction {
                 RowCoding.blob(event.actorID), RowCoding.optionalBlob(event.payload.messageID), data,
                 event.occurredAt.millisecondsSince1970,
             ])
+        appended?.events.append(event)
     }
 
     func events(in conversation: ConversationID, after seq: Int64, limit: Int) throws -> [ConversationEvent] {

@@ -9,6 +9,8 @@ import MessagingCore
 /// Thread safety: not thread-safe; valid only inside the `read`/`write` closure it was handed to.
 struct SQLiteTransaction: MessagingTransaction {
     let db: Database
+    /// Collects the events a write transaction appends (``SQLiteMessagingStore/commit(_:)``); `nil` elsewhere.
+    var appended: AppendedEvents? = nil
 
     func statement(_ sql: String) throws -> Statement { try db.cachedStatement(sql: sql) }
 
@@ -205,4 +207,10 @@ extension SQLiteTransaction {
             [RowCoding.blob(user)]
         ) { row in UnreadCount(conversationID: try RowCoding.id(row, 0), count: row[2], readSeq: row[1]) }
     }
+}
+
+/// The events one write transaction appended, in order. Used on the writer's thread only,
+/// inside the transaction that owns it.
+final class AppendedEvents: @unchecked Sendable {
+    var events: [ConversationEvent] = []
 }

@@ -17,6 +17,8 @@ final class ConnectionContext<Instant: InstantProtocol>: Sendable {
         var authenticated: Authenticated?
         var subscribed: Set<ConversationID> = []
         var lastInbound: Instant
+        /// When the last `ping` went out (or the handshake completed).
+        var lastPing: Instant
         var consecutiveInvalid = 0
         var consecutiveRateLimited = 0
     }
@@ -35,7 +37,7 @@ final class ConnectionContext<Instant: InstantProtocol>: Sendable {
     init(id: UInt64, now: Instant) {
         self.id = id
         openedAt = now
-        state = Mutex(State(lastInbound: now))
+        state = Mutex(State(lastInbound: now, lastPing: now))
         (sessions, sessionContinuation) = AsyncStream.makeStream(of: OutboundSession.self, bufferingPolicy: .bufferingNewest(1))
         (presenceSubscriptions, presenceContinuation) = AsyncStream.makeStream(
             of: PresenceSubscription.self, bufferingPolicy: .bufferingNewest(1))

@@ -11,12 +11,14 @@ extension Gateway {
     public func handle<Connection: TransportConnection>(_ connection: Connection) async {
         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
         let context = ConnectionContext<C.Instant>(id: id, now: clock.now)
+        // Timeouts, expiry and pings: one entry in the gateway's timing wheel, no task.
+        timers.schedule(id, after: configuration.authTimeout) { await self.checkTimers(connection, context) }
+        // A streaming transport writes the session's events itself (no task per connection).
+        let streams = (connection as? any SessionStreamingConnection)?.streamsSessions == true
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.readLoop(connection, context) }
-            group.addTask { await self.eventPump(connection, context) }
+            if !streams { group.addTask { await self.eventPump(connection, context) } }
             group.addTask { await self.typingPump(connection, context) }
-            group.addTask { await self.housekeeping(connection, context) }
-            group.addTask { await self.pinger(connection, context) }
             // The reader ends when the connection closes (from any side); then stop the rest.
             _ = await group.next()
             if Task.isCancelled {
@@ -31,6 +33,7 @@ extension Gateway {
             group.cancelAll()
         }
         // Release everything the connection held.
+        timers.remove(id)
         registry.remove(id)
         let (authenticated, subscribed) = context.state.withLock { ($0.authenticated, Array($0.subscribed)) }
         if let authenticated {
@@ -138,43 +141,48 @@ extension Gateway {
         }
     }
 
-    private func housekeeping<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
-        while !Task.isCancelled {
-            do { try await clock.sleep(for: configuration.housekeepingInterval) } catch { return }
-            let now = clock.now
-            let (authenticated, lastInbound) = context.state.withLock { ($0.authenticated, $0.lastInbound) }
-            guard let authenticated else {
-                if context.openedAt.duration(to: now) >= configuration.authTimeout {
-                    await connection.close(.unauthorized, reason: "no auth frame within the handshake timeout")
-                    return
-                }
-                continue
+    /// The connection's timers, run by the timing wheel: closes it at the handshake
+    /// timeout, at its token's expiry, when its session needs a resync, or when nothing was
+    /// received for the idle timeout; sends `ping` every ``GatewayConfiguration/pingInterval``
+    /// once authenticated. Returns when to check again, `nil` once the connection is closed.
+    func checkTimers<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async -> Duration? {
+        guard connection.closeStatus == nil else { return nil }
+        let now = clock.now
+        let (authenticated, lastInbound, lastPing) = context.state.withLock { ($0.authenticated, $0.lastInbound, $0.lastPing) }
+        guard let authenticated else {
+            let waited = context.openedAt.duration(to: now)
+            if waited >= configuration.authTimeout {
+                await connection.close(.unauthorized, reason: "no auth frame within the handshake timeout")
+                return nil
             }
-            if wallClock.now() >= authenticated.principal.expiresAt {
-                // The token the connection was opened with ran out: the client refreshes it
-                // and reconnects (Protocol.md §9), so no connection outlives its credentials.
-                await connection.close(.unauthorized, reason: "access token expired; refresh it and reconnect")
-                return
-            }
-            if authenticated.session.closeReason == .resync {
-                await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
-                return
-            }
-            if lastInbound.duration(to: now) >= configuration.idleTimeout {
-                await connection.close(.timeout, reason: "idle timeout: nothing received")
-                return
-            }
+            return configuration.authTimeout - waited
         }
-    }
-
-    /// Sends `ping` every ``GatewayConfiguration/pingInterval`` once authenticated. A task of
-    /// its own, so a ping stuck behind a full outbound buffer never delays housekeeping.
-    private func pinger<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
-        while !Task.isCancelled {
-            do { try await clock.sleep(for: configuration.pingInterval) } catch { return }
-            guard context.authenticated != nil else { continue }
-            do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return }
+        let untilExpiry = Duration.milliseconds(
+            authenticated.principal.expiresAt.millisecondsSince1970 - wallClock.now().millisecondsSince1970)
+        if untilExpiry <= .zero {
+            // The token the connection was opened with ran out: the client refreshes it
+            // and reconnects (Protocol.md §9), so no connection outlives its credentials.
+            await connection.close(.unauthorized, reason: "access token expired; refresh it and reconnect")
+            return nil
         }
+        if authenticated.session.closeReason == .resync {
+            await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
+            return nil
+        }
+        let quiet = lastInbound.duration(to: now)
+        if quiet >= configuration.idleTimeout {
+            await connection.close(.timeout, reason: "idle timeout: nothing received")
+            return nil
+        }
+        var sincePing = lastPing.duration(to: now)
+        if sincePing >= configuration.pingInterval {
+            context.state.withLock { $0.lastPing = now }
+            sincePing = .zero
+            do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return nil }
+        }
+        return min(
+            configuration.idleTimeout - quiet, configuration.pingInterval - sincePing, untilExpiry,
+            configuration.expiryCheckInterval)
     }
 
     // MARK: Handshake
@@ -211,11 +219,25 @@ extension Gateway {
         case .admitted:
             break
         }
-        context.state.withLock { $0.authenticated = .init(principal: principal, deviceID: deviceID, session: session) }
+        context.state.withLock {
+            $0.authenticated = .init(principal: principal, deviceID: deviceID, session: session)
+            $0.lastPing = clock.now
+        }
+        // From now on the timers check idle time, pings and expiry.
+        timers.schedule(context.id, after: configuration.housekeepingInterval) { await self.checkTimers(connection, context) }
         // A ready connection is online at once (a first heartbeat, active); the client's
         // `presence` frames keep it online past the TTL, or mark it idle.
         _ = try? presence.heartbeat(user: principal.userID, device: deviceID, activity: .active)
-        context.sessionContinuation.yield(session)
+        if let streaming = connection as? any SessionStreamingConnection, streaming.streamsSessions {
+            streaming.stream(
+                session,
+                membershipEnded: { conversation in self.endSubscription(to: conversation, of: session, context) },
+                resync: {
+                    Task { await connection.close(.resyncRequired, reason: "resync required: resume from your last seq") }
+                })
+        } else {
+            context.sessionContinuation.yield(session)
+        }
         let subscription = presence.subscribe(as: principal.userID)
         context.presenceSubscription.withLock { $0 = subscription }
         context.presenceContinuation.yield(subscription)

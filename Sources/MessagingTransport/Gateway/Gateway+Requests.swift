@@ -134,23 +134,17 @@ extension Gateway {
 
         case .edit(let message, let text, let ciphertext, let mentions):
             let body: MessageBody = text.map { MessageBody.text($0) } ?? MessageBody.ciphertext(ciphertext ?? Data())
-            let edited = try await messaging.messages.edit(message, to: body, mentions: mentions, by: user)
-            await publishCommitted(in: edited.conversationID, for: user)
-            return .message(edited)
+            return .message(try await messaging.messages.edit(message, to: body, mentions: mentions, by: user))
 
         case .delete(let message):
-            let deleted = try await messaging.messages.delete(message, by: user)
-            await publishCommitted(in: deleted.conversationID, for: user)
-            return .message(deleted)
+            return .message(try await messaging.messages.delete(message, by: user))
 
-        case .react(let message, let emoji, let conversation):
+        case .react(let message, let emoji, _):
             try await messaging.messages.react(to: message, with: emoji, by: user)
-            await publishCommitted(ofMessage: message, in: conversation, for: user, context)
             return .empty
 
-        case .unreact(let message, let emoji, let conversation):
+        case .unreact(let message, let emoji, _):
             try await messaging.messages.unreact(to: message, with: emoji, by: user)
-            await publishCommitted(ofMessage: message, in: conversation, for: user, context)
             return .empty
 
         case .read(let conversation, let seq):
@@ -192,14 +186,10 @@ extension Gateway {
             }
 
         case .publishDevice(let bundle):
-            let publication = try await messaging.devices.publish(bundle, by: user)
-            for conversation in publication.conversations { await publishCommitted(in: conversation, for: user) }
-            return .device(publication.device)
+            return .device(try await messaging.devices.publish(bundle, by: user).device)
 
         case .removeDevice(let device):
-            let removal = try await messaging.devices.remove(device, by: user)
-            for conversation in removal.conversations { await publishCommitted(in: conversation, for: user) }
-            return .device(removal.device)
+            return .device(try await messaging.devices.remove(device, by: user).device)
 
         case .devices(let conversation):
             return .devices(try await messaging.devices.devices(of: conversation, for: user))
@@ -207,7 +197,6 @@ extension Gateway {
         case .uploadEnvelopes(let upload):
             let receipt = try await messaging.devices.uploadEnvelopes(
                 upload.envelopes, epoch: upload.epoch, from: upload.senderDeviceID, in: upload.conversationID, by: user)
-            await publishCommitted(in: upload.conversationID, for: user)
             return .envelopesStored(receipt)
 
         case .envelopes(let device, let after, let limit):
@@ -240,33 +229,6 @@ extension Gateway {
                 cursor = event.seq
             }
         }
-    }
-
-    /// Publishes the events committed in a conversation after the last one its local room
-    /// delivered (edits, deletions and reactions append events the use cases do not
-    /// return). A no-op when no local session joined the conversation. The hub orders by
-    /// `seq` and drops what it already delivered, so racing publishers are harmless.
-    func publishCommitted(in conversation: ConversationID, for user: UserID) async {
-        guard let delivered = hub.deliveredSeq(of: conversation) else { return }
-        do {
-            let page = try await messaging.sync.events(in: conversation, after: delivered, limit: 100, for: user)
-            for event in page.events { try await bus.publish(try EncodedEvent(event)) }
-        } catch {
-            logger.warning("could not publish committed events; subscribers will catch up on resync",
-                metadata: ["error": "\(Self.code(of: error))"])
-        }
-    }
-
-    /// Reactions name only the message: publish for the conversation the client named,
-    /// plus each conversation this connection follows whose log holds new events. (A
-    /// reaction in a conversation neither named nor followed reaches live subscribers with
-    /// the next published event of that conversation, or through a resync.)
-    private func publishCommitted(
-        ofMessage message: MessageID, in named: ConversationID?, for user: UserID, _ context: ConnectionContext<C.Instant>
-    ) async {
-        var conversations = Set(context.state.withLock { $0.subscribed })
-        if let named { conversations.insert(named) }
-        for conversation in conversations { await publishCommitted(in: conversation, for: user) }
     }
 }
 

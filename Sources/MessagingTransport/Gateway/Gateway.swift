@@ -44,6 +44,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     let limiter: RateLimiter<C>
     let registry = ConnectionRegistry<C.Instant>()
     let nextConnectionID = Atomic<UInt64>(1)
+    /// Every connection's timeouts, expiry checks and pings.
+    let timers: TimingWheel<C>
     private let revocations: AsyncStream<SessionRevocation>
 
     /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
@@ -55,6 +57,9 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         configuration: GatewayConfiguration = .init(), messagingLimits: MessagingLimits = .default, clock: C,
         wallClock: any WallClock = SystemWallClock(), logger: Logger
     ) {
+        // Every use case the gateway runs publishes what it commits (edits, reactions,
+        // devices…); a host's messaging that publishes already is used as it is.
+        let messaging = messaging.isPublishing ? messaging : messaging.publishing(to: EventBusPublisher(bus: bus, logger: logger))
         self.messaging = messaging
         self.verifier = verifier
         self.hub = hub
@@ -68,6 +73,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         self.logger = logger
         self.decoder = FrameDecoder(limits: configuration.protocolLimits, messagingLimits: messagingLimits)
         self.limiter = RateLimiter(clock: clock)
+        self.timers = TimingWheel(tick: configuration.housekeepingInterval, clock: clock)
         self.revocations = sessionEvents.revocations()
     }
 

@@ -12,10 +12,14 @@ public struct GatewayConfiguration: Hashable, Sendable {
     public var pingInterval: Duration
     /// A connection that sends nothing for this long (idle or half-open) is closed with 4408. Default 60 s.
     public var idleTimeout: Duration
-    /// How often each connection's housekeeping runs (handshake and idle timeouts, token
-    /// expiry, the slow-consumer check). Default 1 s: each run wakes every connection, so
-    /// 10,000 idle connections cost 10,000 wake-ups per interval.
+    /// The tick of the gateway's timing wheel, which checks every connection's handshake
+    /// timeout, token expiry, idle timeout and ping. Deadlines are rounded up to a tick. Each
+    /// connection is checked only when its earliest deadline comes (about once per ping
+    /// interval when idle), so the tick costs nothing per idle connection. Default 1 s.
     public var housekeepingInterval: Duration
+    /// The longest a connection goes between two checks of its access token's expiry
+    /// against the wall clock (which can be set back or forward). Default 10 s.
+    public var expiryCheckInterval: Duration = .seconds(10)
     /// Open connections per user; one more is refused with 4409. Default 10.
     public var maxConnectionsPerUser: Int
     /// Token-bucket rate limits.

@@ -1,4 +1,6 @@
 import Foundation
+import MessagingCore
+import MessagingDelivery
 
 /// What an adapter learned about a connection before any frame: the peer's address and,
 /// when the upgrade request carried `Authorization: Bearer …`, the token.
@@ -93,4 +95,30 @@ public struct InboundFrames<Connection: TransportConnection>: AsyncSequence, Sen
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(connection: connection) }
+}
+
+/// A connection that writes an ``MessagingDelivery/OutboundSession``'s events itself, on
+/// its own I/O thread, as they are queued: no task per connection, one flush per batch.
+///
+/// The gateway hands such a connection the session after the handshake (``stream(_:membershipEnded:resync:)``)
+/// instead of running a task that waits on the session and calls ``TransportConnection/write(_:)``
+/// for each event. The WebSocket adapter writes each event's pre-built frame
+/// (``MessagingDelivery/EncodedEvent/frame``) straight to the socket.
+///
+/// Implementers: write the session's events in queue order, interleaved with
+/// ``TransportConnection/write(_:)`` frames in the order the calls were made; stop reading the
+/// queue while the socket is not writable (the session's limits then close it for resync);
+/// after writing an event whose ``MessagingDelivery/EncodedEvent/endsMembershipOf`` is the
+/// session's user, call `membershipEnded` with its conversation; once the session closed
+/// with ``MessagingDelivery/CloseReason/resync`` and everything queued was written, call
+/// `resync` once. Callbacks run on any thread and must not block.
+public protocol SessionStreamingConnection: TransportConnection {
+    /// Whether this connection streams sessions (``stream(_:membershipEnded:resync:)``);
+    /// when `false`, the gateway writes the events itself.
+    var streamsSessions: Bool { get }
+
+    /// Starts writing `session`'s events. Called once per connection.
+    func stream(
+        _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
+        resync: @escaping @Sendable () -> Void)
 }

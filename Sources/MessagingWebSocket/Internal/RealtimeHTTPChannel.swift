@@ -21,10 +21,10 @@ import NIOWebSocket
 /// oversized heads) and, after an upgrade, ``WebSocketFrameGuard``.
 struct RealtimeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// Runs an upgraded connection.
-    typealias UpgradedHandler = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, Logger) async -> Void
+    typealias UpgradedHandler = @Sendable (NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, FrameSink, Logger) async -> Void
 
     enum UpgradeResult: Sendable {
-        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, UpgradedHandler)
+        case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, FrameSink, UpgradedHandler)
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
     }
 
@@ -64,9 +64,14 @@ struct RealtimeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         sync.removeHandler(name: HTTPRequestTracker.name, promise: nil)
                         sync.removeHandler(name: HTTPConnectionGuard.name, promise: nil)
                         try sync.addHandler(WebSocketFrameGuard(configuration: configuration, logger: logger))
+                        // First in the pipeline: the frames it writes (events, answers) are
+                        // complete and go to the socket as they are.
+                        let sinkHandler = FrameSinkHandler(fragmentLimit: configuration.outboundFrameBytes)
+                        try sync.addHandler(sinkHandler, position: .first)
+                        let sink = FrameSink(handler: sinkHandler, eventLoop: channel.eventLoop)
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                        return UpgradeResult.websocket(asyncChannel, handler)
+                        return UpgradeResult.websocket(asyncChannel, sink, handler)
                     }
                 })
 
@@ -105,8 +110,8 @@ struct RealtimeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.upgradeResult.get() {
             case .http(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
-            case .websocket(let webSocket, let handler):
-                await handler(webSocket, logger)
+            case .websocket(let webSocket, let sink, let handler):
+                await handler(webSocket, sink, logger)
             }
         } catch {
             // The connection ended before a request head was read (or its head was refused

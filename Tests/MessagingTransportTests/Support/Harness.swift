@@ -27,9 +27,12 @@ extension Logger {
 extension GatewayConfiguration {
     /// Fast timeouts, generous limits (tests that need tight ones set them).
     static var testing: GatewayConfiguration {
-        GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             authTimeout: .seconds(5), pingInterval: .seconds(30), idleTimeout: .seconds(60),
             housekeepingInterval: .milliseconds(20), rateLimits: .unlimited)
+        // The tests move the wall clock by hand: re-read it on every tick.
+        configuration.expiryCheckInterval = .milliseconds(20)
+        return configuration
     }
 }
 
@@ -65,7 +68,7 @@ struct Harness: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-transport-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteMessagingStore(path: directory.appendingPathComponent("chat.sqlite").path, logger: .quiet)
-        let messaging = Messaging(store: store)
+        let useCases = Messaging(store: store)
         let tokenClock = TokenClock()
         let seed = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let keys = try AccessTokenKeys(signingKey: try .ed25519(id: "k1", seed: seed))
@@ -76,7 +79,9 @@ struct Harness: Sendable {
             store: store.authStore, tokens: tokens,
             configuration: AuthConfiguration(passwordHashing: .minimumForTestsOnly, maximumConcurrentHashes: 4),
             events: events, clock: tokenClock, logger: .quiet)
-        let hub = FanoutHub(messaging: messaging, logger: .quiet)
+        let hub = FanoutHub(messaging: useCases, logger: .quiet)
+        // What a host does: every use case publishes what it commits.
+        let messaging = useCases.publishing(to: EventBusPublisher(bus: LocalEventBus(hub: hub), logger: .quiet))
         let acks = AckTracker(
             hub: hub, messaging: messaging, cursors: store, jobs: SQLiteJobQueue(store: store), clock: ContinuousClock(),
             logger: .quiet)
@@ -145,18 +150,11 @@ struct Harness: Sendable {
         return client
     }
 
-    /// Publishes what the store committed in a conversation after the last `seq` its room
-    /// delivered (what the ChatServer does after an HTTP change such as removing a member).
-    func publishCommitted(in conversation: ConversationID) async throws {
-        guard let after = hub.deliveredSeq(of: conversation) else { return }
-        let events = try await store.read { transaction in try transaction.events(in: conversation, after: after, limit: 200) }
-        for event in events { hub.publish(try EncodedEvent(event)) }
-    }
-
-    /// Sends a message through the use cases (outside the gateway) and publishes it.
+    /// Sends a message through the use cases, outside the gateway, as a host does (the
+    /// publishing use cases deliver it to live subscribers).
     @discardableResult
     func sendDirect(_ text: String, to conversation: ConversationID, by user: TestUser) async throws -> Message {
         let draft = try MessageDraft(text: text, clientMessageID: ClientMessageID(UUID().uuidString))
-        return try await DeliveryPipeline(messaging: messaging, bus: LocalEventBus(hub: hub)).send(draft, to: conversation, by: user.id).message
+        return try await messaging.messages.send(draft, to: conversation, by: user.id).message
     }
 }

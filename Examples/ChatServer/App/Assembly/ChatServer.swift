@@ -91,11 +91,13 @@ public final class ChatServer: Service, Sendable {
             events: sessionEvents, clock: wallClock, logger: logger)
 
         let limits = configuration.limits
-        let messaging = Messaging(
+        let useCases = Messaging(
             store: store, clock: wallClock, configuration: MessagingConfiguration(limits: limits.messaging),
             verifier: SodiumEndToEndVerifier())
-        let hub = FanoutHub(messaging: messaging, logger: logger)
+        let hub = FanoutHub(messaging: useCases, logger: logger)
         let bus = CountingEventBus(wrapping: LocalEventBus(hub: hub), hub: hub, metrics: metrics)
+        // Every use case publishes what it commits, whichever route (HTTP, realtime) ran it.
+        let messaging = useCases.publishing(to: EventBusPublisher(bus: bus, logger: logger))
         let jobs = MeasuredJobQueue(wrapping: SQLiteJobQueue(store: store), clock: wallClock, metrics: metrics)
         acks = AckTracker(
             hub: hub, messaging: messaging, cursors: store, jobs: jobs, clock: ContinuousClock(), wallClock: wallClock,
@@ -109,9 +111,6 @@ public final class ChatServer: Service, Sendable {
             presence: presence,
             configuration: GatewayConfiguration(
                 protocolLimits: protocolLimits,
-                // Each connection checks its timeouts on this interval; 1 s keeps 10,000 idle
-                // connections cheap (the library's 100 ms default is 10 wake-ups a second each).
-                housekeepingInterval: .seconds(1),
                 maxConnectionsPerUser: limits.maxConnectionsPerUser,
                 rateLimits: limits.rateLimits, outboundQueue: limits.outboundQueue),
             messagingLimits: limits.messaging, clock: ContinuousClock(), wallClock: wallClock, logger: logger)
@@ -130,11 +129,15 @@ public final class ChatServer: Service, Sendable {
             name: configuration.secureCookies ? "__Secure-refresh-token" : "refresh-token", path: "/v1/auth")
         api = ChatAPI(
             messaging: messaging, store: store, auth: auth, pipeline: DeliveryPipeline(messaging: messaging, bus: bus),
-            events: CommittedEvents(store: store, hub: hub, bus: bus, logger: logger),
             limiter: HTTPRateLimiter(limits: limits.rateLimits, clock: ContinuousClock()), metrics: metrics,
             cookie: cookie, secureCookies: configuration.secureCookies, limits: limits, clock: wallClock,
             readiness: readiness, logger: logger)
     }
+
+    /// The use cases over this server's store. Everything they commit is published to the
+    /// server's realtime subscribers, so a host calling them directly (an importer, a bot, an
+    /// admin task) reaches connected clients exactly as an HTTP or realtime request does.
+    public var messaging: Messaging { api.messaging }
 
     /// Authenticated realtime connections open now.
     public var realtimeConnectionCount: Int { gateway.connectionCount }

@@ -109,7 +109,6 @@ extension ChatAPI {
         }
         let conversation = try await messaging.conversations.update(
             id, with: ConversationChanges(title: body.title, topic: body.topic), by: principal.userID)
-        await events.publish(in: id)
         return try json(JSONObject(["conversation": ConversationJSON(conversation)]))
     }
 
@@ -130,7 +129,6 @@ extension ChatAPI {
         let user = try identifier(body.user, field: "user", as: UserID.self)
         let role = try body.role.map { try Self.role($0) } ?? .member
         let member = try await messaging.conversations.addMember(user, role: role, to: id, by: principal.userID)
-        await events.publish(in: id)
         return try json(JSONObject(["member": MemberJSON(member)]), status: .created)
     }
 
@@ -139,7 +137,6 @@ extension ChatAPI {
         let id = try context.identifier("id", as: ConversationID.self)
         let user = try context.identifier("userId", as: UserID.self)
         try await messaging.conversations.removeMember(user, from: id, by: principal.userID)
-        await events.publish(in: id)
         return noContent()
     }
 
@@ -149,7 +146,6 @@ extension ChatAPI {
         let user = try context.identifier("userId", as: UserID.self)
         let body = try await request.decodeJSON(RoleBody.self, limit: limits.maxRequestBodyBytes)
         let member = try await messaging.conversations.changeRole(of: user, to: try Self.role(body.role), in: id, by: principal.userID)
-        await events.publish(in: id)
         return try json(JSONObject(["member": MemberJSON(member)]))
     }
 
@@ -158,7 +154,6 @@ extension ChatAPI {
         let id = try context.identifier("id", as: ConversationID.self)
         _ = try await request.decodeJSON(EmptyBody.self, limit: limits.maxRequestBodyBytes, emptyAllowed: true)
         try await messaging.conversations.leave(id, by: principal.userID)
-        await events.publish(in: id)
         return noContent()
     }
 

@@ -41,7 +41,6 @@ extension ChatAPI {
             throw APIError.invalidField("bundle", "must be a device bundle in the E2EE text form (base64url without padding)")
         }
         let publication = try await messaging.devices.publish(bundle, by: principal.userID)
-        for conversation in publication.conversations { await events.publish(in: conversation) }
         if publication.isNew {
             context.logger.info("device published", metadata: ["device": "\(publication.device.id)", "user": "\(principal.userID)"])
         }
@@ -53,7 +52,6 @@ extension ChatAPI {
         try admit(.message, user: principal.userID, context: context)
         let device = try context.identifier("deviceId", as: DeviceID.self)
         let removal = try await messaging.devices.remove(device, by: principal.userID)
-        for conversation in removal.conversations { await events.publish(in: conversation) }
         context.logger.info("device removed", metadata: ["device": "\(device)", "user": "\(principal.userID)"])
         return try json(JSONObject(["device": WireDevice(removal.device)]))
     }
@@ -96,7 +94,6 @@ extension ChatAPI {
         }
         let receipt = try await messaging.devices.uploadEnvelopes(
             envelopes, epoch: UInt64(body.epoch), from: sender, in: id, by: principal.userID)
-        await events.publish(in: id)
         context.logger.info("key envelopes stored", metadata: [
             "conversation": "\(id)", "epoch": "\(body.epoch)", "count": "\(receipt.stored)", "rotated": "\(receipt.startedEpoch)",
         ])

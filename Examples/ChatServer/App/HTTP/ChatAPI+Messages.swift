@@ -122,14 +122,12 @@ extension ChatAPI {
     @Sendable func react(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let (principal, conversation, message, emoji) = try await reactionTarget(request, context)
         try await messaging.messages.react(to: message, with: emoji, by: principal.userID)
-        await events.publish(in: conversation)
         return noContent()
     }
 
     @Sendable func unreact(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let (principal, conversation, message, emoji) = try await reactionTarget(request, context)
         try await messaging.messages.unreact(to: message, with: emoji, by: principal.userID)
-        await events.publish(in: conversation)
         return noContent()
     }
 
@@ -142,7 +140,6 @@ extension ChatAPI {
         try checkTextSize(body.body)
         try await requireMessage(message, in: conversation, for: principal.userID)
         let edited = try await messaging.messages.edit(message, to: .text(body.body), by: principal.userID)
-        await events.publish(in: conversation)
         return try json(JSONObject(["message": MessageJSON(edited)]))
     }
 
@@ -153,7 +150,6 @@ extension ChatAPI {
         let message = try context.identifier("messageId", as: MessageID.self)
         try await requireMessage(message, in: conversation, for: principal.userID)
         let deleted = try await messaging.messages.delete(message, by: principal.userID)
-        await events.publish(in: conversation)
         return try json(JSONObject(["message": MessageJSON(deleted)]))
     }
 

@@ -30,7 +30,6 @@ struct ChatAPI: Sendable {
     let store: SQLiteMessagingStore
     let auth: AuthService
     let pipeline: DeliveryPipeline
-    let events: CommittedEvents
     let limiter: HTTPRateLimiter<ContinuousClock>
     let metrics: ServerMetrics
     let cookie: RefreshCookie

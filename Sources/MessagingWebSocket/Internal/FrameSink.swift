@@ -1,0 +1,209 @@
+import MessagingCore
+import MessagingDelivery
+import NIOCore
+import Synchronization
+
+/// The outbound half of a server WebSocket connection: complete frames written straight to
+/// the channel from its event loop, past the frame encoder.
+///
+/// Server frames are never masked, so an event's frame is the same bytes for every
+/// recipient: the hub builds it once (``MessagingDelivery/EncodedEvent/frame``) and the
+/// sink writes that buffer (a retain, no copy). A streamed session is drained on the event
+/// loop when it has something queued (``MessagingDelivery/OutboundSession/setWaker(_:)``):
+/// no task and no continuation per event, one flush per batch, and nothing read from the
+/// queue while the socket is not writable. Answers (``write(_:)``) go through the same event
+/// loop, so frames never interleave and no lock is needed.
+///
+/// Thread safety: safe to share across tasks; the handler's state lives on the event loop.
+final class FrameSink: Sendable {
+    let eventLoop: any EventLoop
+    private let handler: NIOLoopBound<FrameSinkHandler>
+    private let signals: FrameSinkHandler.Signals
+
+    init(handler: FrameSinkHandler, eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+        self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+        self.signals = handler.signals
+    }
+
+    /// Whether the channel closed.
+    var isClosed: Bool { signals.isClosed }
+
+    /// Writes one or more complete frames and flushes, waiting first while the socket is
+    /// not writable. Throws when the channel closed.
+    func write(_ frames: ByteBuffer) async throws(FrameSinkClosed) {
+        while !signals.isWritable {
+            if signals.isClosed { throw FrameSinkClosed() }
+            await signals.waitUntilWritable()
+        }
+        if signals.isClosed { throw FrameSinkClosed() }
+        let handler = handler
+        if eventLoop.inEventLoop {
+            handler.value.writeAndFlush(frames)
+        } else {
+            eventLoop.execute { handler.value.writeAndFlush(frames) }
+        }
+    }
+
+    /// Starts streaming `session` (see ``MessagingTransport/SessionStreamingConnection``).
+    func stream(
+        _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
+        resync: @escaping @Sendable () -> Void
+    ) {
+        let handler = handler
+        let eventLoop = eventLoop
+        eventLoop.execute {
+            handler.value.attach(session, membershipEnded: membershipEnded, resync: resync)
+            // From here on, queued events schedule a drain on the loop.
+            session.setWaker { eventLoop.execute { handler.value.drain() } }
+        }
+    }
+}
+
+/// Thrown by ``FrameSink/write(_:)`` once the channel closed.
+struct FrameSinkClosed: Error {}
+
+/// The channel handler behind a ``FrameSink``, first in the pipeline so that what it
+/// writes reaches the socket unchanged. Inbound events pass through.
+final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+
+    /// What other threads read: writability and closure, and the writers waiting for room.
+    final class Signals: Sendable {
+        private let writable = Atomic<Bool>(true)
+        private let closed = Atomic<Bool>(false)
+        private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+        var isWritable: Bool { writable.load(ordering: .acquiring) }
+        var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+        func set(writable: Bool) {
+            self.writable.store(writable, ordering: .releasing)
+            if writable { resumeAll() }
+        }
+
+        func markClosed() {
+            closed.store(true, ordering: .releasing)
+            resumeAll()
+        }
+
+        func waitUntilWritable() async {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = waiters.withLock { waiters -> Bool in
+                    if isWritable || isClosed { return true }
+                    waiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+
+        private func resumeAll() {
+            let all = waiters.withLock { waiters in
+                defer { waiters.removeAll() }
+                return waiters
+            }
+            for waiter in all { waiter.resume() }
+        }
+    }
+
+    /// Events written per pass before the loop re-checks writability.
+    static let batch = 256
+
+    let signals = Signals()
+    /// The largest frame payload written; longer messages go out as continuation frames.
+    let fragmentLimit: Int
+    private var context: ChannelHandlerContext?
+    private var session: OutboundSession?
+    private var membershipEnded: (@Sendable (ConversationID) -> Void)?
+    private var resync: (@Sendable () -> Void)?
+    private var resyncSignalled = false
+
+    init(fragmentLimit: Int) {
+        self.fragmentLimit = max(1, fragmentLimit)
+    }
+
+    /// A message as server frames in one buffer: one frame, or fragments of at most
+    /// `fragmentLimit` payload bytes (the first with `opcode`, the others continuations).
+    static func frames(of payload: ByteBuffer, opcode: UInt8, fragmentLimit: Int) -> ByteBuffer {
+        let count = payload.readableBytes
+        let fragments = max(1, (count + fragmentLimit - 1) / fragmentLimit)
+        var buffer = ByteBufferAllocator().buffer(capacity: count + fragments * 10)
+        var start = 0
+        repeat {
+            let length = min(fragmentLimit, count - start)
+            let last = start + length == count
+            WebSocketTextFrame.writeHeader(payloadCount: length, opcode: start == 0 ? opcode : 0x0, fin: last, into: &buffer)
+            var slice = payload.getSlice(at: payload.readerIndex + start, length: length)!
+            buffer.writeBuffer(&slice)
+            start += length
+        } while start < count
+        return buffer
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        signals.set(writable: context.channel.isWritable)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        signals.markClosed()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        signals.markClosed()
+        session = nil
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        signals.set(writable: writable)
+        if writable { drain() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func writeAndFlush(_ frames: ByteBuffer) {
+        guard let context else { return }
+        context.writeAndFlush(NIOAny(frames), promise: nil)
+    }
+
+    func attach(
+        _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
+        resync: @escaping @Sendable () -> Void
+    ) {
+        guard context != nil, !signals.isClosed else { return }
+        self.session = session
+        self.membershipEnded = membershipEnded
+        self.resync = resync
+    }
+
+    /// Writes what the session queued while the socket takes it, with one flush.
+    func drain() {
+        guard let context, let session else { return }
+        var wrote = false
+        var ended: [ConversationID] = []
+        let user = session.userID
+        while context.channel.isWritable {
+            let (count, isEmpty) = session.drain(upTo: Self.batch) { event in
+                if event.payloadCount <= fragmentLimit {
+                    context.write(NIOAny(event.frame), promise: nil)
+                } else {
+                    context.write(NIOAny(Self.frames(of: event.payload, opcode: 0x1, fragmentLimit: fragmentLimit)), promise: nil)
+                }
+                if let leaving = event.endsMembershipOf, leaving == user { ended.append(event.conversationID) }
+            }
+            wrote = wrote || count > 0
+            if isEmpty { break }
+        }
+        if wrote { context.flush() }
+        if !ended.isEmpty, let membershipEnded {
+            for conversation in ended { membershipEnded(conversation) }
+        }
+        if !resyncSignalled, session.closeReason == .resync, session.queued.events == 0 {
+            resyncSignalled = true
+            resync?()
+        }
+    }
+}
