@@ -167,7 +167,30 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
         }
         guard send else { return }
         let code = WebSocketErrorCode(codeNumber: Int(close.code.rawValue))
-        try? await outbound.close(code, reason: Self.truncated(close.reason))
+        guard let sink else {
+            try? await outbound.close(code, reason: Self.truncated(close.reason))
+            return
+        }
+        // A client that stopped reading gets no close frame (it would queue behind what it
+        // did not read): the TCP connection ends now (Protocol.md §12). Otherwise the close
+        // frame goes out, and a close that cannot be written within the close timeout ends
+        // the TCP connection too.
+        guard sink.isWritable else {
+            sink.closeNow()
+            return
+        }
+        let timeout = configuration.closeTimeout
+        let outbound = outbound
+        let reason = Self.truncated(close.reason)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await outbound.close(code, reason: reason) }
+            group.addTask {
+                do { try await Task.sleep(for: timeout) } catch { return }
+                sink.closeNow()
+            }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Records how the connection ended when the peer (or the network) ended it.

@@ -83,8 +83,8 @@ public final class OutboundSession: Sendable {
         var handedOut: [ConversationID: Int64] = [:]
 
         /// The waker to call now that there is something to drain, unless a drain is pending.
-        mutating func takeWake() -> (@Sendable () -> Void)? {
-            guard let waker, !wakePending else { return nil }
+        mutating func takeWake(force: Bool = false) -> (@Sendable () -> Void)? {
+            guard let waker, force || !wakePending else { return nil }
             wakePending = true
             return waker
         }
@@ -131,7 +131,9 @@ public final class OutboundSession: Sendable {
             if event.followsGap || state.queue.count >= limits.maxEvents || state.bytes + event.payloadCount > limits.maxBytes {
                 // Keep what is queued: it is in order and gapless, and the reader drains it first.
                 state.closeReason = .resync
-                return (.closedForResync, state.waiter.take(), state.takeWake())
+                // Wake the transport even while a drain is pending: one that cannot write
+                // (a client that reads nothing) must learn now that the session is over.
+                return (.closedForResync, state.waiter.take(), state.takeWake(force: true))
             }
             state.queue.append(event)
             state.bytes += event.payloadCount
@@ -151,7 +153,7 @@ public final class OutboundSession: Sendable {
                 state.closeReason = reason
                 state.queue.removeAll()
                 state.bytes = 0
-                wake = state.takeWake()
+                wake = state.takeWake(force: true)
             }
             return (state.waiter.take(), wake)
         }

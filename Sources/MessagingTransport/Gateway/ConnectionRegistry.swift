@@ -1,4 +1,5 @@
 import MessagingCore
+import MessagingDelivery
 import Synchronization
 
 /// The gateway's open, authenticated connections by user and session, and the recently
@@ -11,6 +12,7 @@ final class ConnectionRegistry<Instant: InstantProtocol>: Sendable {
     struct Entry: Sendable {
         let userID: UserID
         let sessionID: MessagingCore.SessionID
+        let session: OutboundSession
         let close: Closer
     }
 
@@ -52,6 +54,14 @@ final class ConnectionRegistry<Instant: InstantProtocol>: Sendable {
         state.withLock { state in
             state.revoked[session] = now
             return state.entries.values.filter { $0.sessionID == session }.map(\.close)
+        }
+    }
+
+    /// The outbound queues of the connections of `user`, or of every connection.
+    func sessions(of user: UserID? = nil) -> [OutboundSession] {
+        state.withLock { state in
+            guard let user else { return state.entries.values.map(\.session) }
+            return (state.byUser[user] ?? []).compactMap { state.entries[$0]?.session }
         }
     }
 

@@ -202,7 +202,7 @@ extension Gateway {
         let session = OutboundSession(
             id: MessagingDelivery.SessionID(context.id), userID: principal.userID, deviceID: deviceID,
             limits: configuration.outboundQueue)
-        let entry = ConnectionRegistry<C.Instant>.Entry(userID: principal.userID, sessionID: principal.sessionID) { close in
+        let entry = ConnectionRegistry<C.Instant>.Entry(userID: principal.userID, sessionID: principal.sessionID, session: session) { close in
             session.close(.closed)
             await connection.close(close)
         }

@@ -83,6 +83,18 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     /// Authenticated connections of one user currently open.
     public func connectionCount(of user: UserID) -> Int { registry.count(of: user) }
 
+    /// Events and bytes waiting in the outbound queues of a user's connections (or of every
+    /// connection): what the server holds for clients that have not taken it yet. Each
+    /// connection's share is bounded by ``GatewayConfiguration/outboundQueue``; a transport
+    /// that streams sessions adds at most its socket buffer's high-water mark and one batch.
+    public func queuedOutbound(of user: UserID? = nil) -> (events: Int, bytes: Int) {
+        registry.sessions(of: user).reduce(into: (0, 0)) { total, session in
+            let queued = session.queued
+            total.0 += queued.events
+            total.1 += queued.bytes
+        }
+    }
+
     /// Follows the revocation feed until graceful shutdown or cancellation, closing the
     /// connections of each revoked session with 4403; then closes every connection with 1001.
     public func run() async throws {

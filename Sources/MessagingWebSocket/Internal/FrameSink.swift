@@ -45,6 +45,16 @@ final class FrameSink: Sendable {
         }
     }
 
+    /// Whether the socket takes writes now.
+    var isWritable: Bool { signals.isWritable }
+
+    /// Closes the TCP connection at once, without a close handshake (a peer that reads
+    /// nothing would never receive the close frame).
+    func closeNow() {
+        let handler = handler
+        eventLoop.execute { handler.value.closeChannel() }
+    }
+
     /// Starts streaming `session` (see ``MessagingTransport/SessionStreamingConnection``).
     func stream(
         _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
@@ -164,6 +174,10 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    func closeChannel() {
+        context?.close(promise: nil)
+    }
+
     func writeAndFlush(_ frames: ByteBuffer) {
         guard let context else { return }
         context.writeAndFlush(NIOAny(frames), promise: nil)
@@ -201,7 +215,9 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !ended.isEmpty, let membershipEnded {
             for conversation in ended { membershipEnded(conversation) }
         }
-        if !resyncSignalled, session.closeReason == .resync, session.queued.events == 0 {
+        // A session closed for resync ends the connection once what was queued is written,
+        // or at once when the socket takes nothing (a client that stopped reading).
+        if !resyncSignalled, session.closeReason == .resync, session.queued.events == 0 || !context.channel.isWritable {
             resyncSignalled = true
             resync?()
         }
