@@ -13,6 +13,7 @@ let package = Package(
         .package(name: "swift-messaging", path: ".."),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -82,6 +83,9 @@ let package = Package(
                 .product(name: "MessagingCore", package: "swift-messaging"),
                 .product(name: "MessagingDelivery", package: "swift-messaging"),
                 .product(name: "MessagingPersistence", package: "swift-messaging"),
+                .product(name: "MessagingWebSocket", package: "swift-messaging"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],

@@ -89,6 +89,9 @@ rows.append(("read transaction fixed cost, no rows (diagnostic)", "GRDB async po
              "diag.read.grdbAsyncEmpty", "diag.read.grdbSyncEmpty", 1, None))
 rows.append(("read transaction fixed cost, no rows (diagnostic)", "GRDB sync pool.read vs raw BEGIN/COMMIT",
              "diag.read.grdbSyncEmpty", "diag.read.rawEmpty", 1, None))
+for n in (10, 1_000, 10_000):
+    rows.append(("fanout: hub → session → WebSocket frame writer vs bare channel writes, per delivery", f"N {n:,}",
+                 f"fanout.path.n{n}", f"fanout.bare.n{n}", n, 3))
 rows.append(("send vs raw C same statements", "single (1 per transaction)", "send.single.ours", "send.single.raw", 1, 1.3))
 rows.append(("send vs raw C same statements", "batch of 100, per message", "send.batch100.ours", "send.batch100.raw", 100, 1.3))
 rows.append(("send vs raw C bare insert floor (information)", "single", "send.single.ours", "send.single.rawFloor", 1, None))
@@ -121,7 +124,9 @@ for g, label, ours, base, divisor, target in rows:
         verdict = "meets target" if ok else "MISSES target"
         if not ok:
             missed.append(f"{ours} / {base}")
-    m = f"{mallocs[ours][50] / divisor:.0f} / {mallocs[base][50] / divisor:.0f}" if ours in mallocs and base in mallocs else ""
+    places = 2 if divisor > 1 else 0
+    m = (f"{mallocs[ours][50] / divisor:.{places}f} / {mallocs[base][50] / divisor:.{places}f}"
+         if ours in mallocs and base in mallocs else "")
     out(f"| {label} | {us(o[50] / divisor)} | {us(b[50] / divisor)} | {r50:.2f}× "
         f"| {us(o[99] / divisor)} | {us(b[99] / divisor)} | {r99:.2f}× | {m} | {verdict} |")
 

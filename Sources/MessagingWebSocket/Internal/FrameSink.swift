@@ -64,8 +64,10 @@ final class FrameSink: Sendable {
         let eventLoop = eventLoop
         eventLoop.execute {
             handler.value.attach(session, membershipEnded: membershipEnded, resync: resync)
-            // From here on, queued events schedule a drain on the loop.
-            session.setWaker { eventLoop.execute { handler.value.drain() } }
+            // From here on, queued events schedule a drain on the loop: through the loop's
+            // drain queue, so a publish to many sessions of one loop costs one task on it.
+            let queue = DrainQueue.of(eventLoop)
+            session.setWaker { queue.enqueue(handler) }
         }
     }
 }
@@ -220,6 +222,66 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         if !resyncSignalled, session.closeReason == .resync, session.queued.events == 0 || !context.channel.isWritable {
             resyncSignalled = true
             resync?()
+        }
+    }
+}
+
+/// The sessions of one event loop that have something to write: a publish to 10,000
+/// sessions of a loop appends to this list and schedules one task on the loop, not one per
+/// session. The task drains every listed session, each with one flush.
+///
+/// Thread safety: safe to share across threads; `run()` runs on the event loop.
+final class DrainQueue: Sendable {
+    private struct State {
+        var pending: [NIOLoopBound<FrameSinkHandler>] = []
+        var spare: [NIOLoopBound<FrameSinkHandler>] = []
+        var scheduled = false
+    }
+
+    private static let queues = Mutex<[ObjectIdentifier: DrainQueue]>([:])
+
+    /// The queue of `eventLoop` (one per loop, made on first use).
+    static func of(_ eventLoop: any EventLoop) -> DrainQueue {
+        queues.withLock { queues in
+            let key = ObjectIdentifier(eventLoop)
+            if let queue = queues[key] { return queue }
+            let queue = DrainQueue(eventLoop: eventLoop)
+            queues[key] = queue
+            return queue
+        }
+    }
+
+    let eventLoop: any EventLoop
+    private let state = Mutex(State())
+
+    private init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// Lists a handler to drain; schedules the loop's task unless it is already scheduled.
+    func enqueue(_ handler: NIOLoopBound<FrameSinkHandler>) {
+        let schedule = state.withLock { state -> Bool in
+            state.pending.append(handler)
+            if state.scheduled { return false }
+            state.scheduled = true
+            return true
+        }
+        if schedule { eventLoop.execute { self.run() } }
+    }
+
+    /// Drains every listed handler (on the event loop).
+    private func run() {
+        var batch = state.withLock { state -> [NIOLoopBound<FrameSinkHandler>] in
+            state.scheduled = false
+            var batch = state.spare
+            swap(&batch, &state.pending)
+            state.spare = []
+            return batch
+        }
+        for handler in batch { handler.value.drain() }
+        batch.removeAll(keepingCapacity: true)
+        state.withLock { state in
+            if state.spare.capacity < batch.capacity { state.spare = batch }
         }
     }
 }
