@@ -131,9 +131,9 @@ extension Gateway {
             for change in changes {
                 switch change {
                 case .typing(let typing) where typing.userID != me:
-                    await send(.typing(conversationID: typing.conversationID, userID: typing.userID, isTyping: typing.isTyping), on: connection)
+                    if let frame = changeFrames.frame(for: change) { try? await connection.write(frame) }
                 case .presence(let presence) where presence.userID != me:
-                    await send(.presence(presence), on: connection)
+                    if let frame = changeFrames.frame(for: change) { try? await connection.write(frame) }
                 default:
                     continue
                 }

@@ -46,6 +46,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     let nextConnectionID = Atomic<UInt64>(1)
     /// Every connection's timeouts, expiry checks and pings.
     let timers: TimingWheel<C>
+    /// Typing and presence frames, encoded once per change.
+    let changeFrames = ChangeFrameCache()
     private let revocations: AsyncStream<SessionRevocation>
 
     /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
