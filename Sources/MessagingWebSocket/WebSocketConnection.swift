@@ -158,6 +158,11 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
         sink?.stream(session, membershipEnded: membershipEnded, resync: resync)
     }
 
+    public func writeFromWriter(_ frames: @escaping @Sendable () -> [TransportFrame]) {
+        guard closeStatus == nil else { return }
+        sink?.writeFromLoop(frames)
+    }
+
     public func close(_ close: TransportClose) async {
         let send = state.withLock { state -> Bool in
             if state.close == nil { state.close = close }

@@ -19,6 +19,16 @@ final class ChangeSink: Sendable {
         var pending: [Key: PresenceChange] = [:]
         var order: [Key] = []
         var finished = false
+        /// Called instead of waiting on ``wakeups`` (``PresenceSubscription/onChanges(_:)``),
+        /// and whether it was called since the last ``take()``.
+        var waker: (@Sendable () -> Void)?
+        var wakePending = false
+
+        mutating func takeWake() -> (@Sendable () -> Void)? {
+            guard let waker, !wakePending, !order.isEmpty else { return nil }
+            wakePending = true
+            return waker
+        }
     }
 
     private let state = Mutex(State())
@@ -31,17 +41,32 @@ final class ChangeSink: Sendable {
     }
 
     func enqueue(_ change: PresenceChange, for key: Key) {
-        let accepted = state.withLock { state -> Bool in
-            guard !state.finished else { return false }
+        let (accepted, wake) = state.withLock { state -> (Bool, (@Sendable () -> Void)?) in
+            guard !state.finished else { return (false, nil) }
             if state.pending.updateValue(change, forKey: key) == nil { state.order.append(key) }
-            return true
+            return (true, state.takeWake())
         }
-        if accepted { signal.yield() }
+        if let wake {
+            wake()
+        } else if accepted {
+            signal.yield()
+        }
+    }
+
+    /// Calls `waker` whenever changes become pending (once until the next ``take()``).
+    func setWaker(_ waker: @escaping @Sendable () -> Void) {
+        let wake = state.withLock { state -> (@Sendable () -> Void)? in
+            guard !state.finished else { return nil }
+            state.waker = waker
+            return state.takeWake()
+        }
+        wake?()
     }
 
     /// Removes and returns the pending batch (empty when none).
     func take() -> [PresenceChange] {
         state.withLock { state in
+            state.wakePending = false
             guard !state.order.isEmpty else { return [] }
             let batch = state.order.compactMap { state.pending[$0] }
             state.order.removeAll(keepingCapacity: true)
@@ -54,7 +79,10 @@ final class ChangeSink: Sendable {
 
     /// Ends the subscription: nothing more is accepted; what is pending can still be taken.
     func finish() {
-        state.withLock { $0.finished = true }
+        state.withLock { state in
+            state.finished = true
+            state.waker = nil
+        }
         signal.finish()
     }
 }

@@ -76,6 +76,14 @@ public final class PresenceSubscription: AsyncSequence, Sendable {
         sink.take()
     }
 
+    /// Calls `handler` (on the thread that produced the change; it must not block or call
+    /// back into the tracker) whenever changes become pending, at most once until the next
+    /// ``takePendingChanges()``: for transports that write from their own I/O thread
+    /// instead of iterating, with no task per subscriber. Set it once, instead of iterating.
+    public func onChanges(_ handler: @escaping @Sendable () -> Void) {
+        sink.setWaker(handler)
+    }
+
     /// Ends the subscription; iteration finishes after the last pending batch.
     public func cancel() {
         hub.endSubscription(id)

@@ -17,8 +17,10 @@ extension Gateway {
         let streams = (connection as? any SessionStreamingConnection)?.streamsSessions == true
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.readLoop(connection, context) }
-            if !streams { group.addTask { await self.eventPump(connection, context) } }
-            group.addTask { await self.typingPump(connection, context) }
+            if !streams {
+                group.addTask { await self.eventPump(connection, context) }
+                group.addTask { await self.typingPump(connection, context) }
+            }
             // The reader ends when the connection closes (from any side); then stop the rest.
             _ = await group.next()
             if Task.isCancelled {
@@ -240,7 +242,25 @@ extension Gateway {
         }
         let subscription = presence.subscribe(as: principal.userID)
         context.presenceSubscription.withLock { $0 = subscription }
-        context.presenceContinuation.yield(subscription)
+        if let streaming = connection as? any SessionStreamingConnection, streaming.streamsSessions {
+            // Typing and presence changes are written from the connection's writer when they
+            // come: no task waits for them.
+            let me = principal.userID
+            let frames = changeFrames
+            subscription.onChanges {
+                streaming.writeFromWriter {
+                    subscription.takePendingChanges().compactMap { change in
+                        switch change {
+                        case .typing(let typing) where typing.userID != me: frames.frame(for: change)
+                        case .presence(let presence) where presence.userID != me: frames.frame(for: change)
+                        default: nil
+                        }
+                    }
+                }
+            }
+        } else {
+            context.presenceContinuation.yield(subscription)
+        }
         let ready = ServerFrame.Ready(
             user: principal.userID, session: principal.sessionID, device: deviceID,
             heartbeatMs: Self.milliseconds(configuration.heartbeatInterval),

@@ -121,4 +121,9 @@ public protocol SessionStreamingConnection: TransportConnection {
     func stream(
         _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
         resync: @escaping @Sendable () -> Void)
+
+    /// Runs `frames` on the connection's writer and writes what it returns, in order with
+    /// the session's events, without waiting for room: for small, infrequent frames
+    /// produced elsewhere (typing and presence changes). Does nothing once closed.
+    func writeFromWriter(_ frames: @escaping @Sendable () -> [TransportFrame])
 }

@@ -1,5 +1,6 @@
 import MessagingCore
 import MessagingDelivery
+import MessagingTransport
 import NIOCore
 import Synchronization
 
@@ -37,12 +38,9 @@ final class FrameSink: Sendable {
             await signals.waitUntilWritable()
         }
         if signals.isClosed { throw FrameSinkClosed() }
-        let handler = handler
-        if eventLoop.inEventLoop {
-            handler.value.writeAndFlush(frames)
-        } else {
-            eventLoop.execute { handler.value.writeAndFlush(frames) }
-        }
+        // Through the same per-loop drain as the session's events, so a frame written before
+        // events were queued (a streamed backlog before the hub join) goes out before them.
+        if signals.post(frames) { DrainQueue.of(eventLoop).enqueue(handler) }
     }
 
     /// Whether the socket takes writes now.
@@ -53,6 +51,12 @@ final class FrameSink: Sendable {
     func closeNow() {
         let handler = handler
         eventLoop.execute { handler.value.closeChannel() }
+    }
+
+    /// Writes the frames `body` returns, from the event loop, with one flush.
+    func writeFromLoop(_ body: @escaping @Sendable () -> [TransportFrame]) {
+        let handler = handler
+        eventLoop.execute { handler.value.writeFrames(body()) }
     }
 
     /// Starts streaming `session` (see ``MessagingTransport/SessionStreamingConnection``).
@@ -85,6 +89,28 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         private let writable = Atomic<Bool>(true)
         private let closed = Atomic<Bool>(false)
         private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+        /// Frames written with ``FrameSink/write(_:)`` not yet handed to the channel, and
+        /// whether a drain for them is scheduled.
+        private let outbox = Mutex<(frames: [ByteBuffer], scheduled: Bool)>(([], false))
+
+        /// Adds frames to the outbox; returns whether the caller must schedule a drain.
+        func post(_ frames: ByteBuffer) -> Bool {
+            outbox.withLock { outbox in
+                outbox.frames.append(frames)
+                if outbox.scheduled { return false }
+                outbox.scheduled = true
+                return true
+            }
+        }
+
+        /// Takes the outbox's frames (the next post schedules a drain again).
+        func takePosted() -> [ByteBuffer] {
+            outbox.withLock { outbox in
+                outbox.scheduled = false
+                defer { outbox.frames.removeAll() }
+                return outbox.frames
+            }
+        }
 
         var isWritable: Bool { writable.load(ordering: .acquiring) }
         var isClosed: Bool { closed.load(ordering: .acquiring) }
@@ -180,9 +206,17 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         context?.close(promise: nil)
     }
 
-    func writeAndFlush(_ frames: ByteBuffer) {
-        guard let context else { return }
-        context.writeAndFlush(NIOAny(frames), promise: nil)
+    func writeFrames(_ frames: [TransportFrame]) {
+        guard let context, !frames.isEmpty else { return }
+        for frame in frames {
+            let opcode: UInt8
+            switch frame {
+            case .text: opcode = 0x1
+            case .binary: opcode = 0x2
+            }
+            context.write(NIOAny(Self.frames(of: ByteBuffer(bytes: frame.bytes), opcode: opcode, fragmentLimit: fragmentLimit)), promise: nil)
+        }
+        context.flush()
     }
 
     func attach(
@@ -195,10 +229,17 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.resync = resync
     }
 
-    /// Writes what the session queued while the socket takes it, with one flush.
+    /// Writes the posted frames, then what the session queued while the socket takes it,
+    /// with one flush.
     func drain() {
-        guard let context, let session else { return }
-        var wrote = false
+        guard let context else { return }
+        let posted = signals.takePosted()
+        for frames in posted { context.write(NIOAny(frames), promise: nil) }
+        guard let session else {
+            if !posted.isEmpty { context.flush() }
+            return
+        }
+        var wrote = !posted.isEmpty
         var ended: [ConversationID] = []
         let user = session.userID
         while context.channel.isWritable {
