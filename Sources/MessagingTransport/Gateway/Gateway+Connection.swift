@@ -15,24 +15,20 @@ extension Gateway {
         timers.schedule(id, after: configuration.authTimeout) { await self.checkTimers(connection, context) }
         // A streaming transport writes the session's events itself (no task per connection).
         let streams = (connection as? any SessionStreamingConnection)?.streamsSessions == true
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.readLoop(connection, context) }
-            if !streams {
+        if streams {
+            // The reader is the connection's only task, and it runs in the caller's.
+            await readLoop(connection, context)
+            await closeAfterReader(connection, context)
+        } else {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.readLoop(connection, context) }
                 group.addTask { await self.eventPump(connection, context) }
                 group.addTask { await self.typingPump(connection, context) }
+                // The reader ends when the connection closes (from any side); then stop the rest.
+                _ = await group.next()
+                await closeAfterReader(connection, context)
+                group.cancelAll()
             }
-            // The reader ends when the connection closes (from any side); then stop the rest.
-            _ = await group.next()
-            if Task.isCancelled {
-                // The host is stopping the gateway (or its listener): tell the client to come back.
-                await connection.close(.goingAway, reason: "server shutting down; reconnect with backoff")
-            } else {
-                await connection.close(.normal, reason: "closed")
-            }
-            context.sessionContinuation.finish()
-            context.presenceContinuation.finish()
-            context.presenceSubscription.withLock { $0.take() }?.cancel()
-            group.cancelAll()
         }
         // Release everything the connection held.
         timers.remove(id)
@@ -43,6 +39,19 @@ extension Gateway {
             acks.disconnect(authenticated.session, from: subscribed)
             presence.disconnect(device: authenticated.deviceID, of: authenticated.principal.userID)
         }
+    }
+
+    /// Closes the connection once its reader ended (1001 when the host is stopping the
+    /// gateway, so the client comes back) and ends its session and presence feeds.
+    private func closeAfterReader<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+        if Task.isCancelled {
+            await connection.close(.goingAway, reason: "server shutting down; reconnect with backoff")
+        } else {
+            await connection.close(.normal, reason: "closed")
+        }
+        context.sessionContinuation.finish()
+        context.presenceContinuation.finish()
+        context.presenceSubscription.withLock { $0.take() }?.cancel()
     }
 
     /// Forgets a subscription whose membership ended (the user left or was removed): no
