@@ -67,6 +67,11 @@ struct HTTP: Sendable {
     }
 }
 
+/// The `p`-quantile of sorted nanosecond samples, in milliseconds (nil without samples).
+func percentileMilliseconds(_ sorted: [UInt64], _ p: Double) -> Double? {
+    sorted.isEmpty ? nil : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
+}
+
 /// A counter shared by reference between tasks.
 final class Counter: Sendable {
     private let atomic = Atomic(0)
@@ -171,11 +176,11 @@ final class Room: Sendable {
 
     func measure(
         mode: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe, deadline: ContinuousClock.Instant
-    ) async throws -> String {
+    ) async throws -> Figure {
         deliveries.store(0, ordering: .relaxed)
         latencies.withLock { $0.removeAll(keepingCapacity: true) }
         let expected = messages * members
-        progress("N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
+        progress("ChatServer N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
         let cpu0 = probe.cpuSeconds() ?? 0
         let t0 = ContinuousClock.now
         if mode == "burst" {
@@ -187,21 +192,70 @@ final class Room: Sendable {
                 try await waitFor((index + 1) * members, deadline: deadline)
             }
         }
-        let elapsed = ContinuousClock.now - t0
+        let seconds = (ContinuousClock.now - t0).seconds
         let cpu = (probe.cpuSeconds() ?? 0) - cpu0
         let delivered = deliveries.load(ordering: .relaxed)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let sorted = latencies.withLock { $0.sorted() }
-        func percentile(_ p: Double) -> Double {
-            sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
-        }
-        let perDelivery = cpu / Double(max(delivered, 1)) * 1e6
         let frame = frameBytes.load(ordering: .relaxed)
-        let raw = RawBaseline.microsecondsPerDelivery(sockets: members, frameBytes: max(frame, 1), rounds: 200) ?? .nan
-        return String(
-            format: "N=%d %@: %d deliveries in %.2f s = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.2f µs/delivery (%.2f s per million); raw write() of the %d-byte frame %.3f µs → ratio %.1f×",
-            members, mode, delivered, seconds, Double(delivered) / seconds, percentile(0.5), percentile(0.99),
-            perDelivery, perDelivery, frame, raw, perDelivery / raw)
+        var figure = Figure(peer: .chatserver, kind: .fanout)
+        figure.members = members
+        figure.mode = mode
+        figure.messages = messages
+        figure.deliveries = delivered
+        figure.seconds = seconds
+        figure.serverCPUSeconds = cpu
+        figure.cpuMicroseconds = cpu / Double(max(delivered, 1)) * 1e6
+        figure.p50Milliseconds = percentileMilliseconds(sorted, 0.5)
+        figure.p99Milliseconds = percentileMilliseconds(sorted, 0.99)
+        figure.serverBusy = cpu / max(seconds, 1e-9)
+        figure.frameBytes = frame
+        figure.rawWriteMicroseconds = RawBaseline.microsecondsPerDelivery(sockets: members, frameBytes: max(frame, 1), rounds: 200)
+        return figure
+    }
+
+    /// The fixed cost of a message: sends into a conversation whose only member is the
+    /// sender, with no subscribed connection, so nothing is delivered. Burst (a window of
+    /// answers in flight) and single (each send waits for its answer).
+    static func zeroReceivers(
+        api: HTTP, owner: User, server: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe,
+        deadline: ContinuousClock.Instant
+    ) async throws -> [Figure] {
+        let created = try await api.call(
+            "POST", "/v1/conversations", body: ["kind": "group", "title": "load zero receivers", "members": [String]()],
+            token: owner.token)
+        guard let conversation = (created["conversation"] as? [String: Any])?["id"] as? String else {
+            throw LoadError("create answered without conversation.id: \(created)")
+        }
+        let sender = Sender(url: realtimeURL(server), token: owner.token, conversation: conversation)
+        try await sender.start()
+        var figures: [Figure] = []
+        do {
+            for mode in ["burst", "single"] {
+                progress("ChatServer zero receivers \(mode): \(messages) messages into \(conversation) (only the sender is a member)")
+                let cpu0 = probe.cpuSeconds() ?? 0
+                let t0 = ContinuousClock.now
+                try await sender.burst(count: messages, payloadBytes: payloadBytes, window: mode == "burst" ? window : 1, deadline: deadline)
+                while sender.inFlight > 0 {
+                    guard ContinuousClock.now < deadline else { throw LoadError("time limit: \(sender.inFlight) sends not answered") }
+                    try await Task.sleep(for: .microseconds(200))
+                }
+                let seconds = (ContinuousClock.now - t0).seconds
+                let cpu = (probe.cpuSeconds() ?? 0) - cpu0
+                var figure = Figure(peer: .chatserver, kind: .persistence)
+                figure.mode = mode
+                figure.messages = messages
+                figure.seconds = seconds
+                figure.serverCPUSeconds = cpu
+                figure.cpuMicroseconds = cpu / Double(max(messages, 1)) * 1e6
+                figure.serverBusy = cpu / max(seconds, 1e-9)
+                figures.append(figure)
+            }
+        } catch {
+            await sender.close()
+            throw error
+        }
+        await sender.close()
+        return figures
     }
 
     private func waitFor(_ target: Int, deadline: ContinuousClock.Instant) async throws {
