@@ -268,6 +268,16 @@ struct ServerProbe: Sendable {
         return window.last!
     }
 
+    /// The main thread's time on a core and time waiting for one (run queue), in seconds,
+    /// from /proc/<pid>/schedstat (nanoseconds). For single-threaded Redis, wall time minus
+    /// both is the time its event loop slept waiting for input.
+    func mainThreadSchedule() -> (running: Double, queued: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/schedstat", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count >= 2, let running = Double(fields[0]), let queued = Double(fields[1]) else { return nil }
+        return (running / 1e9, queued / 1e9)
+    }
+
     func residentBytes() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {

@@ -71,6 +71,7 @@ struct RedisLoad: ParsableCommand {
         let receiver = FanoutReceiver(fds: subscribers)
         receiver.start()
         let cpu0 = probe.cpuSeconds() ?? 0
+        let schedule0 = probe.mainThreadSchedule()
         let t0 = ContinuousClock.now
         var rounds = 0
         var published = 0
@@ -116,6 +117,7 @@ struct RedisLoad: ParsableCommand {
         }
         let seconds = (ContinuousClock.now - t0).seconds
         let cpu = (probe.cpuSeconds() ?? 0) - cpu0
+        let schedule1 = probe.mainThreadSchedule()
         let state = try receiver.stop()
         if let shortfall { progress("WARNING: Redis N=\(n) \(mode): \(shortfall); counted as missing") }
         let delivered = receiver.gate.value
@@ -135,6 +137,12 @@ struct RedisLoad: ParsableCommand {
         figure.missing = state.missing(published: published)
         figure.serverBusy = cpu / max(seconds, 1e-9)
         figure.receiverBusy = state.threadCPUSeconds / max(seconds, 1e-9)
+        if let schedule0, let schedule1 {
+            let running = schedule1.running - schedule0.running
+            let queued = schedule1.queued - schedule0.queued
+            figure.serverQueued = queued / max(seconds, 1e-9)
+            figure.serverSleeping = max(0, seconds - running - queued) / max(seconds, 1e-9)
+        }
         return figure
     }
 

@@ -39,6 +39,12 @@ struct Figure: Codable, Sendable {
     var serverBusy = 0.0
     /// Redis: the generator's receiving thread's CPU over wall time (near 1 = it was the bottleneck).
     var receiverBusy: Double?
+    /// Redis: share of the wall time its event-loop thread waited for a core (run queue, from
+    /// /proc/<pid>/schedstat): the machine's load, not the generator.
+    var serverQueued: Double?
+    /// Redis: share of the wall time its event-loop thread slept waiting for input. Small in
+    /// a burst = the generator kept Redis fed; in single mode it waits by design.
+    var serverSleeping: Double?
     var frameBytes: Int?
     var rawWriteMicroseconds: Double?
     var connections: Int?
@@ -82,6 +88,9 @@ struct Figure: Codable, Sendable {
                 format: "%@ N=%d %@: %d deliveries in %.2f s (%d round%@) = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.3f µs/delivery (%.2f s per million), server busy %.0f%% of a core",
                 peer.title, members, mode, deliveries, seconds, rounds, rounds == 1 ? "" : "s", Double(deliveries) / max(seconds, 1e-9),
                 p50Milliseconds ?? .nan, p99Milliseconds ?? .nan, cpuMicroseconds, cpuMicroseconds, serverBusy * 100)
+            if let queued = serverQueued, let sleeping = serverSleeping {
+                text += String(format: " (its event loop waited for a core %.0f%% of the time and for input %.0f%%)", queued * 100, sleeping * 100)
+            }
             if let receiverBusy { text += String(format: ", generator's receiving thread busy %.0f%%", receiverBusy * 100) }
             if let duplicates, let missing { text += "; duplicates \(duplicates), missing \(missing)" }
             if let frameBytes, let raw = rawWriteMicroseconds {
@@ -177,8 +186,8 @@ struct Report: ParsableCommand {
         out.append("== ChatServer vs Redis pub/sub, same run: same generator, payload, N and modes; server CPU = utime+stime of /proc/<pid>/stat")
         out.append("load average (1/5/15 min) at start: \(loadStart ?? "?"); at end: \(loadEnd); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         out.append("")
-        out.append("| N | mode | ChatServer µs/delivery | Redis µs/delivery | ratio | target | | ChatServer p50 / p99 ms | Redis p50 / p99 ms | Redis dup / missing | Redis busy / generator busy | load (1 min) chat / redis |")
-        out.append("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+        out.append("| N | mode | ChatServer µs/delivery | Redis µs/delivery | ratio | target | | ChatServer p50 / p99 ms | Redis p50 / p99 ms | Redis dup / missing | Redis loop: on CPU / waiting for a core / idle | generator receiver busy | load (1 min) chat / redis |")
+        out.append("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         let sizes = Set(figures.filter { $0.kind == .fanout }.map(\.members)).sorted()
         for n in sizes {
             for mode in ["burst", "single"] {
@@ -191,12 +200,13 @@ struct Report: ParsableCommand {
                     f.map { String(format: "%.2f / %.2f", $0.p50Milliseconds ?? .nan, $0.p99Milliseconds ?? .nan) } ?? "—"
                 }
                 let integrity = redis.map { "\($0.duplicates ?? 0) / \($0.missing ?? 0)" } ?? "—"
-                let busy = redis.map {
-                    String(format: "%.0f%% / %.0f%%", $0.serverBusy * 100, ($0.receiverBusy ?? .nan) * 100)
+                let loop = redis.map {
+                    String(format: "%.0f%% / %.0f%% / %.0f%%", $0.serverBusy * 100, ($0.serverQueued ?? .nan) * 100, ($0.serverSleeping ?? .nan) * 100)
                 } ?? "—"
+                let receiver = redis.map { String(format: "%.0f%%", ($0.receiverBusy ?? .nan) * 100) } ?? "—"
                 let load = "\(chat?.loadAverage.split(separator: " ").first ?? "—") / \(redis?.loadAverage.split(separator: " ").first ?? "—")"
                 out.append(
-                    "| \(n) | \(mode) | \(number(chat?.cpuMicroseconds, "%.2f")) | \(number(redis?.cpuMicroseconds, "%.3f")) | \(number(ratio, "%.1f×")) | \(number(target, "≤ %.1f×")) | \(verdict(ratio, atMost: target)) | \(latency(chat)) | \(latency(redis)) | \(integrity) | \(busy) | \(load) |"
+                    "| \(n) | \(mode) | \(number(chat?.cpuMicroseconds, "%.2f")) | \(number(redis?.cpuMicroseconds, "%.3f")) | \(number(ratio, "%.1f×")) | \(number(target, "≤ %.1f×")) | \(verdict(ratio, atMost: target)) | \(latency(chat)) | \(latency(redis)) | \(integrity) | \(loop) | \(receiver) | \(load) |"
                 )
             }
         }
