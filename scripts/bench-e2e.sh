@@ -56,12 +56,21 @@ trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "==> open files limit: $(ulimit -n)" >&2
 
-# A loopback port nothing listens on (checked by connecting; a rare race is caught below).
+# A loopback port no socket uses, below the kernel's ephemeral range (the generator's
+# thousands of client connections, and their TIME_WAIT after closing, live in that range and
+# would make a server's bind fail). Checked with ss when present, else by connecting; a rare
+# race is caught by the start-up checks below.
 free_port() {
-    local port
+    local low port
+    low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+    (( low > 12000 )) || low=32768
     for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return 0; fi
+        port=$((10000 + RANDOM % (low - 10000)))
+        if command -v ss >/dev/null 2>&1; then
+            [[ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ]] && { echo "$port"; return 0; }
+        elif ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"; return 0
+        fi
     done
     echo "error: no free loopback port found in 100 tries" >&2
     return 1
@@ -103,17 +112,25 @@ stop_pid "$redis_pid"
 redis_pid=""
 
 # --- ChatServer --------------------------------------------------------------------------
-port="${BENCH_PORT:-$(free_port)}"
-echo "==> starting ChatServer on 127.0.0.1:$port (database in $work)" >&2
-CHAT_LOG_LEVEL=warning "$bin/ChatServer" --host 127.0.0.1 --port "$port" --database "$work/chat.sqlite" \
-    --no-jobs --benchmark-limits >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
+for attempt in 1 2 3; do
+    port="${BENCH_PORT:-$(free_port)}"
+    echo "==> starting ChatServer on 127.0.0.1:$port (database in $work)" >&2
+    rm -f "$work"/chat.sqlite*
+    CHAT_LOG_LEVEL=warning "$bin/ChatServer" --host 127.0.0.1 --port "$port" --database "$work/chat.sqlite" \
+        --no-jobs --benchmark-limits >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$server_pid" 2>/dev/null && curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    echo "    ChatServer did not start on $port (attempt $attempt):" >&2
+    cat "$work/server.log" >&2
+    stop_pid "$server_pid"
+    server_pid=""
 done
-curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/server.log" >&2; exit 1; }
+[[ -n "$server_pid" ]] || { echo "error: ChatServer would not start; see its log above" >&2; exit 1; }
 
 timeout --kill-after=15 "$run_timeout" "$bin/LoadGenerator" chat --server "http://127.0.0.1:$port" --server-pid "$server_pid" \
     --results "$out/chat.jsonl" "$@"
