@@ -96,6 +96,8 @@ final class Room: Sendable {
     let stop = AsyncStream<Void>.makeStream()
     let tasks: Mutex<[Task<Void, Never>]> = Mutex([])
     let sender: Sender
+    /// The last error of a subscriber connection that failed before subscribing.
+    let lastFailure = Mutex<String?>(nil)
 
     init(conversation: String, members: Int, sender: Sender) {
         self.conversation = conversation
@@ -120,16 +122,33 @@ final class Room: Sendable {
         let sender = Sender(url: url, token: owner.token, conversation: conversation)
         let room = Room(conversation: conversation, members: users.count, sender: sender)
         let subscribed = Counter()
-        for user in users {
+        let failed = Counter()
+        for (index, user) in users.enumerated() {
+            // At most 100 handshakes in flight: a burst of 1,000 SYNs overflows the accept
+            // backlog, and on a loaded machine the handshakes then time out.
+            while index - subscribed.value - failed.value >= 100 {
+                guard ContinuousClock.now < deadline else {
+                    await room.close()
+                    throw LoadError("time limit reached while connecting (\(subscribed.value) of \(users.count) subscribed)")
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
             let task = Task {
-                await room.receive(url: url, token: user.token, subscribed: subscribed)
+                await room.receive(url: url, token: user.token, subscribed: subscribed, failed: failed)
             }
             room.tasks.withLock { $0.append(task) }
         }
         try await sender.start()
         var shown = 0
         while subscribed.value < users.count {
-            guard ContinuousClock.now < deadline else { throw LoadError("time limit reached while subscribing") }
+            guard failed.value == 0, ContinuousClock.now < deadline else {
+                await room.close()
+                let reason = room.lastFailure.withLock { $0 } ?? "none"
+                throw LoadError(
+                    failed.value > 0
+                        ? "\(failed.value) of \(users.count) subscriber connections failed 5 times (last error: \(reason)); the server is overloaded or refusing connections: see its log"
+                        : "time limit reached while subscribing (\(subscribed.value) of \(users.count); last connection error: \(reason))")
+            }
             let now = subscribed.value
             if now - shown >= 200 {
                 progress("  \(now)/\(users.count) subscribed")
@@ -140,10 +159,29 @@ final class Room: Sendable {
         return room
     }
 
-    private func receive(url: String, token: String, subscribed: Counter) async {
+    /// One member's subscribed connection, counting deliveries. A connection that fails
+    /// before its subscription is confirmed is retried (5 attempts, then `failed`); one that
+    /// ends after it is not (its missing deliveries then hold the measurement to its deadline).
+    private func receive(url: String, token: String, subscribed: Counter, failed: Counter) async {
+        for attempt in 1...5 {
+            let reached = Counter()
+            do {
+                try await receiveOnce(url: url, token: token, subscribed: subscribed, reached: reached)
+                if reached.value > 0 || Task.isCancelled { return }
+                lastFailure.withLock { $0 = "the connection closed before its subscription was confirmed" }
+            } catch {
+                if reached.value > 0 || Task.isCancelled { return }
+                lastFailure.withLock { $0 = "\(error)" }
+            }
+            try? await Task.sleep(for: .milliseconds(100 * attempt))
+        }
+        failed.increment()
+    }
+
+    private func receiveOnce(url: String, token: String, subscribed: Counter, reached: Counter) async throws {
         let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
         let conversation = conversation
-        _ = try? await client.withConnection { connection in
+        _ = try await client.withConnection { connection in
             guard let ready = try await connection.receive(), ready.string?.contains("\"ready\"") == true else { return }
             try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(conversation)","after":0}"#))
             var unacked = 0
@@ -166,6 +204,7 @@ final class Room: Sendable {
                         try await connection.write(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":\#(seq)}"#))
                     }
                 } else if let text = frame.string, text.contains(#""id":"s""#) {
+                    reached.increment()
                     subscribed.increment()
                 } else if frame.string?.contains(#""type":"ping""#) == true {
                     try await connection.write(.text(#"{"type":"pong"}"#))
@@ -316,8 +355,16 @@ final class Sender: Sendable {
                 ready.continuation.yield(false)
             }
         }
+        // Bounded: a handshake that never completes answers false after 30 s.
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(30))
+            ready.continuation.yield(false)
+        }
+        defer { timer.cancel() }
         var iterator = ready.stream.makeAsyncIterator()
-        guard await iterator.next() == true else { throw LoadError("the sender could not connect") }
+        guard await iterator.next() == true else {
+            throw LoadError("the sending connection to \(url) was not ready within 30 s: is the server overloaded? See its log")
+        }
     }
 
     /// Sends not yet answered.
