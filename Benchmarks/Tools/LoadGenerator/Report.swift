@@ -230,6 +230,11 @@ struct Report: ParsableCommand {
                     "| \(peer.title) | \(f.connections ?? 0) | \(number(Double(f.residentDeltaBytes ?? 0) / 1_048_576, "%.1f MiB")) | \(number(kib, "%.2f")) | \(isChat ? "≤ 10" : "") | \(isChat ? verdict(kib, atMost: 10) : "") | \(number(f.holdCoreFraction, "%.4f")) | \(number(f.holdCorePer10k, "%.4f")) | \(isChat ? "≤ 0.02" : "") | \(isChat ? verdict(f.holdCorePer10k, atMost: 0.02) : "") | \(number(f.holdSeconds, "%.0f")) |"
                 )
             }
+            let tick = 1 / Double(sysconf(Int32(_SC_CLK_TCK)))
+            let ticks = idle.map { "\($0.peer.title) \(Int((($0.holdCPUSeconds ?? 0) / tick).rounded()))" }
+            out.append(
+                "\nCPU over the hold is counted in \(Int(tick * 1000)) ms ticks (\(ticks.joined(separator: ", ")) ticks here): a short hold or few connections make the per-10,000 figure coarse; memory per connection too is noisy below a few thousand connections."
+            )
             if let c = idle.last(where: { $0.peer == .chatserver })?.kibPerConnection,
                 let r = idle.last(where: { $0.peer == .redis })?.kibPerConnection, r > 0
             {
