@@ -52,10 +52,13 @@ soak: deps
 bench: deps
 	cd Benchmarks && ./report.sh
 
-## End-to-end load (release ChatServer + LoadGenerator on loopback, bounded in time):
-## fanout deliveries/s, latency, server CPU per delivery, idle-connection memory.
+## End-to-end load (release ChatServer + LoadGenerator on loopback, bounded in time), with
+## Redis pub/sub measured in the same run by the same generator (redis-server from apt):
+## server CPU per delivery side by side, latency, idle-connection memory and CPU, the
+## persistence share; one table with the ratios and the issue's targets.
+## Options for both peers: make bench-e2e BENCH_E2E_ARGS="--idle 2000 --idle-hold 20"
 bench-e2e: deps
-	bash scripts/bench-e2e.sh
+	bash scripts/bench-e2e.sh $(BENCH_E2E_ARGS)
 
 clean:
 	rm -rf .build .build-release .build-asan Benchmarks/.build

@@ -67,6 +67,11 @@ struct HTTP: Sendable {
     }
 }
 
+/// The `p`-quantile of sorted nanosecond samples, in milliseconds (nil without samples).
+func percentileMilliseconds(_ sorted: [UInt64], _ p: Double) -> Double? {
+    sorted.isEmpty ? nil : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
+}
+
 /// A counter shared by reference between tasks.
 final class Counter: Sendable {
     private let atomic = Atomic(0)
@@ -91,6 +96,8 @@ final class Room: Sendable {
     let stop = AsyncStream<Void>.makeStream()
     let tasks: Mutex<[Task<Void, Never>]> = Mutex([])
     let sender: Sender
+    /// The last error of a subscriber connection that failed before subscribing.
+    let lastFailure = Mutex<String?>(nil)
 
     init(conversation: String, members: Int, sender: Sender) {
         self.conversation = conversation
@@ -115,16 +122,33 @@ final class Room: Sendable {
         let sender = Sender(url: url, token: owner.token, conversation: conversation)
         let room = Room(conversation: conversation, members: users.count, sender: sender)
         let subscribed = Counter()
-        for user in users {
+        let failed = Counter()
+        for (index, user) in users.enumerated() {
+            // At most 100 handshakes in flight: a burst of 1,000 SYNs overflows the accept
+            // backlog, and on a loaded machine the handshakes then time out.
+            while index - subscribed.value - failed.value >= 100 {
+                guard ContinuousClock.now < deadline else {
+                    await room.close()
+                    throw LoadError("time limit reached while connecting (\(subscribed.value) of \(users.count) subscribed)")
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
             let task = Task {
-                await room.receive(url: url, token: user.token, subscribed: subscribed)
+                await room.receive(url: url, token: user.token, subscribed: subscribed, failed: failed)
             }
             room.tasks.withLock { $0.append(task) }
         }
         try await sender.start()
         var shown = 0
         while subscribed.value < users.count {
-            guard ContinuousClock.now < deadline else { throw LoadError("time limit reached while subscribing") }
+            guard failed.value == 0, ContinuousClock.now < deadline else {
+                await room.close()
+                let reason = room.lastFailure.withLock { $0 } ?? "none"
+                throw LoadError(
+                    failed.value > 0
+                        ? "\(failed.value) of \(users.count) subscriber connections failed 5 times (last error: \(reason)); the server is overloaded or refusing connections: see its log"
+                        : "time limit reached while subscribing (\(subscribed.value) of \(users.count); last connection error: \(reason))")
+            }
             let now = subscribed.value
             if now - shown >= 200 {
                 progress("  \(now)/\(users.count) subscribed")
@@ -135,10 +159,29 @@ final class Room: Sendable {
         return room
     }
 
-    private func receive(url: String, token: String, subscribed: Counter) async {
+    /// One member's subscribed connection, counting deliveries. A connection that fails
+    /// before its subscription is confirmed is retried (5 attempts, then `failed`); one that
+    /// ends after it is not (its missing deliveries then hold the measurement to its deadline).
+    private func receive(url: String, token: String, subscribed: Counter, failed: Counter) async {
+        for attempt in 1...5 {
+            let reached = Counter()
+            do {
+                try await receiveOnce(url: url, token: token, subscribed: subscribed, reached: reached)
+                if reached.value > 0 || Task.isCancelled { return }
+                lastFailure.withLock { $0 = "the connection closed before its subscription was confirmed" }
+            } catch {
+                if reached.value > 0 || Task.isCancelled { return }
+                lastFailure.withLock { $0 = "\(error)" }
+            }
+            try? await Task.sleep(for: .milliseconds(100 * attempt))
+        }
+        failed.increment()
+    }
+
+    private func receiveOnce(url: String, token: String, subscribed: Counter, reached: Counter) async throws {
         let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
         let conversation = conversation
-        _ = try? await client.withConnection { connection in
+        _ = try await client.withConnection { connection in
             guard let ready = try await connection.receive(), ready.string?.contains("\"ready\"") == true else { return }
             try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(conversation)","after":0}"#))
             var unacked = 0
@@ -161,6 +204,7 @@ final class Room: Sendable {
                         try await connection.write(.text(#"{"type":"ack","conversation":"\#(conversation)","seq":\#(seq)}"#))
                     }
                 } else if let text = frame.string, text.contains(#""id":"s""#) {
+                    reached.increment()
                     subscribed.increment()
                 } else if frame.string?.contains(#""type":"ping""#) == true {
                     try await connection.write(.text(#"{"type":"pong"}"#))
@@ -171,11 +215,11 @@ final class Room: Sendable {
 
     func measure(
         mode: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe, deadline: ContinuousClock.Instant
-    ) async throws -> String {
+    ) async throws -> Figure {
         deliveries.store(0, ordering: .relaxed)
         latencies.withLock { $0.removeAll(keepingCapacity: true) }
         let expected = messages * members
-        progress("N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
+        progress("ChatServer N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
         let cpu0 = probe.cpuSeconds() ?? 0
         let t0 = ContinuousClock.now
         if mode == "burst" {
@@ -187,21 +231,70 @@ final class Room: Sendable {
                 try await waitFor((index + 1) * members, deadline: deadline)
             }
         }
-        let elapsed = ContinuousClock.now - t0
+        let seconds = (ContinuousClock.now - t0).seconds
         let cpu = (probe.cpuSeconds() ?? 0) - cpu0
         let delivered = deliveries.load(ordering: .relaxed)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let sorted = latencies.withLock { $0.sorted() }
-        func percentile(_ p: Double) -> Double {
-            sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1e6
-        }
-        let perDelivery = cpu / Double(max(delivered, 1)) * 1e6
         let frame = frameBytes.load(ordering: .relaxed)
-        let raw = RawBaseline.microsecondsPerDelivery(sockets: members, frameBytes: max(frame, 1), rounds: 200) ?? .nan
-        return String(
-            format: "N=%d %@: %d deliveries in %.2f s = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.2f µs/delivery (%.2f s per million); raw write() of the %d-byte frame %.3f µs → ratio %.1f×",
-            members, mode, delivered, seconds, Double(delivered) / seconds, percentile(0.5), percentile(0.99),
-            perDelivery, perDelivery, frame, raw, perDelivery / raw)
+        var figure = Figure(peer: .chatserver, kind: .fanout)
+        figure.members = members
+        figure.mode = mode
+        figure.messages = messages
+        figure.deliveries = delivered
+        figure.seconds = seconds
+        figure.serverCPUSeconds = cpu
+        figure.cpuMicroseconds = cpu / Double(max(delivered, 1)) * 1e6
+        figure.p50Milliseconds = percentileMilliseconds(sorted, 0.5)
+        figure.p99Milliseconds = percentileMilliseconds(sorted, 0.99)
+        figure.serverBusy = cpu / max(seconds, 1e-9)
+        figure.frameBytes = frame
+        figure.rawWriteMicroseconds = RawBaseline.microsecondsPerDelivery(sockets: members, frameBytes: max(frame, 1), rounds: 200)
+        return figure
+    }
+
+    /// The fixed cost of a message: sends into a conversation whose only member is the
+    /// sender, with no subscribed connection, so nothing is delivered. Burst (a window of
+    /// answers in flight) and single (each send waits for its answer).
+    static func zeroReceivers(
+        api: HTTP, owner: User, server: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe,
+        deadline: ContinuousClock.Instant
+    ) async throws -> [Figure] {
+        let created = try await api.call(
+            "POST", "/v1/conversations", body: ["kind": "group", "title": "load zero receivers", "members": [String]()],
+            token: owner.token)
+        guard let conversation = (created["conversation"] as? [String: Any])?["id"] as? String else {
+            throw LoadError("create answered without conversation.id: \(created)")
+        }
+        let sender = Sender(url: realtimeURL(server), token: owner.token, conversation: conversation)
+        try await sender.start()
+        var figures: [Figure] = []
+        do {
+            for mode in ["burst", "single"] {
+                progress("ChatServer zero receivers \(mode): \(messages) messages into \(conversation) (only the sender is a member)")
+                let cpu0 = probe.cpuSeconds() ?? 0
+                let t0 = ContinuousClock.now
+                try await sender.burst(count: messages, payloadBytes: payloadBytes, window: mode == "burst" ? window : 1, deadline: deadline)
+                while sender.inFlight > 0 {
+                    guard ContinuousClock.now < deadline else { throw LoadError("time limit: \(sender.inFlight) sends not answered") }
+                    try await Task.sleep(for: .microseconds(200))
+                }
+                let seconds = (ContinuousClock.now - t0).seconds
+                let cpu = (probe.cpuSeconds() ?? 0) - cpu0
+                var figure = Figure(peer: .chatserver, kind: .persistence)
+                figure.mode = mode
+                figure.messages = messages
+                figure.seconds = seconds
+                figure.serverCPUSeconds = cpu
+                figure.cpuMicroseconds = cpu / Double(max(messages, 1)) * 1e6
+                figure.serverBusy = cpu / max(seconds, 1e-9)
+                figures.append(figure)
+            }
+        } catch {
+            await sender.close()
+            throw error
+        }
+        await sender.close()
+        return figures
     }
 
     private func waitFor(_ target: Int, deadline: ContinuousClock.Instant) async throws {
@@ -262,8 +355,16 @@ final class Sender: Sendable {
                 ready.continuation.yield(false)
             }
         }
+        // Bounded: a handshake that never completes answers false after 30 s.
+        let timer = Task {
+            try? await Task.sleep(for: .seconds(30))
+            ready.continuation.yield(false)
+        }
+        defer { timer.cancel() }
         var iterator = ready.stream.makeAsyncIterator()
-        guard await iterator.next() == true else { throw LoadError("the sender could not connect") }
+        guard await iterator.next() == true else {
+            throw LoadError("the sending connection to \(url) was not ready within 30 s: is the server overloaded? See its log")
+        }
     }
 
     /// Sends not yet answered.
