@@ -56,20 +56,8 @@ public struct FrameDecoder: Sendable {
         "pong": Schema(required: [], optional: [], idRequired: false),
     ]
 
-    /// The request types of protocol v1.
-    public static var requestTypes: [String] { schemas.keys.sorted() }
-
-    /// Decodes one frame, or throws a ``ProtocolError``.
-    public func decode(_ frame: TransportFrame) throws(ProtocolError) -> ClientRequest {
-        guard case .text(let bytes) = frame else {
-            throw ProtocolError(.binaryFrame, "Protocol v1 uses text frames only; send JSON as a text frame.")
-        }
-        guard bytes.count <= limits.maxFrameBytes else {
-            throw ProtocolError(.frameTooBig, "A frame holds at most \(limits.maxFrameBytes) bytes.")
-        }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw ProtocolError(.invalidUTF8, "A text frame must be valid UTF-8.")
-        }
+    /// The top-level object of any JSON text, with the depth, number and repeated-key rules.
+    private func generalFields(_ bytes: [UInt8]) throws(ProtocolError) -> [String: JSONValue] {
         guard let scan = JSONScan.scan(bytes, depthLimit: limits.maxDepth) else {
             throw ProtocolError(.tooDeep, "JSON may nest at most \(limits.maxDepth) levels.")
         }
@@ -88,6 +76,35 @@ public struct FrameDecoder: Sendable {
         }
         guard case .object(let fields) = value else {
             throw ProtocolError(.badFrame, "A frame is a JSON object with a \"type\" field.")
+        }
+        return fields
+    }
+
+    /// The request types of protocol v1.
+    public static var requestTypes: [String] { schemas.keys.sorted() }
+
+    /// Decodes one frame, or throws a ``ProtocolError``.
+    public func decode(_ frame: TransportFrame) throws(ProtocolError) -> ClientRequest {
+        try decode(frame, fastPath: true)
+    }
+
+    /// Decodes one frame; `fastPath: false` forces the general JSON path (tests compare
+    /// the two).
+    func decode(_ frame: TransportFrame, fastPath: Bool) throws(ProtocolError) -> ClientRequest {
+        guard case .text(let bytes) = frame else {
+            throw ProtocolError(.binaryFrame, "Protocol v1 uses text frames only; send JSON as a text frame.")
+        }
+        guard bytes.count <= limits.maxFrameBytes else {
+            throw ProtocolError(.frameTooBig, "A frame holds at most \(limits.maxFrameBytes) bytes.")
+        }
+        guard (try? UTF8Span(validating: bytes.span)) != nil else {
+            throw ProtocolError(.invalidUTF8, "A text frame must be valid UTF-8.")
+        }
+        let fields: [String: JSONValue]
+        if fastPath, limits.maxDepth >= 1, let flat = FlatJSON.object(bytes) {
+            fields = flat
+        } else {
+            fields = try generalFields(bytes)
         }
         var requestID: String?
         if let idValue = fields["id"] {
@@ -110,7 +127,8 @@ public struct FrameDecoder: Sendable {
                 .unknownType, "Unknown request type; protocol v1 defines \(Self.requestTypes.joined(separator: ", ")).",
                 requestID: requestID)
         }
-        for key in fields.keys where key != "type" && key != "id" && !schema.required.contains(key) && !schema.optional.contains(key) {
+        // Sorted, so that a frame with several unknown fields always names the same one.
+        for key in fields.keys.sorted() where key != "type" && key != "id" && !schema.required.contains(key) && !schema.optional.contains(key) {
             throw ProtocolError(.unknownField, "\"\(type)\" has no field \"\(Self.shown(key))\".", requestID: requestID)
         }
         for key in schema.required.sorted() where fields[key] == nil {

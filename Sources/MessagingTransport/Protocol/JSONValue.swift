@@ -142,3 +142,139 @@ extension JSONValue {
         }
     }
 }
+
+/// The fast path of ``FrameDecoder``: a frame that is one flat JSON object (no nested
+/// object or array) whose strings have no escapes and whose numbers are plain integers
+/// that fit `Int64`, parsed straight from the bytes: the shape of nearly every frame a
+/// client sends (`ack`, `ping`, `read`, `typing`, `subscribe`, `send` of plain text).
+///
+/// Anything else (nesting, escapes, fractions, exponents, a repeated key, a syntax error,
+/// an integer out of range) returns `nil`, and the frame takes the general path, which
+/// accepts or refuses it with the same answers as before. For every frame it accepts, the
+/// fields are exactly those the general path would produce.
+enum FlatJSON {
+    static func object(_ bytes: [UInt8]) -> [String: JSONValue]? {
+        bytes.withUnsafeBufferPointer { object($0) }
+    }
+
+    private static func object(_ bytes: UnsafeBufferPointer<UInt8>) -> [String: JSONValue]? {
+        var index = 0
+        let count = bytes.count
+
+        func skipSpace() {
+            while index < count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
+        }
+
+        /// A string without escapes or control characters, at `index` (its opening quote).
+        func string() -> String? {
+            guard index < count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+            index += 1
+            let start = index
+            while index < count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    let value = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    index += 1
+                    return value
+                }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                index += 1
+            }
+            return nil
+        }
+
+        /// `-?(0|[1-9][0-9]*)`, not `-0`, within `Int64`.
+        func integer() -> Int64? {
+            var negative = false
+            if bytes[index] == UInt8(ascii: "-") {
+                negative = true
+                index += 1
+            }
+            let start = index
+            var magnitude: UInt64 = 0
+            while index < count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (plus, o2) = times.addingReportingOverflow(UInt64(bytes[index] - UInt8(ascii: "0")))
+                if o1 || o2 { return nil }
+                magnitude = plus
+                index += 1
+            }
+            let digits = index - start
+            guard digits > 0 else { return nil }
+            if bytes[start] == UInt8(ascii: "0"), digits > 1 || negative { return nil }
+            // A fraction or an exponent: the general path decides.
+            if index < count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) { return nil }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+                return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+            }
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            return Int64(magnitude)
+        }
+
+        func literal(_ word: StaticString) -> Bool {
+            let length = word.utf8CodeUnitCount
+            guard index + length <= count else { return false }
+            for offset in 0..<length where bytes[index + offset] != word.utf8Start[offset] { return false }
+            index += length
+            return true
+        }
+
+        skipSpace()
+        guard index < count, bytes[index] == UInt8(ascii: "{") else { return nil }
+        index += 1
+        var fields: [String: JSONValue] = [:]
+        skipSpace()
+        if index < count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+        } else {
+            while true {
+                skipSpace()
+                guard let key = string() else { return nil }
+                skipSpace()
+                guard index < count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                index += 1
+                skipSpace()
+                guard index < count else { return nil }
+                let value: JSONValue
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    guard let text = string() else { return nil }
+                    value = .string(text)
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    guard let number = integer() else { return nil }
+                    value = .integer(number)
+                case UInt8(ascii: "t"):
+                    guard literal("true") else { return nil }
+                    value = .bool(true)
+                case UInt8(ascii: "f"):
+                    guard literal("false") else { return nil }
+                    value = .bool(false)
+                case UInt8(ascii: "n"):
+                    guard literal("null") else { return nil }
+                    value = .null
+                default:
+                    return nil  // nested object or array, or not JSON
+                }
+                // A repeated key is an error the general path words.
+                guard fields.updateValue(value, forKey: key) == nil else { return nil }
+                skipSpace()
+                guard index < count else { return nil }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == UInt8(ascii: "}") else { return nil }
+                index += 1
+                break
+            }
+        }
+        skipSpace()
+        return index == count ? fields : nil
+    }
+}
