@@ -41,11 +41,14 @@ struct RealtimeBatchingModelTests {
         func run(url: String, room: String) async {
             while !state.withLock({ $0.stopped }) {
                 _ = try? await WebSocketTransportClient(url: url, bearerToken: token, logger: .quiet).withConnection { connection in
-                    let after = self.state.withLock { state -> Int64 in
+                    // Registered under the same lock `stop()` sets `stopped` with: a connection
+                    // opened while stopping is either closed by `stop()` or ends here.
+                    let (after, stopped) = self.state.withLock { state -> (Int64, Bool) in
                         state.connection = connection
                         state.connections += 1
-                        return state.last
+                        return (state.last, state.stopped)
                     }
+                    if stopped { return true }
                     _ = try await connection.receive()  // ready
                     try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(room)","after":\#(after)}"#))
                     var sinceAck = 0
