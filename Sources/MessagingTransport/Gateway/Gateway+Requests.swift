@@ -148,8 +148,9 @@ extension Gateway {
             return .empty
 
         case .read(let conversation, let seq):
-            let member = try await messaging.readState.markRead(conversation, upTo: seq, by: user)
-            return .read(readSeq: member.readSeq)
+            // Checked now, written by the coalescer's next flush (Gateway.run): a client that
+            // reports every event it displays costs one write per window, not one per frame.
+            return .read(readSeq: try await readReceipts.record(conversation, upTo: seq, by: user))
 
         case .typing(let conversation, let isTyping):
             let outcome = try await presence.typing(isTyping, by: user, in: conversation)
