@@ -65,24 +65,32 @@ final class GroupCommitter: Sendable {
             }
             if role == .answered { return }
         }
-        lead(first: request, pool: pool)
+        await lead(first: request, pool: pool)
     }
 
     /// What a waiting caller is resumed with: lead the next batch, or find its outcome.
     enum RoleToken { case lead, answered }
 
     /// Runs one batch that starts with `first`, answers it, then hands the writer on.
-    private func lead(first: GroupCommitRequest, pool: DatabasePool) {
+    private func lead(first: GroupCommitRequest, pool: DatabasePool) async {
         var batch = [first]
         state.withLock { state in
             let taken = min(state.pending.count, maximumBatch - 1)
             batch.append(contentsOf: state.pending.prefix(taken))
             state.pending.removeFirst(taken)
         }
-        // Synchronously on the leader's thread: no hop to the writer's queue and back. It
-        // waits only for the writer's other users (job queue, auth, maintenance), which never
-        // wait for a task, so this cannot deadlock.
-        let committed = pool.writeWithoutTransaction { db in Self.run(batch, in: db) }
+        // On the writer's queue (one hop per batch, not per commit). Not synchronously on this
+        // thread: a batch can wait for the writer's other users (job queue, auth, maintenance
+        // sweeps), and a cooperative thread blocked that long starves every task of the
+        // process (a synchronous variant stalled a parallel test run by tens of seconds).
+        let committed: Bool
+        do {
+            let taken = batch
+            committed = try await pool.writeWithoutTransaction { db in Self.run(taken, in: db) }
+        } catch {
+            for request in batch where request.failure == nil { request.fail(error) }
+            committed = false
+        }
         // The batch is durable (WAL) and nobody has been answered yet.
         if committed { _failpoint(.cp9) }
         let next: GroupCommitRequest? = state.withLock { state in
