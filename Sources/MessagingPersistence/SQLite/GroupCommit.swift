@@ -83,13 +83,11 @@ final class GroupCommitter: Sendable {
         // thread: a batch can wait for the writer's other users (job queue, auth, maintenance
         // sweeps), and a cooperative thread blocked that long starves every task of the
         // process (a synchronous variant stalled a parallel test run by tens of seconds).
-        let committed: Bool
-        do {
-            let taken = batch
-            committed = try await pool.writeWithoutTransaction { db in Self.run(taken, in: db) }
-        } catch {
-            for request in batch where request.failure == nil { request.fail(error) }
-            committed = false
+        // Not cancellable: the batch holds other tasks' commits, and a cancelled leader must
+        // not fail them (GRDB's async write throws CancellationError before it starts).
+        let taken = batch
+        let committed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            pool.asyncWriteWithoutTransaction { db in continuation.resume(returning: Self.run(taken, in: db)) }
         }
         // The batch is durable (WAL) and nobody has been answered yet.
         if committed { _failpoint(.cp9) }
