@@ -217,10 +217,16 @@ extension Gateway {
     /// join then replays that last page and continues live. Without this, a backlog longer
     /// than the outbound queue would overflow it and close the connection with 4410 on
     /// every reconnect. Returns the `seq` written through.
+    ///
+    /// A backlog that fits in one page (the usual reconnect) is not read here at all: one
+    /// look at the conversation's `lastSeq` (no events decoded) leaves it to the join, so
+    /// it is read once, not once here and again by the join.
     func streamBacklog<Connection: TransportConnection>(
         of conversation: ConversationID, after seq: Int64, for user: UserID, on connection: Connection
     ) async throws -> Int64 {
         let pageSize = max(1, min(200, configuration.outboundQueue.maxEvents / 2))
+        let lastSeq = try await messaging.conversations.conversation(conversation, for: user).lastSeq
+        guard lastSeq - seq > Int64(pageSize) else { return seq }
         var cursor = seq
         while true {
             let page = try await messaging.sync.events(in: conversation, after: cursor, limit: pageSize, for: user)
