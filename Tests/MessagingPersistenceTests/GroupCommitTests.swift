@@ -236,6 +236,42 @@ struct GroupCommitTests {
         #expect(after.largestBatch >= batchSize / 2)
     }
 
+    @Test("a cancelled caller that leads a batch still commits it: its companions never fail because of it")
+    func cancelledLeader() async throws {
+        let fixture = try Fixture()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        let store = try #require(fixture.store as? SQLiteMessagingStore)
+        let release = Counter()
+        async let blocker: Void = store.write { _ in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while release.value.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline { usleep(1_000) }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        // Queued behind the blocker, then cancelled: the first of them leads the next batch.
+        let tasks = (0..<6).map { index in
+            Task {
+                try await store.write { transaction in
+                    try transaction.insert(User(
+                        id: UserID(UUIDv7Generator().next()), handle: Handle("queued\(index)"),
+                        displayName: "Q\(index)", createdAt: Timestamp(millisecondsSince1970: 0)))
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        for task in tasks { task.cancel() }
+        release.value.store(1, ordering: .relaxed)
+        try await blocker
+        var failures = 0
+        for task in tasks {
+            do { try await task.value } catch { failures += 1 }
+        }
+        #expect(failures == 0, "a commit that was queued is carried out; cancellation does not abort a shared transaction")
+        let stored = try await store.read { transaction in
+            try (0..<6).filter { try transaction.user(handle: Handle("queued\($0)")) != nil }.count
+        }
+        #expect(stored == 6)
+    }
+
     final class Counter: Sendable {
         let value = Atomic<Int>(0)
     }
