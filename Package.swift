@@ -50,6 +50,8 @@ let package = Package(
             dependencies: [
                 "MessagingCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API itself, for the hot statements (SQLiteTransaction+Hot.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

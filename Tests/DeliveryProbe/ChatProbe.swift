@@ -88,15 +88,25 @@ struct ChatProbe {
     private func sendLoop(
         pipeline: DeliveryPipeline, conversation: ConversationID, senders: [UserID], members: [UserID], log: AppendLog
     ) async throws {
-        for index in 0..<maxSends {
-            let sender = senders[index % senders.count]
-            let mentions = index % 4 == 0 ? members.filter { $0 != sender }.prefix(1).map { $0 } : []
-            let key = try ClientMessageID("\(label)-\(index)")
-            let draft = try MessageDraft(text: "probe \(key)", clientMessageID: key, mentions: mentions)
-            try await pipeline.send(draft, to: conversation, by: sender) { receipt in
-                log.write("\(key) \(receipt.message.seq)")
+        // Four sends in flight at a time, so the store's group commit batches them (and a
+        // kill at CP9 lands between a shared COMMIT and its answers).
+        let inFlight = 4
+        for start in stride(from: 0, to: maxSends, by: inFlight) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in start..<min(start + inFlight, maxSends) {
+                    let sender = senders[index % senders.count]
+                    let mentions = index % 4 == 0 ? members.filter { $0 != sender }.prefix(1).map { $0 } : []
+                    let key = try ClientMessageID("\(label)-\(index)")
+                    let draft = try MessageDraft(text: "probe \(key)", clientMessageID: key, mentions: mentions)
+                    group.addTask {
+                        try await pipeline.send(draft, to: conversation, by: sender) { receipt in
+                            log.write("\(key) \(receipt.message.seq)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
             }
-            if index % 8 == 7 { await Task.yield() }
+            if start % 8 == 4 { await Task.yield() }
         }
         try await Task.sleep(for: .seconds(3600))
     }

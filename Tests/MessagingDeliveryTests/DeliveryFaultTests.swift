@@ -6,7 +6,7 @@ import Testing
 
 /// The reliability bar: a loaded chat node (send → answer → publish; devices read and
 /// acknowledge; notifications dispatched) is killed with SIGKILL at random moments and at
-/// the crash points CP1–CP8, restarted, and checked after every cycle.
+/// the crash points CP1–CP9, restarted, and checked after every cycle.
 ///
 /// `make test` runs 100 cycles. `make soak` sets DELIVERY_SOAK_CYCLES=1000 and
 /// DELIVERY_SOAK_MESSAGES=100000 and prints progress.
@@ -66,7 +66,7 @@ struct DeliveryFaultTests {
     static var timeLimitMinutes: Int { max(10, cycles / 10, messages / 1_000) }
 
     @Test(
-        "SIGKILL at random moments and at CP1–CP8: no returned send lost or doubled, devices gapless, duplicates only where unacknowledged, integrity ok",
+        "SIGKILL at random moments and at CP1–CP9: no returned send lost or doubled, devices gapless, duplicates only where unacknowledged, integrity ok",
         .timeLimit(.minutes(timeLimitMinutes)))
     func killAndRestart() async throws {
         let probe = try builtExecutable("DeliveryProbe")
@@ -93,9 +93,10 @@ struct DeliveryFaultTests {
             let useFailpoint = Bool.random(using: &generator)
             var environment: [String: String] = [:]
             if useFailpoint {
-                // CP1–CP6 pass once per send or acknowledgement; CP7 and CP8 a few times per cycle.
-                let point = Int.random(in: 1...8, using: &generator)
-                let passes = point >= 7 ? Int.random(in: 1...3, using: &generator) : Int.random(in: 1...max(2, perCycle), using: &generator)
+                // CP1–CP6 pass once per send or acknowledgement, CP9 once per committed
+                // transaction (a send's, alone or in a group commit); CP7 and CP8 a few times per cycle.
+                let point = Int.random(in: 1...9, using: &generator)
+                let passes = (7...8).contains(point) ? Int.random(in: 1...3, using: &generator) : Int.random(in: 1...max(2, perCycle), using: &generator)
                 environment["MESSAGING_FAILPOINT"] = "CP\(point)@\(passes)"
             }
             let child = try ChildProcess(probe, ["chat", directory.path, "c\(cycle)"], environment: environment)

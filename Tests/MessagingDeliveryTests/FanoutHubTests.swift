@@ -210,8 +210,7 @@ struct FanoutHubTests {
 
         gate.holding = true
         let slowJoin = Task { try await hub.join(slow, to: room, after: 0) }
-        await gate.waitUntilHeld()  // the membership check
-        gate.releaseOne()
+        // The join's first read is its backlog read, which is also its membership check.
         await gate.waitUntilHeld()  // the backlog read: a snapshot through seq 2, returned late
         gate.holding = false
         for index in 3...4 { try await fixture.send("m\(index)", to: room, by: users[0].id) }  // committed, publish in flight
@@ -238,8 +237,7 @@ struct FanoutHubTests {
         let slow = makeSession(2, user: users[1].id)
         gate.holding = true
         let slowJoin = Task { try await hub.join(slow, to: room, after: 0) }
-        await gate.waitUntilHeld()  // the membership check
-        gate.releaseOne()
+        // The join's first read is its backlog read, which is also its membership check.
         await gate.waitUntilHeld()  // the backlog read: a snapshot through seq 1, returned late
         gate.holding = false
         for index in 2...4 { try await fixture.send("m\(index)", to: room, by: users[0].id) }

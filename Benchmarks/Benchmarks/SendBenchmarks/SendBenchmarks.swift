@@ -14,6 +14,7 @@ import MessagingPersistence
 //   send.single.rawFloor    one bare raw C INSERT INTO messages per (autocommit) transaction
 //   send.single.encrypted   an end-to-end encrypted send (EncryptedSend.swift)
 //   send.single.verifyRaw   one bare Ed25519 verification, its cryptographic floor
+//   send.concurrent{1,8,64}.ours  N senders sending at once (ConcurrentSend.swift)
 //
 // Batch benchmarks time one batch per iteration; divide by 100 for the time per message
 // (report.sh does).
@@ -105,6 +106,13 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 400)
 
     registerEncryptedSendBenchmarks(single)
+    registerConcurrentSendBenchmarks(Benchmark.Configuration(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        units: [.mallocCountTotal: .count],
+        warmupIterations: 5,
+        maxDuration: .seconds(5),
+        maxIterations: 2_000))
 
     do {
         let fixture = SendFixture()

@@ -18,8 +18,10 @@ import Darwin
 /// | CP6 | an acknowledgement was received, not persisted |
 /// | CP7 | acknowledgements (or a job's work) persisted, the job not completed |
 /// | CP8 | a job's lease was taken, its work not done |
+/// | CP9 | a (group) commit is durable, none of the callers in its batch has been answered |
 public enum _CrashPoint: String, CaseIterable, Sendable {
     case cp1 = "CP1", cp2 = "CP2", cp3 = "CP3", cp4 = "CP4", cp5 = "CP5", cp6 = "CP6", cp7 = "CP7", cp8 = "CP8"
+    case cp9 = "CP9"
 }
 
 /// Kills the process with SIGKILL at `point` when the environment arms it, in debug builds

@@ -43,6 +43,13 @@ public struct ClientMessageID: Hashable, Sendable, Codable, CustomStringConverti
         self.rawValue = rawValue
     }
 
+    /// A key read back from storage that validated it when it was stored: skips the check.
+    /// For storage adapters decoding their own rows; not stable API.
+    @inlinable
+    public init(_trusted rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws {

@@ -21,6 +21,20 @@ public struct ReadStateService: Sendable {
         }
     }
 
+    /// Checks what ``markRead(_:upTo:by:)`` checks (membership, `seq` within the log) in a read
+    /// transaction, without writing; returns the read position that call would leave. For
+    /// callers that coalesce the writes (the gateway's `ReadReceiptCoalescer`).
+    public func checkMarkRead(_ conversationID: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Int64 {
+        try await context.store.read { transaction in
+            let (conversation, member) = try transaction.requireMembership(of: user, in: conversationID)
+            guard seq >= 0, seq <= conversation.lastSeq else {
+                throw MessagingError.invalidInput(
+                    "Cannot mark seq \(seq) read: the conversation's seqs run from 1 to \(conversation.lastSeq).")
+            }
+            return max(seq, member.readSeq)
+        }
+    }
+
     /// Unread counts for every conversation of the user (messages from others after its read position).
     public func unreadCounts(for user: UserID) async throws -> [UnreadCount] {
         try await context.store.read { transaction in

@@ -53,11 +53,12 @@ public final class FanoutHub: Sendable {
     /// member. Returns the `seq` the session is caught up to.
     @discardableResult
     public func join(_ session: OutboundSession, to conversationID: ConversationID, after seq: Int64) async throws -> Int64 {
-        // Membership first, before the session can see anything.
-        _ = try await messaging.sync.events(in: conversationID, after: max(0, seq), limit: 1, for: session.userID)
         // Register first, under the map's lock so a sweep cannot drop the room in between:
         // from here on every accepted event is buffered for the session, and everything
-        // accepted before was committed before, so the store has it.
+        // accepted before was committed before, so the store has it. The session sees
+        // nothing until the first backlog read below succeeded; that read is the membership
+        // check (a non-member's join throws there and its buffer is dropped unseen), so a
+        // join checks membership and reads each backlog page once.
         let room = rooms.withLock { rooms in
             let room = rooms[conversationID] ?? Room(reorderLimit: configuration.reorderLimit)
             rooms[conversationID] = room
@@ -121,6 +122,12 @@ public final class FanoutHub: Sendable {
             }
         } catch {
             room.remove(session.id)
+            // A refused join (not a member, a position past the log) leaves no empty room behind.
+            rooms.withLock { rooms in
+                if let current = rooms[conversationID], current === room, room.state.withLock({ $0.isIdle }) {
+                    rooms[conversationID] = nil
+                }
+            }
             throw error
         }
     }

@@ -26,6 +26,8 @@ public struct ReadReceipt: Hashable, Sendable {
 /// in one conversation become one write (of the highest `seq`) and one broadcast.
 ///
 /// Run it in the host's `ServiceGroup`; it flushes every `window` and once more on shutdown.
+/// ``record(_:upTo:by:)`` (the gateway's `read` frame) checks an update at once and leaves the
+/// write to the next flush.
 ///
 /// Thread safety: state behind a `Mutex`; safe to share across tasks.
 public final class ReadReceiptCoalescer: Service, Sendable {
@@ -58,6 +60,27 @@ public final class ReadReceiptCoalescer: Service, Sendable {
         pending.withLock { pending in
             let key = Key(user: user, conversation: conversation)
             pending[key] = max(pending[key] ?? 0, seq)
+        }
+    }
+
+    /// Checks a read-position update exactly as the use case's write would (membership, a
+    /// `seq` within the log), records it for the next flush, and returns the position the
+    /// member has once it is written (never lower than before).
+    ///
+    /// This is the gateway's `read` frame: the check is one read transaction, and a client
+    /// reporting every event it displays costs one write per member and conversation per
+    /// window instead of one per frame. The flush writes through the membership-checked use
+    /// case again, so a member removed meanwhile is not written. An update that was answered
+    /// but not yet flushed is lost if the process dies; clients send their position again
+    /// after reconnecting (read state is a watermark, so repeats are harmless).
+    /// Throws what ``MessagingCore/ReadStateService/markRead(_:upTo:by:)`` throws.
+    public func record(_ conversation: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Int64 {
+        let position = try await messaging.readState.checkMarkRead(conversation, upTo: seq, by: user)
+        return pending.withLock { pending in
+            let key = Key(user: user, conversation: conversation)
+            let highest = max(pending[key] ?? 0, seq)
+            pending[key] = highest
+            return max(position, highest)
         }
     }
 

@@ -6,52 +6,66 @@ import MessagingCore
 
 extension SQLiteTransaction {
     func message(id: MessageID) throws -> Message? {
-        try fetchMessages(HotSQL.messageByID, [RowCoding.blob(id)]).first
+        let statement = try HotStatement(db, HotSQL.messageByID)
+        statement.bind(1, id)
+        return try statement.messages().first
     }
 
     func message(in conversation: ConversationID, sender: UserID, clientMessageID: ClientMessageID) throws -> Message? {
-        try fetchMessages(
-            HotSQL.messageByClientID,
-            [RowCoding.blob(conversation), RowCoding.blob(sender), clientMessageID.rawValue]
-        ).first
+        let statement = try HotStatement(db, HotSQL.messageByClientID)
+        statement.bind(1, conversation)
+        statement.bind(2, sender)
+        statement.bind(3, clientMessageID.rawValue)
+        return try statement.messages().first
     }
 
     func messages(in conversation: ConversationID, before seq: Int64?, limit: Int) throws -> [Message] {
-        try fetchMessages(
-            HotSQL.messagesBefore,
-            [RowCoding.blob(conversation), seq ?? Int64.max, limit])
+        let statement = try HotStatement(db, HotSQL.messagesBefore)
+        statement.bind(1, conversation)
+        statement.bind(2, seq ?? Int64.max)
+        statement.bind(3, Int64(limit))
+        return try statement.messages()
     }
 
     func messages(in conversation: ConversationID, after seq: Int64?, limit: Int) throws -> [Message] {
-        try fetchMessages(
-            HotSQL.messagesAfter,
-            [RowCoding.blob(conversation), seq ?? 0, limit])
+        let statement = try HotStatement(db, HotSQL.messagesAfter)
+        statement.bind(1, conversation)
+        statement.bind(2, seq ?? 0)
+        statement.bind(3, Int64(limit))
+        return try statement.messages()
     }
 
     func insert(_ message: Message) throws {
-        let body: (any DatabaseValueConvertible)? = switch message.body {
-        case .text(let text): text
-        case .ciphertext(let bytes): bytes
-        case nil: nil
+        let statement = try HotStatement(db, HotSQL.insertMessage)
+        statement.bind(1, message.id)
+        statement.bind(2, message.conversationID)
+        statement.bind(3, message.seq)
+        statement.bind(4, message.senderID)
+        statement.bind(5, message.clientMessageID.rawValue)
+        statement.bind(6, message.kind.rawValue)
+        switch message.body {
+        case .text(let text): statement.bind(7, text)
+        case .ciphertext(let bytes): statement.bind(7, [UInt8](bytes))
+        case nil: break
         }
-        try execute(
-            """
-            INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, reply_to_id,
-                thread_root_id, mentions, attachments, created_at, edited_at, deleted_at, content_digest, key_epoch,
-                sender_device)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                RowCoding.blob(message.id), RowCoding.blob(message.conversationID), message.seq,
-                RowCoding.blob(message.senderID), message.clientMessageID.rawValue, message.kind.rawValue, body,
-                RowCoding.optionalBlob(message.replyToID), RowCoding.optionalBlob(message.threadRootID), RowCoding.ids(message.mentions),
-                try RowCoding.attachmentsJSON(message.attachments), message.createdAt.millisecondsSince1970,
-                message.editedAt?.millisecondsSince1970, message.deletedAt?.millisecondsSince1970,
-                Int64(bitPattern: message.contentDigest), message.encryption.map { Int64(clamping: $0.epoch) },
-                RowCoding.optionalBlob(message.encryption?.senderDeviceID),
-            ])
+        statement.bind(8, message.replyToID)
+        statement.bind(9, message.threadRootID)
+        statement.bind(10, ids: message.mentions)
+        statement.bind(11, try RowCoding.attachmentsJSON(message.attachments))
+        statement.bind(12, message.createdAt.millisecondsSince1970)
+        statement.bind(13, message.editedAt?.millisecondsSince1970)
+        statement.bind(14, message.deletedAt?.millisecondsSince1970)
+        statement.bind(15, Int64(bitPattern: message.contentDigest))
+        if let encryption = message.encryption {
+            statement.bind(16, Int64(clamping: encryption.epoch))
+            statement.bind(17, encryption.senderDeviceID)
+        }
+        try statement.execute()
         if message.kind != .encrypted, let text = message.body?.text {
-            try execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", [db.lastInsertedRowID, text])
+            let index = try HotStatement(db, HotSQL.insertSearchable)
+            index.bind(1, db.lastInsertedRowID)
+            index.bind(2, text)
+            try index.execute()
         }
     }
 
@@ -114,59 +128,55 @@ extension SQLiteTransaction {
         return db.changesCount > 0
     }
 
-    private func fetchMessages(_ sql: String, _ arguments: StatementArguments) throws -> [Message] {
-        let cursor = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
-        var result: [Message] = []
-        while let row = try cursor.next() { result.append(try RowCoding.message(from: row)) }
-        return result
-    }
 }
 
 // MARK: - EventLog
 
 extension SQLiteTransaction {
     func append(_ event: ConversationEvent) throws {
-        let data: String?
+        let statement = try HotStatement(db, HotSQL.insertEvent)
+        statement.bind(1, event.conversationID)
+        statement.bind(2, event.seq)
+        statement.bind(3, EventType(event.payload).rawValue)
+        statement.bind(4, event.actorID)
         switch event.payload {
-        case .messageCreated, .messageEdited, .messageDeleted:
-            data = nil  // message events are read back with the message's current state
+        case .messageCreated(let message), .messageEdited(let message), .messageDeleted(let message):
+            // Message events are read back with the message's current state.
+            statement.bind(5, message.id)
         default:
-            data = String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self)
+            statement.bind(5, event.payload.messageID)
+            statement.bind(6, String(decoding: try JSONEncoder().encode(event.payload), as: UTF8.self))
         }
-        try execute(
-            """
-            INSERT INTO events (conversation_id, seq, type, actor_id, message_id, data, occurred_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                RowCoding.blob(event.conversationID), event.seq, EventType(event.payload).rawValue,
-                RowCoding.blob(event.actorID), RowCoding.optionalBlob(event.payload.messageID), data,
-                event.occurredAt.millisecondsSince1970,
-            ])
+        statement.bind(7, event.occurredAt.millisecondsSince1970)
+        try statement.execute()
         appended?.events.append(event)
     }
 
     func events(in conversation: ConversationID, after seq: Int64, limit: Int) throws -> [ConversationEvent] {
-        try fetchAll(
-            HotSQL.eventsAfter,
-            [RowCoding.blob(conversation), seq, limit]
-        ) { row in
-            guard let type = EventType(rawValue: row[2]) else { throw RowCoding.corrupt("unknown event type") }
+        let statement = try HotStatement(db, HotSQL.eventsAfter)
+        defer { statement.reset() }
+        statement.bind(1, conversation)
+        statement.bind(2, seq)
+        statement.bind(3, Int64(limit))
+        var result: [ConversationEvent] = []
+        while try statement.step() {
+            guard let type = EventType(rawValue: statement.text(2)) else { throw RowCoding.corrupt("unknown event type") }
             let payload: ConversationEvent.Payload
             switch type {
             case .messageCreated, .messageEdited, .messageDeleted:
-                guard !row.hasNull(atIndex: 6) else { throw RowCoding.corrupt("a message event names a missing message") }
-                let message = try RowCoding.message(from: row, at: 6)
+                guard !statement.isNull(6) else { throw RowCoding.corrupt("a message event names a missing message") }
+                let message = try statement.message(at: 6)
                 payload = type == .messageCreated ? .messageCreated(message)
                     : type == .messageEdited ? .messageEdited(message) : .messageDeleted(message)
             default:
-                guard let json = row[4] as String? else { throw RowCoding.corrupt("an event has no data") }
-                payload = try JSONDecoder().decode(ConversationEvent.Payload.self, from: Data(json.utf8))
+                guard !statement.isNull(4) else { throw RowCoding.corrupt("an event has no data") }
+                payload = try JSONDecoder().decode(ConversationEvent.Payload.self, from: Data(statement.bytes(4)))
             }
-            return ConversationEvent(
-                conversationID: try RowCoding.id(row, 0), seq: row[1], actorID: try RowCoding.id(row, 3),
-                occurredAt: RowCoding.timestamp(row, 5), payload: payload)
+            result.append(ConversationEvent(
+                conversationID: try statement.id(0), seq: statement.int64(1), actorID: try statement.id(3),
+                occurredAt: statement.timestamp(5), payload: payload))
         }
+        return result
     }
 }
 
@@ -256,6 +266,21 @@ enum HotSQL {
         SELECT e.conversation_id, e.seq, e.type, e.actor_id, e.data, e.occurred_at, \(RowCoding.messageColumns)
         FROM events e LEFT JOIN messages m ON m.id = e.message_id AND e.data IS NULL
         WHERE e.conversation_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
+        """
+    static let nextSeq = """
+        UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = max(last_activity_at, ?)
+        WHERE id = ? RETURNING last_seq
+        """
+    static let insertMessage = """
+        INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, kind, body, reply_to_id,
+            thread_root_id, mentions, attachments, created_at, edited_at, deleted_at, content_digest, key_epoch,
+            sender_device)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let insertSearchable = "INSERT INTO messages_fts (rowid, body) VALUES (?, ?)"
+    static let insertEvent = """
+        INSERT INTO events (conversation_id, seq, type, actor_id, message_id, data, occurred_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
         """
     static let conversationByID = "SELECT \(RowCoding.conversationColumns) FROM conversations c WHERE c.id = ?"
     static let member = "SELECT \(RowCoding.memberColumns) FROM members mb WHERE mb.conversation_id = ? AND mb.user_id = ?"

@@ -62,9 +62,10 @@ extension SQLiteTransaction {
 
 extension SQLiteTransaction {
     func conversation(id: ConversationID) throws -> Conversation? {
-        try fetchOne(
-            HotSQL.conversationByID, [RowCoding.blob(id)]
-        ) { try RowCoding.conversation(from: $0) }
+        let statement = try HotStatement(db, HotSQL.conversationByID)
+        defer { statement.reset() }
+        statement.bind(1, id)
+        return try statement.step() ? try statement.conversation() : nil
     }
 
     func directConversation(key: [UInt8]) throws -> ConversationID? {
@@ -91,15 +92,12 @@ extension SQLiteTransaction {
     }
 
     func nextSeq(of id: ConversationID, at time: Timestamp) throws -> Int64 {
-        let seq = try Int64.fetchOne(
-            statement(
-                """
-                UPDATE conversations SET last_seq = last_seq + 1, last_activity_at = max(last_activity_at, ?)
-                WHERE id = ? RETURNING last_seq
-                """),
-            arguments: [time.millisecondsSince1970, RowCoding.blob(id)])
-        guard let seq else { throw MessagingError(code: .notFound, message: "No conversation has the id \(id).") }
-        return seq
+        let statement = try HotStatement(db, HotSQL.nextSeq)
+        defer { statement.reset() }
+        statement.bind(1, time.millisecondsSince1970)
+        statement.bind(2, id)
+        guard try statement.step() else { throw MessagingError(code: .notFound, message: "No conversation has the id \(id).") }
+        return statement.int64(0)
     }
 
     func conversations(of user: UserID, after cursor: ConversationCursor?, limit: Int) throws -> [ConversationSummary] {
@@ -128,10 +126,11 @@ extension SQLiteTransaction {
 
 extension SQLiteTransaction {
     func member(_ user: UserID, in conversation: ConversationID) throws -> Member? {
-        try fetchOne(
-            HotSQL.member,
-            [RowCoding.blob(conversation), RowCoding.blob(user)]
-        ) { try RowCoding.member(from: $0) }
+        let statement = try HotStatement(db, HotSQL.member)
+        defer { statement.reset() }
+        statement.bind(1, conversation)
+        statement.bind(2, user)
+        return try statement.step() ? try statement.member() : nil
     }
 
     func members(of conversation: ConversationID, after user: UserID?, limit: Int) throws -> [Member] {

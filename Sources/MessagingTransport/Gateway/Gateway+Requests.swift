@@ -148,8 +148,9 @@ extension Gateway {
             return .empty
 
         case .read(let conversation, let seq):
-            let member = try await messaging.readState.markRead(conversation, upTo: seq, by: user)
-            return .read(readSeq: member.readSeq)
+            // Checked now, written by the coalescer's next flush (Gateway.run): a client that
+            // reports every event it displays costs one write per window, not one per frame.
+            return .read(readSeq: try await readReceipts.record(conversation, upTo: seq, by: user))
 
         case .typing(let conversation, let isTyping):
             let outcome = try await presence.typing(isTyping, by: user, in: conversation)
@@ -216,10 +217,16 @@ extension Gateway {
     /// join then replays that last page and continues live. Without this, a backlog longer
     /// than the outbound queue would overflow it and close the connection with 4410 on
     /// every reconnect. Returns the `seq` written through.
+    ///
+    /// A backlog that fits in one page (the usual reconnect) is not read here at all: one
+    /// look at the conversation's `lastSeq` (no events decoded) leaves it to the join, so
+    /// it is read once, not once here and again by the join.
     func streamBacklog<Connection: TransportConnection>(
         of conversation: ConversationID, after seq: Int64, for user: UserID, on connection: Connection
     ) async throws -> Int64 {
         let pageSize = max(1, min(200, configuration.outboundQueue.maxEvents / 2))
+        let lastSeq = try await messaging.conversations.conversation(conversation, for: user).lastSeq
+        guard lastSeq - seq > Int64(pageSize) else { return seq }
         var cursor = seq
         while true {
             let page = try await messaging.sync.events(in: conversation, after: cursor, limit: pageSize, for: user)

@@ -31,6 +31,9 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     let verifier: any AccessTokenVerifier
     let hub: FanoutHub
     let acks: AckTracker<C>
+    /// Writes `read` frames, coalesced per member and conversation (``ReadReceiptCoalescer/record(_:upTo:by:)``);
+    /// flushed by ``run()`` every 250 ms and once more at shutdown.
+    let readReceipts: ReadReceiptCoalescer
     let presence: PresenceTracker<C>
     let pipeline: DeliveryPipeline
     let bus: any EventBus
@@ -63,6 +66,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         // devices…); a host's messaging that publishes already is used as it is.
         let messaging = messaging.isPublishing ? messaging : messaging.publishing(to: EventBusPublisher(bus: bus, logger: logger))
         self.messaging = messaging
+        self.readReceipts = ReadReceiptCoalescer(
+            messaging: messaging, window: .milliseconds(250), logger: logger, broadcast: { _ in })
         self.verifier = verifier
         self.hub = hub
         self.acks = acks
@@ -98,7 +103,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     }
 
     /// Follows the revocation feed until graceful shutdown or cancellation, closing the
-    /// connections of each revoked session with 4403; then closes every connection with 1001.
+    /// connections of each revoked session with 4403, and flushes the read positions of
+    /// `read` frames every 250 ms (once more at shutdown); then closes every connection with 1001.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -113,6 +119,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
                         self.sweep()
                     }
                 }
+                group.addTask { try? await self.readReceipts.run() }
             }
         }
         await closeAll(TransportClose(code: .goingAway, reason: "server shutting down; reconnect with backoff"))
