@@ -278,6 +278,7 @@ let package = Package(
                 "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 import MessagingDelivery
+import NIOCore
 import Synchronization
 import Testing
 
@@ -87,12 +88,14 @@ struct FanoutHubTests {
         let sessions = (1...50).map { makeSession(UInt64($0), user: users[$0 % 2].id) }
         for session in sessions { try await hub.join(session, to: room, after: 0) }
         let event = syntheticEvent(room, 1, size: 1024)
-        let original = event.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let original = event.frame.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
         hub.publish(event)
         for session in sessions {
             let received = drained(session)
             #expect(received.count == 1)
-            #expect(received.first?.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == original)
+            // The frame buffer each session holds is the one the event was encoded into.
+            #expect(received.first?.frame.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } == original)
+            #expect(received.first?.bytes == event.bytes)
         }
     }
 

@@ -180,16 +180,18 @@ extension Gateway {
             await connection.close(.resyncRequired, reason: "resync required: resume from your last seq")
             return nil
         }
-        let quiet = lastInbound.duration(to: now)
-        if quiet >= configuration.idleTimeout {
-            await connection.close(.timeout, reason: "idle timeout: nothing received")
-            return nil
-        }
+        // A ping that is due goes out first, even when the check comes late (a busy
+        // machine) and the connection is about to be closed as idle.
         var sincePing = lastPing.duration(to: now)
         if sincePing >= configuration.pingInterval {
             context.state.withLock { $0.lastPing = now }
             sincePing = .zero
             do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return nil }
+        }
+        let quiet = lastInbound.duration(to: now)
+        if quiet >= configuration.idleTimeout {
+            await connection.close(.timeout, reason: "idle timeout: nothing received")
+            return nil
         }
         return min(
             configuration.idleTimeout - quiet, configuration.pingInterval - sincePing, untilExpiry,
