@@ -52,6 +52,7 @@ struct RealtimeBatchingModelTests {
                     _ = try await connection.receive()  // ready
                     try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(room)","after":\#(after)}"#))
                     var sinceAck = 0
+                    var keptHere = 0
                     while let frame = try await connection.receive() {
                         while self.state.withLock({ $0.paused }) { try await Task.sleep(for: .milliseconds(5)) }
                         let json = Peer.parse(frame.string ?? "")
@@ -60,10 +61,14 @@ struct RealtimeBatchingModelTests {
                             if seq <= state.last {
                                 state.redelivered += 1
                             } else if seq != state.last + 1 {
-                                state.violations.append("\(self.name): seq \(seq) after \(state.last)")
+                                state.violations.append(
+                                    "\(self.name): seq \(seq) after \(state.last) (connection \(state.connections), "
+                                        + "subscribed after \(after), \(keptHere) kept on it before)")
                                 state.last = seq
+                                keptHere += 1
                             } else {
                                 state.last = seq
+                                keptHere += 1
                             }
                         }
                         sinceAck += 1

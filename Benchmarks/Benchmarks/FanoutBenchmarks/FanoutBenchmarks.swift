@@ -33,8 +33,10 @@ struct Channels {
     let channels: [EmbeddedChannel]
 
     init(count: Int) {
-        loop = EmbeddedEventLoop()
-        channels = (0..<count).map { _ in EmbeddedChannel(loop: loop) }
+        let loop = EmbeddedEventLoop()
+        self.loop = loop
+        let channels = (0..<count).map { _ in EmbeddedChannel(loop: loop) }
+        self.channels = channels
         for channel in channels { _ = try? channel.connect(to: try! SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait() }
     }
 

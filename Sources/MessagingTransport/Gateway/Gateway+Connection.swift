@@ -186,7 +186,12 @@ extension Gateway {
         if sincePing >= configuration.pingInterval {
             context.state.withLock { $0.lastPing = now }
             sincePing = .zero
-            do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return nil }
+            if let streaming = connection as? any SessionStreamingConnection, streaming.streamsSessions {
+                // Without waiting for room: a peer that reads nothing must still meet its idle timeout.
+                streaming.writeFromWriter { [ServerFrame.ping.transportFrame] }
+            } else {
+                do { try await connection.write(ServerFrame.ping.transportFrame) } catch { return nil }
+            }
         }
         let quiet = lastInbound.duration(to: now)
         if quiet >= configuration.idleTimeout {
