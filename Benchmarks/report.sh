@@ -34,7 +34,7 @@ python3 - "$export_dir" "$baseline" <<'PY'
 import glob, os, re, sys
 
 directory, baseline = sys.argv[1], sys.argv[2]
-TARGETS = ("PaginationBenchmarks", "SendBenchmarks")
+TARGETS = ("PaginationBenchmarks", "SendBenchmarks", "FanoutBenchmarks")
 
 def load(metric):
     """{benchmark name: {percentile: value}} for one metric."""
