@@ -95,7 +95,15 @@ struct RealtimeAuthorizationTests {
                     let frame = try JSONSerialization.data(withJSONObject: fields)
                     let outcome = try await Peer.with(server, token: token) { peer in
                         try? await peer.connection.write(.text(Array(frame)))
-                        while peer.connection.closeStatus == nil { try await Task.sleep(for: .milliseconds(5)) }
+                        // Bounded: the server closes at once (and drops the TCP connection one
+                        // close timeout later), but the WebSocket client adapter has been seen
+                        // to stop reading when the server's close races the client's first
+                        // write, and then never notices; that must fail here, not hang the run.
+                        let deadline = ContinuousClock.now + .seconds(20)
+                        while peer.connection.closeStatus == nil, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                        try #require(peer.connection.closeStatus != nil, "\(caller) \(request): the client never saw the server's close")
                         return peer.all.map { $0.type ?? "?" }
                     }
                     #expect(outcome.close?.code == .unauthorized, "\(caller) \(request): \(String(describing: outcome.close))")

@@ -183,6 +183,24 @@ struct FanoutHubTests {
         #expect(hub.deliveredSeq(of: room) == 3)
     }
 
+    @Test("drain(upTo:unless:) hands out nothing while the transport has frames of its own to write first, then everything in order")
+    func drainYieldsToTransportFrames() async throws {
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice")
+        let session = makeSession(1, user: users[0].id)
+        let room = try await fixture.group(users)
+        for seq in 1...3 { session.enqueue(syntheticEvent(room, Int64(seq))) }
+        var handed: [Int64] = []
+        let held = session.drain(upTo: 10, unless: { true }) { handed.append($0.seq) }
+        #expect(held.count == 0 && !held.isEmpty && handed.isEmpty, "a transport frame pending: nothing is handed out")
+        #expect(session.queued.events == 3)
+        let first = session.drain(upTo: 2, unless: { false }) { handed.append($0.seq) }
+        #expect(first.count == 2 && !first.isEmpty)
+        let rest = session.drain(upTo: 10) { handed.append($0.seq) }
+        #expect(rest.count == 1 && rest.isEmpty)
+        #expect(handed == [1, 2, 3])
+    }
+
     @Test("next() waits for an event and returns nil when the session closes")
     func nextWaits() async throws {
         defer { fixture.remove() }

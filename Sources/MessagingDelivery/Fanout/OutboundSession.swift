@@ -177,9 +177,18 @@ public final class OutboundSession: Sendable {
 
     /// Hands at most `limit` queued events to `body` in order, without suspending, and says
     /// whether the queue is now empty (then the next queued event calls the waker again).
-    /// `body` runs under the session's lock: it must not call back into this session.
-    public func drain(upTo limit: Int, _ body: (EncodedEvent) -> Void) -> (count: Int, isEmpty: Bool) {
+    ///
+    /// `stop` is asked first, under the session's lock: when it answers `true` nothing is
+    /// handed out and the answer is `(0, false)`. A transport that also writes frames of its
+    /// own (a streamed backlog page) uses it to write those first: whatever was queued
+    /// before it looked cannot have been queued after a frame it found empty-handed.
+    /// `stop` and `body` run under the session's lock: they must not call back into this
+    /// session.
+    public func drain(
+        upTo limit: Int, unless stop: () -> Bool = { false }, _ body: (EncodedEvent) -> Void
+    ) -> (count: Int, isEmpty: Bool) {
         state.withLock { state in
+            if stop() { return (0, false) }
             var count = 0
             while count < limit, let event = state.popFirst() {
                 body(event)

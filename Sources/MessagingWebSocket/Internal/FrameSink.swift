@@ -103,6 +103,9 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
 
+        /// Whether frames were posted and not yet taken.
+        var hasPosted: Bool { outbox.withLock { !$0.frames.isEmpty } }
+
         /// Takes the outbox's frames (the next post schedules a drain again).
         func takePosted() -> [ByteBuffer] {
             outbox.withLock { outbox in
@@ -230,20 +233,21 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Writes the posted frames, then what the session queued while the socket takes it,
-    /// with one flush.
+    /// with one flush. A frame posted while the session drains goes out before any event
+    /// the session hands out after it (``MessagingDelivery/OutboundSession/drain(upTo:unless:_:)``):
+    /// a backlog page is posted before the hub join that queues the live events after it.
     func drain() {
         guard let context else { return }
-        let posted = signals.takePosted()
-        for frames in posted { context.write(NIOAny(frames), promise: nil) }
-        guard let session else {
-            if !posted.isEmpty { context.flush() }
-            return
-        }
-        var wrote = !posted.isEmpty
+        var wrote = false
         var ended: [ConversationID] = []
-        let user = session.userID
-        while context.channel.isWritable {
-            let (count, isEmpty) = session.drain(upTo: Self.batch) { event in
+        let signals = signals
+        while true {
+            let posted = signals.takePosted()
+            for frames in posted { context.write(NIOAny(frames), promise: nil) }
+            wrote = wrote || !posted.isEmpty
+            guard let session, context.channel.isWritable else { break }
+            let user = session.userID
+            let (count, isEmpty) = session.drain(upTo: Self.batch, unless: { signals.hasPosted }) { event in
                 if event.payloadCount <= fragmentLimit {
                     context.write(NIOAny(event.frame), promise: nil)
                 } else {
@@ -260,6 +264,7 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         // A session closed for resync ends the connection once what was queued is written,
         // or at once when the socket takes nothing (a client that stopped reading).
+        guard let session else { return }
         if !resyncSignalled, session.closeReason == .resync, session.queued.events == 0 || !context.channel.isWritable {
             resyncSignalled = true
             resync?()

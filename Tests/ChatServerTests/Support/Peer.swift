@@ -136,6 +136,9 @@ final class Peer: Sendable {
                 return value
             } catch {
                 if connection.closeStatus == nil { await connection.close(.normal, reason: "test failed") }
+                // The reader may be stuck on a connection that never ends (the failure being
+                // reported); stop it rather than wait.
+                pump.cancel()
                 await pump.value
                 throw error
             }
