@@ -57,6 +57,8 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
 
     public func receive() async throws -> TransportFrame? {
         if closeStatus != nil { return nil }
+        // The messages returned before are handled (one reader, which asks again when done).
+        sink?.inbound.markHandled(reader.returned)
         var message: [UInt8] = []
         var isText = true
         var inMessage = false
@@ -97,6 +99,7 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
             }
             message.append(contentsOf: frame.data.readableBytesView)
             if frame.fin {
+                reader.returned += 1
                 return isText ? .text(message) : .binary(message)
             }
         }
@@ -156,6 +159,12 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
         resync: @escaping @Sendable () -> Void
     ) {
         sink?.stream(session, membershipEnded: membershipEnded, resync: resync)
+    }
+
+    /// On the server, small complete text messages are offered to `filter` on the event
+    /// loop, before the reading task (see ``InboundFilterHandler``); on the client, ignored.
+    public func setInboundFilter(_ filter: @escaping @Sendable ([UInt8]) -> Bool) {
+        sink?.inbound.set(filter)
     }
 
     public func writeFromWriter(_ frames: @escaping @Sendable () -> [TransportFrame]) {
@@ -221,6 +230,8 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
     /// the iterator is never used concurrently.
     private final class Reader: @unchecked Sendable {
         private var iterator: WebSocketInboundStream.AsyncIterator
+        /// Messages returned so far.
+        var returned = 0
 
         init(_ iterator: WebSocketInboundStream.AsyncIterator) { self.iterator = iterator }
 

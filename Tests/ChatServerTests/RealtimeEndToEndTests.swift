@@ -50,6 +50,39 @@ struct RealtimeEndToEndTests {
         }
     }
 
+    @Test("an ack without id takes effect where it arrives, and never ahead of an earlier request of its connection")
+    func inlineAckKeepsItsPlace() async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let alice = try await http.user("alice")
+            let bob = try await http.user("bob")
+            let room = try await http.group(by: alice, members: [bob])
+            _ = try await Peer.with(server, token: bob.token) { b in
+                _ = try await b.ready()
+                #expect(try await b.request(["type": "subscribe", "conversation": room, "after": 0]).type == "ok")
+                let first = try #require(try await http.send("one", to: room, as: alice).int("seq"))
+                let second = try #require(try await http.send("two", to: room, as: alice).int("seq"))
+                try await b.event(room, seq: second)
+                // No id: nothing is answered, but the cursor moves (a later ack at or below it
+                // answers the cursor).
+                try await b.write(["type": "ack", "conversation": room, "seq": second])
+                let check = try await b.request(["type": "ack", "conversation": room, "seq": first])
+                #expect(check.type == "ok" && check.result.int("seq") == second, "\(check)")
+                // An ack written right after an unsubscribe is judged after it: not_subscribed.
+                let mark = b.all.count
+                try await b.write(["type": "unsubscribe", "id": "u1", "conversation": room])
+                try await b.write(["type": "ack", "conversation": room, "seq": second])
+                let refused = try await b.wait(from: mark, "the ack's refusal") { $0.type == "error" && $0["id"] == nil }
+                #expect(refused.code == "not_subscribed", "\(refused)")
+                let order = b.all.dropFirst(mark).compactMap { frame -> String? in
+                    frame["id"] as? String == "u1" ? "unsubscribe" : (frame.type == "error" ? "ack" : nil)
+                }
+                #expect(order == ["unsubscribe", "ack"], "answers in request order: \(order)")
+                return true
+            }
+        }
+    }
+
     @Test("a host calling messaging.messages.send directly reaches a subscribed WebSocket client; a subscriber of another room sees nothing")
     func hostSendReachesSubscribers() async throws {
         try await TestServer.with { server in

@@ -253,6 +253,8 @@ extension Gateway {
                 resync: {
                     Task { await connection.close(.resyncRequired, reason: "resync required: resume from your last seq") }
                 })
+            // Acknowledgements are handled where they arrive, without a hop to the reader.
+            streaming.setInboundFilter { bytes in self.acknowledgeInline(bytes, context) }
         } else {
             context.sessionContinuation.yield(session)
         }

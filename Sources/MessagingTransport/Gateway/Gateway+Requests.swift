@@ -54,6 +54,27 @@ extension Gateway {
         }
     }
 
+    /// Handles an `ack` without `id` where it arrived (a streaming connection's I/O thread,
+    /// see ``SessionStreamingConnection/setInboundFilter(_:)``): the same checks and effect
+    /// as the reader's path, and nothing to answer. Returns `false`, changing nothing, for
+    /// anything else and for an `ack` the reader must refuse (it answers the error).
+    func acknowledgeInline(_ bytes: [UInt8], _ context: ConnectionContext<C.Instant>) -> Bool {
+        guard let request = try? decoder.decode(.text(bytes)), request.id == nil,
+            case .ack(let conversation, let seq) = request.body
+        else { return false }
+        let session = context.state.withLock { state in
+            state.subscribed.contains(conversation) ? state.authenticated?.session : nil
+        }
+        guard let session, (try? acks.acknowledge(session, in: conversation, through: seq)) != nil else { return false }
+        let now = clock.now
+        context.state.withLock { state in
+            state.lastInbound = now
+            state.consecutiveInvalid = 0
+            state.consecutiveRateLimited = 0
+        }
+        return true
+    }
+
     /// Runs a request; returns the result to send, or `nil` when nothing is answered (or
     /// the answer was already sent).
     private func answer<Connection: TransportConnection>(

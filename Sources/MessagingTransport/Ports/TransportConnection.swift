@@ -126,4 +126,19 @@ public protocol SessionStreamingConnection: TransportConnection {
     /// the session's events, without waiting for room: for small, infrequent frames
     /// produced elsewhere (typing and presence changes). Does nothing once closed.
     func writeFromWriter(_ frames: @escaping @Sendable () -> [TransportFrame])
+
+    /// Lets the gateway handle small text messages where they arrive, without a hop to the
+    /// reading task: the connection calls `filter` on its I/O thread with a complete text
+    /// message's bytes, but only when every message that arrived before it was already
+    /// handled by ``TransportConnection/receive()``'s caller (so the arrival order holds).
+    /// When `filter` returns `true` the message is handled and ``TransportConnection/receive()``
+    /// never returns it; otherwise it goes on to the reader as usual. `filter` must not block.
+    ///
+    /// The gateway uses it for `ack` frames, the one request every delivered event causes.
+    /// The default implementation ignores the filter (every message reaches the reader).
+    func setInboundFilter(_ filter: @escaping @Sendable ([UInt8]) -> Bool)
+}
+
+extension SessionStreamingConnection {
+    public func setInboundFilter(_ filter: @escaping @Sendable ([UInt8]) -> Bool) {}
 }

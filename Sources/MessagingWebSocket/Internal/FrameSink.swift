@@ -21,8 +21,12 @@ final class FrameSink: Sendable {
     private let handler: NIOLoopBound<FrameSinkHandler>
     private let signals: FrameSinkHandler.Signals
 
-    init(handler: FrameSinkHandler, eventLoop: any EventLoop) {
+    /// The inbound side's filter and counters (see ``InboundFilterHandler``).
+    let inbound: InboundFilterState
+
+    init(handler: FrameSinkHandler, eventLoop: any EventLoop, inbound: InboundFilterState = InboundFilterState()) {
         self.eventLoop = eventLoop
+        self.inbound = inbound
         self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
         self.signals = handler.signals
     }

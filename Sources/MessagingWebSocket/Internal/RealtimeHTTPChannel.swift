@@ -64,11 +64,13 @@ struct RealtimeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         sync.removeHandler(name: HTTPRequestTracker.name, promise: nil)
                         sync.removeHandler(name: HTTPConnectionGuard.name, promise: nil)
                         try sync.addHandler(WebSocketFrameGuard(configuration: configuration, logger: logger))
+                        let filter = InboundFilterState()
+                        try sync.addHandler(InboundFilterHandler(state: filter))
                         // First in the pipeline: the frames it writes (events, answers) are
                         // complete and go to the socket as they are.
                         let sinkHandler = FrameSinkHandler(fragmentLimit: configuration.outboundFrameBytes)
                         try sync.addHandler(sinkHandler, position: .first)
-                        let sink = FrameSink(handler: sinkHandler, eventLoop: channel.eventLoop)
+                        let sink = FrameSink(handler: sinkHandler, eventLoop: channel.eventLoop, inbound: filter)
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                         return UpgradeResult.websocket(asyncChannel, sink, handler)
