@@ -59,7 +59,8 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// and back, which cost ~80 µs per call): it holds that thread for the read's duration,
     /// tens of microseconds for a page, and waits for a free reader when all
     /// ``SQLiteConfiguration/maximumReaderCount`` are busy. Readers never wait for the writer
-    /// (WAL), so this cannot deadlock.
+    /// (WAL), and no reader of this pool is ever held across a suspension (every read here
+    /// and in ``SQLiteAuthStore`` is synchronous), so a waiting read always gets one.
     public func read<Result: Sendable>(
         _ body: @Sendable (any MessagingTransaction) throws -> Result
     ) async throws -> Result {
@@ -133,7 +134,8 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// Runs SQLite's `PRAGMA integrity_check` and returns its findings; empty means the file is sound.
     public func integrityCheck() async throws -> [String] {
         do {
-            let rows = try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+            // Synchronous, like every read of this pool (see `read(_:)`).
+            let rows = try readSynchronously { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
             return rows == ["ok"] ? [] : rows
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
