@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MessagingE2EE", targets: ["MessagingE2EE"]),
         .library(name: "MessagingE2EEVerification", targets: ["MessagingE2EEVerification"]),
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
+        .library(name: "MessagingWire", targets: ["MessagingWire"]),
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
@@ -90,11 +91,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Wire protocol v1, both ways: client frames in; server frames, events and message JSON out
+        .target(
+            name: "MessagingWire",
+            dependencies: ["MessagingCore", "MessagingPresence"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Delivery: fanout, acknowledgements, job runner, notifications
         .target(
             name: "MessagingDelivery",
             dependencies: [
-                "MessagingCore",
+                "MessagingCore", "MessagingWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,11 +110,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
-        // MARK: Transport ports, wire protocol v1 and the realtime gateway (no network stack, no JWT library)
+        // MARK: Transport ports and the realtime gateway (no network stack, no JWT library)
         .target(
             name: "MessagingTransport",
             dependencies: [
-                "MessagingCore", "MessagingDelivery", "MessagingPresence",
+                "MessagingCore", "MessagingWire", "MessagingDelivery", "MessagingPresence",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -124,7 +132,7 @@ let package = Package(
         .target(
             name: "MessagingWebSocket",
             dependencies: [
-                "MessagingTransport",
+                "MessagingTransport", "MessagingWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -140,7 +148,7 @@ let package = Package(
             name: "ChatServerApp",
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
-                "MessagingDelivery", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
+                "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "ChatClient",
             dependencies: [
-                "MessagingWebSocket", "MessagingTransport", "MessagingCore", "MessagingE2EE",
+                "MessagingWebSocket", "MessagingTransport", "MessagingWire", "MessagingCore", "MessagingE2EE",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -275,7 +283,7 @@ let package = Package(
             name: "MessagingDeliveryTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
+                "MessagingCore", "MessagingPersistence", "MessagingWire", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -288,7 +296,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingDelivery",
-                "MessagingPresence", "MessagingTransport",
+                "MessagingPresence", "MessagingWire", "MessagingTransport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MessagingTransport
 import MessagingWebSocket
+import MessagingWire
 import Synchronization
 
 /// `tail`: follows a conversation live over the realtime protocol, resuming from the last

@@ -1,3 +1,4 @@
+import MessagingWire
 /// The error type of `MessagingDelivery`.
 ///
 /// Match on ``code``; it is stable. ``message`` says what was wrong and what to do, and
@@ -50,4 +51,18 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
         if let cause { return "\(code): \(message) (cause: \(String(describing: cause)))" }
         return "\(code): \(message)"
     }
+}
+
+extension DeliveryError: WireCodedError {
+    /// `not_subscribed` and `invalid_ack` for the acknowledgement errors a client causes;
+    /// `internal` for the rest (they are the server's).
+    public var wireCode: WireErrorCode {
+        switch code {
+        case .notSubscribed: .notSubscribed
+        case .invalidAcknowledgement: .invalidAck
+        default: .internal
+        }
+    }
+
+    public var wireMessage: String { message }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 import MessagingDelivery
+import MessagingWire
 import Testing
 
 /// The exact bytes of protocol v1 `event` frames, one test per event kind

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 import MessagingPresence
 @testable import MessagingTransport
+import MessagingWire
 import Testing
 
 @Suite("Typing and presence frames are encoded once per change")

@@ -3,6 +3,7 @@ import MessagingCore
 import MessagingDelivery
 import MessagingPresence
 @testable import MessagingTransport
+@testable import MessagingWire
 import Testing
 
 /// Documentation/Protocol.md (and Presence.md) against the constants and the behaviour of

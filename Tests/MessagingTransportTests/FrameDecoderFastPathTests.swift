@@ -1,8 +1,9 @@
 import Foundation
 import MessagingCore
 @testable import MessagingTransport
-import Testing
+@testable import MessagingWire
 import TestSupport
+import Testing
 
 /// The flat-object fast path of `FrameDecoder` answers exactly what the general JSON path
 /// answers, for every frame: the same request, or the same error code, message and id.

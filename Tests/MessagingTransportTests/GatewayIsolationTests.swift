@@ -2,6 +2,7 @@ import Foundation
 import MessagingAuth
 import MessagingCore
 @testable import MessagingTransport
+@testable import MessagingWire
 import Testing
 
 /// One session's requests never change what another receives, and a session loses what its

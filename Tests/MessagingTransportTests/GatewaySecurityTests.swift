@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 @testable import MessagingTransport
+@testable import MessagingWire
 import Testing
 
 @Suite("Gateway: handshake, validation, limits, revocation")

@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 @testable import MessagingTransport
+@testable import MessagingWire
 import TestSupport
 import Testing
 

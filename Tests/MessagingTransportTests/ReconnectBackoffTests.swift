@@ -1,5 +1,6 @@
 import Foundation
 @testable import MessagingTransport
+import MessagingWire
 import TestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 @testable import MessagingTransport
+@testable import MessagingWire
 import Testing
 
 /// Protocol v1 sends one documented Message shape in every frame (events and `ok` results),

@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingWire
 import NIOCore
 
 /// A conversation event encoded once, into its final WebSocket frame; every recipient

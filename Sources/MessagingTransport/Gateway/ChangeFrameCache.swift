@@ -1,4 +1,5 @@
 import MessagingPresence
+import MessagingWire
 import Synchronization
 
 /// Typing and presence frames encoded once per change, not once per recipient.

@@ -2,6 +2,7 @@ import Logging
 import MessagingCore
 import MessagingDelivery
 import MessagingPresence
+import MessagingWire
 
 extension Gateway {
     /// Serves one connection until it closes: handshake, requests, events, keepalive.

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 import MessagingDelivery
 import MessagingPresence
+import MessagingWire
 
 extension Gateway {
     /// The rate-limited action of a request type; `nil` for `ack`, which is never limited:
@@ -138,12 +139,12 @@ extension Gateway {
             if let text = send.text {
                 draft = try MessageDraft(
                     text: text, clientMessageID: send.clientMessageID, replyTo: send.replyTo, threadRoot: send.threadRoot,
-                    mentions: send.mentions, limits: decoder.messagingLimitsValue)
+                    mentions: send.mentions, limits: decoder.messagingLimits)
             } else {
                 draft = try MessageDraft(
                     ciphertext: send.ciphertext ?? Data(), clientMessageID: send.clientMessageID, replyTo: send.replyTo,
                     threadRoot: send.threadRoot, mentions: send.mentions, encryption: send.encryption,
-                    limits: decoder.messagingLimitsValue)
+                    limits: decoder.messagingLimits)
             }
             let requestID = request.id
             // Answer the sender first, then publish (the pipeline's order).
@@ -260,6 +261,3 @@ extension Gateway {
     }
 }
 
-extension FrameDecoder {
-    var messagingLimitsValue: MessagingLimits { messagingLimitsStorage }
-}

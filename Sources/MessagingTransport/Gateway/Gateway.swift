@@ -2,6 +2,7 @@ import Logging
 import MessagingCore
 import MessagingDelivery
 import MessagingPresence
+import MessagingWire
 import ServiceLifecycle
 import Synchronization
 

@@ -1,4 +1,5 @@
 import MessagingDelivery
+import MessagingWire
 
 /// Settings of a ``Gateway``.
 ///

@@ -1,5 +1,6 @@
 import Logging
 import MessagingTransport
+import MessagingWire
 import NIOCore
 import NIOWebSocket
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import MessagingTransport
+@testable import MessagingWire
 import Synchronization
 import Testing
 

@@ -8,6 +8,7 @@ import MessagingE2EEVerification
 import MessagingPersistence
 import MessagingPresence
 import MessagingTransport
+import MessagingWire
 import ServiceLifecycle
 import UnixSignals
 

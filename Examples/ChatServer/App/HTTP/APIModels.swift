@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 import MessagingDelivery
+import MessagingWire
 
 // The JSON shapes of the HTTP API, in one place. They follow the realtime protocol's flat
 // event shape (`{"conversation","seq","kind":"message.created",…}`): camelCase keys, ids

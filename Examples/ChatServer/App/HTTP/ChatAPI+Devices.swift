@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MessagingCore
 import MessagingDelivery
+import MessagingWire
 
 /// The end-to-end encryption directory over HTTP: the same use cases (`Messaging.devices`)
 /// and the same JSON objects as the realtime requests `device.publish`, `device.remove`,

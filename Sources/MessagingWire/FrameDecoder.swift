@@ -1,6 +1,5 @@
 import Foundation
 import MessagingCore
-import MessagingDelivery
 import MessagingPresence
 
 /// Validates and decodes inbound frames of protocol v1: size, UTF-8, nesting depth, JSON
@@ -13,13 +12,14 @@ import MessagingPresence
 public struct FrameDecoder: Sendable {
     /// The limits enforced.
     public let limits: ProtocolLimits
-    let messagingLimitsStorage: MessagingLimits
-    private var messagingLimits: MessagingLimits { messagingLimitsStorage }
+    /// The message limits checked while decoding (history page size; the gateway checks
+    /// drafts against the same values).
+    public let messagingLimits: MessagingLimits
 
     /// Makes a decoder.
     public init(limits: ProtocolLimits = .init(), messagingLimits: MessagingLimits = .default) {
         self.limits = limits
-        self.messagingLimitsStorage = messagingLimits
+        self.messagingLimits = messagingLimits
     }
 
     private struct Schema {

@@ -1,6 +1,5 @@
 import Foundation
 import MessagingCore
-import MessagingDelivery
 import MessagingPresence
 
 /// The frames the server sends in protocol v1 (conversation events are encoded once by
@@ -42,6 +41,19 @@ public enum ServerFrame: Sendable {
         public var idleTimeoutMs: Int64
         /// The largest frame accepted, in bytes.
         public var maxFrameBytes: Int
+
+        /// A `ready` frame's fields.
+        public init(
+            user: UserID, session: MessagingCore.SessionID, device: DeviceID, heartbeatMs: Int64, idleTimeoutMs: Int64,
+            maxFrameBytes: Int
+        ) {
+            self.user = user
+            self.session = session
+            self.device = device
+            self.heartbeatMs = heartbeatMs
+            self.idleTimeoutMs = idleTimeoutMs
+            self.maxFrameBytes = maxFrameBytes
+        }
     }
 
     /// The result of a successful request.

@@ -1,5 +1,4 @@
 import MessagingCore
-import MessagingDelivery
 import MessagingPresence
 
 /// The stable error codes of protocol v1, carried in `error` frames as `code`.
@@ -96,14 +95,10 @@ extension WireErrorCode {
             case .unavailable: return .unavailable
             default: return .internal
             }
-        case let error as DeliveryError:
-            switch error.code {
-            case .notSubscribed: return .notSubscribed
-            case .invalidAcknowledgement: return .invalidAck
-            default: return .internal
-            }
         case let error as ProtocolError:
             return error.code
+        case let error as any WireCodedError:
+            return error.wireCode
         default:
             return .internal
         }
@@ -119,11 +114,21 @@ extension WireErrorCode {
             default: return error.message
             }
         case let error as PresenceError: return error.message
-        case let error as DeliveryError: return error.message
         case let error as ProtocolError: return error.message
+        case let error as any WireCodedError: return error.wireMessage
         default: return "The server failed to process the request; retry later."
         }
     }
+}
+
+/// An error of a module above this one (``MessagingDelivery``'s `DeliveryError`, for one)
+/// that says its own wire code, so that ``WireErrorCode/of(_:)`` maps it without this module
+/// depending on that one.
+public protocol WireCodedError: Error {
+    /// The code protocol v1 answers for this error.
+    var wireCode: WireErrorCode { get }
+    /// The message sent with it (never bodies, keys or tokens).
+    var wireMessage: String { get }
 }
 
 /// A request the protocol layer rejects, with its wire code.
