@@ -8,20 +8,29 @@ import Synchronization
 ///
 /// Thread safety: safe to share across threads.
 final class InboundFilterState: Sendable {
-    private let filter = Mutex<(@Sendable ([UInt8]) -> Bool)?>(nil)
+    /// The filter, in a class of its own: a closure kept in a generic container (a `Mutex`
+    /// of an optional closure) came back wrapped in one more reabstraction thunk on every
+    /// read here, so each message paid for every message before it.
+    final class Filter: Sendable {
+        let accept: @Sendable ([UInt8]) -> Bool
+        init(_ accept: @escaping @Sendable ([UInt8]) -> Bool) { self.accept = accept }
+    }
+
+    private let filter = AtomicLazyReference<Filter>()
     /// Messages passed on to the reader, counted on the event loop at their first frame.
     private let forwarded = Atomic<Int>(0)
     /// Messages whose handling finished: set by the reader each time it asks for the next one.
     private let handled = Atomic<Int>(0)
 
+    /// Sets the filter; the first one set stays (the gateway sets it once per connection).
     func set(_ filter: @escaping @Sendable ([UInt8]) -> Bool) {
-        self.filter.withLock { $0 = filter }
+        _ = self.filter.storeIfNil(Filter(filter))
     }
 
     /// The filter, when the reader has handled every message passed on so far.
-    var filterIfCaughtUp: (@Sendable ([UInt8]) -> Bool)? {
+    var filterIfCaughtUp: Filter? {
         guard forwarded.load(ordering: .acquiring) == handled.load(ordering: .acquiring) else { return nil }
-        return filter.withLock { $0 }
+        return filter.load()
     }
 
     func countForwarded() { forwarded.add(1, ordering: .releasing) }
@@ -56,7 +65,7 @@ final class InboundFilterHandler: ChannelInboundHandler, RemovableChannelHandler
                 if let key = frame.maskKey {
                     for index in bytes.indices { bytes[index] ^= key[index & 3] }
                 }
-                if filter(bytes) { return }
+                if filter.accept(bytes) { return }
             }
             state.countForwarded()
         default:
