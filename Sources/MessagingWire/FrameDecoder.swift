@@ -83,6 +83,71 @@ public struct FrameDecoder: Sendable {
     /// The request types of protocol v1.
     public static var requestTypes: [String] { schemas.keys.sorted() }
 
+    /// An `ack` without `id` in its plain form — `{"type":"ack","conversation":"…","seq":n}`,
+    /// keys in any order, no whitespace, no escapes — read in one pass without building the
+    /// field table; `nil` for anything else (decode it with ``decode(_:)``, which answers
+    /// exactly as for any frame). Whatever this returns, ``decode(_:)`` returns too, as
+    /// `.ack` with the same values.
+    public func decodeAcknowledgement(_ bytes: [UInt8]) -> (conversation: ConversationID, seq: Int64)? {
+        guard bytes.count <= limits.maxFrameBytes, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else {
+            return nil
+        }
+        var index = 1
+        var sawType = false
+        var conversation: ConversationID?
+        var seq: Int64?
+        let quote = UInt8(ascii: "\"")
+        /// The bytes of a plain string (no escapes, printable ASCII) starting at `index`.
+        func string() -> ArraySlice<UInt8>? {
+            guard index < bytes.count, bytes[index] == quote else { return nil }
+            let start = index + 1
+            var end = start
+            while end < bytes.count, bytes[end] != quote {
+                guard (0x20...0x7E).contains(bytes[end]), bytes[end] != UInt8(ascii: "\\") else { return nil }
+                end += 1
+            }
+            guard end < bytes.count else { return nil }
+            index = end + 1
+            return bytes[start..<end]
+        }
+        while true {
+            guard let key = string(), index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+            index += 1
+            if key.elementsEqual("type".utf8) {
+                guard !sawType, let value = string(), value.elementsEqual("ack".utf8) else { return nil }
+                sawType = true
+            } else if key.elementsEqual("conversation".utf8) {
+                guard conversation == nil, let value = string(), value.count == 36,
+                    let id = ConversationID(String(decoding: value, as: UTF8.self))
+                else { return nil }
+                conversation = id
+            } else if key.elementsEqual("seq".utf8) {
+                guard seq == nil else { return nil }
+                let start = index
+                var value: Int64 = 0
+                while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                    // At most 18 digits: no overflow; a leading zero only as "0" (JSON).
+                    guard index - start < 18 else { return nil }
+                    value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+                    index += 1
+                }
+                guard index > start, bytes[start] != UInt8(ascii: "0") || index - start == 1 else { return nil }
+                seq = value
+            } else {
+                return nil  // "id" or any other field: the general path
+            }
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                continue
+            }
+            guard bytes[index] == UInt8(ascii: "}"), index == bytes.count - 1 else { return nil }
+            break
+        }
+        guard sawType, let conversation, let seq else { return nil }
+        return (conversation, seq)
+    }
+
     /// Decodes one frame, or throws a ``ProtocolError``.
     public func decode(_ frame: TransportFrame) throws(ProtocolError) -> ClientRequest {
         try decode(frame, fastPath: true)

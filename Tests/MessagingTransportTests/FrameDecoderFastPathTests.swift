@@ -70,6 +70,57 @@ struct FrameDecoderFastPathTests {
         }
     }
 
+    /// Whenever the acknowledgement scanner answers, the general decoder answers the same
+    /// `ack` (no id, same conversation and seq); the plain form is always taken.
+    static func checkScanner(_ decoder: FrameDecoder, _ bytes: [UInt8]) {
+        guard let scanned = decoder.decodeAcknowledgement(bytes) else { return }
+        let general = try? decoder.decode(.text(bytes), fastPath: false)
+        #expect(general?.id == nil, "\(String(decoding: bytes, as: UTF8.self))")
+        #expect(general?.body == .ack(scanned.conversation, seq: scanned.seq), "\(String(decoding: bytes, as: UTF8.self))")
+    }
+
+    @Test("the acknowledgement scanner takes the plain ack in any key order, and answers nothing the general path would not")
+    func acknowledgementScanner() throws {
+        let decoder = FrameDecoder()
+        let id = try #require(ConversationID(Self.conversation))
+        for plain in [
+            #"{"type":"ack","conversation":"\#(Self.conversation)","seq":12}"#,
+            #"{"seq":0,"conversation":"\#(Self.conversation)","type":"ack"}"#,
+            #"{"conversation":"\#(Self.conversation)","type":"ack","seq":999999999999999999}"#,
+        ] {
+            let scanned = try #require(decoder.decodeAcknowledgement(Array(plain.utf8)), "\(plain)")
+            #expect(scanned.conversation == id)
+            Self.checkScanner(decoder, Array(plain.utf8))
+        }
+        for other in [
+            #"{"type":"ack","id":"a","conversation":"\#(Self.conversation)","seq":1}"#,
+            #"{"type":"ack","conversation":"\#(Self.conversation)","seq":01}"#,
+            #"{"type":"ack","conversation":"\#(Self.conversation)","seq":-1}"#,
+            #"{"type":"ack","conversation":"\#(Self.conversation)","seq":1000000000000000000}"#,
+            #"{"type":"ack","conversation":"\#(Self.conversation)"}"#,
+            #"{"type":"ack","type":"ack","conversation":"\#(Self.conversation)","seq":1}"#,
+            #"{"type":"send","conversation":"\#(Self.conversation)","seq":1}"#,
+        ] {
+            #expect(decoder.decodeAcknowledgement(Array(other.utf8)) == nil, "\(other)")
+        }
+        for frame in Self.frames { Self.checkScanner(decoder, Array(frame.utf8)) }
+        var random = SeededGenerator(seed: 11)
+        let alphabet = Array(#"{}[]":,\ -0123456789.eEtrufalsnack"#.utf8)
+        let ack = Array(#"{"type":"ack","conversation":"\#(Self.conversation)","seq":12}"#.utf8)
+        for _ in 0..<20_000 {
+            var bytes = ack
+            for _ in 0..<Int.random(in: 1...3, using: &random) {
+                let position = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes.remove(at: position)
+                case 1: bytes.insert(alphabet.randomElement(using: &random)!, at: position)
+                default: bytes[position] = alphabet.randomElement(using: &random)!
+                }
+            }
+            Self.checkScanner(decoder, bytes)
+        }
+    }
+
     @Test("20,000 random mutations of client frames: the same answer on both paths")
     func mutated() {
         let decoder = FrameDecoder()

@@ -60,11 +60,7 @@ extension Gateway {
     /// as the reader's path, and nothing to answer. Returns `false`, changing nothing, for
     /// anything else and for an `ack` the reader must refuse (it answers the error).
     func acknowledgeInline(_ bytes: [UInt8], _ context: ConnectionContext<C.Instant>) -> Bool {
-        // Most frames are not acknowledgements: leave them to the reader without decoding
-        // them twice (an `ack` frame always holds the string "ack" in quotes).
-        guard Self.mayBeAck(bytes), let request = try? decoder.decode(.text(bytes)), request.id == nil,
-            case .ack(let conversation, let seq) = request.body
-        else { return false }
+        guard let (conversation, seq) = decoder.decodeAcknowledgement(bytes) else { return false }
         let session = context.state.withLock { state in
             state.subscribed.contains(conversation) ? state.authenticated?.session : nil
         }
@@ -76,20 +72,6 @@ extension Gateway {
             state.consecutiveRateLimited = 0
         }
         return true
-    }
-
-    /// Whether `bytes` contains `"ack"` (quotes included): a cheap first look that every
-    /// `ack` frame passes and nearly every other frame fails.
-    static func mayBeAck(_ bytes: [UInt8]) -> Bool {
-        let quote = UInt8(ascii: "\""), a = UInt8(ascii: "a"), c = UInt8(ascii: "c"), k = UInt8(ascii: "k")
-        var index = 0
-        while index + 4 < bytes.count {
-            if bytes[index] == quote, bytes[index + 1] == a, bytes[index + 2] == c, bytes[index + 3] == k, bytes[index + 4] == quote {
-                return true
-            }
-            index += 1
-        }
-        return false
     }
 
     /// Runs a request; returns the result to send, or `nil` when nothing is answered (or
