@@ -23,24 +23,42 @@ final class ConnectionContext<Instant: InstantProtocol>: Sendable {
         var consecutiveRateLimited = 0
     }
 
+    /// The hand-over of the outbound session and the presence subscription to the event and
+    /// typing tasks of a connection that does not stream sessions itself.
+    struct Pumps: Sendable {
+        let sessions: AsyncStream<OutboundSession>
+        let sessionContinuation: AsyncStream<OutboundSession>.Continuation
+        let presenceSubscriptions: AsyncStream<PresenceSubscription>
+        let presenceContinuation: AsyncStream<PresenceSubscription>.Continuation
+
+        init() {
+            (sessions, sessionContinuation) = AsyncStream.makeStream(of: OutboundSession.self, bufferingPolicy: .bufferingNewest(1))
+            (presenceSubscriptions, presenceContinuation) = AsyncStream.makeStream(
+                of: PresenceSubscription.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        func finish() {
+            sessionContinuation.finish()
+            presenceContinuation.finish()
+        }
+    }
+
     let id: UInt64
     let openedAt: Instant
     let state: Mutex<State>
-    /// Hands the outbound session to the event pump once authenticated.
-    let sessions: AsyncStream<OutboundSession>
-    let sessionContinuation: AsyncStream<OutboundSession>.Continuation
-    /// Hands the presence subscription to the typing pump once authenticated.
-    let presenceSubscriptions: AsyncStream<PresenceSubscription>
-    let presenceContinuation: AsyncStream<PresenceSubscription>.Continuation
+    /// Only for a connection that does not stream sessions itself: a streaming one has no
+    /// such tasks (and holds nothing for them).
+    let pumps: Pumps?
     let presenceSubscription = Mutex<PresenceSubscription?>(nil)
 
-    init(id: UInt64, now: Instant) {
+    /// `streams`: whether the connection streams sessions itself (decided once, when it
+    /// opens; the gateway passes the connection as a ``SessionStreamingConnection`` along,
+    /// never keeps it here, so nothing of the connection refers back to itself).
+    init(id: UInt64, now: Instant, streams: Bool) {
         self.id = id
         openedAt = now
         state = Mutex(State(lastInbound: now, lastPing: now))
-        (sessions, sessionContinuation) = AsyncStream.makeStream(of: OutboundSession.self, bufferingPolicy: .bufferingNewest(1))
-        (presenceSubscriptions, presenceContinuation) = AsyncStream.makeStream(
-            of: PresenceSubscription.self, bufferingPolicy: .bufferingNewest(1))
+        pumps = streams ? nil : Pumps()
     }
 
     var authenticated: Authenticated? { state.withLock { $0.authenticated } }

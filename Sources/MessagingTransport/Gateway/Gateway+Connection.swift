@@ -11,18 +11,18 @@ extension Gateway {
     /// violation, by revocation or by shutdown) and everything it held is released.
     public func handle<Connection: TransportConnection>(_ connection: Connection) async {
         let id = nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let context = ConnectionContext<C.Instant>(id: id, now: clock.now)
-        // Timeouts, expiry and pings: one entry in the gateway's timing wheel, no task.
-        timers.schedule(id, after: configuration.authTimeout) { await self.checkTimers(connection, context) }
         // A streaming transport writes the session's events itself (no task per connection).
-        let streams = (connection as? any SessionStreamingConnection)?.streamsSessions == true
-        if streams {
+        let streaming = (connection as? any SessionStreamingConnection).flatMap { $0.streamsSessions ? $0 : nil }
+        let context = ConnectionContext<C.Instant>(id: id, now: clock.now, streams: streaming != nil)
+        // Timeouts, expiry and pings: one entry in the gateway's timing wheel, no task.
+        timers.schedule(id, after: configuration.authTimeout) { await self.checkTimers(connection, streaming, context) }
+        if streaming != nil {
             // The reader is the connection's only task, and it runs in the caller's.
-            await readLoop(connection, context)
+            await readLoop(connection, streaming, context)
             await closeAfterReader(connection, context)
         } else {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.readLoop(connection, context) }
+                group.addTask { await self.readLoop(connection, nil, context) }
                 group.addTask { await self.eventPump(connection, context) }
                 group.addTask { await self.typingPump(connection, context) }
                 // The reader ends when the connection closes (from any side); then stop the rest.
@@ -50,8 +50,7 @@ extension Gateway {
         } else {
             await connection.close(.normal, reason: "closed")
         }
-        context.sessionContinuation.finish()
-        context.presenceContinuation.finish()
+        context.pumps?.finish()
         context.presenceSubscription.withLock { $0.take() }?.cancel()
     }
 
@@ -66,9 +65,11 @@ extension Gateway {
 
     // MARK: Tasks
 
-    private func readLoop<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
+    private func readLoop<Connection: TransportConnection>(
+        _ connection: Connection, _ streaming: (any SessionStreamingConnection)?, _ context: ConnectionContext<C.Instant>
+    ) async {
         if let token = connection.metadata.bearerToken {
-            guard await authenticate(token: token, device: nil, requestID: nil, connection, context) else { return }
+            guard await authenticate(token: token, device: nil, requestID: nil, connection, streaming, context) else { return }
         }
         while let frame = try? await connection.receive() {
             let now = clock.now
@@ -100,7 +101,8 @@ extension Gateway {
                         await connection.close(.rateLimited, reason: "rate limited; retry-after-ms=\(Self.milliseconds(wait))")
                         return
                     }
-                    guard await authenticate(token: token, device: device, requestID: request.id, connection, context) else { return }
+                    guard await authenticate(token: token, device: device, requestID: request.id, connection, streaming, context)
+                    else { return }
                 } else if request.body == .ping {
                     await send(.pong, on: connection)
                 } else {
@@ -117,7 +119,8 @@ extension Gateway {
     }
 
     private func eventPump<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
-        var sessions = context.sessions.makeAsyncIterator()
+        guard let pumps = context.pumps else { return }
+        var sessions = pumps.sessions.makeAsyncIterator()
         guard let session = await sessions.next() else { return }
         while let event = await session.next() {
             do {
@@ -136,19 +139,13 @@ extension Gateway {
     }
 
     private func typingPump<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async {
-        var subscriptions = context.presenceSubscriptions.makeAsyncIterator()
+        guard let pumps = context.pumps else { return }
+        var subscriptions = pumps.presenceSubscriptions.makeAsyncIterator()
         guard let subscription = await subscriptions.next() else { return }
         let me = subscription.observer
         for await changes in subscription {
             for change in changes {
-                switch change {
-                case .typing(let typing) where typing.userID != me:
-                    if let frame = changeFrames.frame(for: change) { try? await connection.write(frame) }
-                case .presence(let presence) where presence.userID != me:
-                    if let frame = changeFrames.frame(for: change) { try? await connection.write(frame) }
-                default:
-                    continue
-                }
+                if let frame = frame(for: change, to: me) { try? await connection.write(frame) }
             }
         }
     }
@@ -157,7 +154,9 @@ extension Gateway {
     /// timeout, at its token's expiry, when its session needs a resync, or when nothing was
     /// received for the idle timeout; sends `ping` every ``GatewayConfiguration/pingInterval``
     /// once authenticated. Returns when to check again, `nil` once the connection is closed.
-    func checkTimers<Connection: TransportConnection>(_ connection: Connection, _ context: ConnectionContext<C.Instant>) async -> Duration? {
+    func checkTimers<Connection: TransportConnection>(
+        _ connection: Connection, _ streaming: (any SessionStreamingConnection)?, _ context: ConnectionContext<C.Instant>
+    ) async -> Duration? {
         guard connection.closeStatus == nil else { return nil }
         let now = clock.now
         let (authenticated, lastInbound, lastPing) = context.state.withLock { ($0.authenticated, $0.lastInbound, $0.lastPing) }
@@ -187,7 +186,7 @@ extension Gateway {
         if sincePing >= configuration.pingInterval {
             context.state.withLock { $0.lastPing = now }
             sincePing = .zero
-            if let streaming = connection as? any SessionStreamingConnection, streaming.streamsSessions {
+            if let streaming {
                 // Without waiting for room: a peer that reads nothing must still meet its idle timeout.
                 streaming.writeFromWriter { [ServerFrame.ping.transportFrame] }
             } else {
@@ -207,7 +206,8 @@ extension Gateway {
     // MARK: Handshake
 
     private func authenticate<Connection: TransportConnection>(
-        token: String, device: DeviceID?, requestID: String?, _ connection: Connection, _ context: ConnectionContext<C.Instant>
+        token: String, device: DeviceID?, requestID: String?, _ connection: Connection,
+        _ streaming: (any SessionStreamingConnection)?, _ context: ConnectionContext<C.Instant>
     ) async -> Bool {
         let principal: AuthenticatedPrincipal
         do {
@@ -243,11 +243,11 @@ extension Gateway {
             $0.lastPing = clock.now
         }
         // From now on the timers check idle time, pings and expiry.
-        timers.schedule(context.id, after: configuration.housekeepingInterval) { await self.checkTimers(connection, context) }
+        timers.schedule(context.id, after: configuration.housekeepingInterval) { await self.checkTimers(connection, streaming, context) }
         // A ready connection is online at once (a first heartbeat, active); the client's
         // `presence` frames keep it online past the TTL, or mark it idle.
         _ = try? presence.heartbeat(user: principal.userID, device: deviceID, activity: .active)
-        if let streaming = connection as? any SessionStreamingConnection, streaming.streamsSessions {
+        if let streaming {
             streaming.stream(
                 session,
                 membershipEnded: { conversation in self.endSubscription(to: conversation, of: session, context) },
@@ -257,28 +257,19 @@ extension Gateway {
             // Acknowledgements are handled where they arrive, without a hop to the reader.
             streaming.setInboundFilter { bytes in self.acknowledgeInline(bytes, context) }
         } else {
-            context.sessionContinuation.yield(session)
+            context.pumps?.sessionContinuation.yield(session)
         }
         let subscription = presence.subscribe(as: principal.userID)
         context.presenceSubscription.withLock { $0 = subscription }
-        if let streaming = connection as? any SessionStreamingConnection, streaming.streamsSessions {
+        if let streaming {
             // Typing and presence changes are written from the connection's writer when they
             // come: no task waits for them.
             let me = principal.userID
-            let frames = changeFrames
             subscription.onChanges {
-                streaming.writeFromWriter {
-                    subscription.takePendingChanges().compactMap { change in
-                        switch change {
-                        case .typing(let typing) where typing.userID != me: frames.frame(for: change)
-                        case .presence(let presence) where presence.userID != me: frames.frame(for: change)
-                        default: nil
-                        }
-                    }
-                }
+                streaming.writeFromWriter { subscription.takePendingChanges().compactMap { self.frame(for: $0, to: me) } }
             }
         } else {
-            context.presenceContinuation.yield(subscription)
+            context.pumps?.presenceContinuation.yield(subscription)
         }
         let ready = ServerFrame.Ready(
             user: principal.userID, session: principal.sessionID, device: deviceID,
@@ -287,6 +278,16 @@ extension Gateway {
             maxFrameBytes: configuration.protocolLimits.maxFrameBytes)
         await send(.ready(requestID: requestID, ready), on: connection)
         return true
+    }
+
+    /// The frame of a typing or presence change for the watcher `me` (encoded once per
+    /// change and shared), or `nil` for the watcher's own changes.
+    private func frame(for change: PresenceChange, to me: UserID) -> TransportFrame? {
+        switch change {
+        case .typing(let typing) where typing.userID != me: changeFrames.frame(for: change)
+        case .presence(let presence) where presence.userID != me: changeFrames.frame(for: change)
+        default: nil
+        }
     }
 
     private func refuse<Connection: TransportConnection>(
