@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
+        .library(name: "MessagingTesting", targets: ["MessagingTesting"]),
         .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
         .executable(name: "ChatServer", targets: ["ChatServer"]),
         .executable(name: "ChatClient", targets: ["ChatClient"]),
@@ -55,6 +56,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Test kit for hosts and adapters (Swift Testing; links no adapter)
+        .target(
+            name: "MessagingTesting",
+            dependencies: ["MessagingCore"],
             swiftSettings: strictSettings
         ),
 
@@ -233,14 +241,14 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MessagingCoreTests",
-            dependencies: ["MessagingCore"],
+            dependencies: ["MessagingCore", "MessagingTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MessagingPersistenceTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
+                "MessagingCore", "MessagingPersistence", "MessagingTesting", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
@@ -249,7 +257,7 @@ let package = Package(
             name: "MessagingAuthTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -268,14 +276,14 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingPresenceTests",
-            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence"],
+            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence", "MessagingTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MessagingDeliveryTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "MessagingTesting", "DeliveryProbe", "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -288,7 +296,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingDelivery",
-                "MessagingPresence", "MessagingTransport",
+                "MessagingPresence", "MessagingTransport", "MessagingTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
