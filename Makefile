@@ -30,6 +30,9 @@ run: deps
 ## MessagingAuth, MessagingE2EEVerification) a second time under AddressSanitizer and runs their
 ## tests again (scripts/test-sanitized.sh, .build-asan); ends with "total: N passed, N failed".
 ## The interoperability tests (PyJWT, PyNaCl) need the throwaway venv that interop-venv.sh makes.
+## The PostgreSQL tests run against a throwaway server on 127.0.0.1 (scripts/postgres-test.sh:
+## initdb into a temporary directory, a free port, MESSAGING_TEST_POSTGRES_URL), stopped and
+## removed after the run, also when tests fail; they fail, never skip, when it cannot start.
 test: export TEST_COUNTS := .build/test-counts
 test: deps
 	@bash scripts/interop-venv.sh
@@ -37,7 +40,7 @@ test: deps
 	@echo "==> building (first build from a clean clone takes a few minutes)"
 	$(SWIFT) build --build-tests
 	@echo "==> running tests"
-	$(SWIFT) test --skip-build 2>&1 | bash scripts/test-summary.sh
+	bash scripts/postgres-test.sh run $(SWIFT) test --skip-build 2>&1 | bash scripts/test-summary.sh
 	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
 	@bash scripts/test-summary.sh --total
 

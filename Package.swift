@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
+        .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
         .library(name: "MessagingTesting", targets: ["MessagingTesting"]),
         .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
         .executable(name: "ChatServer", targets: ["ChatServer"]),
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: Domain + application (Foundation only)
@@ -55,6 +57,20 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Infrastructure: PostgreSQL (PostgresNIO stays in this product)
+        .target(
+            name: "MessagingPostgres",
+            dependencies: [
+                "MessagingCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                // NIOThreadPool: the threads that run the synchronous transaction closures.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -250,6 +266,15 @@ let package = Package(
                 "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingTesting", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingPostgresTests",
+            dependencies: [
+                "MessagingCore", "MessagingPostgres", "MessagingTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
