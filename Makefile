@@ -30,6 +30,11 @@ run: deps
 ## MessagingAuth, MessagingE2EEVerification) a second time under AddressSanitizer and runs their
 ## tests again (scripts/test-sanitized.sh, .build-asan); ends with "total: N passed, N failed".
 ## The interoperability tests (PyJWT, PyNaCl) need the throwaway venv that interop-venv.sh makes.
+## The PostgreSQL tests run against a throwaway server on 127.0.0.1 (scripts/postgres-test.sh:
+## initdb into a temporary directory, a free port, MESSAGING_TEST_POSTGRES_URL), stopped and
+## removed after the run, also when tests fail; they fail, never skip, when it cannot start.
+## They run in their own `swift test` after the others, so their load (thousands of
+## transactions) does not slow the timing-sensitive realtime tests.
 test: export TEST_COUNTS := .build/test-counts
 test: deps
 	@bash scripts/interop-venv.sh
@@ -37,7 +42,10 @@ test: deps
 	@echo "==> building (first build from a clean clone takes a few minutes)"
 	$(SWIFT) build --build-tests
 	@echo "==> running tests"
-	$(SWIFT) test --skip-build 2>&1 | bash scripts/test-summary.sh
+	$(SWIFT) test --skip-build --skip MessagingPostgresTests 2>&1 | bash scripts/test-summary.sh
+	@echo "==> running the PostgreSQL tests on a throwaway server"
+	bash scripts/postgres-test.sh run $(SWIFT) test --skip-build --filter MessagingPostgresTests 2>&1 \
+		| bash scripts/test-summary.sh postgres
 	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
 	@bash scripts/test-summary.sh --total
 

@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
+        .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
+        .library(name: "MessagingTesting", targets: ["MessagingTesting"]),
         .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
         .executable(name: "ChatServer", targets: ["ChatServer"]),
         .executable(name: "ChatClient", targets: ["ChatClient"]),
@@ -37,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // MARK: Domain + application (Foundation only)
@@ -56,6 +59,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Infrastructure: PostgreSQL (PostgresNIO stays in this product)
+        .target(
+            name: "MessagingPostgres",
+            dependencies: [
+                "MessagingCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                // NIOThreadPool: the threads that run the synchronous transaction closures.
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Test kit for hosts and adapters (Swift Testing; links no adapter)
+        .target(
+            name: "MessagingTesting",
+            dependencies: ["MessagingCore"],
             swiftSettings: strictSettings
         ),
 
@@ -241,15 +265,24 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "MessagingCoreTests",
-            dependencies: ["MessagingCore"],
+            dependencies: ["MessagingCore", "MessagingTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MessagingPersistenceTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "SQLiteCrashProbe",
+                "MessagingCore", "MessagingPersistence", "MessagingTesting", "SQLiteCrashProbe",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingPostgresTests",
+            dependencies: [
+                "MessagingCore", "MessagingPostgres", "MessagingTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -257,7 +290,7 @@ let package = Package(
             name: "MessagingAuthTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -276,14 +309,15 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingPresenceTests",
-            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence"],
+            dependencies: ["MessagingCore", "MessagingPersistence", "MessagingPresence", "MessagingTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MessagingDeliveryTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingWire", "MessagingDelivery", "DeliveryProbe", "DeliveryWorker",
+                "MessagingCore", "MessagingPersistence", "MessagingWire", "MessagingDelivery", "MessagingTesting", "DeliveryProbe",
+                "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -296,7 +330,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingDelivery",
-                "MessagingPresence", "MessagingWire", "MessagingTransport",
+                "MessagingPresence", "MessagingWire", "MessagingTransport", "MessagingTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

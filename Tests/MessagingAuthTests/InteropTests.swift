@@ -2,6 +2,7 @@ import TestSupport
 import Foundation
 @testable import MessagingAuth
 import MessagingCore
+import MessagingTesting
 import Testing
 
 /// Runs Tests/Interop/jwt_interop.py in the throwaway venv made by scripts/interop-venv.sh.
@@ -56,7 +57,7 @@ struct InteropTests {
     @Test("an access token we issue verifies with PyJWT, claims intact")
     func pyjwtVerifiesOurs() async throws {
         let pyjwt = try pyjwt()
-        let fixture = try await AuthFixture.make(clock: TestClock(start: SystemWallClock().now().millisecondsSince1970))
+        let fixture = try await AuthFixture.make(clock: ManualClock(startMilliseconds: SystemWallClock().now().millisecondsSince1970).wall)
         defer { fixture.cleanUp() }
         try await fixture.register("alice", roles: [.admin, .moderator])
         let login = try await fixture.login("alice")
@@ -86,7 +87,7 @@ struct InteropTests {
     @Test("a token PyJWT signs with our key verifies here; with another key it does not")
     func oursVerifiesPyJWTs() async throws {
         let pyjwt = try pyjwt()
-        let fixture = try await AuthFixture.make(clock: TestClock(start: SystemWallClock().now().millisecondsSince1970))
+        let fixture = try await AuthFixture.make(clock: ManualClock(startMilliseconds: SystemWallClock().now().millisecondsSince1970).wall)
         defer { fixture.cleanUp() }
         let account = try await fixture.register("alice")
         let login = try await fixture.login("alice")

@@ -1,11 +1,12 @@
 import Foundation
 @testable import MessagingAuth
 import MessagingCore
+import MessagingTesting
 import Testing
 
 @Suite("Access-token time boundaries and leeway")
 struct JWTBoundaryTests {
-    private func makeTokens(leeway: Duration, clock: TestClock) async throws -> (JWTAccessTokens, [UInt8]) {
+    private func makeTokens(leeway: Duration, clock: ManualClock.Wall) async throws -> (JWTAccessTokens, [UInt8]) {
         let seed = [UInt8](repeating: 5, count: 32)
         let keys = try AccessTokenKeys(signingKey: try .ed25519(id: "k1", seed: seed))
         let tokens = try await JWTAccessTokens(
@@ -21,7 +22,7 @@ struct JWTBoundaryTests {
 
     @Test("exp: valid until exp + leeway, expired from exp + leeway on", arguments: [Duration.zero, .seconds(30), .seconds(5)])
     func expiryBoundary(_ leeway: Duration) async throws {
-        let clock = TestClock(start: 1_750_000_000_250)  // not on a whole second: issuing truncates
+        let clock = ManualClock(startMilliseconds: 1_750_000_000_250).wall  // not on a whole second: issuing truncates
         let (tokens, _) = try await makeTokens(leeway: leeway, clock: clock)
         let token = try await tokens.issue(userID: user, sessionID: session, roles: [])
         let claims = try await tokens.claims(of: token.compact)
@@ -40,7 +41,7 @@ struct JWTBoundaryTests {
 
     @Test("nbf and iat: accepted up to leeway in the future, rejected beyond")
     func notBeforeBoundary() async throws {
-        let clock = TestClock(start: 1_750_000_000_000)
+        let clock = ManualClock(startMilliseconds: 1_750_000_000_000).wall
         let (tokens, _) = try await makeTokens(leeway: .seconds(30), clock: clock)
         let now: Int64 = 1_750_000_000
         func payload(iat: Int64, nbf: Int64) -> AccessTokenPayload {
@@ -64,7 +65,7 @@ struct JWTBoundaryTests {
 
     @Test("an access token never outlives its session")
     func cappedBySession() async throws {
-        let clock = TestClock(start: 1_750_000_000_000)
+        let clock = ManualClock(startMilliseconds: 1_750_000_000_000).wall
         let (tokens, _) = try await makeTokens(leeway: .zero, clock: clock)
         let token = try await tokens.issue(
             userID: user, sessionID: session, roles: [.admin], sessionExpiresAt: Timestamp(millisecondsSince1970: 1_750_000_060_000))
@@ -77,7 +78,7 @@ struct JWTBoundaryTests {
 
     @Test("a retired key stays valid for verification; the new one signs")
     func keyRotation() async throws {
-        let clock = TestClock()
+        let clock = ManualClock().wall
         let old = try AccessTokenKey.ed25519(id: "2024", seed: [UInt8](repeating: 1, count: 32))
         let new = try AccessTokenKey.ed25519(id: "2025", seed: [UInt8](repeating: 2, count: 32))
         let config = AccessTokenConfiguration(issuer: AuthFixture.issuer, audience: AuthFixture.audience)

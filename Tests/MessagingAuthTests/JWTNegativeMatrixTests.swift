@@ -1,6 +1,7 @@
 import Foundation
 @testable import MessagingAuth
 import MessagingCore
+import MessagingTesting
 import Testing
 
 /// One hostile or broken token and the code it must be rejected with.
@@ -260,7 +261,7 @@ struct JWTNegativeMatrixTests {
 
     @Test("an HS256 key table still refuses HS256 tokens that name the EdDSA key")
     func mixedTable() async throws {
-        let clock = TestClock()
+        let clock = ManualClock().wall
         let seed = [UInt8](repeating: 3, count: 32)
         let secret = [UInt8](repeating: 9, count: 32)
         let keys = try AccessTokenKeys(

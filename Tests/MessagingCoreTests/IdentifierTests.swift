@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MessagingCore
+import MessagingTesting
 
 @Suite("UUIDv7 and typed ids")
 struct IdentifierTests {
@@ -33,8 +34,7 @@ struct IdentifierTests {
 
     @Test("a generator's ids strictly increase, also within one millisecond and past the counter")
     func monotonic() {
-        final class FrozenClock: WallClock { func now() -> Timestamp { Timestamp(millisecondsSince1970: 1_000) } }
-        let generator = UUIDv7Generator(clock: FrozenClock())
+        let generator = UUIDv7Generator(clock: ManualClock(startMilliseconds: 1_000).wall)
         var previous = generator.next()
         for _ in 0..<10_000 {
             let next = generator.next()

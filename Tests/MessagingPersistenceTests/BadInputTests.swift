@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingTesting
 import Testing
 
 /// Hostile input gets a typed error or a literal match, never an engine error or a crash.

@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingTesting
 import Testing
 
 @Suite("Conversation rules")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MessagingCore
+import MessagingTesting
 import MessagingPersistence
 import Testing
 
@@ -89,7 +90,7 @@ struct DurabilityTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteMessagingStore(path: directory.appendingPathComponent("s.sqlite").path)
-        let clock = ManualClock()
+        let clock = ManualClock().wall
         let now = clock.now()
         try await store.write { transaction in
             for index in 0..<1_234 {

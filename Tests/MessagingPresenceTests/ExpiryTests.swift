@@ -1,4 +1,5 @@
 import MessagingCore
+import MessagingTesting
 import MessagingPresence
 import Testing
 
@@ -32,7 +33,7 @@ struct ExpiryTests {
         // With no grace period the user went offline in the same step, last seen at the last heartbeat.
         let change = try #require(presences(observer.takePendingChanges())[alice])
         #expect(change.state == .offline)
-        #expect(change.lastSeen == Timestamp(millisecondsSince1970: harness.clock.wallStart + Milliseconds(lastBeat.offset)))
+        #expect(change.lastSeen == Timestamp(millisecondsSince1970: harness.clock.start.millisecondsSince1970 + ManualClock.milliseconds(lastBeat.offset)))
     }
 
     @Test("With a grace period the user goes offline within TTL + step + grace, not before TTL + grace")

@@ -56,12 +56,13 @@ let package = Package(
             dependencies: ["MessagingCore", "MessagingE2EE"],
             swiftSettings: strictSettings
         ),
+        .target(name: "MessagingTesting", dependencies: ["MessagingCore"], swiftSettings: strictSettings),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingAuthTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingAuth", "CSodium",
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

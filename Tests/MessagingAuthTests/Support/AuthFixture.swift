@@ -3,24 +3,10 @@ import Foundation
 import Logging
 @testable import MessagingAuth
 import MessagingCore
+import MessagingTesting
 import MessagingPersistence
 import Synchronization
 import Testing
-
-/// A wall clock tests move by hand.
-final class TestClock: WallClock {
-    private let current: Mutex<Int64>
-
-    init(start: Int64 = 1_750_000_000_000) { current = Mutex(start) }
-
-    func now() -> Timestamp { Timestamp(millisecondsSince1970: current.withLock { $0 }) }
-
-    func advance(milliseconds: Int64) { current.withLock { $0 += milliseconds } }
-
-    func advance(_ duration: Duration) { advance(milliseconds: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) }
-
-    func set(milliseconds: Int64) { current.withLock { $0 = milliseconds } }
-}
 
 /// Collects every log line (message and metadata) so tests can search them for secrets.
 final class LogCapture: Sendable {
@@ -68,7 +54,7 @@ struct AuthFixture {
 
     let directory: URL
     let store: SQLiteMessagingStore
-    let clock: TestClock
+    let clock: ManualClock.Wall
     let seed: [UInt8]
     let tokens: JWTAccessTokens
     let auth: AuthService
@@ -77,7 +63,7 @@ struct AuthFixture {
 
     static func make(
         configuration: AuthConfiguration = .testing, tokenConfiguration: AccessTokenConfiguration? = nil,
-        throttle: (any LoginThrottle)? = nil, clock: TestClock = TestClock()
+        throttle: (any LoginThrottle)? = nil, clock: ManualClock.Wall = ManualClock().wall
     ) async throws -> AuthFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-auth-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -3,18 +3,8 @@ import Logging
 import MessagingCore
 import MessagingDelivery
 import MessagingPersistence
+import MessagingTesting
 import Synchronization
-
-/// A wall clock tests move by hand.
-final class ManualWallClock: WallClock {
-    private let current: Mutex<Int64>
-
-    init(start: Int64 = 1_750_000_000_000) { current = Mutex(start) }
-
-    func now() -> Timestamp { Timestamp(millisecondsSince1970: current.withLock { $0 }) }
-
-    func advance(milliseconds: Int64) { current.withLock { $0 += milliseconds } }
-}
 
 /// Random numbers tests choose: each draw returns `fraction` of its bound (uniformly random
 /// when `nil`) and records the bound and the draw.
@@ -41,7 +31,7 @@ final class RecordingRandom: RandomSource {
 struct DeliveryFixture {
     let directory: URL
     let store: SQLiteMessagingStore
-    let clock: ManualWallClock
+    let clock: ManualClock.Wall
     let messaging: Messaging
     let jobs: SQLiteJobQueue
 
@@ -49,7 +39,7 @@ struct DeliveryFixture {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteMessagingStore(path: directory.appendingPathComponent("messaging.sqlite").path, logger: .quiet)
-        clock = ManualWallClock()
+        clock = ManualClock().wall
         messaging = Messaging(store: store, clock: clock, configuration: configuration)
         jobs = SQLiteJobQueue(store: store)
     }

@@ -1,47 +1,21 @@
 import Foundation
 import MessagingCore
 import MessagingPersistence
-import Synchronization
-
-/// A store implementation under test. The contract suites run once per entry of ``all``;
-/// a PostgreSQL adapter adds its own entry and runs the same suites.
-struct StoreKind: Sendable, CustomTestStringConvertible {
-    let name: String
-    let make: @Sendable (_ directory: URL) throws -> any MessagingStore
-
-    var testDescription: String { name }
-
-    static let sqlite = StoreKind(name: "SQLite") { directory in
-        try SQLiteMessagingStore(path: directory.appendingPathComponent("messaging.sqlite").path)
-    }
-
-    static let all: [StoreKind] = [.sqlite]
-}
-
-/// A wall clock tests move by hand.
-final class ManualClock: WallClock {
-    private let current: Mutex<Int64>
-
-    init(start: Int64 = 1_750_000_000_000) { current = Mutex(start) }
-
-    func now() -> Timestamp { Timestamp(millisecondsSince1970: current.withLock { $0 }) }
-
-    func advance(milliseconds: Int64) { current.withLock { $0 += milliseconds } }
-}
+import MessagingTesting
 
 /// A fresh store in a temporary directory, the use cases over it, and a few users.
 struct Fixture {
     let directory: URL
     let store: any MessagingStore
-    let clock: ManualClock
+    let clock: ManualClock.Wall
     let messaging: Messaging
 
-    init(_ kind: StoreKind = .sqlite, configuration: MessagingConfiguration = .init()) throws {
+    init(configuration: MessagingConfiguration = .init()) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("swift-messaging-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try kind.make(directory)
-        clock = ManualClock()
+        store = try SQLiteMessagingStore(path: directory.appendingPathComponent("messaging.sqlite").path)
+        clock = ManualClock().wall
         messaging = Messaging(store: store, clock: clock, configuration: configuration)
     }
 
@@ -74,20 +48,3 @@ struct Fixture {
         }
     }
 }
-
-/// Asserts that `body` throws a ``MessagingError`` with `code`.
-func expectError<T>(
-    _ code: MessagingError.Code, _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation,
-    _ body: () async throws -> T
-) async {
-    do {
-        _ = try await body()
-        Issue.record("expected \(code), got success \(comment)", sourceLocation: sourceLocation)
-    } catch let error as MessagingError {
-        #expect(error.code == code, "\(comment): \(error)", sourceLocation: sourceLocation)
-    } catch {
-        Issue.record("expected MessagingError \(code), got \(error) \(comment)", sourceLocation: sourceLocation)
-    }
-}
-
-import Testing

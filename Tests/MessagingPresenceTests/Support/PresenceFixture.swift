@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingTesting
 import MessagingPersistence
 import MessagingPresence
 import Synchronization
@@ -88,10 +89,10 @@ final class RecordingStore: PresenceStore {
 
 /// A tracker on a test clock, with helpers to move time the way `run()` would.
 struct Harness {
-    let clock = TestClock()
+    let clock = ManualClock()
     let audience: any PresenceAudience
     let store: any PresenceStore
-    let tracker: PresenceTracker<TestClock>
+    let tracker: PresenceTracker<ManualClock>
     let ids = UUIDv7Generator()
 
     init(

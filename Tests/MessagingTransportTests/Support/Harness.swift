@@ -5,16 +5,10 @@ import MessagingCore
 import MessagingDelivery
 import MessagingPersistence
 import MessagingPresence
+import MessagingTesting
 @testable import MessagingTransport
 import Synchronization
 import Testing
-
-/// A wall clock the token issuer reads; tests move it to expire tokens.
-final class TokenClock: WallClock {
-    private let current = Mutex<Int64>(Int64(Date().timeIntervalSince1970 * 1000))
-    func now() -> Timestamp { Timestamp(millisecondsSince1970: current.withLock { $0 }) }
-    func advance(milliseconds: Int64) { current.withLock { $0 += milliseconds } }
-}
 
 extension Logger {
     static var quiet: Logger {
@@ -52,7 +46,8 @@ struct Harness: Sendable {
     let directory: URL
     let store: SQLiteMessagingStore
     let messaging: Messaging
-    let tokenClock: TokenClock
+    /// The wall clock the token issuer reads (starting at the real time); tests move it to expire tokens.
+    let tokenClock: ManualClock.Wall
     let tokens: JWTAccessTokens
     let auth: AuthService
     let events: InProcessSessionEvents
@@ -69,7 +64,7 @@ struct Harness: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteMessagingStore(path: directory.appendingPathComponent("chat.sqlite").path, logger: .quiet)
         let useCases = Messaging(store: store)
-        let tokenClock = TokenClock()
+        let tokenClock = ManualClock(start: Timestamp(Date())).wall
         let seed = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let keys = try AccessTokenKeys(signingKey: try .ed25519(id: "k1", seed: seed))
         let tokens = try await JWTAccessTokens(

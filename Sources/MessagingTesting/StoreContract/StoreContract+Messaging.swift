@@ -2,50 +2,12 @@ import Foundation
 import MessagingCore
 import Testing
 
-/// The contract every ``MessagingStore`` adapter must meet, one suite per store port,
-/// each test run once per entry of ``StoreKind/all``.
-@Suite("Store contract")
-struct StoreContractTests {
-    let ids = UUIDv7Generator()
-    let time = Timestamp(millisecondsSince1970: 1_700_000_000_000)
-
-    private func makeUser(_ store: any MessagingStore, _ handle: String) async throws -> User {
-        let user = try User(id: ids.next(), handle: Handle(handle), displayName: handle, createdAt: time)
-        try await store.write { try $0.insert(user) }
-        return user
-    }
-
-    private func makeConversation(_ store: any MessagingStore, members: [User], at: Timestamp? = nil) async throws -> Conversation {
-        let conversation = Conversation(
-            id: ids.next(), kind: .group, title: "t", topic: nil, creatorID: members[0].id, createdAt: at ?? time,
-            lastSeq: 0, lastActivityAt: at ?? time)
-        try await store.write { transaction throws in
-            try transaction.insert(conversation, directKey: nil)
-            for (index, user) in members.enumerated() {
-                try transaction.insert(Member(
-                    conversationID: conversation.id, userID: user.id, role: index == 0 ? .owner : .member, joinedAt: self.time))
-            }
-        }
-        return conversation
-    }
-
-    private func makeMessage(_ conversation: ConversationID, _ sender: UserID, seq: Int64, body: MessageBody = .text("hello"), kind: MessageKind = .text, key: String? = nil) throws -> Message {
-        Message(
-            id: ids.next(), conversationID: conversation, senderID: sender, seq: seq,
-            clientMessageID: try ClientMessageID(key ?? "k\(seq)"), kind: kind, body: body, replyToID: nil,
-            threadRootID: nil, mentions: [sender], attachments: [try AttachmentReference(id: "a", mediaType: "image/png", byteCount: 3)],
-            createdAt: time, editedAt: nil, deletedAt: nil, contentDigest: UInt64.max - 1)
-    }
-
-    private func withStore(_ kind: StoreKind, _ body: (any MessagingStore) async throws -> Void) async throws {
-        let fixture = try Fixture(kind)
-        defer { try? FileManager.default.removeItem(at: fixture.directory) }
-        try await body(fixture.store)
-    }
-
-    @Test("UserStore: insert, look up by id and handle, unique handle", arguments: StoreKind.all)
-    func users(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+// The suites of the use cases' store: users, conversations and the gapless `seq`,
+// memberships, messages, the event log, search, devices, idempotency records, rollback.
+extension StoreContract {
+    /// UserStore: insert, look up by id and handle, unique handle.
+    public func users() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             try await store.read { transaction throws in
                 #expect(try transaction.user(id: alice.id) == alice)
@@ -57,9 +19,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("ConversationStore: gapless nextSeq, direct key unique, list by activity with a keyset cursor", arguments: StoreKind.all)
-    func conversations(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// ConversationStore: gapless nextSeq, direct key unique, list by activity with a keyset cursor.
+    public func conversations() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             var building: [Conversation] = []
             for index in 0..<5 {
@@ -92,9 +54,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("MembershipStore: roles, counts, removal, monotonic read position", arguments: StoreKind.all)
-    func memberships(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// MembershipStore: roles, counts, removal, monotonic read position.
+    public func memberships() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let bob = try await makeUser(store, "bob")
             let room = try await makeConversation(store, members: [alice, bob])
@@ -117,9 +79,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("MembershipStore: sharesConversation answers per pair, symmetric, and follows removal", arguments: StoreKind.all)
-    func sharedConversations(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// MembershipStore: sharesConversation answers per pair, symmetric, and follows removal.
+    public func sharedConversations() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let bob = try await makeUser(store, "bob")
             let carol = try await makeUser(store, "carol")
@@ -141,9 +103,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("MessageStore: round trip, idempotency lookup, keyset pages, tombstones, reactions", arguments: StoreKind.all)
-    func messages(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// MessageStore: round trip, idempotency lookup, keyset pages, tombstones, reactions.
+    public func messages() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let room = try await makeConversation(store, members: [alice])
             let messages = try (1...7).map { try makeMessage(room.id, alice.id, seq: Int64($0)) }
@@ -186,9 +148,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("EventLog: events after a seq, in order, with the message's current state", arguments: StoreKind.all)
-    func events(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// EventLog: events after a seq, in order, with the message's current state.
+    public func events() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let room = try await makeConversation(store, members: [alice])
             let message = try makeMessage(room.id, alice.id, seq: 1)
@@ -222,9 +184,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("SearchIndex: literal words, member scope, no encrypted or deleted hits", arguments: StoreKind.all)
-    func search(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// SearchIndex: literal words, member scope, no encrypted or deleted hits.
+    public func search() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let bob = try await makeUser(store, "bob")
             let shared = try await makeConversation(store, members: [alice, bob])
@@ -244,13 +206,18 @@ struct StoreContractTests {
                 #expect(try transaction.search(terms: ["QUICK", "fox"], for: alice.id, in: nil, offset: 0, limit: 10).map(\.message.id) == [a.id])
                 #expect(try transaction.search(terms: ["gone"], for: alice.id, in: nil, offset: 0, limit: 10).isEmpty)
                 #expect(try transaction.search(terms: ["NEAR", "OR", "a\"b"], for: alice.id, in: nil, offset: 0, limit: 10).isEmpty)
+                #expect(try transaction.search(terms: ["quic*"], for: alice.id, in: nil, offset: 0, limit: 10).isEmpty, "no prefix operator")
+                #expect(try transaction.search(terms: ["quick", "-fox"], for: alice.id, in: nil, offset: 0, limit: 10).map(\.message.id) == [a.id], "no negation")
+                #expect(try transaction.search(terms: ["quick | thinking"], for: alice.id, in: nil, offset: 0, limit: 10).map(\.message.id) == [b.id],
+                        "a term's words are one literal phrase; `|` is no operator")
+                #expect(try transaction.search(terms: ["quick"], for: alice.id, in: nil, offset: 1, limit: 10).count == 1, "offset skips hits")
             }
         }
     }
 
-    @Test("DeviceStore: devices, encrypted conversations, key state, gapless per-device envelope inboxes", arguments: StoreKind.all)
-    func devices(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// DeviceStore: devices, encrypted conversations, key state, gapless per-device envelope inboxes.
+    public func devices() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let bob = try await makeUser(store, "bob")
             let carol = try await makeUser(store, "carol")
@@ -321,9 +288,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("IdempotencyStore: records expire", arguments: StoreKind.all)
-    func idempotency(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// IdempotencyStore: records expire.
+    public func idempotency() async throws {
+        try await withStore { store in
             try await store.write { try $0.saveIdempotencyRecord(scope: "s", key: "k", value: "v", expiresAt: self.time.adding(milliseconds: 10)) }
             try await store.read { transaction throws in
                 #expect(try transaction.idempotencyRecord(scope: "s", key: "k", now: self.time) == "v")
@@ -333,9 +300,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a write that throws rolls back everything it did", arguments: StoreKind.all)
-    func rollback(_ kind: StoreKind) async throws {
-        try await withStore(kind) { store in
+    /// Transactions: a write that throws rolls back everything it did.
+    public func rollback() async throws {
+        try await withStore { store in
             let alice = try await makeUser(store, "alice")
             let room = try await makeConversation(store, members: [alice])
             struct Boom: Error {}
@@ -350,6 +317,116 @@ struct StoreContractTests {
                 #expect(try transaction.conversation(id: room.id)?.lastSeq == 0)
                 #expect(try transaction.messages(in: room.id, after: nil, limit: 10).isEmpty)
             }
+        }
+    }
+
+    /// Read state: read positions only move forward; unread counts are messages from others after the position, not deleted.
+    public func readState() async throws {
+        try await withStore { store in
+            let alice = try await makeUser(store, "alice")
+            let bob = try await makeUser(store, "bob")
+            let room = try await makeConversation(store, members: [alice, bob])
+            let quiet = try await makeConversation(store, members: [bob])
+            var sending: [Message] = []
+            for (index, sender) in [alice, alice, bob, alice, alice].enumerated() {
+                sending.append(try await send(store, "m\(index)", to: room.id, by: sender.id))
+            }
+            let sent = sending
+            try await store.write { transaction throws in
+                try transaction.setReadSeq(2, of: bob.id, in: room.id)
+                try transaction.setReadSeq(1, of: bob.id, in: room.id)
+                try transaction.tombstone(sent[4].id, at: self.time)
+            }
+            try await store.read { transaction throws in
+                #expect(try transaction.member(bob.id, in: room.id)?.readSeq == 2, "a lower position never moves the watermark back")
+                let counts = try transaction.unreadCounts(for: bob.id)
+                let inRoom = try #require(counts.first { $0.conversationID == room.id })
+                // After seq 2: seq 3 is Bob's own, seq 4 counts, seq 5 is deleted.
+                #expect(inRoom.count == 1 && inRoom.readSeq == 2)
+                #expect(counts.first { $0.conversationID == quiet.id }?.count == 0)
+                #expect(Set(counts.map(\.conversationID)) == [room.id, quiet.id], "one entry per membership")
+                #expect(try transaction.unreadCounts(for: alice.id).first { $0.conversationID == room.id }?.count == 1)
+            }
+        }
+    }
+
+    /// Commit: a write returns its value with exactly the events it appended, in order.
+    public func committedEvents() async throws {
+        try await withStore { store in
+            let alice = try await makeUser(store, "alice")
+            let room = try await makeConversation(store, members: [alice])
+            let committed = try await store.commit { transaction throws in
+                var seqs: [Int64] = []
+                for role in [Role.admin, .member] {
+                    let seq = try transaction.nextSeq(of: room.id, at: self.time)
+                    try transaction.append(ConversationEvent(
+                        conversationID: room.id, seq: seq, actorID: alice.id, occurredAt: self.time,
+                        payload: .memberRoleChanged(userID: alice.id, from: .owner, to: role)))
+                    seqs.append(seq)
+                }
+                return seqs
+            }
+            #expect(committed.value == [1, 2])
+            #expect(committed.events.map(\.seq) == [1, 2])
+            #expect(committed.events.last?.payload == .memberRoleChanged(userID: alice.id, from: .owner, to: .member))
+            let none = try await store.commit { transaction throws in try transaction.conversation(id: room.id)?.lastSeq }
+            #expect(none.value == 2 && none.events.isEmpty)
+        }
+    }
+
+    /// ConversationStore: concurrent senders in one conversation get a gapless seq with no duplicate.
+    public func concurrentSeq() async throws {
+        try await withStore { store in
+            let users = [try await makeUser(store, "alice"), try await makeUser(store, "bob"), try await makeUser(store, "carol")]
+            let room = try await makeConversation(store, members: users)
+            let other = try await makeConversation(store, members: [users[0]])
+            let perTask = 20
+            let seqs = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for task in 0..<8 {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        for _ in 0..<perTask {
+                            let target = task == 7 ? other.id : room.id
+                            mine.append(try await self.send(store, "hi", to: target, by: users[task % 3].id).seq)
+                        }
+                        return mine
+                    }
+                }
+                var all: [Int64] = []
+                for try await part in group { all += part }
+                return all
+            }
+            #expect(seqs.count == 8 * perTask)
+            let history = try await store.read { try $0.messages(in: room.id, after: nil, limit: 1000) }
+            #expect(history.map(\.seq) == Array(1...Int64(7 * perTask)), "gapless and unique in the busy conversation")
+            let events = try await store.read { try $0.events(in: room.id, after: 0, limit: 1000) }
+            #expect(events.map(\.seq) == Array(1...Int64(7 * perTask)))
+            #expect(try await store.read { try $0.conversation(id: room.id)?.lastSeq } == Int64(7 * perTask))
+            #expect(try await store.read { try $0.messages(in: other.id, after: nil, limit: 1000) }.map(\.seq) == Array(1...Int64(perTask)))
+        }
+    }
+
+    /// JobOutbox: a job enqueued in a write that rolls back does not exist; one that commits is claimable.
+    public func outbox() async throws {
+        try await withStores { stores in
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await stores.messaging.write { transaction throws in
+                    try transaction.enqueue(NewJob(queue: "outbox", payload: Array("lost".utf8)), at: self.time)
+                    throw Boom()
+                }
+            }
+            let absorbed = try await stores.messaging.write { transaction throws in
+                [
+                    try transaction.enqueue(NewJob(queue: "outbox", payload: Array("kept".utf8)), at: self.time),
+                    try transaction.enqueue(NewJob(queue: "outbox", payload: Array("first".utf8), coalescingKey: "c", delayMilliseconds: 50), at: self.time),
+                    try transaction.enqueue(NewJob(queue: "outbox", payload: Array("second".utf8), coalescingKey: "c", delayMilliseconds: 50), at: self.time),
+                ]
+            }
+            #expect(absorbed == [true, true, false], "the outbox coalesces like the queue")
+            let claimed = try await stores.jobs.claim(from: ["outbox"], owner: "w", limit: 10, leaseMilliseconds: 1000, now: time.adding(milliseconds: 50))
+            #expect(Set(claimed.map { String(decoding: $0.payload, as: UTF8.self) }) == ["kept", "second"])
+            #expect(claimed.first { $0.payload == Array("second".utf8) }?.coalescedCount == 1)
         }
     }
 }

@@ -1,0 +1,205 @@
+import Foundation
+
+/// The versioned schema of the PostgreSQL adapter. Migrations are append-only: a released
+/// migration never changes; each is a list of single statements run in one transaction.
+enum PostgresSchema {
+    struct Migration {
+        let identifier: String
+        let statements: [String]
+    }
+
+    /// Serializes migrations of every process that opens the same database.
+    static let migrationLockKey: Int64 = 0x6D73_6731_6D69_6772  // "msg1migr"
+
+    static let migrations: [Migration] = [
+        Migration(identifier: "pg-v1-core", statements: split(core)),
+    ]
+
+    static var knownMigrations: Set<String> { Set(migrations.map(\.identifier)) }
+
+    static func split(_ script: String) -> [String] {
+        script.components(separatedBy: ";\n")
+            .map { $0.trimmingCharacters(in: CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: ";"))) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// The tables of the SQLite schema's v1-core, v2-auth, v2-delivery and v3-e2ee in one
+    /// step, in PostgreSQL's types: ids `uuid`, times `bigint` milliseconds, bytes `bytea`.
+    /// Search is a `tsvector` column (the 'simple' configuration: lower-cased words, no
+    /// stemming, no stop words) filled only for text and system messages and cleared on
+    /// delete, with a GIN index.
+    static let core = """
+        CREATE TABLE users (
+            id uuid PRIMARY KEY,
+            handle text NOT NULL UNIQUE,
+            display_name text NOT NULL,
+            created_at bigint NOT NULL
+        );
+        CREATE TABLE conversations (
+            id uuid PRIMARY KEY,
+            kind text NOT NULL CHECK (kind IN ('direct', 'group', 'channel')),
+            title text,
+            topic text,
+            creator_id uuid NOT NULL,
+            direct_key bytea UNIQUE,
+            created_at bigint NOT NULL,
+            last_seq bigint NOT NULL DEFAULT 0,
+            last_activity_at bigint NOT NULL,
+            encrypted boolean NOT NULL DEFAULT false
+        );
+        CREATE INDEX conversations_by_activity ON conversations (last_activity_at DESC, id DESC);
+        CREATE TABLE members (
+            conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id uuid NOT NULL REFERENCES users (id),
+            role text NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+            joined_at bigint NOT NULL,
+            read_seq bigint NOT NULL DEFAULT 0,
+            PRIMARY KEY (conversation_id, user_id)
+        );
+        CREATE INDEX members_by_user ON members (user_id, conversation_id);
+        CREATE TABLE messages (
+            row_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id uuid NOT NULL UNIQUE,
+            conversation_id uuid NOT NULL,
+            seq bigint NOT NULL,
+            sender_id uuid NOT NULL,
+            client_message_id text NOT NULL,
+            kind text NOT NULL CHECK (kind IN ('text', 'system', 'encrypted')),
+            body_text text,
+            body_bytes bytea,
+            reply_to_id uuid,
+            thread_root_id uuid,
+            mentions uuid[],
+            attachments text,
+            created_at bigint NOT NULL,
+            edited_at bigint,
+            deleted_at bigint,
+            content_digest bigint NOT NULL,
+            key_epoch bigint,
+            sender_device uuid,
+            search tsvector,
+            UNIQUE (conversation_id, seq),
+            UNIQUE (conversation_id, sender_id, client_message_id)
+        );
+        CREATE INDEX messages_search ON messages USING gin (search);
+        CREATE TABLE events (
+            conversation_id uuid NOT NULL,
+            seq bigint NOT NULL,
+            type text NOT NULL,
+            actor_id uuid NOT NULL,
+            message_id uuid,
+            data text,
+            occurred_at bigint NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        );
+        CREATE TABLE reactions (
+            message_id uuid NOT NULL,
+            user_id uuid NOT NULL,
+            emoji text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (message_id, user_id, emoji)
+        );
+        CREATE TABLE idempotency_keys (
+            scope text NOT NULL,
+            key text NOT NULL,
+            value text NOT NULL,
+            expires_at bigint NOT NULL,
+            PRIMARY KEY (scope, key)
+        );
+        CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+        CREATE TABLE credentials (
+            user_id uuid PRIMARY KEY REFERENCES users (id),
+            password_hash text NOT NULL,
+            roles text NOT NULL DEFAULT '',
+            created_at bigint NOT NULL,
+            password_changed_at bigint NOT NULL,
+            disabled_at bigint
+        );
+        CREATE TABLE auth_sessions (
+            id uuid PRIMARY KEY,
+            user_id uuid NOT NULL REFERENCES users (id),
+            device_name text NOT NULL,
+            client_address text,
+            created_at bigint NOT NULL,
+            last_used_at bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            refresh_hash bytea NOT NULL UNIQUE CHECK (length(refresh_hash) = 32),
+            generation bigint NOT NULL DEFAULT 0,
+            revoked_at bigint,
+            revocation_reason text
+        );
+        CREATE INDEX auth_sessions_by_user ON auth_sessions (user_id, created_at);
+        CREATE INDEX auth_sessions_by_expiry ON auth_sessions (expires_at);
+        CREATE TABLE refresh_token_history (
+            token_hash bytea PRIMARY KEY CHECK (length(token_hash) = 32),
+            session_id uuid NOT NULL REFERENCES auth_sessions (id) ON DELETE CASCADE,
+            generation bigint NOT NULL,
+            rotated_at bigint NOT NULL
+        );
+        CREATE INDEX refresh_token_history_by_session ON refresh_token_history (session_id);
+        CREATE TABLE jobs (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            queue text NOT NULL,
+            payload bytea NOT NULL,
+            coalescing_key text UNIQUE,
+            coalesced bigint NOT NULL DEFAULT 0,
+            attempts bigint NOT NULL DEFAULT 0,
+            max_attempts bigint NOT NULL CHECK (max_attempts >= 1),
+            claims bigint NOT NULL DEFAULT 0,
+            lease_owner text,
+            next_run_at bigint NOT NULL,
+            last_error text,
+            created_at bigint NOT NULL,
+            last_attempt_at bigint,
+            updated_at bigint NOT NULL
+        );
+        CREATE INDEX jobs_claimable ON jobs (queue, next_run_at);
+        CREATE TABLE dead_jobs (
+            id bigint PRIMARY KEY,
+            queue text NOT NULL,
+            payload bytea NOT NULL,
+            attempts bigint NOT NULL,
+            max_attempts bigint NOT NULL,
+            last_error text NOT NULL,
+            created_at bigint NOT NULL,
+            last_attempt_at bigint,
+            failed_at bigint NOT NULL,
+            replayed_at bigint,
+            replay_job_id bigint
+        );
+        CREATE INDEX dead_jobs_by_queue ON dead_jobs (queue, id);
+        CREATE TABLE ack_cursors (
+            device_id uuid NOT NULL,
+            conversation_id uuid NOT NULL,
+            user_id uuid NOT NULL,
+            acked_seq bigint NOT NULL,
+            updated_at bigint NOT NULL,
+            PRIMARY KEY (device_id, conversation_id)
+        );
+        CREATE TABLE devices (
+            id uuid PRIMARY KEY,
+            user_id uuid NOT NULL REFERENCES users (id),
+            bundle bytea NOT NULL,
+            added_at bigint NOT NULL,
+            removed_at bigint,
+            inbox_seq bigint NOT NULL DEFAULT 0
+        );
+        CREATE INDEX devices_by_user ON devices (user_id, id);
+        CREATE TABLE conversation_keys (
+            conversation_id uuid PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            key_epoch bigint NOT NULL CHECK (key_epoch >= 0),
+            required_epoch bigint NOT NULL CHECK (required_epoch >= 1)
+        );
+        CREATE TABLE key_envelopes (
+            device_id uuid NOT NULL REFERENCES devices (id),
+            seq bigint NOT NULL,
+            conversation_id uuid NOT NULL,
+            epoch bigint NOT NULL,
+            sender_device uuid NOT NULL,
+            envelope bytea NOT NULL,
+            stored_at bigint NOT NULL,
+            PRIMARY KEY (device_id, seq),
+            UNIQUE (conversation_id, epoch, device_id)
+        );
+        """
+}
