@@ -35,6 +35,10 @@ run: deps
 ## removed after the run, also when tests fail; they fail, never skip, when it cannot start.
 ## They run in their own `swift test` after the others, so their load (thousands of
 ## transactions) does not slow the timing-sensitive realtime tests.
+# Suites that check wall-clock bounds (a revoked session closed within 1 s, timeouts, a graceful
+# shutdown): they run after the others, not while 400 tests compete for the same 2 cores.
+LATENCY_SUITES := GatewaySecurityTests|RealtimeEndToEndTests|OperationsTests|HTTPConformanceTests
+
 test: export TEST_COUNTS := .build/test-counts
 test: deps
 	@bash scripts/interop-venv.sh
@@ -42,7 +46,9 @@ test: deps
 	@echo "==> building (first build from a clean clone takes a few minutes)"
 	$(SWIFT) build --build-tests
 	@echo "==> running tests"
-	$(SWIFT) test --skip-build --skip MessagingPostgresTests 2>&1 | bash scripts/test-summary.sh
+	$(SWIFT) test --skip-build --skip 'MessagingPostgresTests|$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh
+	@echo "==> running the suites with latency bounds on their own (revocation within 1 s, HTTP timeouts, shutdown)"
+	$(SWIFT) test --skip-build --filter '$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh latency
 	@echo "==> running the PostgreSQL tests on a throwaway server"
 	bash scripts/postgres-test.sh run $(SWIFT) test --skip-build --filter MessagingPostgresTests 2>&1 \
 		| bash scripts/test-summary.sh postgres

@@ -3,11 +3,12 @@ import MessagingCore
 import MessagingPersistence
 import Testing
 
-/// The messaging store and the auth store share one pool of reader connections, and reads
-/// run synchronously on the calling task's thread. A read that held a reader across a
-/// suspension (GRDB's async read keeps it until the task resumes) could then wait for a
-/// cooperative thread that every other task held, blocked on a reader: the whole process
-/// stopped (seen under 100 WebSocket clients connecting at once).
+/// The messaging store and the auth store share one pool of reader connections. When the
+/// messaging store read synchronously on the calling task's thread and the auth store through
+/// GRDB's async read (which keeps its reader until the task resumes), synchronous reads
+/// waiting for a reader blocked every cooperative thread, and the async readers could never
+/// resume to give theirs back: the whole process stopped (seen under 100 WebSocket clients
+/// connecting at once). Both read the same way now; this runs them mixed on one reader.
 @Suite("SQLite reader pool", .timeLimit(.minutes(1)))
 struct ReaderPoolTests {
     @Test("auth reads and messaging reads from many tasks at once on one reader all complete")

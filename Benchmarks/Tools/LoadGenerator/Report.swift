@@ -186,7 +186,7 @@ struct Report: ParsableCommand {
         out.append("== ChatServer vs Redis pub/sub, same run: same generator, payload, N and modes; server CPU = utime+stime of /proc/<pid>/stat")
         out.append("load average (1/5/15 min) at start: \(loadStart ?? "?"); at end: \(loadEnd); \(ProcessInfo.processInfo.activeProcessorCount) cores")
         out.append("")
-        out.append("| N | mode | ChatServer µs/delivery | Redis µs/delivery | ratio | target | | ChatServer p50 / p99 ms | Redis p50 / p99 ms | Redis dup / missing | Redis loop: on CPU / waiting for a core / idle | generator receiver busy | load (1 min) chat / redis |")
+        out.append("| N | mode | ChatServer µs/delivery | Redis µs/delivery | ratio | target | | ChatServer p50 / p99 ms | Redis p50 / p99 ms | dup / missing: ChatServer · Redis | Redis loop: on CPU / waiting for a core / idle | generator receiver busy | load (1 min) chat / redis |")
         out.append("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         let sizes = Set(figures.filter { $0.kind == .fanout }.map(\.members)).sorted()
         for n in sizes {
@@ -199,7 +199,8 @@ struct Report: ParsableCommand {
                 let latency = { (f: Figure?) in
                     f.map { String(format: "%.2f / %.2f", $0.p50Milliseconds ?? .nan, $0.p99Milliseconds ?? .nan) } ?? "—"
                 }
-                let integrity = redis.map { "\($0.duplicates ?? 0) / \($0.missing ?? 0)" } ?? "—"
+                let counts = { (f: Figure?) in f.map { "\($0.duplicates ?? 0) / \($0.missing ?? 0)" } ?? "—" }
+                let integrity = "\(counts(chat)) · \(counts(redis))"
                 let loop = redis.map {
                     String(format: "%.0f%% / %.0f%% / %.0f%%", $0.serverBusy * 100, ($0.serverQueued ?? .nan) * 100, ($0.serverSleeping ?? .nan) * 100)
                 } ?? "—"

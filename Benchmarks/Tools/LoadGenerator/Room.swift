@@ -90,6 +90,8 @@ final class Room: Sendable {
     let conversation: String
     let members: Int
     let deliveries = Atomic(0)
+    /// Events received again after their `seq` was already received (redeliveries).
+    let duplicates = Atomic(0)
     /// The size of one event frame as received (for the raw baseline).
     let frameBytes = Atomic(0)
     let latencies = Mutex<[UInt64]>([])
@@ -191,7 +193,11 @@ final class Room: Sendable {
                 if let sent = Scan.number(after: Array("t=".utf8), in: bytes) {
                     let now = DispatchTime.now().uptimeNanoseconds
                     // A redelivery (an event not acknowledged in time) is not a new delivery.
-                    guard let seq = Scan.number(after: Array(#""seq":"#.utf8), in: bytes), seq > lastSeq else { continue }
+                    guard let seq = Scan.number(after: Array(#""seq":"#.utf8), in: bytes) else { continue }
+                    guard seq > lastSeq else {
+                        self.duplicates.add(1, ordering: .relaxed)
+                        continue
+                    }
                     lastSeq = seq
                     if self.frameBytes.load(ordering: .relaxed) == 0 { self.frameBytes.store(bytes.count, ordering: .relaxed) }
                     self.deliveries.add(1, ordering: .relaxed)
@@ -217,6 +223,7 @@ final class Room: Sendable {
         mode: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe, deadline: ContinuousClock.Instant
     ) async throws -> Figure {
         deliveries.store(0, ordering: .relaxed)
+        duplicates.store(0, ordering: .relaxed)
         latencies.withLock { $0.removeAll(keepingCapacity: true) }
         let expected = messages * members
         progress("ChatServer N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
@@ -241,6 +248,8 @@ final class Room: Sendable {
         figure.mode = mode
         figure.messages = messages
         figure.deliveries = delivered
+        figure.duplicates = duplicates.load(ordering: .relaxed)
+        figure.missing = max(0, expected - delivered)
         figure.seconds = seconds
         figure.serverCPUSeconds = cpu
         figure.cpuMicroseconds = cpu / Double(max(delivered, 1)) * 1e6

@@ -21,21 +21,18 @@ public struct SQLiteAuthStore: AuthStore {
         path = store.path
     }
 
-    /// Runs `body` in a read transaction, synchronously on the calling task's thread, like
-    /// ``SQLiteMessagingStore/read(_:)``: the two stores share the reader connections, and a
-    /// reader must never be held across a suspension (GRDB's async read keeps it until the
-    /// task resumes, which could wait on a cooperative thread blocked on that very reader).
+    /// Runs `body` in a read transaction on a reader's queue, like
+    /// ``SQLiteMessagingStore/read(_:)``. The two stores share the reader connections, so they
+    /// read the same way: a synchronous read waiting for a reader on a cooperative thread
+    /// while an asynchronous one held it until its task resumed stopped the whole process.
     public func read<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {
         do {
-            return try readSynchronously { db in try body(SQLiteTransaction(db: db)) }
+            return try await withoutActuallyEscaping(body) { body in
+                try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+            }
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
         }
-    }
-
-    /// GRDB's synchronous `DatabasePool.read` (in an async function the async overload wins).
-    private func readSynchronously<Result>(_ body: (Database) throws -> Result) throws -> Result {
-        try pool.read(body)
     }
 
     public func write<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {
