@@ -17,8 +17,8 @@ import Testing
 /// ```
 ///
 /// Each function asks the adapter for fresh stores, records failed expectations with
-/// Swift Testing (`#expect`), and throws when the stores themselves fail. ``allSuites``
-/// lists every function by name, so an adapter's tests can check that none is missing.
+/// Swift Testing (`#expect`), and throws when the stores themselves fail. ``suites``
+/// lists every one, so an adapter's tests run them all as one parameterized test.
 ///
 /// Thread safety: a value type; safe to share across tasks. Suites may run in parallel as
 /// long as the adapter's fresh stores are independent.
@@ -32,13 +32,59 @@ public struct StoreContract: Sendable {
     /// A contract run against `adapter`.
     public init(_ adapter: StoreAdapter) { self.adapter = adapter }
 
-    /// The names of every suite function, in declaration order.
-    public static let allSuites: [String] = [
-        "users", "conversations", "memberships", "sharedConversations", "readState", "messages", "events",
-        "committedEvents", "concurrentSeq", "search", "devices", "idempotency", "rollback", "outbox",
-        "credentials", "sessions", "refreshRotation", "ackCursors",
-        "jobLeases", "jobRetry", "jobLastAttemptCrash", "deadLetterQueue", "jobCoalescing", "jobRelease",
-        "jobClaimOrder", "concurrentClaims", "concurrentSends", "idempotentSends", "batchSends",
+    /// One suite of the contract, to run as a parameterized test:
+    /// `@Test(arguments: StoreContract.suites) func suite(_ suite: StoreContract.Suite)`.
+    /// Every adapter runs the same list, so none can leave a suite out.
+    public struct Suite: Sendable, CustomTestStringConvertible {
+        /// The suite function's name.
+        public let name: String
+        /// What it checks.
+        public let summary: String
+        private let body: @Sendable (StoreContract) async throws -> Void
+
+        init(_ name: String, _ summary: String, _ body: @escaping @Sendable (StoreContract) async throws -> Void) {
+            self.name = name
+            self.summary = summary
+            self.body = body
+        }
+
+        public var testDescription: String { "\(name): \(summary)" }
+
+        /// Runs this suite against `contract`'s adapter.
+        public func run(_ contract: StoreContract) async throws { try await body(contract) }
+    }
+
+    /// Every suite of the contract, in declaration order.
+    public static let suites: [Suite] = [
+        Suite("users", "UserStore: insert, look up by id and handle, unique handle") { try await $0.users() },
+        Suite("conversations", "ConversationStore: gapless nextSeq, direct key unique, list by activity with a keyset cursor") { try await $0.conversations() },
+        Suite("memberships", "MembershipStore: roles, counts, removal, monotonic read position") { try await $0.memberships() },
+        Suite("sharedConversations", "MembershipStore: sharesConversation answers per pair, symmetric, and follows removal") { try await $0.sharedConversations() },
+        Suite("readState", "read state: watermarks only move forward; unread counts skip own and deleted messages") { try await $0.readState() },
+        Suite("messages", "MessageStore: round trip, idempotency lookup, keyset pages, tombstones, reactions") { try await $0.messages() },
+        Suite("events", "EventLog: events after a seq, in order, with the message's current state") { try await $0.events() },
+        Suite("committedEvents", "commit returns exactly the events the write appended") { try await $0.committedEvents() },
+        Suite("concurrentSeq", "ConversationStore: concurrent writers get a gapless seq per conversation") { try await $0.concurrentSeq() },
+        Suite("search", "SearchIndex: literal words, member scope, no encrypted or deleted hits") { try await $0.search() },
+        Suite("devices", "DeviceStore: devices, encrypted conversations, key state, gapless per-device envelope inboxes") { try await $0.devices() },
+        Suite("idempotency", "IdempotencyStore: records expire") { try await $0.idempotency() },
+        Suite("rollback", "a write that throws rolls back everything it did") { try await $0.rollback() },
+        Suite("outbox", "JobOutbox: jobs commit with the transaction or not at all, and coalesce like the queue") { try await $0.outbox() },
+        Suite("credentials", "CredentialStore: insert once, rehash, change, disable, roles") { try await $0.credentials() },
+        Suite("sessions", "AuthSessionStore: sessions newest first, revoke one and all exactly once") { try await $0.sessions() },
+        Suite("refreshRotation", "AuthSessionStore: refresh rotation is a compare-and-swap that remembers rotated hashes") { try await $0.refreshRotation() },
+        Suite("ackCursors", "AckCursorStore: never backwards, owned by the first user") { try await $0.ackCursors() },
+        Suite("jobLeases", "JobQueue: one lease at a time; an expired lease can no longer finish the job") { try await $0.jobLeases() },
+        Suite("jobRetry", "JobQueue: a retry waits for its run time and keeps the attempt count") { try await $0.jobRetry() },
+        Suite("jobLastAttemptCrash", "JobQueue: the last attempt's expired lease dead-letters the job with its errors") { try await $0.jobLastAttemptCrash() },
+        Suite("deadLetterQueue", "JobQueue: dead-letter queue: list, show, replay exactly once, purge") { try await $0.deadLetterQueue() },
+        Suite("jobCoalescing", "JobQueue: records with one coalescing key merge while the job waits") { try await $0.jobCoalescing() },
+        Suite("jobRelease", "JobQueue: release gives the attempt back") { try await $0.jobRelease() },
+        Suite("jobClaimOrder", "JobQueue: claims take the named queues, oldest due first, up to the limit") { try await $0.jobClaimOrder() },
+        Suite("concurrentClaims", "JobQueue: concurrent workers never share a job and take every job once") { try await $0.concurrentClaims() },
+        Suite("concurrentSends", "use cases: 8 tasks × 1,000 sends into one conversation get seq exactly 1…8,000") { try await $0.concurrentSends() },
+        Suite("idempotentSends", "use cases: 8 tasks sending the same client message id store one message") { try await $0.idempotentSends() },
+        Suite("batchSends", "use cases: a batch is one transaction") { try await $0.batchSends() },
     ]
 
     // MARK: Helpers
@@ -115,11 +161,3 @@ public func expectError<T>(
     }
 }
 
-extension StoreContract {
-    /// The suites of ``allSuites`` that the Swift source file at `path` never calls as
-    /// `contract.NAME()`: an adapter's test file passes its own `#filePath` and expects none.
-    public static func suitesNotCalled(inSourceFile path: String) throws -> [String] {
-        let source = try String(contentsOfFile: path, encoding: .utf8)
-        return allSuites.filter { !source.contains("contract.\($0)()") }
-    }
-}
