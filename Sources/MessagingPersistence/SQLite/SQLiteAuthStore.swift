@@ -12,27 +12,19 @@ import MessagingCore
 ///
 /// Thread safety: safe to share across tasks; writes are serialized, reads run concurrently.
 public struct SQLiteAuthStore: AuthStore {
-    private let pool: DatabasePool
-    private let path: String
+    private let store: SQLiteMessagingStore
+    private var pool: DatabasePool { store.pool }
+    private var path: String { store.path }
 
     /// An auth store over the database of `store`.
     public init(_ store: SQLiteMessagingStore) {
-        pool = store.pool
-        path = store.path
+        self.store = store
     }
 
-    /// Runs `body` in a read transaction on a reader's queue, like
-    /// ``SQLiteMessagingStore/read(_:)``. The two stores share the reader connections, so they
-    /// read the same way: a synchronous read waiting for a reader on a cooperative thread
-    /// while an asynchronous one held it until its task resumed stopped the whole process.
+    /// Runs `body` in a read transaction, the way ``SQLiteMessagingStore/read(_:)`` does and on
+    /// the same connections (the two stores read one database).
     public func read<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {
-        do {
-            return try await withoutActuallyEscaping(body) { body in
-                try await pool.read { db in try body(SQLiteTransaction(db: db)) }
-            }
-        } catch let error as DatabaseError {
-            throw SQLiteErrors.map(error, path: path)
-        }
+        try await store.readDatabase { db in try body(SQLiteTransaction(db: db)) }
     }
 
     public func write<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {

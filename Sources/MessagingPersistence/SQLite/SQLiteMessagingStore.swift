@@ -15,6 +15,8 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// The database file.
     public let path: String
     let pool: DatabasePool
+    /// Read-only connections used on the caller's thread when one is idle (``read(_:)``).
+    let readers: ReaderConnections
     private let logger: Logger
     private let committer = GroupCommitter()
 
@@ -50,25 +52,23 @@ public final class SQLiteMessagingStore: MessagingStore {
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
         }
+        readers = ReaderConnections(path: path, capacity: configuration.maximumReaderCount)
         logger.debug("opened SQLite store", metadata: ["path": "\(path)"])
     }
 
-    /// Runs `body` in a read transaction on one of the reader connections, on that reader's
-    /// own queue (GRDB's asynchronous `DatabasePool.read`): the calling task suspends, and no
-    /// cooperative thread ever waits on SQLite. Running the read on the caller's thread
-    /// instead saved a hop (~11 against ~38–88 µs for an empty read) but, with every test of a
-    /// parallel run reading that way, stalled the process for up to 16 s at a time (two
-    /// cooperative threads on two cores, each blocked in SQLite): latency under load wins.
+    /// Runs `body` in a read transaction.
+    ///
+    /// The read runs on the calling thread, on one of the store's own read-only connections,
+    /// when one is idle: it costs what its statements cost. A thread never *waits* there (see
+    /// ``ReaderConnections``): when every such connection is busy, or SQLite would have the
+    /// read wait for a lock, the read runs instead on GRDB's pool, on a reader's own queue,
+    /// while the calling task is suspended. (Reading through GRDB's synchronous pool read on
+    /// cooperative threads was tried and reverted: it waits for a reader of the pool and for
+    /// busy locks, and stalled parallel test runs for up to 16 s.)
     public func read<Result: Sendable>(
         _ body: @Sendable (any MessagingTransaction) throws -> Result
     ) async throws -> Result {
-        do {
-            return try await withoutActuallyEscaping(body) { body in
-                try await pool.read { db in try body(SQLiteTransaction(db: db)) }
-            }
-        } catch let error as DatabaseError {
-            throw SQLiteErrors.map(error, path: path)
-        }
+        try await readDatabase { db in try body(SQLiteTransaction(db: db)) }
     }
 
     /// Runs `body` in a write transaction and returns its value with the events it appended.
@@ -106,9 +106,14 @@ public final class SQLiteMessagingStore: MessagingStore {
         }
     }
 
-    /// Runs `body` in a read transaction (on a reader's queue, like ``read(_:)``), mapping engine errors.
+    /// Runs `body` in a read transaction, as ``read(_:)`` does, mapping engine errors.
     func readDatabase<Result: Sendable>(_ body: @Sendable (Database) throws -> Result) async throws -> Result {
         do {
+            do {
+                if let result = try readers.withReader(body) { return result }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                // SQLite would have had this thread wait: read through the pool instead.
+            }
             return try await withoutActuallyEscaping(body) { body in try await pool.read { db in try body(db) } }
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
@@ -128,7 +133,6 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// Runs SQLite's `PRAGMA integrity_check` and returns its findings; empty means the file is sound.
     public func integrityCheck() async throws -> [String] {
         do {
-            // Synchronous, like every read of this pool (see `read(_:)`).
             let rows = try await pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
             return rows == ["ok"] ? [] : rows
         } catch let error as DatabaseError {
