@@ -196,13 +196,10 @@ struct GroupCommitTests {
         let queued = Counter()
         let batchSize = 12
         struct Refused: Error {}
-        // The first commit holds the writer until the others are waiting for it.
-        async let blocker: Void = store.write { _ in
-            let deadline = ContinuousClock.now + .seconds(10)
-            while queued.value.load(ordering: .relaxed) < batchSize, ContinuousClock.now < deadline { usleep(1_000) }
-            usleep(50_000)
-        }
-        try await Task.sleep(for: .milliseconds(20))
+        // Another connection holds the write lock (as another process would): the first commit
+        // cannot begin at once, waits for the lock on the writer's queue, and the others queue
+        // behind it.
+        let lock = try await ExternalWriteLock(path: fixture.databasePath)
         let results = await withTaskGroup(of: (Int, Bool).self) { group in
             for index in 0..<batchSize {
                 group.addTask {
@@ -221,17 +218,25 @@ struct GroupCommitTests {
                     }
                 }
             }
+            group.addTask {
+                let deadline = ContinuousClock.now + .seconds(3)
+                while queued.value.load(ordering: .relaxed) < batchSize, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(1))
+                }
+                try? await Task.sleep(for: .milliseconds(50))
+                await lock.unlock()
+                return (-1, true)
+            }
             return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
         }
-        try await blocker
-        #expect(results.filter(\.value).count == batchSize - 1)
+        #expect(results.filter { $0.key >= 0 && $0.value }.count == batchSize - 1)
         #expect(results[5] == false)
         let handles = try await store.read { transaction in
             try (0..<batchSize).map { try transaction.user(handle: Handle("batch\($0)")) != nil }
         }
         #expect(handles == (0..<batchSize).map { $0 != 5 }, "only the throwing closure's row is missing")
         let after = store.groupCommitStatistics
-        #expect(after.commits - before.commits == batchSize + 1)
+        #expect(after.commits - before.commits == batchSize)
         #expect(after.transactions - before.transactions <= 3, "the queued commits shared a transaction")
         #expect(after.largestBatch >= batchSize / 2)
     }
@@ -241,13 +246,9 @@ struct GroupCommitTests {
         let fixture = try Fixture()
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = try #require(fixture.store as? SQLiteMessagingStore)
-        let release = Counter()
-        async let blocker: Void = store.write { _ in
-            let deadline = ContinuousClock.now + .seconds(10)
-            while release.value.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline { usleep(1_000) }
-        }
-        try await Task.sleep(for: .milliseconds(20))
-        // Queued behind the blocker, then cancelled: the first of them leads the next batch.
+        // Another connection holds the write lock; the first commit leads and waits for it.
+        let lock = try await ExternalWriteLock(path: fixture.databasePath)
+        // Queued behind the lock, then cancelled: the first of them leads, the rest form the next batch.
         let tasks = (0..<6).map { index in
             Task {
                 try await store.write { transaction in
@@ -259,8 +260,7 @@ struct GroupCommitTests {
         }
         try await Task.sleep(for: .milliseconds(100))
         for task in tasks { task.cancel() }
-        release.value.store(1, ordering: .relaxed)
-        try await blocker
+        await lock.unlock()
         var failures = 0
         for task in tasks {
             do { try await task.value } catch { failures += 1 }
@@ -270,6 +270,25 @@ struct GroupCommitTests {
             try (0..<6).filter { try transaction.user(handle: Handle("queued\($0)")) != nil }.count
         }
         #expect(stored == 6)
+    }
+
+    @Test("a lone commit on an idle writer runs in its own transaction, and does not wait for a lock held elsewhere")
+    func loneCommitAndExternalLock() async throws {
+        let fixture = try Fixture()
+        defer { try? FileManager.default.removeItem(at: fixture.directory) }
+        let store = try #require(fixture.store as? SQLiteMessagingStore)
+        let before = store.groupCommitStatistics
+        _ = try await fixture.user("alone")
+        let afterOne = store.groupCommitStatistics
+        #expect(afterOne.transactions - before.transactions == 1)
+        // With the lock held elsewhere, a commit waits (suspended) and completes once it is free.
+        let lock = try await ExternalWriteLock(path: fixture.databasePath)
+        let pending = Task { try await fixture.user("later") }
+        try await Task.sleep(for: .milliseconds(100))
+        // Meanwhile this task's thread is free: reads answer at once.
+        #expect(try await store.read { try $0.user(handle: Handle("alone")) } != nil)
+        await lock.unlock()
+        #expect(try await pending.value.handle == Handle("later"))
     }
 
     final class Counter: Sendable {

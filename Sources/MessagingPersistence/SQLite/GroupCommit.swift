@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import MessagingCore
 import Synchronization
 
@@ -12,6 +13,12 @@ import Synchronization
 ///   that made the transaction fail).
 /// - A commit that finds the writer idle runs at once, alone, in a plain
 ///   `BEGIN IMMEDIATE … COMMIT`: no added latency without concurrency.
+/// - Every write of the store goes through here (the job queue, auth and maintenance writes
+///   too), so the committer knows when GRDB's writer connection is idle: a batch then runs on
+///   the leader's own thread, with no hop to the writer's queue and back. Taking SQLite's
+///   write lock never waits there: `BEGIN IMMEDIATE` runs without a busy timeout, and when
+///   another process holds the lock the batch goes to the writer's queue instead, where it
+///   waits with the configured timeout while the leader's task is suspended.
 ///
 /// There is no background task: the caller that finds the writer idle becomes the *leader*;
 /// when its batch is answered it hands the leadership to the oldest waiting caller, which
@@ -34,10 +41,14 @@ final class GroupCommitter: Sendable {
 
     /// The most commits one transaction takes; the rest wait for the next one.
     let maximumBatch: Int
+    /// The writer connection's busy timeout, restored after an inline `BEGIN IMMEDIATE`.
+    private let busyTimeoutMilliseconds: Int32
     private let state = Mutex(State())
 
-    init(maximumBatch: Int = 256) {
+    init(maximumBatch: Int = 256, busyTimeout: Duration = .seconds(5)) {
         self.maximumBatch = max(1, maximumBatch)
+        let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        busyTimeoutMilliseconds = Int32(clamping: max(0, milliseconds))
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -79,15 +90,20 @@ final class GroupCommitter: Sendable {
             batch.append(contentsOf: state.pending.prefix(taken))
             state.pending.removeFirst(taken)
         }
-        // On the writer's queue (one hop per batch, not per commit). Not synchronously on this
-        // thread: a batch can wait for the writer's other users (job queue, auth, maintenance
-        // sweeps), and a cooperative thread blocked that long starves every task of the
-        // process (a synchronous variant stalled a parallel test run by tens of seconds).
-        // Not cancellable: the batch holds other tasks' commits, and a cancelled leader must
-        // not fail them (GRDB's async write throws CancellationError before it starts).
+        // Here, on this thread, when SQLite's write lock is free at once (see the type's doc);
+        // otherwise on the writer's queue, where the wait for the lock blocks no cooperative
+        // thread. Either way not cancellable: the batch holds other tasks' commits, and a
+        // cancelled leader must not fail them.
         let taken = batch
-        let committed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            pool.asyncWriteWithoutTransaction { db in continuation.resume(returning: Self.run(taken, in: db)) }
+        let committed: Bool
+        let inline = Self.runInline(taken, pool: pool, busyTimeout: busyTimeoutMilliseconds)
+        let ranInline = inline != nil
+        if let inline {
+            committed = inline
+        } else {
+            committed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                pool.asyncWriteWithoutTransaction { db in continuation.resume(returning: Self.run(taken, in: db)) }
+            }
         }
         // The batch is durable (WAL) and nobody has been answered yet.
         if committed { _failpoint(.cp9) }
@@ -103,37 +119,70 @@ final class GroupCommitter: Sendable {
         }
         for request in batch.dropFirst() { request.resume(.answered) }
         next?.resume(.lead)
+        // A batch run inline never suspended: let the thread's other tasks run, as the
+        // suspension of a write on the writer's queue did (see `SQLiteMessagingStore.readDatabase`).
+        if ranInline { await Task.yield() }
+    }
+
+    /// Runs `batch` on the calling thread when the write lock can be taken without waiting;
+    /// `nil` (nothing run, nothing failed) when it cannot. Only the leader calls this, and
+    /// every write of the store is a batch, so GRDB's writer queue is idle and its `sync`
+    /// runs inline.
+    private static func runInline(_ batch: [GroupCommitRequest], pool: DatabasePool, busyTimeout: Int32) -> Bool? {
+        try? pool.writeWithoutTransaction { db -> Bool? in
+            guard let connection = db.sqliteConnection else { return nil }
+            sqlite3_busy_timeout(connection, 0)
+            let began = (try? execute(db, "BEGIN IMMEDIATE TRANSACTION")) != nil
+            sqlite3_busy_timeout(connection, busyTimeout)
+            guard began else { return nil }
+            return runBegun(batch, in: db)
+        }
     }
 
     /// Runs `batch` in one transaction on the writer; returns whether a `COMMIT` succeeded.
     /// Every request ends with either its result or its failure.
     private static func run(_ batch: [GroupCommitRequest], in db: Database) -> Bool {
-        if batch.count == 1 {
-            let request = batch[0]
-            do {
-                try db.inTransaction(.immediate) {
-                    try request.run(db)
-                    return .commit
-                }
-                return true
-            } catch {
-                request.fail(error)
-                return false
-            }
-        }
         do {
-            try db.execute(sql: "BEGIN IMMEDIATE TRANSACTION")
+            try execute(db, "BEGIN IMMEDIATE TRANSACTION")
         } catch {
             for request in batch { request.fail(error) }
             return false
         }
+        return runBegun(batch, in: db)
+    }
+
+    /// Runs a statement prepared once per connection.
+    private static func execute(_ db: Database, _ sql: String) throws {
+        try db.cachedStatement(sql: sql).execute()
+    }
+
+    /// Runs `batch` inside the transaction just begun and ends it.
+    private static func runBegun(_ batch: [GroupCommitRequest], in db: Database) -> Bool {
+        if batch.count == 1 {
+            let request = batch[0]
+            do {
+                try request.run(db)
+            } catch {
+                request.fail(error)
+                if db.isInsideTransaction { try? execute(db, "ROLLBACK TRANSACTION") }
+                return false
+            }
+            do {
+                try execute(db, "COMMIT TRANSACTION")
+                return true
+            } catch {
+                request.fail(error)
+                if db.isInsideTransaction { try? execute(db, "ROLLBACK TRANSACTION") }
+                return false
+            }
+        }
         var succeeded: [GroupCommitRequest] = []
         for (index, request) in batch.enumerated() {
             do {
-                try db.execute(sql: "SAVEPOINT groupCommit")
+                try execute(db, "SAVEPOINT groupCommit")
                 do {
                     try request.run(db)
-                    try db.execute(sql: "RELEASE SAVEPOINT groupCommit")
+                    try execute(db, "RELEASE SAVEPOINT groupCommit")
                     succeeded.append(request)
                 } catch {
                     request.fail(error)
@@ -141,22 +190,22 @@ final class GroupCommitter: Sendable {
                     // caller's changes. An engine-level one (I/O, disk full) may have rolled
                     // the whole transaction back; then the companions' work is gone too.
                     guard db.isInsideTransaction else { throw error }
-                    try db.execute(sql: "ROLLBACK TO SAVEPOINT groupCommit")
-                    try db.execute(sql: "RELEASE SAVEPOINT groupCommit")
+                    try execute(db, "ROLLBACK TO SAVEPOINT groupCommit")
+                    try execute(db, "RELEASE SAVEPOINT groupCommit")
                 }
             } catch {
                 for earlier in succeeded { earlier.fail(error) }
                 for later in batch[(index + 1)...] { later.fail(error) }
-                if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+                if db.isInsideTransaction { try? execute(db, "ROLLBACK TRANSACTION") }
                 return false
             }
         }
         do {
-            try db.execute(sql: "COMMIT TRANSACTION")
+            try execute(db, "COMMIT TRANSACTION")
             return true
         } catch {
             for request in succeeded { request.fail(error) }
-            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+            if db.isInsideTransaction { try? execute(db, "ROLLBACK TRANSACTION") }
             return false
         }
     }
@@ -214,6 +263,33 @@ final class TypedGroupCommitRequest<Result: Sendable>: GroupCommitRequest, @unch
         if let failure { throw failure }
         guard let result else {
             throw MessagingError(code: .storage, message: "A group commit ended without an outcome for this transaction; retry.")
+        }
+        return result
+    }
+}
+
+/// A ``GroupCommitRequest`` over the raw connection (job queue, auth, maintenance writes).
+final class DatabaseGroupCommitRequest<Result: Sendable>: GroupCommitRequest, @unchecked Sendable {
+    private var body: ((Database) throws -> Result)?
+    private var result: Result?
+
+    init(_ body: @escaping (Database) throws -> Result) {
+        self.body = body
+    }
+
+    override func run(_ db: Database) throws {
+        guard let body else { return }
+        result = try body(db)
+    }
+
+    override func discardResult() { result = nil }
+
+    /// The value, or the failure. Drops the closure, which must not outlive the caller's call.
+    func take() throws -> Result {
+        body = nil
+        if let failure { throw failure }
+        guard let result else {
+            throw MessagingError(code: .storage, message: "A group commit ended without an outcome for this write; retry.")
         }
         return result
     }

@@ -13,8 +13,6 @@ import MessagingCore
 /// Thread safety: safe to share across tasks; writes are serialized, reads run concurrently.
 public struct SQLiteAuthStore: AuthStore {
     private let store: SQLiteMessagingStore
-    private var pool: DatabasePool { store.pool }
-    private var path: String { store.path }
 
     /// An auth store over the database of `store`.
     public init(_ store: SQLiteMessagingStore) {
@@ -28,15 +26,7 @@ public struct SQLiteAuthStore: AuthStore {
     }
 
     public func write<Result: Sendable>(_ body: @Sendable (any AuthTransaction) throws -> Result) async throws -> Result {
-        do {
-            return try await withoutActuallyEscaping(body) { body in
-                try await pool.writeWithoutTransaction { db in
-                    try SQLiteMessagingStore.immediateTransaction(db) { try body(SQLiteTransaction(db: db)) }
-                }
-            }
-        } catch let error as DatabaseError {
-            throw SQLiteErrors.map(error, path: path)
-        }
+        try await store.writeImmediate { db in try body(SQLiteTransaction(db: db)) }
     }
 
     /// Deletes up to `batchSize` sessions whose absolute lifetime ended before `now`,
@@ -45,20 +35,14 @@ public struct SQLiteAuthStore: AuthStore {
     /// Revoked sessions are kept until then, so a rotated token presented late is still
     /// recognized as reused rather than unknown.
     public func deleteExpiredSessions(before now: Timestamp, batchSize: Int = 500) async throws -> Int {
-        do {
-            return try await pool.writeWithoutTransaction { db in
-                try SQLiteMessagingStore.immediateTransaction(db) {
-                    try db.execute(
-                        sql: """
-                            DELETE FROM auth_sessions WHERE id IN (
-                                SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
-                            """,
-                        arguments: [now.millisecondsSince1970, batchSize])
-                    return db.changesCount
-                }
-            }
-        } catch let error as DatabaseError {
-            throw SQLiteErrors.map(error, path: path)
+        try await store.writeImmediate { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM auth_sessions WHERE id IN (
+                        SELECT id FROM auth_sessions WHERE expires_at <= ? LIMIT ?)
+                    """,
+                arguments: [now.millisecondsSince1970, batchSize])
+            return db.changesCount
         }
     }
 }

@@ -18,7 +18,7 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// Read-only connections used on the caller's thread when one is idle (``read(_:)``).
     let readers: ReaderConnections
     private let logger: Logger
-    private let committer = GroupCommitter()
+    private let committer: GroupCommitter
 
     /// Opens (creating when absent) the database at `path` and migrates it to the current schema.
     public init(
@@ -27,6 +27,7 @@ public final class SQLiteMessagingStore: MessagingStore {
     ) throws {
         self.path = path
         self.logger = logger
+        committer = GroupCommitter(busyTimeout: configuration.busyTimeout)
         try Self.checkHeader(path: path, createParent: configuration.createsParentDirectory)
         var grdb = Configuration()
         grdb.busyMode = .timeout(TimeInterval(configuration.busyTimeout.components.seconds)
@@ -95,11 +96,15 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// How many commits ran in how many transactions since the store opened.
     var groupCommitStatistics: GroupCommitter.Statistics { committer.statistics }
 
-    /// Runs `body` on the writer in `BEGIN IMMEDIATE … COMMIT`, mapping engine errors.
+    /// Runs `body` in a write transaction (shared with concurrent commits, inside its own
+    /// savepoint, as ``commit(_:)`` does), mapping engine errors. Every write of this database
+    /// goes through here or ``commit(_:)``.
     func writeImmediate<Result: Sendable>(_ body: @Sendable (Database) throws -> Result) async throws -> Result {
         do {
             return try await withoutActuallyEscaping(body) { body in
-                try await pool.writeWithoutTransaction { db in try Self.immediateTransaction(db) { try body(db) } }
+                let request = DatabaseGroupCommitRequest<Result>(body)
+                await committer.submit(request, pool: pool)
+                return try request.take()
             }
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
@@ -110,7 +115,15 @@ public final class SQLiteMessagingStore: MessagingStore {
     func readDatabase<Result: Sendable>(_ body: @Sendable (Database) throws -> Result) async throws -> Result {
         do {
             do {
-                if let result = try readers.withReader(body) { return result }
+                if let result = try readers.withReader(body) {
+                    // The read never suspended: let the other tasks of this thread run, as
+                    // the suspension of an asynchronous read did. Without it, a task reading
+                    // in a loop (a backlog, a poll) keeps its cooperative thread for as long
+                    // as the loop lasts; with two threads, two such loops stalled a parallel
+                    // test run for 16 s.
+                    await Task.yield()
+                    return result
+                }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
                 // SQLite would have had this thread wait: read through the pool instead.
             }
@@ -118,16 +131,6 @@ public final class SQLiteMessagingStore: MessagingStore {
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
         }
-    }
-
-    /// Runs `body` in `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws.
-    static func immediateTransaction<Result>(_ db: Database, _ body: () throws -> Result) throws -> Result {
-        var result: Result?
-        try db.inTransaction(.immediate) {
-            result = try body()
-            return .commit
-        }
-        return result!
     }
 
     /// Runs SQLite's `PRAGMA integrity_check` and returns its findings; empty means the file is sound.
@@ -142,20 +145,14 @@ public final class SQLiteMessagingStore: MessagingStore {
 
     /// Deletes up to `batchSize` idempotency records that expired before `now`; returns how many.
     public func deleteExpiredRecords(before now: Timestamp, batchSize: Int = 500) async throws -> Int {
-        do {
-            return try await pool.writeWithoutTransaction { db in
-                try Self.immediateTransaction(db) {
-                    try db.execute(
-                        sql: """
-                            DELETE FROM idempotency_keys WHERE (scope, key) IN (
-                                SELECT scope, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)
-                            """,
-                        arguments: [now.millisecondsSince1970, batchSize])
-                    return db.changesCount
-                }
-            }
-        } catch let error as DatabaseError {
-            throw SQLiteErrors.map(error, path: path)
+        try await writeImmediate { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM idempotency_keys WHERE (scope, key) IN (
+                        SELECT scope, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)
+                    """,
+                arguments: [now.millisecondsSince1970, batchSize])
+            return db.changesCount
         }
     }
 
