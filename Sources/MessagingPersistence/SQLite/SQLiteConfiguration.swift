@@ -14,10 +14,13 @@ public struct SQLiteConfiguration: Hashable, Sendable {
 
     /// Durability of commits. Default ``Synchronous/normal``.
     public var synchronous: Synchronous = .normal
-    /// How long a connection waits for a lock held by another process before failing with
-    /// a `storage` error. Default 5 seconds.
+    /// How long a write waits for a lock held by another process before failing with a
+    /// `storage` error (the wait happens on GRDB's writer queue, never on a caller's thread).
+    /// Default 5 seconds.
     public var busyTimeout: Duration = .seconds(5)
-    /// Concurrent read connections. Default 4.
+    /// Concurrent read connections: this many read-only connections of the store's own (reads
+    /// on the calling thread), and as many more in GRDB's pool (reads while they are all busy).
+    /// Default 4.
     public var maximumReaderCount: Int = 4
     /// Create the database's parent directory when it is missing. Default `true`.
     public var createsParentDirectory: Bool = true
