@@ -10,6 +10,10 @@ import MessagingPersistence
 //                                  at the same time through messaging.messages.send; one
 //                                  iteration is one such round, timed until the last answer
 //
+//   send.concurrent64.full.ours    the same with synchronous = FULL (an fsync per commit: the
+//                                  setting for commits that survive power loss), against
+//                                  send.single.raw.full, the raw one-row rate at FULL
+//
 // Persisted sends/s = N / round time. The round time bounds every send's latency in it (each
 // send is answered before the round ends). report.sh compares the rate with the raw C
 // baselines of the same run: send.single.raw (one send per transaction, the raw
@@ -20,6 +24,7 @@ final class ConcurrentSendFixture: @unchecked Sendable {
     // @unchecked: set up in `setup`, then only read by the benchmark closure, which the
     // runner calls from one task at a time; `counter` is only touched by that closure.
     let senderCount: Int
+    let synchronous: SQLiteConfiguration.Synchronous
     var directory = ""
     var messaging: Messaging?
     var store: SQLiteMessagingStore?
@@ -27,11 +32,16 @@ final class ConcurrentSendFixture: @unchecked Sendable {
     var senders: [UserID] = []
     var counter = 0
 
-    init(senders: Int) { senderCount = senders }
+    init(senders: Int, synchronous: SQLiteConfiguration.Synchronous = .normal) {
+        senderCount = senders
+        self.synchronous = synchronous
+    }
 
     func setUp() async throws {
         directory = try BenchPaths.makeTemporaryDirectory("messaging-send-concurrent")
-        let store = try SQLiteMessagingStore(path: "\(directory)/messages.sqlite")
+        var configuration = SQLiteConfiguration()
+        configuration.synchronous = synchronous
+        let store = try SQLiteMessagingStore(path: "\(directory)/messages.sqlite", configuration: configuration)
         let messaging = Messaging(store: store)
         var users: [UserID] = []
         for index in 0..<senderCount {
@@ -62,9 +72,10 @@ final class ConcurrentSendFixture: @unchecked Sendable {
 }
 
 func registerConcurrentSendBenchmarks(_ configuration: Benchmark.Configuration) {
-    for senders in [1, 8, 64] {
-        let fixture = ConcurrentSendFixture(senders: senders)
-        Benchmark("send.concurrent\(senders).ours", configuration: configuration) { benchmark in
+    for (senders, synchronous) in [(1, .normal), (8, .normal), (64, .normal), (64, .full)] as [(Int, SQLiteConfiguration.Synchronous)] {
+        let fixture = ConcurrentSendFixture(senders: senders, synchronous: synchronous)
+        let name = synchronous == .full ? "send.concurrent\(senders).full.ours" : "send.concurrent\(senders).ours"
+        Benchmark(name, configuration: configuration) { benchmark in
             let messaging = fixture.messaging!
             let room = fixture.conversationID
             let users = fixture.senders

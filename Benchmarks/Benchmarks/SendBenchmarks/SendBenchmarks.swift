@@ -11,6 +11,7 @@ import MessagingPersistence
 //   send.single.raw         the same statements through the SQLite C API in one BEGIN IMMEDIATE … COMMIT
 //   send.batch100.ours      messaging.messages.send([100 drafts], to:, by:), one transaction per batch
 //   send.batch100.raw       the same statements for 100 messages in one raw C transaction
+//   send.single.raw.full    send.single.raw with synchronous = FULL (an fsync per commit)
 //   send.single.rawFloor    one bare raw C INSERT INTO messages per (autocommit) transaction
 //   send.single.encrypted   an end-to-end encrypted send (EncryptedSend.swift)
 //   send.single.verifyRaw   one bare Ed25519 verification, its cryptographic floor
@@ -54,7 +55,7 @@ final class SendFixture: @unchecked Sendable {
 
     /// Makes the database through the use cases; with `raw`, then closes the store and
     /// opens a raw connection with the store's pragmas instead.
-    func setUp(raw: Bool) async throws {
+    func setUp(raw: Bool, synchronous: String = "NORMAL") async throws {
         directory = try BenchPaths.makeTemporaryDirectory("messaging-send")
         let path = "\(directory)/messages.sqlite"
         let store = try SQLiteMessagingStore(path: path)
@@ -67,7 +68,7 @@ final class SendFixture: @unchecked Sendable {
         counter = 0
         if raw {
             let database = try RawDatabase(path: path)
-            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = \(synchronous);")
             self.raw = try RawSender(database: database)
         } else {
             self.store = store
@@ -139,6 +140,20 @@ let benchmarks: @Sendable () -> Void = {
             }
         } setup: {
             try await fixture.setUp(raw: true)
+        } teardown: {
+            fixture.tearDown()
+        }
+    }
+
+    do {
+        let fixture = SendFixture()
+        Benchmark("send.single.raw.full", configuration: single) { benchmark in
+            let raw = fixture.raw!
+            for _ in benchmark.scaledIterations {
+                blackHole(try raw.send([fixture.next()], to: fixture.conversationID.uuid, by: fixture.senderID.uuid))
+            }
+        } setup: {
+            try await fixture.setUp(raw: true, synchronous: "FULL")
         } teardown: {
             fixture.tearDown()
         }

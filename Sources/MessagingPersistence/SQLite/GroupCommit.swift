@@ -84,6 +84,11 @@ final class GroupCommitter: Sendable {
 
     /// Runs one batch that starts with `first`, answers it, then hands the writer on.
     private func lead(first: GroupCommitRequest, pool: DatabasePool) async {
+        // Let the tasks that are ready to run submit their commits first: the batch runs on
+        // this thread, and without this the other senders of a burst would not even have
+        // started (batches of one or two). Without concurrency it costs one trip through the
+        // executor's queue, with nobody else in it.
+        await Task.yield()
         var batch = [first]
         state.withLock { state in
             let taken = min(state.pending.count, maximumBatch - 1)
@@ -96,9 +101,7 @@ final class GroupCommitter: Sendable {
         // cancelled leader must not fail them.
         let taken = batch
         let committed: Bool
-        let inline = Self.runInline(taken, pool: pool, busyTimeout: busyTimeoutMilliseconds)
-        let ranInline = inline != nil
-        if let inline {
+        if let inline = Self.runInline(taken, pool: pool, busyTimeout: busyTimeoutMilliseconds) {
             committed = inline
         } else {
             committed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
@@ -119,9 +122,6 @@ final class GroupCommitter: Sendable {
         }
         for request in batch.dropFirst() { request.resume(.answered) }
         next?.resume(.lead)
-        // A batch run inline never suspended: let the thread's other tasks run, as the
-        // suspension of a write on the writer's queue did (see `SQLiteMessagingStore.readDatabase`).
-        if ranInline { await Task.yield() }
     }
 
     /// Runs `batch` on the calling thread when the write lock can be taken without waiting;
