@@ -236,11 +236,14 @@ public struct MessageService: Sendable {
         }
         return try await context.store.read { transaction in
             _ = try transaction.requireMember(user, of: conversationID)
-            let rows = switch request.direction {
+            var rows = switch request.direction {
             case .backward: try transaction.messages(in: conversationID, before: request.cursor, limit: request.limit + 1)
             case .forward: try transaction.messages(in: conversationID, after: request.cursor, limit: request.limit + 1)
             }
-            return MessagePage(messages: Array(rows.prefix(request.limit)), hasMore: rows.count > request.limit)
+            // The extra row only says whether there is more; dropped in place (no copy of the page).
+            let hasMore = rows.count > request.limit
+            if hasMore { rows.removeLast(rows.count - request.limit) }
+            return MessagePage(messages: rows, hasMore: hasMore)
         }
     }
 
