@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build run test soak bench bench-e2e clean
+.PHONY: all deps build run test soak bench bench-e2e bench-postgres clean
 
 all: build
 
@@ -65,6 +65,12 @@ soak: deps
 ## Benchmarks (release build, several minutes): pagination, send, fanout, presence, E2EE — each against its raw baseline; prints the ratios.
 bench: deps
 	cd Benchmarks && ./report.sh
+
+## The PostgreSQL store against the same statements sent raw through PostgresNIO (sends one at a
+## time and 64 at once, pages of 50 at depth 0 and 900,000) on a throwaway server; prints the ratios.
+bench-postgres: deps
+	cd Benchmarks && nice -n 10 swift build -c release --product PostgresBench
+	bash scripts/postgres-test.sh run Benchmarks/.build/release/PostgresBench
 
 ## End-to-end load (release ChatServer + LoadGenerator on loopback, bounded in time), with
 ## Redis pub/sub measured in the same run by the same generator (redis-server from apt):

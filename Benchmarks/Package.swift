@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Shared fixtures and the raw SQLite C baselines.
@@ -39,6 +40,17 @@ let package = Package(
             ],
             path: "Benchmarks/PaginationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The PostgreSQL store against raw PostgresNIO (make bench-postgres; needs a server).
+        .executableTarget(
+            name: "PostgresBench",
+            dependencies: [
+                .product(name: "MessagingCore", package: "swift-messaging"),
+                .product(name: "MessagingPostgres", package: "swift-messaging"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/PostgresBench"
         ),
         // Runs one operation N times outside the harness, for callgrind instruction counts.
         .executableTarget(
