@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build run test soak bench bench-e2e bench-postgres clean
+.PHONY: all deps build run test soak bench bench-e2e bench-postgres bench-cluster clean
 
 all: build
 
@@ -71,6 +71,11 @@ bench: deps
 bench-postgres: deps
 	cd Benchmarks && nice -n 10 swift build -c release --product PostgresBench
 	bash scripts/postgres-test.sh run Benchmarks/.build/release/PostgresBench
+
+## Cross-node delivery: two ChatServer nodes on one throwaway PostgreSQL, sender on one and
+## receivers on the other, beside the single-node figure on the same database.
+bench-cluster: deps
+	bash scripts/postgres-test.sh run bash scripts/bench-cluster.sh $(BENCH_E2E_ARGS)
 
 ## End-to-end load (release ChatServer + LoadGenerator on loopback, bounded in time), with
 ## Redis pub/sub measured in the same run by the same generator (redis-server from apt):

@@ -65,12 +65,22 @@ struct ChatLoad: AsyncParsableCommand {
         commandName: "chat", abstract: "Fanout, zero-receiver sends and idle connections against a running ChatServer.")
 
     @Option(help: "Server URL (loopback only).") var server = "http://127.0.0.1:8080"
+    @Option(help: "Cross-node runs: the receivers connect to this node (another ChatServer on the same database) while the sender stays on --server (loopback only).")
+    var receiverServer: String?
+    @Option(help: "With --receiver-server: that node's process id (its CPU time is reported beside the sender node's).")
+    var receiverServerPid: Int32?
     @OptionGroup var options: SharedOptions
 
     func run() async throws {
-        guard let host = URLComponents(string: server)?.host, isLoopback(host) else {
-            throw ValidationError("--server \(server) is not a loopback URL: the load only ever goes to 127.0.0.0/8 or localhost.")
+        for url in [server] + (receiverServer.map { [$0] } ?? []) {
+            guard let host = URLComponents(string: url)?.host, isLoopback(host) else {
+                throw ValidationError("\(url) is not a loopback URL: the load only ever goes to 127.0.0.0/8 or localhost.")
+            }
         }
+        guard (receiverServer == nil) == (receiverServerPid == nil) else {
+            throw ValidationError("--receiver-server and --receiver-server-pid go together.")
+        }
+        let receiverProbe = receiverServerPid.map { ServerProbe(pid: $0) }
         let deadline = options.deadline
         let api = HTTP(base: server)
         let probe = try options.probe()
@@ -82,11 +92,12 @@ struct ChatLoad: AsyncParsableCommand {
         var results: [String] = []
         for n in options.members {
             guard n <= users.count else { throw ValidationError("--members must be 2…\(users.count)") }
-            let room = try await Room.open(api: api, users: Array(users.prefix(n)), server: server, deadline: deadline)
+            let room = try await Room.open(
+                api: api, users: Array(users.prefix(n)), server: server, receiverServer: receiverServer ?? server, deadline: deadline)
             for (mode, count) in [("burst", options.messages), ("single", options.singleMessages)] where count > 0 {
                 let figure = try await room.measure(
                     mode: mode, messages: count, payloadBytes: options.payloadBytes, window: options.window, probe: probe,
-                    deadline: deadline)
+                    receiverProbe: receiverProbe, deadline: deadline)
                 try output.write(figure)
                 progress(figure.line)
                 results.append(figure.line)

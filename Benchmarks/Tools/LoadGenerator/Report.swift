@@ -47,6 +47,8 @@ struct Figure: Codable, Sendable {
     var serverSleeping: Double?
     var frameBytes: Int?
     var rawWriteMicroseconds: Double?
+    /// Cross-node runs: the receivers' node's CPU per delivery (`cpuMicroseconds` is the sender's node).
+    var receiverNodeCPUMicroseconds: Double?
     var connections: Int?
     var failedConnections: Int?
     var residentDeltaBytes: Int?
@@ -92,6 +94,11 @@ struct Figure: Codable, Sendable {
                 text += String(format: " (its event loop waited for a core %.0f%% of the time and for input %.0f%%)", queued * 100, sleeping * 100)
             }
             if let receiverBusy { text += String(format: ", generator's receiving thread busy %.0f%%", receiverBusy * 100) }
+            if let receiverNode = receiverNodeCPUMicroseconds {
+                text += String(
+                    format: "; cross-node: sender's node %.3f µs/delivery, receivers' node %.3f µs/delivery, both %.3f", cpuMicroseconds,
+                    receiverNode, cpuMicroseconds + receiverNode)
+            }
             if let duplicates, let missing { text += "; duplicates \(duplicates), missing \(missing)" }
             if let frameBytes, let raw = rawWriteMicroseconds {
                 text += String(format: "; raw write() of the %d-byte frame %.3f µs → ratio %.1f×", frameBytes, raw, cpuMicroseconds / raw)

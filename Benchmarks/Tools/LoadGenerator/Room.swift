@@ -107,7 +107,11 @@ final class Room: Sendable {
         self.sender = sender
     }
 
-    static func open(api: HTTP, users: [User], server: String, deadline: ContinuousClock.Instant) async throws -> Room {
+    /// The conversation of `users`, its owner sending on `server`, every other member
+    /// subscribed on `receiverServer` (the same node, or another node of a cluster).
+    static func open(
+        api: HTTP, users: [User], server: String, receiverServer: String, deadline: ContinuousClock.Instant
+    ) async throws -> Room {
         let owner = users[0]
         let first = users.dropFirst().prefix(49).map(\.id)
         let created = try await api.call(
@@ -120,8 +124,8 @@ final class Room: Sendable {
             _ = try await api.call("POST", "/v1/conversations/\(conversation)/members", body: ["user": user.id], token: owner.token)
         }
         progress("conversation \(conversation) with \(users.count) members; connecting")
-        let url = realtimeURL(server)
-        let sender = Sender(url: url, token: owner.token, conversation: conversation)
+        let url = realtimeURL(receiverServer)
+        let sender = Sender(url: realtimeURL(server), token: owner.token, conversation: conversation)
         let room = Room(conversation: conversation, members: users.count, sender: sender)
         let subscribed = Counter()
         let failed = Counter()
@@ -220,7 +224,8 @@ final class Room: Sendable {
     }
 
     func measure(
-        mode: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe, deadline: ContinuousClock.Instant
+        mode: String, messages: Int, payloadBytes: Int, window: Int, probe: ServerProbe, receiverProbe: ServerProbe? = nil,
+        deadline: ContinuousClock.Instant
     ) async throws -> Figure {
         deliveries.store(0, ordering: .relaxed)
         duplicates.store(0, ordering: .relaxed)
@@ -228,6 +233,7 @@ final class Room: Sendable {
         let expected = messages * members
         progress("ChatServer N=\(members) \(mode): \(messages) messages → \(expected) deliveries")
         let cpu0 = probe.cpuSeconds() ?? 0
+        let receiverCPU0 = receiverProbe?.cpuSeconds() ?? 0
         let t0 = ContinuousClock.now
         if mode == "burst" {
             try await sender.burst(count: messages, payloadBytes: payloadBytes, window: window, deadline: deadline)
@@ -240,6 +246,7 @@ final class Room: Sendable {
         }
         let seconds = (ContinuousClock.now - t0).seconds
         let cpu = (probe.cpuSeconds() ?? 0) - cpu0
+        let receiverCPU = receiverProbe.map { ($0.cpuSeconds() ?? 0) - receiverCPU0 }
         let delivered = deliveries.load(ordering: .relaxed)
         let sorted = latencies.withLock { $0.sorted() }
         let frame = frameBytes.load(ordering: .relaxed)
@@ -253,6 +260,7 @@ final class Room: Sendable {
         figure.seconds = seconds
         figure.serverCPUSeconds = cpu
         figure.cpuMicroseconds = cpu / Double(max(delivered, 1)) * 1e6
+        figure.receiverNodeCPUMicroseconds = receiverCPU.map { $0 / Double(max(delivered, 1)) * 1e6 }
         figure.p50Milliseconds = percentileMilliseconds(sorted, 0.5)
         figure.p99Milliseconds = percentileMilliseconds(sorted, 0.99)
         figure.serverBusy = cpu / max(seconds, 1e-9)
