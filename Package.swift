@@ -85,11 +85,18 @@ let package = Package(
 
         // MARK: System libraries
         .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // The one libsodium helper of the package (package access, in no product's API): the
+        // initialization, base64url, SHA-256 and HMAC, BLAKE2b, randomness, password hashing.
+        .target(
+            name: "MessagingSodium",
+            dependencies: ["CSodium"],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: End-to-end encryption (libsodium only: client apps link it without any server piece)
         .target(
             name: "MessagingE2EE",
-            dependencies: ["CSodium"],
+            dependencies: ["CSodium", "MessagingSodium"],
             swiftSettings: strictSettings
         ),
 
@@ -97,7 +104,7 @@ let package = Package(
         .target(
             name: "MessagingAuth",
             dependencies: [
-                "MessagingCore", "CSodium",
+                "MessagingCore", "CSodium", "MessagingSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,7 +125,7 @@ let package = Package(
         // MARK: Wire protocol v1, both ways: client frames in; server frames, events and message JSON out
         .target(
             name: "MessagingWire",
-            dependencies: ["MessagingCore", "MessagingPresence"],
+            dependencies: ["MessagingCore", "MessagingPresence", "MessagingSodium"],
             swiftSettings: strictSettings
         ),
 
@@ -126,7 +133,7 @@ let package = Package(
         .target(
             name: "MessagingDelivery",
             dependencies: [
-                "MessagingCore", "MessagingWire",
+                "MessagingCore", "MessagingWire", "MessagingSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -290,15 +297,20 @@ let package = Package(
             name: "MessagingAuthTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium",
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium", "MessagingSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "MessagingSodiumTests",
+            dependencies: ["MessagingSodium"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MessagingE2EETests",
-            dependencies: ["TestSupport", "MessagingE2EE"],
+            dependencies: ["TestSupport", "MessagingE2EE", "MessagingSodium"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
@@ -317,6 +329,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingWire", "MessagingDelivery", "MessagingTesting", "DeliveryProbe",
+                "MessagingSodium",
                 "DeliveryWorker",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingSodium
 
 // The JSON shapes of messages and conversation events in realtime protocol v1
 // (Documentation/Protocol.md §3 "The Message object" and §4 "Events").
@@ -147,33 +148,19 @@ public struct WireEvent: Encodable, Sendable {
 }
 
 /// The text form of end-to-end encryption objects (device bundles, key envelopes):
-/// base64url without padding, canonical (see `Documentation/E2EE.md` §3).
-///
-/// `MessagingE2EE` has its own codec on libsodium's constant-time one, for secrets; this one
-/// carries only public objects and keeps the server's wire layer free of libsodium.
+/// base64url without padding, canonical (see `Documentation/E2EE.md` §3), through the one
+/// libsodium codec every module of the package uses.
 public enum E2EEText {
     /// Encodes bytes.
     public static func encode(_ bytes: Data) -> String {
-        var text = bytes.base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
+        Base64URL.encode(bytes)
     }
 
     /// Decodes canonical text; `nil` for anything else (padding, whitespace, other alphabets,
-    /// non-zero unused bits).
+    /// non-zero unused bits) and for an empty or over-long (more than 1 MiB) text.
     public static func decode(_ text: String) -> Data? {
-        guard !text.isEmpty, text.utf8.count <= 1 << 20,
-              text.utf8.allSatisfy({ byte in
-                  (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
-                      || byte == 0x2D || byte == 0x5F
-              }),
-              text.utf8.count % 4 != 1
-        else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.utf8.count % 4 != 0 { standard.append("=") }
-        guard let data = Data(base64Encoded: standard), encode(data) == text else { return nil }
-        return data
+        guard !text.isEmpty, text.utf8.count <= 1 << 20, let bytes = Base64URL.decode(text) else { return nil }
+        return Data(bytes)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 @testable import MessagingAuth
 import MessagingCore
 import Testing
+import MessagingSodium
 
 @Suite("Refresh cookie and role policy")
 struct CookieAndPolicyTests {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import MessagingAuth
 import Testing
+import MessagingSodium
 
 @Suite("JSON Web Key Set")
 struct JSONWebKeySetTests {

@@ -3,6 +3,7 @@ import Foundation
 import MessagingCore
 import MessagingTesting
 import Testing
+import MessagingSodium
 
 /// One hostile or broken token and the code it must be rejected with.
 struct ForgedToken: Sendable, CustomTestStringConvertible {

@@ -2,6 +2,7 @@ import Foundation
 @testable import MessagingAuth
 import MessagingCore
 import Testing
+import MessagingSodium
 
 @Suite("No password, token or hash in descriptions, errors or logs")
 struct RedactionTests {

@@ -2,6 +2,7 @@ import Foundation
 @testable import MessagingAuth
 import MessagingCore
 import Testing
+import MessagingSodium
 
 @Suite("Nothing secret is stored in clear")
 struct StorageSecrecyTests {

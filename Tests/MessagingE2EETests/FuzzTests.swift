@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MessagingE2EE
+import MessagingSodium
 
 /// Random and mutated inputs to every parse / open / verify / decrypt entry point of the
 /// module (issue 13 A.3). Each entry point must return a value or throw an ``E2EEError``,

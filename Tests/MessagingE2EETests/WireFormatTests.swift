@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MessagingE2EE
+import MessagingSodium
 
 /// Structural checks shared by every format: versions, kinds, truncation, trailing bytes,
 /// text encoding, and random input that must never trap.
@@ -109,12 +110,12 @@ struct WireFormatTests {
     func base64url() throws {
         #expect(Base64URL.encode([]) == "")
         #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
-        #expect(try Base64URL.decode("-_8") == [0xFB, 0xFF])
+        #expect(try Base64URL.decodeOrThrow("-_8") == [0xFB, 0xFF])
         for bytes in [[UInt8](), [0], [0, 1], [0, 1, 2], Array(0...255)] {
-            #expect(try Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+            #expect(try Base64URL.decodeOrThrow(Base64URL.encode(bytes)) == bytes)
         }
         for bad in ["-_8=", "+/8", "-_9", "a", "ab cd", "ab\ncd", "é", "AAAA===", "AB*C"] {
-            expectE2EEError(.invalidFormat, "\(bad)") { try Base64URL.decode(bad) }
+            expectE2EEError(.invalidFormat, "\(bad)") { try Base64URL.decodeOrThrow(bad) }
         }
         expectE2EEError(.invalidFormat) { try DeviceBundle(textEncoded: "not base64!") }
     }

@@ -6,7 +6,7 @@ import PackageDescription
 //
 // Why a separate package: `swift build --sanitize=address` on the root package compiles every
 // target and dependency (Hummingbird, NIO, PostgreSQL-free but still the whole graph) with
-// instrumentation; this package compiles only what MessagingE2EE, MessagingAuth,
+// instrumentation; this package compiles only what MessagingSodium, MessagingE2EE, MessagingAuth,
 // MessagingE2EEVerification and their test targets need (GRDB, jwt-kit, swift-log,
 // swift-service-lifecycle), which is a fraction of the cost.
 //
@@ -41,11 +41,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .systemLibrary(name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
-        .target(name: "MessagingE2EE", dependencies: ["CSodium"], swiftSettings: strictSettings),
+        .target(name: "MessagingSodium", dependencies: ["CSodium"], swiftSettings: strictSettings),
+        .target(name: "MessagingE2EE", dependencies: ["CSodium", "MessagingSodium"], swiftSettings: strictSettings),
         .target(
             name: "MessagingAuth",
             dependencies: [
-                "MessagingCore", "CSodium",
+                "MessagingCore", "CSodium", "MessagingSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -62,15 +63,16 @@ let package = Package(
             name: "MessagingAuthTests",
             dependencies: [
                 "TestSupport",
-                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium",
+                "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingTesting", "CSodium", "MessagingSodium",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "MessagingSodiumTests", dependencies: ["MessagingSodium"], swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingE2EETests",
-            dependencies: ["MessagingE2EE", "TestSupport"],
+            dependencies: ["MessagingE2EE", "MessagingSodium", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

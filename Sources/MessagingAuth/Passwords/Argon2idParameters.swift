@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// The cost of argon2id password hashing (libsodium `crypto_pwhash`).
 ///

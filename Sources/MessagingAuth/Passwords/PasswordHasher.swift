@@ -1,5 +1,6 @@
 import Dispatch
 import MessagingCore
+import MessagingSodium
 
 /// Hashes and verifies passwords with argon2id off the cooperative thread pool, at most
 /// `maximumConcurrent` at a time (each hash holds its memory cost, so unbounded

@@ -1,5 +1,6 @@
 import Logging
 import MessagingCore
+import MessagingSodium
 
 /// Accounts, logins, token refresh and sessions: the auth use cases over an ``AuthStore``.
 ///

@@ -1,5 +1,6 @@
 import CSodium
 import JWTKit
+import MessagingSodium
 
 /// One key access tokens are signed or verified with, under its key id (`kid`).
 ///
@@ -26,7 +27,7 @@ public struct AccessTokenKey: Sendable, CustomStringConvertible, CustomDebugStri
     /// An Ed25519 signing key from its 32-byte seed (the RFC 8032 private key).
     public static func ed25519(id: String, seed: [UInt8]) throws(AuthError) -> AccessTokenKey {
         guard seed.count == 32 else { throw .misconfigured("An Ed25519 seed is exactly 32 bytes.") }
-        _ = Sodium.initialized
+        Sodium.requireInitialized()
         var publicKey = [UInt8](repeating: 0, count: Int(crypto_sign_publickeybytes()))
         var secretKey = [UInt8](repeating: 0, count: Int(crypto_sign_secretkeybytes()))
         guard crypto_sign_seed_keypair(&publicKey, &secretKey, seed) == 0 else {

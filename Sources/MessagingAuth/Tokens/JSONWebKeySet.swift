@@ -1,3 +1,5 @@
+import MessagingSodium
+
 /// The public keys of an ``AccessTokenKeys`` table as a JSON Web Key Set (RFC 7517, with
 /// the `OKP`/`Ed25519` key type of RFC 8037), for third parties that verify access tokens:
 /// serve it (for example at `/.well-known/jwks.json`) and let them pick the key whose `kid`

@@ -1,5 +1,6 @@
 import JWTKit
 import MessagingCore
+import MessagingSodium
 
 /// Issues and verifies access tokens (JWS compact serialization, signed with jwt-kit).
 ///

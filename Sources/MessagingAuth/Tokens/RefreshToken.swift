@@ -1,4 +1,5 @@
 import MessagingCore
+import MessagingSodium
 
 /// An opaque refresh token: 32 bytes (256 bits) from libsodium's `randombytes_buf`, sent to
 /// the client as 43 characters of unpadded base64url, stored only as its hash.

@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// The crash points of the delivery path, for fault tests. Not stable API.
+/// The crash points of the delivery path, for fault tests. Package access: not part of any product.
 ///
 /// | point | where the process dies |
 /// |---|---|
@@ -19,16 +19,17 @@ import Darwin
 /// | CP7 | acknowledgements (or a job's work) persisted, the job not completed |
 /// | CP8 | a job's lease was taken, its work not done |
 /// | CP9 | a (group) commit is durable, none of the callers in its batch has been answered |
-public enum _CrashPoint: String, CaseIterable, Sendable {
+@usableFromInline
+package enum CrashPoint: String, CaseIterable, Sendable {
     case cp1 = "CP1", cp2 = "CP2", cp3 = "CP3", cp4 = "CP4", cp5 = "CP5", cp6 = "CP6", cp7 = "CP7", cp8 = "CP8"
     case cp9 = "CP9"
 }
 
 /// Kills the process with SIGKILL at `point` when the environment arms it, in debug builds
 /// only: `MESSAGING_FAILPOINT=CP3` dies at the first pass through CP3, `CP3@25` at the
-/// 25th. Release builds compile this to nothing. Not stable API.
+/// 25th. Release builds compile this to nothing. Package access: not part of any product.
 @inlinable @inline(__always)
-public func _failpoint(_ point: _CrashPoint) {
+package func failpoint(_ point: CrashPoint) {
     #if DEBUG
     _FailpointArming.armed?.pass(point)
     #endif
@@ -37,10 +38,10 @@ public func _failpoint(_ point: _CrashPoint) {
 /// The armed failpoint, read once from the environment.
 @usableFromInline
 final class _FailpointArming: Sendable {
-    let point: _CrashPoint
+    let point: CrashPoint
     let remaining: Atomic<Int>
 
-    init(point: _CrashPoint, after count: Int) {
+    init(point: CrashPoint, after count: Int) {
         self.point = point
         remaining = Atomic(max(1, count))
     }
@@ -49,13 +50,13 @@ final class _FailpointArming: Sendable {
     static let armed: _FailpointArming? = {
         guard let spec = ProcessInfo.processInfo.environment["MESSAGING_FAILPOINT"], !spec.isEmpty else { return nil }
         let parts = spec.split(separator: "@", maxSplits: 1)
-        guard let point = _CrashPoint(rawValue: String(parts[0]).uppercased()) else { return nil }
+        guard let point = CrashPoint(rawValue: String(parts[0]).uppercased()) else { return nil }
         let count = parts.count == 2 ? Int(parts[1]) ?? 1 : 1
         return _FailpointArming(point: point, after: count)
     }()
 
     @usableFromInline
-    func pass(_ passed: _CrashPoint) {
+    func pass(_ passed: CrashPoint) {
         guard passed == point else { return }
         if remaining.subtract(1, ordering: .relaxed).newValue == 0 {
             FileHandle.standardError.write(Data("failpoint \(point.rawValue): SIGKILL\n".utf8))

@@ -56,7 +56,7 @@ public struct MessageService: Sendable {
         let permissions = context.permissions
         let window = context.configuration.notificationWindowMilliseconds
         let verifier = context.verifier
-        _failpoint(.cp1)
+        failpoint(.cp1)
         let committed = try await context.store.commit { transaction in
             let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
             if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
@@ -65,13 +65,13 @@ public struct MessageService: Sendable {
                     item.draft, id: item.id, digest: item.digest, to: conversation, by: sender, role: me.role,
                     at: now, permissions: permissions, verifier: verifier, transaction: transaction)
                 if !receipt.isDuplicate {
-                    _failpoint(.cp2)
+                    failpoint(.cp2)
                     try Self.enqueueJobs(for: receipt.message, windowMilliseconds: window, at: now, transaction: transaction)
                 }
                 return receipt
             }
         }
-        _failpoint(.cp3)
+        failpoint(.cp3)
         return committed
     }
 

@@ -102,7 +102,7 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
         let outcome = try ledger.withLock { (ledger) throws(DeliveryError) -> AckOutcome in
             try ledger.acknowledge(session.id, conversation: conversationID, through: seq, deliveredSeq: delivered)
         }
-        _failpoint(.cp6)
+        failpoint(.cp6)
         return outcome
     }
 
@@ -147,7 +147,7 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
             ledger.withLock { $0.restoreDirty(batch) }
             throw error
         }
-        _failpoint(.cp7)
+        failpoint(.cp7)
     }
 
     /// Checks deadlines and flushes until shutdown; flushes once more on the way out.

@@ -36,7 +36,7 @@ public struct DeliveryPipeline: Sendable {
         } catch {
             answerError = error
         }
-        _failpoint(.cp4)
+        failpoint(.cp4)
         // The events the send committed; a repeated send committed none and publishes the
         // original event again (its first publication may have died at CP4).
         let message = receipt.message
@@ -46,7 +46,7 @@ public struct DeliveryPipeline: Sendable {
                 payload: .messageCreated(message))]
             : committed.events
         for event in events { try await bus.publish(try EncodedEvent(event)) }
-        _failpoint(.cp5)
+        failpoint(.cp5)
         if let answerError { throw answerError }
         return receipt
     }

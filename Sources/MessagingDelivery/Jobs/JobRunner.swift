@@ -144,7 +144,7 @@ public final class JobRunner: Service, Sendable {
 
     /// One attempt: handler, then complete; or retry/dead-letter; or release when cancelled.
     func execute(_ job: ClaimedJob) async {
-        _failpoint(.cp8)
+        failpoint(.cp8)
         let metadata: Logger.Metadata = ["job": "\(job.id)", "queue": "\(job.queue)", "attempt": "\(job.attempt)"]
         guard let handler = handlers[job.queue] else {
             await settle { try await self.queue.deadLetter(job.lease, error: "no handler for queue \(job.queue)", now: self.wallClock.now()) }
@@ -170,7 +170,7 @@ public final class JobRunner: Service, Sendable {
             }
             return
         }
-        _failpoint(.cp7)
+        failpoint(.cp7)
         await settle { try await self.queue.complete(job.lease) }
     }
 

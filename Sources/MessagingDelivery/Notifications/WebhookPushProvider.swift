@@ -1,5 +1,6 @@
 import Foundation
 import MessagingCore
+import MessagingSodium
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -36,7 +37,7 @@ public struct WebhookPushProvider: PushProvider {
 
     /// The signature header value for a body sent at `timestamp`.
     public static func signature(body: [UInt8], timestamp: Int64, secret: [UInt8]) -> String {
-        "sha256=" + HMACSHA256.hex(HMACSHA256.authenticationCode(for: Array("\(timestamp).".utf8) + body, key: secret))
+        "sha256=" + Sodium.hex(Sodium.hmacSHA256(Array("\(timestamp).".utf8) + body, key: secret))
     }
 
     public func push(_ notification: PushNotification) async throws {

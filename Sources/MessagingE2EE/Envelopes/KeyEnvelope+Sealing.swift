@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 extension KeyEnvelope {
     /// Seals `key` to `recipient` and signs the envelope as `sender`.
@@ -26,7 +27,7 @@ extension KeyEnvelope {
         let header = writer.bytes
 
         var inner = key.secret.copiedBytes()
-        defer { Sodium.zero(&inner) }
+        defer { Sodium.wipe(&inner) }
         inner.append(contentsOf: bindingDigest(header: header))
         let sealed = try SealedBox.seal(inner, to: recipient.agreementPublicKey.rawRepresentation, random: random)
 
@@ -82,7 +83,7 @@ extension KeyEnvelope {
             throw E2EEError(code: .authenticationFailed, message: "the sealed key has the wrong length")
         }
         let expectedDigest = Self.bindingDigest(header: Array(serialized[0..<Self.headerLength]))
-        let bound = inner.withUnsafeBytes { Sodium.constantTimeEqual(Array($0.suffix(32)), expectedDigest) }
+        let bound = inner.withUnsafeBytes { Sodium.constantTimeEquals(Array($0.suffix(32)), expectedDigest) }
         guard bound else {
             throw E2EEError(
                 code: .authenticationFailed,

@@ -1,3 +1,5 @@
+import MessagingSodium
+
 extension KeyEnvelope {
     /// Checks what anyone can check without the recipient's secret key: the envelope names
     /// `sender` (device id and Ed25519 key) and `recipient` (device id and X25519 key), and the

@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// Password-based key derivation with Argon2id (`crypto_pwhash`, `ALG_ARGON2ID13`).
 enum Argon2id {

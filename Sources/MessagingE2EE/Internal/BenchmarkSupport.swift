@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// Entry points into the module's internal AEAD layer for the benchmark package, which is
 /// built in release mode and cannot use `@testable import`.

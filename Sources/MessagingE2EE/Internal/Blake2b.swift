@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// BLAKE2b (`crypto_generichash`) for digests, bindings and checksums.
 enum Blake2b {

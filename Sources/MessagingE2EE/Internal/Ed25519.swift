@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// Ed25519 signatures (`crypto_sign_*`), detached.
 enum Ed25519 {

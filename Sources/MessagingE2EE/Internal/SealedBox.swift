@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// Anonymous public-key encryption to an X25519 key (`crypto_box_seal`).
 ///
@@ -40,7 +41,7 @@ enum SealedBox {
         _ message: [UInt8], to recipientPublicKey: [UInt8], random: RandomSource, into output: inout [UInt8]
     ) throws -> Int32 {
         var seed = random.bytes(Int(crypto_box_seedbytes()))
-        defer { Sodium.zero(&seed) }
+        defer { Sodium.wipe(&seed) }
         let ephemeral = try seed.withUnsafeBytes { try X25519.keyPair(seed: $0) }
         let nonce = Blake2b.hash(ephemeral.publicKey + recipientPublicKey, length: Int(crypto_box_noncebytes()))
         output.replaceSubrange(0..<X25519.keyLength, with: ephemeral.publicKey)

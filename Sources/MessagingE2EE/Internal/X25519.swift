@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// X25519 key agreement (`crypto_scalarmult` / `crypto_box_*` key pairs).
 enum X25519 {
@@ -55,7 +56,7 @@ enum X25519 {
             }
         }
         guard result == 0 else {
-            Sodium.zero(&shared)
+            Sodium.wipe(&shared)
             throw E2EEError(code: .invalidKey, message: "X25519 produced an all-zero shared secret: the public key is a low-order point")
         }
         return shared

@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// The AEAD layer: thin wrappers over `crypto_aead_xchacha20poly1305_ietf_encrypt/decrypt`.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// The symmetric key of one conversation epoch: 32 random bytes that encrypt every message
 /// sent in that conversation during that epoch.

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// A device's public bundle: device id, user id, both public keys and creation time, signed by
 /// the device's own Ed25519 key.

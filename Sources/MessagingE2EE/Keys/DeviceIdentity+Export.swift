@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// Plaintext export and import of a device's secret keys.
 ///
@@ -32,7 +33,7 @@ extension DeviceIdentity {
     /// Thread safety: safe from any thread.
     public func exportSecretKeysText() -> String {
         var bytes = exportSecretKeys()
-        defer { Sodium.zero(&bytes) }
+        defer { Sodium.wipe(&bytes) }
         return Base64URL.encode(bytes)
     }
 
@@ -53,7 +54,7 @@ extension DeviceIdentity {
         let agreementRange = try reader.skip(X25519.keyLength, field: "agreement secret key")
         let checksum = try reader.readRaw(16, field: "checksum")
         try reader.expectEnd(of: .secretKeyExport)
-        guard Sodium.constantTimeEqual(checksum, DomainLabel.keyExport.checksum(bytes[0..<Self.exportBodyLength])) else {
+        guard Sodium.constantTimeEquals(checksum, DomainLabel.keyExport.checksum(bytes[0..<Self.exportBodyLength])) else {
             throw E2EEError(code: .corrupted, message: "the secret-key export's checksum does not match; the bytes were corrupted")
         }
         let agreement = SecretBytes(copying: bytes[agreementRange])
@@ -67,8 +68,8 @@ extension DeviceIdentity {
     ///
     /// Thread safety: safe from any thread.
     public convenience init(importingSecretKeysText text: String) throws {
-        var bytes = try Base64URL.decode(text)
-        defer { Sodium.zero(&bytes) }
+        var bytes = try Base64URL.decodeOrThrow(text)
+        defer { Sodium.wipe(&bytes) }
         try self.init(importingSecretKeys: bytes)
     }
 
@@ -90,7 +91,7 @@ extension DeviceIdentity {
     /// Thread safety: safe from any thread; blocks for the Argon2id computation.
     public convenience init(importing export: PasswordProtectedKeys, password: String) throws {
         var plaintext = try export.open(password: password)
-        defer { Sodium.zero(&plaintext) }
+        defer { Sodium.wipe(&plaintext) }
         try self.init(importingSecretKeys: plaintext)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// A device's secret identity: an Ed25519 signing key pair and an X25519 key-agreement key
 /// pair, bound to a device id and a user id.

@@ -1,3 +1,5 @@
+import MessagingSodium
+
 /// A device's secret keys encrypted under a password: Argon2id (`crypto_pwhash`) derives a
 /// key that seals the plaintext export with XChaCha20-Poly1305.
 ///
@@ -30,7 +32,7 @@ public struct PasswordProtectedKeys: WireRepresentable, Hashable {
     ) throws -> PasswordProtectedKeys {
         try Sodium.ensureInitialized()
         var passwordBytes = Array(password.utf8)
-        defer { Sodium.zero(&passwordBytes) }
+        defer { Sodium.wipe(&passwordBytes) }
         guard passwordBytes.count >= minimumPasswordLength else {
             throw E2EEError(
                 code: .weakPassword,
@@ -48,7 +50,7 @@ public struct PasswordProtectedKeys: WireRepresentable, Hashable {
         writer.write(raw: nonce)
         let key = try Argon2id.deriveKey(password: passwordBytes, salt: salt, limits: limits)
         var plaintext = identity.exportSecretKeys()
-        defer { Sodium.zero(&plaintext) }
+        defer { Sodium.wipe(&plaintext) }
         let ciphertext = try XChaCha20Poly1305.seal(
             plaintext: plaintext, associatedData: DomainLabel.passwordExport.labelled(writer.bytes),
             nonce: nonce, key: key)
@@ -89,7 +91,7 @@ public struct PasswordProtectedKeys: WireRepresentable, Hashable {
     /// Derives the key from `password` and decrypts the plaintext secret-key export.
     func open(password: String) throws -> [UInt8] {
         var passwordBytes = Array(password.utf8)
-        defer { Sodium.zero(&passwordBytes) }
+        defer { Sodium.wipe(&passwordBytes) }
         let key = try Argon2id.deriveKey(password: passwordBytes, salt: salt, limits: limits)
         do {
             return try XChaCha20Poly1305.open(

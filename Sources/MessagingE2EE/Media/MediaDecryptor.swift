@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// Decrypts a media stream made by ``MediaEncryptor`` incrementally, in constant memory.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// Encrypts an attachment of any size incrementally with `crypto_secretstream_xchacha20poly1305`,
 /// in constant memory.
@@ -46,7 +47,7 @@ public final class MediaEncryptor {
     }
 
     deinit {
-        Sodium.zero(&pending)
+        Sodium.wipe(&pending)
     }
 
     /// Encrypts the next piece of plaintext; returns the encrypted bytes ready so far (possibly none).
@@ -85,7 +86,7 @@ public final class MediaEncryptor {
                 pending.append(contentsOf: input.prefix(take))
                 input = input.dropFirst(take)
                 pending.withUnsafeBytes { stream.push($0, associatedData: associatedData, final: false, appendingTo: &output) }
-                Sodium.zero(&pending)
+                Sodium.wipe(&pending)
                 pending.removeAll(keepingCapacity: true)
             } else {
                 pending.append(contentsOf: input)
@@ -109,7 +110,7 @@ public final class MediaEncryptor {
         finished = true
         var output = takePrefix()
         pending.withUnsafeBytes { stream.push($0, associatedData: associatedData, final: true, appendingTo: &output) }
-        Sodium.zero(&pending)
+        Sodium.wipe(&pending)
         pending.removeAll()
         return (output, reference)
     }

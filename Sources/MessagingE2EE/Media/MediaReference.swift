@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// Everything a recipient needs to fetch and decrypt one attachment: the stream key and
 /// header, the chunk size, the plaintext length, a content type and a locator.
@@ -107,7 +108,7 @@ public struct MediaReference: WireRepresentable, CustomStringConvertible, Custom
         let bodyLength = reader.offset
         let checksum = try reader.readRaw(16, field: "checksum")
         try reader.expectEnd(of: .mediaReference)
-        guard Sodium.constantTimeEqual(checksum, DomainLabel.mediaReference.checksum(bytes[0..<bodyLength])) else {
+        guard Sodium.constantTimeEquals(checksum, DomainLabel.mediaReference.checksum(bytes[0..<bodyLength])) else {
             throw E2EEError(code: .corrupted, message: "the media reference's checksum does not match; the bytes were corrupted")
         }
         guard MediaStreamHeader.chunkSizeRange.contains(chunkSize), plaintextLength <= Self.maximumPlaintextLength else {

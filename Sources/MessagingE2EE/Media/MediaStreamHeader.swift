@@ -1,3 +1,5 @@
+import MessagingSodium
+
 /// The 6-byte public prefix of an encrypted media stream: version 0x01, kind 0x07, chunk size
 /// (uint32 BE). It is authenticated as part of every chunk's associated data:
 /// `"messaging-e2ee/v1/media" ‖ 0x00 ‖ prefix`.

@@ -1,4 +1,5 @@
 import CSodium
+import MessagingSodium
 
 /// One `crypto_secretstream_xchacha20poly1305` state (push or pull), zeroed on release.
 ///

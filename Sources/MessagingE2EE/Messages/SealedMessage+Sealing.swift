@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 extension SealedMessage {
     /// The message label ‖ 0x00, computed once.

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// Reads fixed-width big-endian integers and length-prefixed fields from a byte array.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingSodium
 
 /// An object with a byte-exact, versioned binary form and a base64url text form.
 ///
@@ -29,7 +30,7 @@ extension WireRepresentable {
     ///
     /// Thread safety: pure; safe from any thread.
     public init(textEncoded text: String) throws {
-        try self.init(serialized: Base64URL.decode(text))
+        try self.init(serialized: Base64URL.decodeOrThrow(text))
     }
 
     /// Decodes an object from its binary form held in `Data`.

@@ -109,7 +109,7 @@ final class GroupCommitter: Sendable {
             }
         }
         // The batch is durable (WAL) and nobody has been answered yet.
-        if committed { _failpoint(.cp9) }
+        if committed { failpoint(.cp9) }
         let next: GroupCommitRequest? = state.withLock { state in
             state.statistics.commits += batch.count
             state.statistics.transactions += 1

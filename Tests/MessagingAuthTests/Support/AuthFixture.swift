@@ -7,6 +7,7 @@ import MessagingTesting
 import MessagingPersistence
 import Synchronization
 import Testing
+import MessagingSodium
 
 /// Collects every log line (message and metadata) so tests can search them for secrets.
 final class LogCapture: Sendable {

@@ -1,7 +1,7 @@
+import MessagingSodium
 import Testing
-@testable import MessagingDelivery
 
-@Suite("SHA-256 and HMAC-SHA256 against published vectors")
+@Suite("SHA-256, HMAC-SHA256 and base64url against published vectors")
 struct CryptoVectorTests {
     static func bytes(hex: String) -> [UInt8] {
         var result: [UInt8] = []
@@ -22,12 +22,12 @@ struct CryptoVectorTests {
          "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
     ])
     func sha256(message: String, digest: String) {
-        #expect(HMACSHA256.hex(SHA256.hash(Array(message.utf8))) == digest)
+        #expect(Sodium.hex(Sodium.sha256(Array(message.utf8))) == digest)
     }
 
     @Test("one million 'a' (NIST long message)")
     func millionA() {
-        #expect(HMACSHA256.hex(SHA256.hash([UInt8](repeating: 0x61, count: 1_000_000)))
+        #expect(Sodium.hex(Sodium.sha256([UInt8](repeating: 0x61, count: 1_000_000)))
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
@@ -49,17 +49,32 @@ struct CryptoVectorTests {
          "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
     ])
     func hmac(key: String, data: String, mac: String) {
-        #expect(HMACSHA256.hex(HMACSHA256.authenticationCode(for: Self.bytes(hex: data), key: Self.bytes(hex: key))) == mac)
+        #expect(Sodium.hex(Sodium.hmacSHA256(Self.bytes(hex: data), key: Self.bytes(hex: key))) == mac)
     }
 
-    @Test("hashing in pieces equals hashing at once, across block boundaries")
-    func incremental() {
-        let message = (0..<300).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        for split in [0, 1, 55, 56, 63, 64, 65, 128, 299] {
-            var hasher = SHA256()
-            hasher.update(message[..<split])
-            hasher.update(message[split...])
-            #expect(hasher.finalize() == SHA256.hash(message), "split at \(split)")
+    /// RFC 4648 §10 vectors in the URL-safe alphabet without padding.
+    @Test("base64url: RFC 4648 vectors, and the URL-safe characters", arguments: [
+        ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy"),
+    ])
+    func base64url(plain: String, encoded: String) {
+        #expect(Base64URL.encode(Array(plain.utf8)) == encoded)
+        #expect(Base64URL.decode(encoded) == Array(plain.utf8))
+        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
+        #expect(Base64URL.decode("-_8") == [0xFB, 0xFF])
+    }
+
+    @Test("base64url: every non-canonical text is refused", arguments: [
+        "Zg==", "Zm8=", "Zh", "Z", "Zm9v\n", " Zm9v", "Zm+v", "Zm/v", "Zm9v!", "Zm9vY", "Zm\u{00e9}v",
+    ])
+    func base64urlRefusals(text: String) {
+        #expect(Base64URL.decode(text) == nil, "\(text.debugDescription)")
+    }
+
+    @Test("base64url round-trips every length up to 300 bytes")
+    func base64urlRoundTrip() {
+        for length in 0...300 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ length) }
+            #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes, "length \(length)")
         }
     }
 }
