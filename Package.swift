@@ -67,11 +67,14 @@ let package = Package(
             name: "MessagingPostgres",
             dependencies: [
                 "MessagingCore",
+                // The cluster adapters: EventBus, PresenceStore, LoginThrottle.
+                "MessagingDelivery", "MessagingPresence", "MessagingAuth",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // NIOThreadPool: the threads that run the synchronous transaction closures.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -173,6 +176,7 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
                 "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
+                "MessagingPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -186,7 +190,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "ChatServerApp",
+                "ChatServerApp", "MessagingPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -207,7 +211,8 @@ let package = Package(
         .executableTarget(
             name: "DeliveryWorker",
             dependencies: [
-                "MessagingCore", "MessagingPersistence", "MessagingDelivery",
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "MessagingPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -281,6 +286,7 @@ let package = Package(
             name: "MessagingPostgresTests",
             dependencies: [
                 "MessagingCore", "MessagingPostgres", "MessagingTesting",
+                "MessagingDelivery", "MessagingPresence", "MessagingAuth",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
