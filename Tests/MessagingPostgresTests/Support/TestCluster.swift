@@ -65,7 +65,7 @@ enum TestCluster {
                 return .failure(error)
             }
         }
-        try? await TestDatabase.withAdminConnection(url) { try await $0.query("DROP SCHEMA \(unescaped: schema) CASCADE", logger: logger) }
+        _ = try? await TestDatabase.withAdminConnection(url) { try await $0.query("DROP SCHEMA \(unescaped: schema) CASCADE", logger: logger) }
         return try outcome.get()
     }
 
