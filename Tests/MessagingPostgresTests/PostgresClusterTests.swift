@@ -71,7 +71,9 @@ struct PostgresClusterTests {
                 #expect(events.filter { $0.payloadCount > 8_000 }.count == 8, "the large events arrive whole")
                 #expect(session.closeReason == nil)
             }
-            #expect(nodes[1].bus.status.notifications >= total && nodes[1].bus.status.rejected == 0)
+            // Every event was announced, the node's own included (they come back after its local publish).
+            try await TestCluster.waitUntil("node B received every announcement") { nodes[1].bus.status.notifications >= total }
+            #expect(nodes[1].bus.status.rejected == 0)
             // Nothing is held back: the history on each node's store agrees.
             let history = try await nodes[1].store.read { try $0.events(in: room.id, after: start, limit: 500) }
             #expect(history.map(\.seq) == Array((start + 1)...(start + Int64(total))))
