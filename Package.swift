@@ -287,6 +287,8 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPostgres", "MessagingTesting",
                 "MessagingDelivery", "MessagingPresence", "MessagingAuth",
+                // The cluster test: ChatServer processes on one database, WebSocket clients.
+                "TestSupport", "ChatServer", "MessagingTransport", "MessagingWebSocket",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
