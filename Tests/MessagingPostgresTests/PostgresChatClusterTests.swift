@@ -147,7 +147,7 @@ struct PostgresChatClusterTests {
     func fanout() async throws {
         try await ChatCluster.with(nodes: Self.nodes) { cluster in
             let rooms = try await Self.makeRooms(cluster)
-            let perClient = 10
+            let perClient = 167  // 5,010 messages
             let (answered, readers) = try await Self.run(cluster, rooms: rooms) { cluster in
                 try await Task.sleep(for: .milliseconds(500))  // the readers subscribe
                 let http = ClusterHTTP()
