@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import MessagingWebSocket
 import Synchronization
 import Testing
 
@@ -169,6 +171,35 @@ struct PostgresChatClusterTests {
             }
             #expect(answered.count == Self.conversations * Self.clientsPerConversation * perClient)
             try await Self.verify(cluster, rooms: rooms, answered: answered, readers: readers)
+        }
+    }
+
+    @Test("logout on node A closes the session's realtime connection on node B within 1 s (4403)")
+    func revocationAcrossNodes() async throws {
+        try await ChatCluster.with(nodes: 2) { cluster in
+            let http = ClusterHTTP()
+            let nodeA = cluster.liveBases(preferring: 0)[0]
+            let nodeB = cluster.liveBases(preferring: 1)[0]
+            let password = "correct horse battery staple"
+            _ = try await http.call("POST", nodeA + "/v1/auth/register", json: ["handle": "alice", "password": password])
+            let login = try await http.call("POST", nodeA + "/v1/auth/login", json: ["handle": "alice", "password": password, "deviceName": "a"])
+            let token = try #require(login.json["accessToken"] as? String)
+            var logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger.logLevel = .critical
+            let client = WebSocketTransportClient(url: "ws" + nodeB.dropFirst(4) + "/v1/realtime", bearerToken: token, logger: logger)
+            let outcome = try await client.withConnection { connection -> Duration? in
+                while let frame = try await connection.receive() {
+                    if frame.string?.contains(#""type":"ready""#) == true { break }
+                }
+                let loggedOut = try await http.call("POST", nodeA + "/v1/auth/logout", token: token, json: [String: Any]())
+                guard loggedOut.status == 200 || loggedOut.status == 204 else { return nil }
+                let start = ContinuousClock.now
+                while try await connection.receive() != nil {}
+                return ContinuousClock.now - start
+            }
+            let elapsed = try #require(outcome.value, "logout was answered")
+            #expect(elapsed <= .seconds(1), "closed \(elapsed) after the logout on the other node")
+            #expect(outcome.close?.code == .forbidden, "closed with \(String(describing: outcome.close))")
         }
     }
 
