@@ -33,6 +33,25 @@ final class ChatCluster: Sendable {
         processes = Mutex(Array(repeating: nil, count: count))
     }
 
+    /// Runs `body` with the URL of a fresh database (dropped afterwards, with its connections).
+    static func withFreshDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
+        let admin = try TestDatabase.url()
+        let name = "fresh_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try await TestDatabase.withAdminConnection(admin) { try await $0.query("CREATE DATABASE \(unescaped: String(name))", logger: TestDatabase.logger) }
+        let password = admin.password.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) }
+        let url = "postgres://\(admin.username)\(password.map { ":" + $0 } ?? "")@\(admin.host):\(admin.port)/\(name)?sslmode=disable"
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(url))
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await TestDatabase.withAdminConnection(admin) {
+            try await $0.query("DROP DATABASE IF EXISTS \(unescaped: String(name)) WITH (FORCE)", logger: TestDatabase.logger)
+        }
+        return try result.get()
+    }
+
     /// Runs `body` with `count` nodes up; kills every node and drops the database afterwards.
     static func with<T>(nodes count: Int, _ body: (ChatCluster) async throws -> T) async throws -> T {
         let admin = try TestDatabase.url()
