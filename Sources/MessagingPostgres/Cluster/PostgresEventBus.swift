@@ -70,6 +70,8 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
         }
         switch announcement {
         case .inline(let conversationID, let seq, let leaving, let json):
+            // Most nodes have no session in most conversations: frame nothing for them.
+            guard hub.hasRoom(for: conversationID) else { return true }
             hub.publish(EncodedEvent(conversationID: conversationID, seq: seq, bytes: Array(json.utf8), endsMembershipOf: leaving))
             return true
         case .reference(let conversationID, let seq):
