@@ -4,6 +4,7 @@ import MessagingCore
 import MessagingDelivery
 @testable import MessagingPostgres
 import MessagingPresence
+import MessagingTesting
 import PostgresNIO
 import Synchronization
 import Testing
@@ -227,6 +228,42 @@ struct PostgresClusterTests {
             let record = try #require(try await onA.records(of: [users[0].id, users[1].id])[users[0].id])
             #expect(record.lastSeen == start.adding(milliseconds: 500) && record.statusText == nil)
             #expect(try await onA.records(of: [users[1].id]).isEmpty)
+        }
+    }
+
+    @Test("presence trackers on two nodes: a user online on node A is seen online from node B, and offline once A's lease ends")
+    func presenceTrackersAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let users = try await Self.users(nodes[0].messaging, "alice", "bob")
+            _ = try await nodes[0].messaging.conversations.create(.group(title: "room", members: [users[1].id]), by: users[0].id)
+            let clock = ManualClock(start: Timestamp(Date()))
+            let configuration = { (name: String) in
+                PresenceConfiguration(
+                    deviceTTL: .seconds(30), maximumDeviceTTL: .seconds(60), nodeID: PresenceNodeID(name), leaseRenewalInterval: .seconds(20))
+            }
+            let trackers = try nodes.enumerated().map { index, node in
+                try PresenceTracker(
+                    configuration: configuration("node-\(index)"), audience: StoreMembershipAudience(store: node.store),
+                    store: PostgresPresenceStore(node.store), clock: clock, wallClock: clock.wall, logger: TestDatabase.logger)
+            }
+            let phone = DeviceID(UUIDv7Generator().next())
+            #expect(try await trackers[1].presence(of: users[0].id, as: users[1].id).state == .offline)
+            try trackers[0].heartbeat(user: users[0].id, device: phone, activity: .active)
+            try trackers[0].setStatus(try StatusText("on call"), for: users[0].id)
+            _ = await trackers[0].step()  // writes the device entry and the lease behind
+            let seen = try await trackers[1].presence(of: users[0].id, as: users[1].id)
+            #expect(seen.state == .online && seen.statusText?.rawValue == "on call", "node B sees alice online: \(seen)")
+            try trackers[0].heartbeat(user: users[0].id, device: phone, activity: .idle)
+            _ = await trackers[0].step()
+            #expect(try await trackers[1].presence(of: users[0].id, as: users[1].id).state == .away)
+            // Node A dies: no more renewals. Within the lease alice stays online; after it, offline.
+            clock.advance(by: .seconds(59))
+            #expect(try await trackers[1].presence(of: users[0].id, as: users[1].id).state == .away)
+            clock.advance(by: .seconds(2))
+            let after = try await trackers[1].presence(of: users[0].id, as: users[1].id)
+            #expect(after.state == .offline, "offline after node A's lease: \(after)")
+            _ = await trackers[1].step()  // node B's expiry step removes A's expired devices
+            #expect(try await PostgresPresenceStore(nodes[1].store).devices(of: [users[0].id], at: clock.wall.now()).isEmpty)
         }
     }
 
