@@ -8,9 +8,13 @@ import Testing
 /// balancer: every client receives every message of its conversation in `seq` order
 /// whichever node it was sent on, and a node killed with SIGKILL under traffic loses no
 /// answered send, duplicates nothing and leaves every `seq` gapless.
-@Suite("PostgreSQL cluster of ChatServer processes", .serialized, .timeLimit(.minutes(10)))
+@Suite("PostgreSQL cluster of ChatServer processes", .serialized)
 struct PostgresChatClusterTests {
     static let nodes = 3
+    /// SIGKILLs in the failure test: 20 in make test, more for `make soak-cluster`.
+    static let kills = ProcessInfo.processInfo.environment["MESSAGING_CLUSTER_KILLS"].flatMap { Int($0) }.map { min(max($0, 1), 1_000) } ?? 20
+    /// 5 minutes per test in make test, scaled for a soak (a minute per 25 kills).
+    static var timeLimitMinutes: Int { max(5, kills / 25 + 2) }
     static let conversations = 5
     static let clientsPerConversation = 6
 
@@ -145,7 +149,7 @@ struct PostgresChatClusterTests {
         }
     }
 
-    @Test("30 clients on 3 nodes in 5 conversations: every message from every node reaches every member, in seq order")
+    @Test("30 clients on 3 nodes in 5 conversations: every message from every node reaches every member, in seq order", .timeLimit(.minutes(10)))
     func fanout() async throws {
         try await ChatCluster.with(nodes: Self.nodes) { cluster in
             let rooms = try await Self.makeRooms(cluster)
@@ -174,7 +178,7 @@ struct PostgresChatClusterTests {
         }
     }
 
-    @Test("logout on node A closes the session's realtime connection on node B within 1 s (4403)")
+    @Test("logout on node A closes the session's realtime connection on node B within 1 s (4403)", .timeLimit(.minutes(2)))
     func revocationAcrossNodes() async throws {
         try await ChatCluster.with(nodes: 2) { cluster in
             let http = ClusterHTTP()
@@ -203,10 +207,11 @@ struct PostgresChatClusterTests {
         }
     }
 
-    @Test("SIGKILL of a node under traffic, repeated: clients move to the other nodes and resume; 0 answered sends lost, 0 duplicates, seq gapless")
+    @Test(
+        "SIGKILL of a node under traffic, repeated: clients move to the other nodes and resume; 0 answered sends lost, 0 duplicates, seq gapless",
+        .timeLimit(.minutes(timeLimitMinutes)))
     func nodeFailure() async throws {
-        // 20 kills in make test (about a minute); `make soak-cluster` would raise it.
-        let kills = ProcessInfo.processInfo.environment["MESSAGING_CLUSTER_KILLS"].flatMap { Int($0) }.map { min(max($0, 1), 1_000) } ?? 20
+        let kills = Self.kills
         try await ChatCluster.with(nodes: Self.nodes) { cluster in
             let rooms = try await Self.makeRooms(cluster)
             let (answered, readers) = try await Self.run(cluster, rooms: rooms) { cluster in

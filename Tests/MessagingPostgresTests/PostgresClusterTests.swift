@@ -81,6 +81,40 @@ struct PostgresClusterTests {
         }
     }
 
+    @Test("cross-node delivery latency: send on node A to receive on node B, beside the same node (200 sends; p99 under 1 s)")
+    func crossNodeLatency() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let users = try await Self.users(nodes[0].messaging, "alice", "bob")
+            let room = try await nodes[0].messaging.conversations.create(.group(title: "room", members: [users[1].id]), by: users[0].id)
+            let sameNode = Self.session(1, for: users[1].id)
+            let otherNode = Self.session(2, for: users[1].id)
+            try await nodes[0].hub.join(sameNode, to: room.id, after: room.lastSeq)
+            try await nodes[1].hub.join(otherNode, to: room.id, after: room.lastSeq)
+            let count = 200
+            var local: [Duration] = []
+            var remote: [Duration] = []
+            for number in 0..<count {
+                let start = ContinuousClock.now
+                let sent = try await Self.send("latency \(number)", on: nodes[0], to: room.id, by: users[0].id)
+                let here = try #require(await nextEvent(of: sameNode))
+                let hereAt = ContinuousClock.now
+                let there = try #require(await nextEvent(of: otherNode))
+                let thereAt = ContinuousClock.now
+                #expect(here.seq == sent.seq && there.seq == sent.seq)
+                local.append(hereAt - start)
+                remote.append(thereAt - start)
+            }
+            func percentile(_ values: [Duration], _ p: Double) -> Duration {
+                let sorted = values.sorted()
+                return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+            }
+            let (localP50, localP99) = (percentile(local, 0.5), percentile(local, 0.99))
+            let (remoteP50, remoteP99) = (percentile(remote, 0.5), percentile(remote, 0.99))
+            print("latency (send start to receive, \(count) sends): same node p50 \(localP50) p99 \(localP99); other node p50 \(remoteP50) p99 \(remoteP99)")
+            #expect(remoteP99 < .seconds(1), "cross-node p99 \(remoteP99)")
+        }
+    }
+
     @Test("nothing is announced for a transaction that rolls back")
     func rollbackAnnouncesNothing() async throws {
         struct Abort: Error {}
