@@ -30,7 +30,22 @@ extension StoreOptions {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await store.migrate()
+            // The pool waits for the server indefinitely; give up after 30 s with a message.
+            let migrated = try await withThrowingTaskGroup(of: Bool.self) { race in
+                race.addTask {
+                    try await store.migrate()
+                    return true
+                }
+                race.addTask {
+                    try await Task.sleep(for: .seconds(30))
+                    return false
+                }
+                defer { race.cancelAll() }
+                return try await race.next() ?? false
+            }
+            guard migrated else {
+                throw MessagingError(code: .storage, message: "PostgreSQL at \(url) did not answer within 30 s; check the URL and that the server runs.")
+            }
             return try await body(PostgresJobQueue(store: store))
         }
     }

@@ -61,7 +61,21 @@ struct StorageBackend: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await migrator.run() }
                 defer { group.cancelAll() }
-                try await PostgresMessagingStore(client: migrator, configuration: .init(transactionThreads: 1), logger: logger).migrate()
+                // The pool waits for the server indefinitely; a start gives up after 30 s.
+                try await withThrowingTaskGroup(of: Bool.self) { race in
+                    race.addTask {
+                        try await PostgresMessagingStore(client: migrator, configuration: .init(transactionThreads: 1), logger: logger).migrate()
+                        return true
+                    }
+                    race.addTask {
+                        try await Task.sleep(for: .seconds(30))
+                        return false
+                    }
+                    defer { race.cancelAll() }
+                    guard try await race.next() == true else {
+                        throw ChatServerError(code: .database, message: "PostgreSQL at \(url) did not answer within 30 s.")
+                    }
+                }
             }
         } catch {
             throw ChatServerError(
