@@ -304,6 +304,29 @@ struct PostgresClusterTests {
         }
     }
 
+    @Test("rate windows: requests counted on two nodes share one limit per window once flushed; a new window starts over")
+    func rateWindowsAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let windows = nodes.map { PostgresRateWindows(store: $0.store, window: .seconds(10), logger: TestDatabase.logger) }
+            let start = Timestamp(millisecondsSince1970: 1_000_000_000_000)  // a window boundary
+            for index in 0..<6 { #expect(windows[0].admit("u:alice:send", limit: 10, at: start.adding(milliseconds: Int64(index))) == nil) }
+            try await windows[0].flush(at: start.adding(milliseconds: 10))
+            for index in 0..<4 { #expect(windows[1].admit("u:alice:send", limit: 10, at: start.adding(milliseconds: Int64(20 + index))) == nil) }
+            try await windows[1].flush(at: start.adding(milliseconds: 30))  // node B learns the total: 10
+            let wait = windows[1].admit("u:alice:send", limit: 10, at: start.adding(milliseconds: 40))
+            #expect(wait == .milliseconds(9_960), "the 11th request in the window waits for the next one on node B")
+            // Node A learns the total at its next flush (with a count of its own).
+            #expect(windows[0].admit("u:alice:send", limit: 10, at: start.adding(milliseconds: 50)) == nil, "A has not heard of B's 4 yet")
+            try await windows[0].flush(at: start.adding(milliseconds: 60))
+            #expect(windows[0].admit("u:alice:send", limit: 10, at: start.adding(milliseconds: 70)) != nil)
+            #expect(windows[0].admit("u:bob:send", limit: 10, at: start.adding(milliseconds: 70)) == nil, "other keys are not affected")
+            // The next window starts over on both nodes.
+            let next = start.adding(milliseconds: 10_000)
+            #expect(windows[0].admit("u:alice:send", limit: 10, at: next) == nil)
+            #expect(windows[1].admit("u:alice:send", limit: 10, at: next) == nil)
+        }
+    }
+
     @Test("login throttling counts failures from every node, also in parallel")
     func throttleAcrossNodes() async throws {
         try await TestCluster.with(nodes: 2) { nodes in

@@ -1,6 +1,6 @@
 extension PostgresSchema {
     /// What several nodes share beyond the store: presence (node leases, device entries,
-    /// user records) and login throttling counts.
+    /// user records), login throttling counts and rate-limit windows.
     static let cluster = """
         CREATE TABLE presence_nodes (
             node_id text PRIMARY KEY,
@@ -26,6 +26,13 @@ extension PostgresSchema {
             failures integer NOT NULL,
             last_failure bigint NOT NULL
         );
-        CREATE INDEX login_throttle_by_time ON login_throttle (last_failure)
+        CREATE INDEX login_throttle_by_time ON login_throttle (last_failure);
+        CREATE TABLE rate_windows (
+            key text NOT NULL,
+            window_start bigint NOT NULL,
+            count bigint NOT NULL,
+            PRIMARY KEY (key, window_start)
+        );
+        CREATE INDEX rate_windows_by_start ON rate_windows (window_start)
         """
 }
