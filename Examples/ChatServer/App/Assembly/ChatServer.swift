@@ -130,7 +130,9 @@ public final class ChatServer: Service, Sendable {
             name: configuration.secureCookies ? "__Secure-refresh-token" : "refresh-token", path: "/v1/auth")
         api = ChatAPI(
             messaging: messaging, store: store, auth: auth, pipeline: DeliveryPipeline(messaging: messaging, bus: bus),
-            limiter: HTTPRateLimiter(limits: limits.rateLimits, clock: ContinuousClock()), metrics: metrics,
+            limiter: HTTPRateLimiter(
+                limits: limits.rateLimits, clock: ContinuousClock(), shared: backend.sharedRateCheck(wallClock: wallClock)),
+            metrics: metrics,
             cookie: cookie, secureCookies: configuration.secureCookies, limits: limits, clock: wallClock,
             readiness: readiness, logger: logger)
     }

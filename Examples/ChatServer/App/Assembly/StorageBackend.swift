@@ -31,6 +31,8 @@ struct StorageBackend: Sendable {
     /// `nil`: the auth service's in-process throttle.
     let throttle: (any LoginThrottle)?
     let sessionEvents: any SessionEvents
+    /// Per-user rate-limit counts shared by the nodes (PostgreSQL only).
+    let rateWindows: PostgresRateWindows?
     /// What readiness and logs call the database (never with a password).
     let description: String
 
@@ -49,7 +51,7 @@ struct StorageBackend: Sendable {
         }
         return StorageBackend(
             kind: .sqlite(store), store: store, authStore: store.authStore, jobs: SQLiteJobQueue(store: store),
-            presence: InMemoryPresenceStore(), throttle: nil, sessionEvents: InProcessSessionEvents(),
+            presence: InMemoryPresenceStore(), throttle: nil, sessionEvents: InProcessSessionEvents(), rateWindows: nil,
             description: "sqlite:\(url.path)")
     }
 
@@ -93,7 +95,14 @@ struct StorageBackend: Sendable {
             jobs: PostgresJobQueue(store: store), presence: PostgresPresenceStore(store),
             throttle: PostgresLoginThrottle(store, logger: logger),
             sessionEvents: PostgresSessionEvents(store: store, listener: listener, logger: logger),
+            rateWindows: PostgresRateWindows(store: store, logger: logger),
             description: url.description)
+    }
+
+    /// The cluster-wide check of per-user HTTP rate limits, or `nil` on one node.
+    func sharedRateCheck(wallClock: any WallClock) -> HTTPRateLimiter<ContinuousClock>.SharedCheck? {
+        guard let rateWindows else { return nil }
+        return { key, limit in rateWindows.admit(key, limit: limit, at: wallClock.now()) }
     }
 
     /// The event bus feeding `hub`: the hub itself on one node, LISTEN/NOTIFY on PostgreSQL.
@@ -125,6 +134,7 @@ struct StorageBackend: Sendable {
             var services: [any Service] = [client]
             if let bus = bus as? PostgresEventBus { services.append(bus) }
             if let feed = sessionEvents as? PostgresSessionEvents { services.append(feed) }
+            if let rateWindows { services.append(rateWindows) }
             return services
         }
     }
