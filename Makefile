@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build run test soak soak-cluster bench bench-e2e clean
+.PHONY: all deps build run test soak bench bench-e2e clean
 
 all: build
 
@@ -55,20 +55,21 @@ test: deps
 	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
 	@bash scripts/test-summary.sh --total
 
+## Cluster soak (separate from `make test`): the PostgreSQL cluster tests with 200 SIGKILLs of a
+## ChatServer node under traffic and 10,000 jobs for two DeliveryWorkers, on a throwaway server.
+.PHONY: soak-cluster
+soak-cluster: deps
+	$(SWIFT) build --build-tests
+	MESSAGING_CLUSTER_KILLS=$${MESSAGING_CLUSTER_KILLS:-200} MESSAGING_CLUSTER_JOBS=$${MESSAGING_CLUSTER_JOBS:-10000} \
+		bash scripts/postgres-test.sh run $(SWIFT) test --skip-build \
+		--filter 'PostgresChatClusterTests|PostgresWorkerClusterTests' 2>&1 | bash scripts/test-summary.sh postgres
+
 ## Delivery soak (separate from `make test`): 1,000 SIGKILL cycles over 100,000 messages
 ## against the chat probe, with progress every 50 cycles. Takes tens of minutes.
 soak: deps
 	$(SWIFT) build --build-tests
 	DELIVERY_SOAK_CYCLES=$${DELIVERY_SOAK_CYCLES:-1000} DELIVERY_SOAK_MESSAGES=$${DELIVERY_SOAK_MESSAGES:-100000} \
 		$(SWIFT) test --skip-build --filter DeliveryFaultTests 2>&1 | bash scripts/test-summary.sh
-
-## Cluster soak (separate from `make test`): the PostgreSQL cluster tests with 200 SIGKILLs of a
-## ChatServer node under traffic and 10,000 jobs for two DeliveryWorkers, on a throwaway server.
-soak-cluster: deps
-	$(SWIFT) build --build-tests
-	MESSAGING_CLUSTER_KILLS=$${MESSAGING_CLUSTER_KILLS:-200} MESSAGING_CLUSTER_JOBS=$${MESSAGING_CLUSTER_JOBS:-10000} \
-		bash scripts/postgres-test.sh run $(SWIFT) test --skip-build \
-		--filter 'PostgresChatClusterTests|PostgresWorkerClusterTests' 2>&1 | bash scripts/test-summary.sh postgres
 
 ## Benchmarks (release build, several minutes): pagination, send, fanout, presence, E2EE — each against its raw baseline; prints the ratios.
 bench: deps
