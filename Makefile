@@ -55,6 +55,15 @@ test: deps
 	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
 	@bash scripts/test-summary.sh --total
 
+## Cluster soak (separate from `make test`): the PostgreSQL cluster tests with 200 SIGKILLs of a
+## ChatServer node under traffic and 10,000 jobs for two DeliveryWorkers, on a throwaway server.
+.PHONY: soak-cluster
+soak-cluster: deps
+	$(SWIFT) build --build-tests
+	MESSAGING_CLUSTER_KILLS=$${MESSAGING_CLUSTER_KILLS:-200} MESSAGING_CLUSTER_JOBS=$${MESSAGING_CLUSTER_JOBS:-10000} \
+		bash scripts/postgres-test.sh run $(SWIFT) test --skip-build \
+		--filter 'PostgresChatClusterTests|PostgresWorkerClusterTests' 2>&1 | bash scripts/test-summary.sh postgres
+
 ## Delivery soak (separate from `make test`): 1,000 SIGKILL cycles over 100,000 messages
 ## against the chat probe, with progress every 50 cycles. Takes tens of minutes.
 soak: deps

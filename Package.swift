@@ -67,11 +67,14 @@ let package = Package(
             name: "MessagingPostgres",
             dependencies: [
                 "MessagingCore",
+                // The cluster adapters: EventBus, PresenceStore, LoginThrottle.
+                "MessagingDelivery", "MessagingPresence", "MessagingAuth",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 // NIOThreadPool: the threads that run the synchronous transaction closures.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -180,6 +183,7 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
                 "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
+                "MessagingPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -193,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "ChatServerApp",
+                "ChatServerApp", "MessagingPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -214,7 +218,8 @@ let package = Package(
         .executableTarget(
             name: "DeliveryWorker",
             dependencies: [
-                "MessagingCore", "MessagingPersistence", "MessagingDelivery",
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "MessagingPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -288,6 +293,9 @@ let package = Package(
             name: "MessagingPostgresTests",
             dependencies: [
                 "MessagingCore", "MessagingPostgres", "MessagingTesting",
+                "MessagingDelivery", "MessagingPresence", "MessagingAuth",
+                // The cluster test: ChatServer processes on one database, WebSocket clients.
+                "TestSupport", "ChatServer", "MessagingTransport", "MessagingWebSocket",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -29,16 +29,17 @@ extension DeliveryWorker.DLQ {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                let jobs = SQLiteJobQueue(store: try store.openStore(logger: logger))
-                let dead = try await jobs.deadJobs(in: queue, after: after.map { JobID($0) }, limit: limit)
-                if dead.isEmpty {
-                    print("no dead jobs")
-                    return
-                }
-                print("ID\tQUEUE\tATTEMPTS\tFAILED AT\tREPLAYED\tLAST ERROR")
-                for job in dead {
-                    let error = job.lastError.count > 60 ? String(job.lastError.prefix(60)) + "…" : job.lastError
-                    print("\(job.id)\t\(job.queue)\t\(job.attempts)/\(job.maxAttempts)\t\(format(job.failedAt))\t\(job.replayJobID.map { "as \($0)" } ?? "no")\t\(error)")
+                try await store.withQueue(logger: logger) { jobs in
+                    let dead = try await jobs.deadJobs(in: queue, after: after.map { JobID($0) }, limit: limit)
+                    if dead.isEmpty {
+                        print("no dead jobs")
+                        return
+                    }
+                    print("ID\tQUEUE\tATTEMPTS\tFAILED AT\tREPLAYED\tLAST ERROR")
+                    for job in dead {
+                        let error = job.lastError.count > 60 ? String(job.lastError.prefix(60)) + "…" : job.lastError
+                        print("\(job.id)\t\(job.queue)\t\(job.attempts)/\(job.maxAttempts)\t\(format(job.failedAt))\t\(job.replayJobID.map { "as \($0)" } ?? "no")\t\(error)")
+                    }
                 }
             }
         }
@@ -53,19 +54,20 @@ extension DeliveryWorker.DLQ {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                let jobs = SQLiteJobQueue(store: try store.openStore(logger: logger))
-                guard let job = try await jobs.deadJob(id: JobID(id)) else {
-                    throw MessagingError(code: .notFound, message: "There is no dead job \(id); list them with `dlq list`.")
+                try await store.withQueue(logger: logger) { jobs in
+                    guard let job = try await jobs.deadJob(id: JobID(id)) else {
+                        throw MessagingError(code: .notFound, message: "There is no dead job \(id); list them with `dlq list`.")
+                    }
+                    print("id:            \(job.id)")
+                    print("queue:         \(job.queue)")
+                    print("attempts:      \(job.attempts) of \(job.maxAttempts)")
+                    print("created at:    \(format(job.createdAt))")
+                    print("last attempt:  \(format(job.lastAttemptAt))")
+                    print("failed at:     \(format(job.failedAt))")
+                    print("replayed:      \(job.replayJobID.map { "at \(format(job.replayedAt)) as job \($0)" } ?? "no")")
+                    print("last error:    \(job.lastError)")
+                    print("payload bytes: \(job.payload.count)")
                 }
-                print("id:            \(job.id)")
-                print("queue:         \(job.queue)")
-                print("attempts:      \(job.attempts) of \(job.maxAttempts)")
-                print("created at:    \(format(job.createdAt))")
-                print("last attempt:  \(format(job.lastAttemptAt))")
-                print("failed at:     \(format(job.failedAt))")
-                print("replayed:      \(job.replayJobID.map { "at \(format(job.replayedAt)) as job \($0)" } ?? "no")")
-                print("last error:    \(job.lastError)")
-                print("payload bytes: \(job.payload.count)")
             }
         }
     }
@@ -79,9 +81,10 @@ extension DeliveryWorker.DLQ {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                let jobs = SQLiteJobQueue(store: try store.openStore(logger: logger))
-                let newID = try await jobs.replayDeadJob(id: JobID(id), now: SystemWallClock().now())
-                print("replayed dead job \(id) as job \(newID)")
+                try await store.withQueue(logger: logger) { jobs in
+                    let newID = try await jobs.replayDeadJob(id: JobID(id), now: SystemWallClock().now())
+                    print("replayed dead job \(id) as job \(newID)")
+                }
             }
         }
     }
@@ -105,10 +108,11 @@ extension DeliveryWorker.DLQ {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                let jobs = SQLiteJobQueue(store: try store.openStore(logger: logger))
-                let before = olderThanDays.map { SystemWallClock().now().adding(milliseconds: -Int64($0) * 86_400_000) }
-                let removed = try await jobs.purgeDeadJobs(ids: ids.isEmpty ? nil : ids.map { JobID($0) }, failedBefore: before)
-                print("purged \(removed) dead job(s)")
+                try await store.withQueue(logger: logger) { jobs in
+                    let before = olderThanDays.map { SystemWallClock().now().adding(milliseconds: -Int64($0) * 86_400_000) }
+                    let removed = try await jobs.purgeDeadJobs(ids: ids.isEmpty ? nil : ids.map { JobID($0) }, failedBefore: before)
+                    print("purged \(removed) dead job(s)")
+                }
             }
         }
     }
@@ -121,10 +125,11 @@ extension DeliveryWorker.DLQ {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                let jobs = SQLiteJobQueue(store: try store.openStore(logger: logger))
-                let counts = try await jobs.counts()
-                print("QUEUE\tWAITING\tLEASED\tDEAD")
-                for count in counts { print("\(count.queue)\t\(count.waiting)\t\(count.leased)\t\(count.dead)") }
+                try await store.withQueue(logger: logger) { jobs in
+                    let counts = try await jobs.counts()
+                    print("QUEUE\tWAITING\tLEASED\tDEAD")
+                    for count in counts { print("\(count.queue)\t\(count.waiting)\t\(count.leased)\t\(count.dead)") }
+                }
             }
         }
     }

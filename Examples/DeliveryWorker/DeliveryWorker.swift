@@ -16,7 +16,7 @@ struct DeliveryWorker: AsyncParsableCommand {
         commandName: "DeliveryWorker",
         abstract: "Runs notification and delivery jobs; inspects and replays the dead-letter queue.",
         discussion: """
-            Every option can also come from the environment: MESSAGING_DATABASE, \
+            Every option can also come from the environment: MESSAGING_DATABASE, MESSAGING_POSTGRES_URL, \
             MESSAGING_WEBHOOK_URL, MESSAGING_WEBHOOK_SECRET, MESSAGING_LOG_LEVEL.
             """,
         subcommands: [Run.self, DLQ.self])
@@ -26,6 +26,9 @@ struct DeliveryWorker: AsyncParsableCommand {
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "The SQLite database file (env MESSAGING_DATABASE).")
     var database: String?
+
+    @Option(name: .long, help: "A PostgreSQL database instead of SQLite, postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (env MESSAGING_POSTGRES_URL); several workers may drain its queue.")
+    var postgres: String?
 
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (env MESSAGING_LOG_LEVEL). Default info.")
     var logLevel: String?

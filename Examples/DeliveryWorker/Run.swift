@@ -47,26 +47,26 @@ extension DeliveryWorker {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                let sqlite = try store.openStore(logger: logger)
-                let queue = SQLiteJobQueue(store: sqlite)
-                let provider = try makeProvider(logger: logger)
-                let name = workerName ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-                let runner = JobRunner(
-                    queue: queue,
-                    handlers: [NotificationRequest.queue: NotificationDispatcher(provider: provider).handler],
-                    configuration: JobRunnerConfiguration(
-                        workerName: name, concurrency: concurrency, leaseMilliseconds: Int64(leaseSeconds) * 1000,
-                        pollInterval: .milliseconds(pollMilliseconds), shutdownGracePeriod: .seconds(graceSeconds)),
-                    logger: logger)
-                if once {
-                    let count = try await runner.runOnce()
-                    print("ran \(count) job(s)")
-                    return
+                try await store.withQueue(logger: logger) { queue in
+                    let provider = try makeProvider(logger: logger)
+                    let name = workerName ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+                    let runner = JobRunner(
+                        queue: queue,
+                        handlers: [NotificationRequest.queue: NotificationDispatcher(provider: provider).handler],
+                        configuration: JobRunnerConfiguration(
+                            workerName: name, concurrency: concurrency, leaseMilliseconds: Int64(leaseSeconds) * 1000,
+                            pollInterval: .milliseconds(pollMilliseconds), shutdownGracePeriod: .seconds(graceSeconds)),
+                        logger: logger)
+                    if once {
+                        let count = try await runner.runOnce()
+                        print("ran \(count) job(s)")
+                        return
+                    }
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [.init(service: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    try await group.run()
                 }
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [.init(service: runner)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-                try await group.run()
             }
         }
 

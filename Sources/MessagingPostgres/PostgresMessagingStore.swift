@@ -96,6 +96,7 @@ public final class PostgresMessagingStore: MessagingStore, Sendable {
     ) async throws -> Committed<Result> {
         let maximumAttempts = max(1, configuration.maximumAttempts)
         let logger = logger
+        let announcement = readOnly ? nil : Announcement(channels: configuration.channels, events: configuration.announcesEvents)
         do {
             return try await withoutActuallyEscaping(body) { body in
                 // The thread pool may keep its work item (and what it captures) a little
@@ -105,7 +106,9 @@ public final class PostgresMessagingStore: MessagingStore, Sendable {
                 defer { box.clear() }
                 return try await client.withConnection { connection in
                     try await threads.runIfActive {
-                        try Self.run(box.closure(), on: connection, readOnly: readOnly, maximumAttempts: maximumAttempts, logger: logger)
+                        try Self.run(
+                            box.closure(), on: connection, readOnly: readOnly, announcing: announcement,
+                            maximumAttempts: maximumAttempts, logger: logger)
                     }
                 }
             }
@@ -117,8 +120,8 @@ public final class PostgresMessagingStore: MessagingStore, Sendable {
     }
 
     private static func run<Result: Sendable>(
-        _ body: (PostgresTransaction) throws -> Result, on connection: PostgresConnection, readOnly: Bool, maximumAttempts: Int,
-        logger: Logger
+        _ body: (PostgresTransaction) throws -> Result, on connection: PostgresConnection, readOnly: Bool,
+        announcing announcement: Announcement?, maximumAttempts: Int, logger: Logger
     ) throws -> Committed<Result> {
         var attempt = 1
         while true {
@@ -128,6 +131,10 @@ public final class PostgresMessagingStore: MessagingStore, Sendable {
                     readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY" : "BEGIN ISOLATION LEVEL READ COMMITTED",
                     "starting a transaction")
                 let value = try body(transaction)
+                if let announcement {
+                    // In the transaction: delivered only if (and when) it commits.
+                    try transaction.announce(on: announcement.channels, events: announcement.events)
+                }
                 try transaction.execute("COMMIT", "committing")
                 return Committed(value, events: transaction.record.events)
             } catch {
@@ -151,6 +158,12 @@ extension PostgresMessagingStore: AckCursorStore {
     }
 }
 
+/// What a writing transaction announces before it commits.
+struct Announcement: Sendable {
+    let channels: PostgresChannels
+    let events: Bool
+}
+
 /// How a ``PostgresMessagingStore`` runs transactions.
 ///
 /// Thread safety: a value type; safe to share across tasks.
@@ -159,11 +172,23 @@ public struct PostgresStoreConfiguration: Hashable, Sendable {
     public var transactionThreads: Int
     /// How many times a write that raced another one is run in all before its error is thrown.
     public var maximumAttempts: Int
+    /// The LISTEN/NOTIFY channels of the deployment (``PostgresEventBus``,
+    /// ``PostgresSessionEvents``). Default ``PostgresChannels/standard``.
+    public var channels: PostgresChannels
+    /// Whether each transaction that appends events announces them with `NOTIFY` on
+    /// ``PostgresChannels/events`` before it commits (what ``PostgresEventBus`` listens to).
+    /// Default `true`; a single node without a ``PostgresEventBus`` may turn it off.
+    /// Revocations are always announced.
+    public var announcesEvents: Bool
 
     /// Makes a configuration.
-    public init(transactionThreads: Int = 16, maximumAttempts: Int = 8) {
+    public init(
+        transactionThreads: Int = 16, maximumAttempts: Int = 8, channels: PostgresChannels = .standard, announcesEvents: Bool = true
+    ) {
         self.transactionThreads = transactionThreads
         self.maximumAttempts = maximumAttempts
+        self.channels = channels
+        self.announcesEvents = announcesEvents
     }
 }
 

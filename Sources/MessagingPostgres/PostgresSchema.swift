@@ -13,6 +13,7 @@ enum PostgresSchema {
 
     static let migrations: [Migration] = [
         Migration(identifier: "pg-v1-core", statements: split(core)),
+        Migration(identifier: "pg-v2-cluster", statements: split(cluster)),
     ]
 
     static var knownMigrations: Set<String> { Set(migrations.map(\.identifier)) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatServerApp
 import Foundation
 import Logging
+import MessagingPostgres
 import Metrics
 
 /// `ChatServer`: runs the chat server until SIGTERM or SIGINT.
@@ -30,6 +31,9 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("allowed-origin"), help: "A browser origin allowed to open realtime connections; repeat for more (env CHAT_ALLOWED_ORIGINS, comma-separated; default any).")
     var allowedOrigins: [String] = []
+
+    @Option(help: "A PostgreSQL database shared by the nodes of a cluster, postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (env MESSAGING_POSTGRES_URL; default: the SQLite file).")
+    var postgres: String?
 
     @Flag(help: "Leave the durable jobs to a separate DeliveryWorker (env CHAT_NO_JOBS=1).")
     var noJobs = false
@@ -131,6 +135,13 @@ struct ChatServerCommand: AsyncParsableCommand {
             limits: limits,
             runsJobs: !(noJobs || enabled("CHAT_NO_JOBS")),
             secureCookies: !(insecureCookies || enabled("CHAT_INSECURE_COOKIES")))
+        if let text = postgres ?? environment["MESSAGING_POSTGRES_URL"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do {
+                configuration.postgresURL = try PostgresURL(text)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if let headerTimeout { configuration.http.headerReadTimeout = headerTimeout }
         if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
         do {
@@ -145,7 +156,7 @@ struct ChatServerCommand: AsyncParsableCommand {
         let base = "http://\(host):\(port)"
         let banner = """
             ChatServer listening on \(base) (realtime: ws://\(host):\(port)/v1/realtime)
-              database: \(configuration.databasePath)
+              database: \(configuration.postgresURL.map { "\($0) (cluster)" } ?? configuration.databasePath)
               keys:     \(configuration.keysPath)
               jobs:     \(configuration.runsJobs ? "run in this process" : "left to a separate DeliveryWorker")
               health:   \(base)/healthz  ready: \(base)/readyz  metrics: \(base)/metrics  API: \(base)/openapi.json

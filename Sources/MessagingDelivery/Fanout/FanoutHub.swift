@@ -149,6 +149,17 @@ public final class FanoutHub: Sendable {
         rooms.withLock { $0[conversationID] }?.state.withLock { $0.lastTaken }
     }
 
+    /// The conversations that have a room on this hub now (sessions joined or joining);
+    /// a multi-node bus reads what they missed after losing its connection.
+    public var conversationsWithRooms: [ConversationID] {
+        rooms.withLock { Array($0.keys) }
+    }
+
+    /// Whether a conversation has a room on this hub (a session joined or is joining).
+    public func hasRoom(for conversationID: ConversationID) -> Bool {
+        rooms.withLock { $0[conversationID] != nil }
+    }
+
     /// How many sessions joined a conversation's room.
     public func sessionCount(in conversationID: ConversationID) -> Int {
         rooms.withLock { $0[conversationID] }?.state.withLock { $0.sessions.count } ?? 0

@@ -148,18 +148,24 @@ extension PostgresTransaction {
     }
 
     func revokeSession(_ id: SessionID, at time: Timestamp, reason: RevocationReason) throws -> Bool {
-        try execute(
+        let user: UserID? = try fetchOne(
             """
             UPDATE auth_sessions SET revoked_at = \(time.millisecondsSince1970), revocation_reason = \(reason.rawValue)
-            WHERE id = \(PostgresCoding.uuid(id)) AND revoked_at IS NULL
-            """, "revoking a session") == 1
+            WHERE id = \(PostgresCoding.uuid(id)) AND revoked_at IS NULL RETURNING user_id
+            """, "revoking a session") { try $0.id(0) }
+        guard let user else { return false }
+        // Announced to every node before the transaction commits (PostgresSessionEvents).
+        record.revocations.append(SessionRevocation(sessionID: id, userID: user, reason: reason, revokedAt: time))
+        return true
     }
 
     func revokeSessions(of user: UserID, at time: Timestamp, reason: RevocationReason) throws -> [SessionID] {
-        try fetchAll(
+        let revoked: [SessionID] = try fetchAll(
             """
             UPDATE auth_sessions SET revoked_at = \(time.millisecondsSince1970), revocation_reason = \(reason.rawValue)
             WHERE user_id = \(PostgresCoding.uuid(user)) AND revoked_at IS NULL RETURNING id
             """, "revoking sessions") { try $0.id(0) }
+        record.revocations += revoked.map { SessionRevocation(sessionID: $0, userID: user, reason: reason, revokedAt: time) }
+        return revoked
     }
 }

@@ -11,6 +11,8 @@ import PostgresNIO
 /// thread that runs the transaction's closure, never concurrently.
 final class TransactionRecord: @unchecked Sendable {
     var events: [ConversationEvent] = []
+    /// Sessions this attempt revoked (announced to the other nodes before it commits).
+    var revocations: [SessionRevocation] = []
     var retryable = false
 }
 

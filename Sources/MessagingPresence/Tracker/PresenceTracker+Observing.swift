@@ -57,8 +57,36 @@ extension PresenceTracker {
         state.withLock { $0.hide(hidden) }
     }
 
-    /// Fills in last-seen times of offline users from the outbox or the store.
+    /// Users offline on this node but online on another one of a shared store (several
+    /// nodes on one database): online when a device there is active, else away, with their
+    /// stored status text. Entries of this node are ignored (its own state is current), so
+    /// on a single node nothing changes. Best effort: a failing read leaves them offline.
+    /// Changes on other nodes are seen by the next snapshot; they are not pushed.
+    func fillRemote(_ presences: [UserPresence]) async -> [UserPresence] {
+        let offline = presences.filter { $0.state == .offline }.map(\.userID)
+        guard !offline.isEmpty else { return presences }
+        var active: [UserID: Bool] = [:]
+        do {
+            for entry in try await store.devices(of: offline, at: wallClock.now()) where entry.nodeID != configuration.nodeID {
+                active[entry.key.userID] = (active[entry.key.userID] ?? false) || entry.activity == .active
+            }
+        } catch {
+            logger.debug("could not read other nodes' devices", metadata: ["error": "\(error)"])
+            return presences
+        }
+        guard !active.isEmpty else { return presences }
+        let records = (try? await store.records(of: Array(active.keys))) ?? [:]
+        return presences.map { presence in
+            guard presence.state == .offline, let isActive = active[presence.userID] else { return presence }
+            return UserPresence(
+                userID: presence.userID, state: isActive ? .online : .away, statusText: records[presence.userID]?.statusText)
+        }
+    }
+
+    /// Fills in other nodes' online users (``fillRemote(_:)``), then last-seen times of
+    /// offline users from the outbox or the store.
     func fillLastSeen(_ presences: [UserPresence]) async throws(PresenceError) -> [UserPresence] {
+        let presences = await fillRemote(presences)
         let missing = presences.filter { $0.state == .offline && $0.lastSeen == nil }.map(\.userID)
         guard !missing.isEmpty else { return presences }
         var known = state.withLock { state in

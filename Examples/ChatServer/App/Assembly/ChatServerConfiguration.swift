@@ -1,4 +1,5 @@
 import Foundation
+import MessagingPostgres
 import MessagingCore
 import MessagingDelivery
 import MessagingTransport
@@ -43,6 +44,10 @@ public struct ChatServerConfiguration: Sendable {
     /// a kept-alive connection is closed after `idleTimeout` without a request (default
     /// 60 s), a request line over 8 KiB gets 414 and a head over 32 KiB 431.
     public var http = HTTPConnectionLimits()
+    /// A PostgreSQL database shared by every node of a cluster; `nil` (the default) keeps
+    /// everything in the SQLite file at ``databasePath``. With one, the event bus, the
+    /// revocation feed, presence and login throttling are shared across the nodes.
+    public var postgresURL: PostgresURL?
 
     /// Makes a configuration; every value has the default listed on its property.
     public init(

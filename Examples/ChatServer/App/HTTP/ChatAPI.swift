@@ -27,7 +27,7 @@ struct APIRoute: Sendable {
 /// Thread safety: immutable; safe to share across tasks.
 struct ChatAPI: Sendable {
     let messaging: Messaging
-    let store: SQLiteMessagingStore
+    let store: any MessagingStore
     let auth: AuthService
     let pipeline: DeliveryPipeline
     let limiter: HTTPRateLimiter<ContinuousClock>

@@ -20,15 +20,22 @@ final class HTTPRateLimiter<C: Clock>: Sendable where C.Duration == Duration {
         let rule: TokenBucketRule
     }
 
+    /// A cluster-wide check of a per-user rule: the key (`u:<user>:<action>`) and the
+    /// requests a rule allows per 10-second window; returns the wait when the cluster used
+    /// them up. `nil` on a single node.
+    typealias SharedCheck = @Sendable (_ key: String, _ limit: Int) -> Duration?
+
     private let buckets = Mutex<[Key: Bucket]>([:])
     private let limits: RateLimits
     private let clock: C
     private let pruneThreshold: Int
+    private let shared: SharedCheck?
 
-    init(limits: RateLimits, clock: C, pruneThreshold: Int = 10_000) {
+    init(limits: RateLimits, clock: C, pruneThreshold: Int = 10_000, shared: SharedCheck? = nil) {
         self.limits = limits
         self.clock = clock
         self.pruneThreshold = pruneThreshold
+        self.shared = shared
     }
 
     /// Takes one token from the user's and the address's bucket of `action`; returns how long
@@ -49,6 +56,14 @@ final class HTTPRateLimiter<C: Clock>: Sendable where C.Duration == Duration {
                 bucket.updated = now
                 if bucket.tokens < 1 { wait = max(wait, (1 - bucket.tokens) / rule.perSecond) }
                 refilled.append((key, bucket))
+            }
+            // This node's buckets allow it: then the cluster's count of the user's rule
+            // (which counts only what it admits, so refusals here cost nothing there).
+            if wait == 0, let shared, let user, let rule = limits.perUser[action],
+                let sharedWait = shared("u:\(user):\(action)", Int(rule.burst + rule.perSecond * 10))
+            {
+                for (key, bucket) in refilled { buckets[key] = bucket }
+                return sharedWait
             }
             for (key, var bucket) in refilled {
                 if wait == 0 { bucket.tokens -= 1 }

@@ -10,19 +10,23 @@ final class Readiness: Sendable {
     private struct State {
         var migrated = false
         var draining = false
+        var listenerCheck: (@Sendable () -> String?)?
     }
 
     private let state = Mutex(State())
 
     func markMigrated() { state.withLock { $0.migrated = true } }
     func markDraining() { state.withLock { $0.draining = true } }
+    /// Sets the check of the cluster's listeners (event bus, revocation feed); it returns
+    /// why they cannot serve, or `nil`.
+    func setListenerCheck(_ check: @escaping @Sendable () -> String?) { state.withLock { $0.listenerCheck = check } }
 
     /// Why the server is not ready, or `nil` when it is (apart from the database check).
     var blocker: String? {
         state.withLock { state in
             if !state.migrated { return "migrations have not run yet" }
             if state.draining { return "the server is shutting down" }
-            return nil
+            return state.listenerCheck?()
         }
     }
 }

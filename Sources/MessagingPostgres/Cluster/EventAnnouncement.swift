@@ -1,0 +1,66 @@
+import Foundation
+import MessagingCore
+import MessagingDelivery
+
+/// The text of an event notification on ``PostgresChannels/events``.
+///
+/// `i|CONVERSATION|SEQ|LEAVING|JSON` carries the event's protocol frame inline (`LEAVING` is
+/// the user whose membership the event ends, or empty); `r|CONVERSATION|SEQ` names an event
+/// whose frame would pass NOTIFY's 8,000-byte limit: listeners fetch it from the store.
+enum EventAnnouncement: Equatable {
+    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, json: String)
+    case reference(conversationID: ConversationID, seq: Int64)
+
+    /// The largest notification sent inline, in bytes; PostgreSQL refuses payloads of 8,000
+    /// bytes or more.
+    static let inlineLimit = 7_900
+
+    /// The notification for a committed event.
+    static func payload(for event: ConversationEvent) throws -> String {
+        let encoded = try EncodedEvent(event)
+        let head = "i|\(event.conversationID)|\(event.seq)|\(encoded.endsMembershipOf.map { "\($0)" } ?? "")|"
+        let count = head.utf8.count + encoded.payloadCount
+        guard count <= inlineLimit else { return "r|\(event.conversationID)|\(event.seq)" }
+        return head + String(decoding: encoded.bytes, as: UTF8.self)
+    }
+
+    /// Parses a notification; `nil` when it is not one this library sends.
+    init?(_ payload: String) {
+        let parts = payload.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
+        guard parts.count >= 3, let conversation = ConversationID(String(parts[1])), let seq = Int64(parts[2]), seq > 0 else {
+            return nil
+        }
+        switch parts[0] {
+        case "r" where parts.count == 3:
+            self = .reference(conversationID: conversation, seq: seq)
+        case "i" where parts.count == 5:
+            var leaving: UserID?
+            if !parts[3].isEmpty {
+                guard let user = UserID(String(parts[3])) else { return nil }
+                leaving = user
+            }
+            self = .inline(conversationID: conversation, seq: seq, leaving: leaving, json: String(parts[4]))
+        default:
+            return nil
+        }
+    }
+}
+
+/// The text of a revocation notification on ``PostgresChannels/revocations``:
+/// `SESSION|USER|REASON|MILLISECONDS`.
+enum RevocationAnnouncement {
+    static func payload(for revocation: SessionRevocation) -> String {
+        "\(revocation.sessionID)|\(revocation.userID)|\(revocation.reason.rawValue)|\(revocation.revokedAt.millisecondsSince1970)"
+    }
+
+    /// Parses a notification; `nil` when it is not one this library sends.
+    static func revocation(from payload: String) -> SessionRevocation? {
+        let parts = payload.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 4, let session = MessagingCore.SessionID(String(parts[0])), let user = UserID(String(parts[1])),
+            !parts[2].isEmpty, parts[2].utf8.count <= 64, let millis = Int64(parts[3])
+        else { return nil }
+        return SessionRevocation(
+            sessionID: session, userID: user, reason: RevocationReason(rawValue: String(parts[2])),
+            revokedAt: Timestamp(millisecondsSince1970: millis))
+    }
+}

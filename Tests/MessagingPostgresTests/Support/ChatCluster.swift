@@ -1,0 +1,269 @@
+import Foundation
+import Logging
+import MessagingPostgres
+import MessagingTransport
+import MessagingWebSocket
+import PostgresNIO
+import Synchronization
+import TestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct ClusterFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// ChatServer processes on one fresh PostgreSQL database (channels are per database, so
+/// parallel tests do not hear each other), started and killed by the test.
+final class ChatCluster: Sendable {
+    let directory: URL
+    let url: String
+    let databaseName: String
+    /// The base URL of each node, `nil` while it is down.
+    let bases: Mutex<[String?]>
+    private let processes: Mutex<[SpawnedProcess?]>
+
+    private init(directory: URL, url: String, databaseName: String, count: Int) {
+        self.directory = directory
+        self.url = url
+        self.databaseName = databaseName
+        bases = Mutex(Array(repeating: nil, count: count))
+        processes = Mutex(Array(repeating: nil, count: count))
+    }
+
+    /// Runs `body` with the URL of a fresh database (dropped afterwards, with its connections).
+    static func withFreshDatabase<T>(_ body: (String) async throws -> T) async throws -> T {
+        let admin = try TestDatabase.url()
+        let name = "fresh_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try await TestDatabase.withAdminConnection(admin) { try await $0.query("CREATE DATABASE \(unescaped: String(name))", logger: TestDatabase.logger) }
+        let password = admin.password.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) }
+        let url = "postgres://\(admin.username)\(password.map { ":" + $0 } ?? "")@\(admin.host):\(admin.port)/\(name)?sslmode=disable"
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(url))
+        } catch {
+            result = .failure(error)
+        }
+        _ = try? await TestDatabase.withAdminConnection(admin) {
+            try await $0.query("DROP DATABASE IF EXISTS \(unescaped: String(name)) WITH (FORCE)", logger: TestDatabase.logger)
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` with `count` nodes up; kills every node and drops the database afterwards.
+    static func with<T>(nodes count: Int, _ body: (ChatCluster) async throws -> T) async throws -> T {
+        let admin = try TestDatabase.url()
+        let name = "cluster_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        try await TestDatabase.withAdminConnection(admin) { try await $0.query("CREATE DATABASE \(unescaped: String(name))", logger: TestDatabase.logger) }
+        let password = admin.password.flatMap { $0.addingPercentEncoding(withAllowedCharacters: .urlPasswordAllowed) }
+        let url = "postgres://\(admin.username)\(password.map { ":" + $0 } ?? "")@\(admin.host):\(admin.port)/\(name)?sslmode=disable"
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let cluster = ChatCluster(directory: directory, url: url, databaseName: String(name), count: count)
+        defer {
+            cluster.killAll()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let result: Result<T, any Error>
+        do {
+            // The first node makes the token keys every node shares; the others read them.
+            try await cluster.start(0)
+            for index in 1..<count { try await cluster.start(index) }
+            result = .success(try await body(cluster))
+        } catch {
+            result = .failure(error)
+        }
+        cluster.killAll()
+        _ = try? await TestDatabase.withAdminConnection(admin) {
+            try await $0.query("DROP DATABASE IF EXISTS \(unescaped: String(name)) WITH (FORCE)", logger: TestDatabase.logger)
+        }
+        return try result.get()
+    }
+
+    static func executable(_ name: String) throws -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw ClusterFailure(description: "the \(name) executable was not found near \(CommandLine.arguments[0]); build with --build-tests")
+    }
+
+    /// Starts node `index` on a free port and waits until `/readyz` answers 200.
+    func start(_ index: Int) async throws {
+        let log = directory.appendingPathComponent("node\(index)-\(UUID().uuidString.prefix(6)).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        let process = SpawnedProcess()
+        process.executableURL = try Self.executable("ChatServer")
+        process.arguments = [
+            "--port", "0", "--no-jobs", "--keys", directory.appendingPathComponent("keys.json").path,
+            "--database", directory.appendingPathComponent("unused-\(index).sqlite").path,
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MESSAGING_POSTGRES_URL"] = url
+        environment["CHAT_BENCHMARK_LIMITS"] = "1"
+        environment["CHAT_LOG_LEVEL"] = "warning"
+        environment["CHAT_HOST"] = "127.0.0.1"
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        try? output.close()
+        processes.withLock { $0[index] = process }
+        let deadline = ContinuousClock.now + .seconds(60)
+        var base: String?
+        while base == nil {
+            guard ContinuousClock.now < deadline, process.isRunning else {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                throw ClusterFailure(description: "node \(index) did not start: \(text.suffix(2000))")
+            }
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            base = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init)
+            if base == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let http = ClusterHTTP()
+        while true {
+            if let answer = try? await http.call("GET", base! + "/readyz"), answer.status == 200 { break }
+            guard ContinuousClock.now < deadline else { throw ClusterFailure(description: "node \(index) never became ready") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        bases.withLock { $0[index] = base }
+    }
+
+    /// SIGKILLs node `index` and waits until it is gone.
+    func kill(_ index: Int) async {
+        let process = processes.withLock { processes -> SpawnedProcess? in
+            defer { processes[index] = nil }
+            return processes[index]
+        }
+        bases.withLock { $0[index] = nil }
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    private func killAll() {
+        let all = processes.withLock { processes -> [SpawnedProcess] in
+            defer { processes = processes.map { _ in nil } }
+            return processes.compactMap { $0 }
+        }
+        for process in all where process.isRunning {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// The live nodes' base URLs, starting with `preferred` when it is up.
+    func liveBases(preferring preferred: Int) -> [String] {
+        bases.withLock { bases in
+            let count = bases.count
+            return (0..<count).compactMap { bases[(preferred + $0) % count] }
+        }
+    }
+}
+
+/// A small HTTP client over URLSession.
+struct ClusterHTTP: Sendable {
+    struct Answer: Sendable {
+        let status: Int
+        let data: Data
+        var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]) ?? [:] }
+    }
+
+    private let session: URLSession
+
+    init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.timeoutIntervalForRequest = 10
+        session = URLSession(configuration: configuration)
+    }
+
+    func call(_ method: String, _ url: String, token: String? = nil, json: Any? = nil) async throws -> Answer {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await session.data(for: request)
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, data: data)
+    }
+}
+
+/// A realtime client that follows one conversation across node failures: it subscribes
+/// after the last `seq` it kept, acknowledges what it receives, and when its connection
+/// ends reconnects to the next live node.
+final class ClusterReader: Sendable {
+    struct State {
+        var kept: [Int64] = []
+        var repeats = 0
+        var gaps: [String] = []
+        var connections = 0
+    }
+
+    let token: String
+    let conversation: String
+    let home: Int
+    let state = Mutex(State())
+
+    init(token: String, conversation: String, home: Int) {
+        self.token = token
+        self.conversation = conversation
+        self.home = home
+    }
+
+    var last: Int64 { state.withLock { $0.kept.last ?? 0 } }
+
+    /// Follows the conversation until the task is cancelled.
+    func run(_ cluster: ChatCluster) async {
+        var logger = Logger(label: "cluster-reader") { _ in SwiftLogNoOpLogHandler() }
+        logger.logLevel = .critical
+        var attempt = 0
+        while !Task.isCancelled {
+            let bases = cluster.liveBases(preferring: home + attempt)
+            attempt += 1
+            guard let base = bases.first else {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            let ws = "ws" + base.dropFirst(4) + "/v1/realtime"
+            let client = WebSocketTransportClient(url: String(ws), bearerToken: token, logger: logger)
+            _ = try? await client.withConnection { [self] connection in
+                state.withLock { $0.connections += 1 }
+                while let frame = try await connection.receive() {
+                    if frame.string?.contains(#""type":"ready""#) == true { break }
+                }
+                let subscribe: [String: Any] = ["type": "subscribe", "id": "s", "conversation": conversation, "after": last]
+                try await connection.write(.text(Array(try JSONSerialization.data(withJSONObject: subscribe))))
+                while let frame = try await connection.receive() {
+                    guard let text = frame.string,
+                        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
+                        json["type"] as? String == "event", let event = json["event"] as? [String: Any],
+                        let seq = (event["seq"] as? NSNumber)?.int64Value
+                    else { continue }
+                    state.withLock { state in
+                        let last = state.kept.last ?? 0
+                        if seq == last + 1 {
+                            state.kept.append(seq)
+                        } else if seq <= last {
+                            state.repeats += 1
+                        } else {
+                            state.gaps.append("\(last) -> \(seq)")
+                            state.kept.append(seq)
+                        }
+                    }
+                    let ack: [String: Any] = ["type": "ack", "conversation": conversation, "seq": seq]
+                    try? await connection.write(.text(Array(try JSONSerialization.data(withJSONObject: ack))))
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+}
