@@ -26,9 +26,9 @@ struct GroupCommitTests {
         let result: Swift.Result<Committed<[SendReceipt]>, MessagingError>
     }
 
-    @Test("64 tasks × 500 mixed sends: gapless seq, each answered send stored once, duplicates get the original, refusals leave no trace and fail alone, each caller gets its own events")
-    func mixedWorkload() async throws {
-        let fixture = try Fixture()
+    @Test("64 tasks × 500 mixed sends: gapless seq, each answered send stored once, duplicates get the original, refusals leave no trace and fail alone, each caller gets its own events", arguments: CommitMode.allCases)
+    func mixedWorkload(mode: CommitMode) async throws {
+        let fixture = try Fixture(sqlite: mode.configuration)
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = try #require(fixture.store as? SQLiteMessagingStore)
         let userCount = 32, conversationCount = 8, sendsPerTask = 500
@@ -187,9 +187,9 @@ struct GroupCommitTests {
         #expect(try await store.integrityCheck() == [])
     }
 
-    @Test("commits queued behind a busy writer run in one transaction; the one that throws rolls back alone")
-    func oneBatch() async throws {
-        let fixture = try Fixture()
+    @Test("commits queued behind a busy writer run in one transaction; the one that throws rolls back alone", arguments: CommitMode.allCases)
+    func oneBatch(mode: CommitMode) async throws {
+        let fixture = try Fixture(sqlite: mode.configuration)
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = try #require(fixture.store as? SQLiteMessagingStore)
         let before = store.groupCommitStatistics
@@ -241,9 +241,9 @@ struct GroupCommitTests {
         #expect(after.largestBatch >= batchSize / 2)
     }
 
-    @Test("a cancelled caller that leads a batch still commits it: its companions never fail because of it")
-    func cancelledLeader() async throws {
-        let fixture = try Fixture()
+    @Test("a cancelled caller that leads a batch still commits it: its companions never fail because of it", arguments: CommitMode.allCases)
+    func cancelledLeader(mode: CommitMode) async throws {
+        let fixture = try Fixture(sqlite: mode.configuration)
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = try #require(fixture.store as? SQLiteMessagingStore)
         // Another connection holds the write lock; the first commit leads and waits for it.
@@ -272,9 +272,9 @@ struct GroupCommitTests {
         #expect(stored == 6)
     }
 
-    @Test("a lone commit on an idle writer runs in its own transaction, and does not wait for a lock held elsewhere")
-    func loneCommitAndExternalLock() async throws {
-        let fixture = try Fixture()
+    @Test("a lone commit on an idle writer runs in its own transaction, and does not wait for a lock held elsewhere", arguments: CommitMode.allCases)
+    func loneCommitAndExternalLock(mode: CommitMode) async throws {
+        let fixture = try Fixture(sqlite: mode.configuration)
         defer { try? FileManager.default.removeItem(at: fixture.directory) }
         let store = try #require(fixture.store as? SQLiteMessagingStore)
         let before = store.groupCommitStatistics
@@ -289,6 +289,19 @@ struct GroupCommitTests {
         #expect(try await store.read { try $0.user(handle: Handle("alone")) } != nil)
         await lock.unlock()
         #expect(try await pending.value.handle == Handle("later"))
+    }
+
+    /// Where a batch runs: GRDB's writer queue (the default), or the leader's own thread.
+    enum CommitMode: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case writerQueue, callerThread
+
+        var configuration: SQLiteConfiguration {
+            var configuration = SQLiteConfiguration()
+            configuration.commitsOnCallerThread = self == .callerThread
+            return configuration
+        }
+
+        var testDescription: String { rawValue }
     }
 
     final class Counter: Sendable {

@@ -14,11 +14,12 @@ import Synchronization
 /// - A commit that finds the writer idle runs at once, alone, in a plain
 ///   `BEGIN IMMEDIATE … COMMIT`: no added latency without concurrency.
 /// - Every write of the store goes through here (the job queue, auth and maintenance writes
-///   too), so the committer knows when GRDB's writer connection is idle: a batch then runs on
-///   the leader's own thread, with no hop to the writer's queue and back. Taking SQLite's
-///   write lock never waits there: `BEGIN IMMEDIATE` runs without a busy timeout, and when
-///   another process holds the lock the batch goes to the writer's queue instead, where it
-///   waits with the configured timeout while the leader's task is suspended.
+///   too), so the committer knows when GRDB's writer connection is idle.
+/// - By default a batch runs on GRDB's writer queue while its leader is suspended (one hop
+///   per batch). With ``SQLiteConfiguration/commitsOnCallerThread`` it runs on the leader's
+///   own thread when the write lock is free at once (`BEGIN IMMEDIATE` without a busy
+///   timeout; another process holding the lock sends the batch to the writer's queue): no
+///   hop, but a `COMMIT` that checkpoints the WAL (an `fsync`) blocks that thread.
 ///
 /// There is no background task: the caller that finds the writer idle becomes the *leader*;
 /// when its batch is answered it hands the leadership to the oldest waiting caller, which
@@ -45,8 +46,13 @@ final class GroupCommitter: Sendable {
     private let busyTimeoutMilliseconds: Int32
     private let state = Mutex(State())
 
-    init(maximumBatch: Int = 256, busyTimeout: Duration = .seconds(5)) {
+    /// Whether a leader runs its batch on its own thread when the write lock is free
+    /// (``SQLiteConfiguration/commitsOnCallerThread``).
+    private let commitsInline: Bool
+
+    init(maximumBatch: Int = 256, busyTimeout: Duration = .seconds(5), commitsInline: Bool = false) {
         self.maximumBatch = max(1, maximumBatch)
+        self.commitsInline = commitsInline
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         busyTimeoutMilliseconds = Int32(clamping: max(0, milliseconds))
     }
@@ -84,24 +90,25 @@ final class GroupCommitter: Sendable {
 
     /// Runs one batch that starts with `first`, answers it, then hands the writer on.
     private func lead(first: GroupCommitRequest, pool: DatabasePool) async {
-        // Let the tasks that are ready to run submit their commits first: the batch runs on
-        // this thread, and without this the other senders of a burst would not even have
-        // started (batches of one or two). Without concurrency it costs one trip through the
-        // executor's queue, with nobody else in it.
-        await Task.yield()
+        // Inline: let the tasks that are ready to run submit their commits first. The batch
+        // runs on this thread, and without this the other senders of a burst would not even
+        // have started (batches of one or two). Without concurrency it costs one trip through
+        // the executor's queue (~11 µs), with nobody else in it. (On the writer's queue the
+        // leader suspends anyway, and the others queue meanwhile.)
+        if commitsInline { await Task.yield() }
         var batch = [first]
         state.withLock { state in
             let taken = min(state.pending.count, maximumBatch - 1)
             batch.append(contentsOf: state.pending.prefix(taken))
             state.pending.removeFirst(taken)
         }
-        // Here, on this thread, when SQLite's write lock is free at once (see the type's doc);
-        // otherwise on the writer's queue, where the wait for the lock blocks no cooperative
-        // thread. Either way not cancellable: the batch holds other tasks' commits, and a
+        // On the writer's queue, where no cooperative thread waits for the lock or for an
+        // fsync; inline only when configured and the lock is free at once (see the type's
+        // doc). Either way not cancellable: the batch holds other tasks' commits, and a
         // cancelled leader must not fail them.
         let taken = batch
         let committed: Bool
-        if let inline = Self.runInline(taken, pool: pool, busyTimeout: busyTimeoutMilliseconds) {
+        if commitsInline, let inline = Self.runInline(taken, pool: pool, busyTimeout: busyTimeoutMilliseconds) {
             committed = inline
         } else {
             committed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in

@@ -27,7 +27,7 @@ public final class SQLiteMessagingStore: MessagingStore {
     ) throws {
         self.path = path
         self.logger = logger
-        committer = GroupCommitter(busyTimeout: configuration.busyTimeout)
+        committer = GroupCommitter(busyTimeout: configuration.busyTimeout, commitsInline: configuration.commitsOnCallerThread)
         try Self.checkHeader(path: path, createParent: configuration.createsParentDirectory)
         var grdb = Configuration()
         grdb.busyMode = .timeout(TimeInterval(configuration.busyTimeout.components.seconds)

@@ -10,11 +10,11 @@ struct Fixture {
     let clock: ManualClock.Wall
     let messaging: Messaging
 
-    init(configuration: MessagingConfiguration = .init()) throws {
+    init(configuration: MessagingConfiguration = .init(), sqlite: SQLiteConfiguration = .init()) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("swift-messaging-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteMessagingStore(path: directory.appendingPathComponent("messaging.sqlite").path)
+        store = try SQLiteMessagingStore(path: directory.appendingPathComponent("messaging.sqlite").path, configuration: sqlite)
         clock = ManualClock().wall
         messaging = Messaging(store: store, clock: clock, configuration: configuration)
     }
