@@ -28,7 +28,11 @@ final class PaginationContext: Sendable {
 
     init() throws {
         fixture = try PaginationFixture.prepare()
-        store = try SQLiteMessagingStore(path: fixture.path)
+        // Reads on the caller's thread (SQLiteConfiguration.readsOnCallerThread): the fast
+        // path this benchmark compares with raw C; the default reads through GRDB's pool.
+        var configuration = SQLiteConfiguration()
+        configuration.readsOnCallerThread = true
+        store = try SQLiteMessagingStore(path: fixture.path, configuration: configuration)
         messaging = Messaging(store: store)
         raw = try RawPageReader(database: RawDatabase(path: fixture.path))
     }

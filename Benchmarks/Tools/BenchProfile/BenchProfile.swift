@@ -63,7 +63,9 @@ struct BenchProfile {
         let meter = Meter()
         switch scenario {
         case "page.store", "page.history", "read.storeEmpty":
-            let store = try SQLiteMessagingStore(path: fixture.path)
+            var configuration = SQLiteConfiguration()
+            configuration.readsOnCallerThread = true
+            let store = try SQLiteMessagingStore(path: fixture.path, configuration: configuration)
             let messaging = Messaging(store: store)
             let request = HistoryRequest(direction: .backward, cursor: cursor, limit: 50)
             for _ in 0..<iterations {

@@ -53,17 +53,18 @@ public final class SQLiteMessagingStore: MessagingStore {
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
         }
-        readers = ReaderConnections(path: path, capacity: configuration.maximumReaderCount)
+        readers = ReaderConnections(path: path, capacity: configuration.readsOnCallerThread ? configuration.maximumReaderCount : 0)
         logger.debug("opened SQLite store", metadata: ["path": "\(path)"])
     }
 
     /// Runs `body` in a read transaction.
     ///
-    /// The read runs on the calling thread, on one of the store's own read-only connections,
-    /// when one is idle: it costs what its statements cost. A thread never *waits* there (see
-    /// ``ReaderConnections``): when every such connection is busy, or SQLite would have the
-    /// read wait for a lock, the read runs instead on GRDB's pool, on a reader's own queue,
-    /// while the calling task is suspended. (Reading through GRDB's synchronous pool read on
+    /// By default the read runs on GRDB's pool, on a reader's own queue, while the calling
+    /// task is suspended. With ``SQLiteConfiguration/readsOnCallerThread`` it runs on the
+    /// calling thread, on one of the store's own read-only connections, when one is idle: it
+    /// costs what its statements cost, and never waits for a lock (see
+    /// ``ReaderConnections``); when every such connection is busy, or SQLite would have the
+    /// read wait, it runs on the pool instead. (Reading through GRDB's synchronous pool read on
     /// cooperative threads was tried and reverted: it waits for a reader of the pool and for
     /// busy locks, and stalled parallel test runs for up to 16 s.)
     public func read<Result: Sendable>(
