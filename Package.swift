@@ -313,7 +313,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingSodiumTests",
-            dependencies: ["MessagingSodium"],
+            dependencies: ["MessagingSodium", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,19 +1,9 @@
 import MessagingSodium
+import TestSupport
 import Testing
 
 @Suite("SHA-256, HMAC-SHA256 and base64url against published vectors")
 struct CryptoVectorTests {
-    static func bytes(hex: String) -> [UInt8] {
-        var result: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            result.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        return result
-    }
-
     @Test("NIST FIPS 180-4 examples", arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
@@ -49,7 +39,7 @@ struct CryptoVectorTests {
          "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"),
     ])
     func hmac(key: String, data: String, mac: String) {
-        #expect(Sodium.hex(Sodium.hmacSHA256(Self.bytes(hex: data), key: Self.bytes(hex: key))) == mac)
+        #expect(Sodium.hex(Sodium.hmacSHA256([UInt8](hex: data), key: [UInt8](hex: key))) == mac)
     }
 
     /// RFC 4648 §10 vectors in the URL-safe alphabet without padding.

@@ -69,7 +69,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "MessagingSodiumTests", dependencies: ["MessagingSodium"], swiftSettings: strictSettings),
+        .testTarget(name: "MessagingSodiumTests", dependencies: ["MessagingSodium", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingE2EETests",
             dependencies: ["MessagingE2EE", "MessagingSodium", "TestSupport"],

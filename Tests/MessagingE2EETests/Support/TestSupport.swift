@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import MessagingE2EE
 
@@ -35,17 +36,6 @@ func expectAnyE2EEError<R>(
 }
 
 extension Array where Element == UInt8 {
-    init(hex: String) {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            bytes.append(UInt8(hex[index..<next], radix: 16)!)
-            index = next
-        }
-        self = bytes
-    }
-
     var hex: String { hexString }
 
     /// A copy with bit `bit` of byte `index` flipped.
