@@ -56,7 +56,7 @@ test: deps
 	@bash scripts/test-summary.sh --total
 
 ## Cluster soak (separate from `make test`): the PostgreSQL cluster tests with 200 SIGKILLs of a
-## ChatServer node under traffic and 10,000 jobs for two DeliveryWorkers, on a throwaway server.
+## ChatServer node under traffic (and the 10,000-job worker test of make test), on a throwaway server.
 .PHONY: soak-cluster
 soak-cluster: deps
 	$(SWIFT) build --build-tests

@@ -30,7 +30,21 @@ cleanup() {
     for pid in "${pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
+    # A node must exit within 15 s of SIGTERM. One that does not is a defect: its threads'
+    # stacks go to $out/hang-PID.txt (gdb, when installed) and it is killed.
     for pid in "${pids[@]}"; do
+        for _ in $(seq 1 150); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "error: ChatServer pid $pid did not exit within 15 s of SIGTERM; stacks in $out/hang-$pid.txt" >&2
+            if command -v gdb >/dev/null; then
+                gdb -p "$pid" -batch -ex "thread apply all bt 40" >"$out/hang-$pid.txt" 2>&1 || true
+            fi
+            cp "$work"/*.log "$out/" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
         wait "$pid" 2>/dev/null || true
     done
     rm -rf "$work"
