@@ -109,6 +109,9 @@ struct Bench {
         let body = "Customer says the export hangs on files over 2 GB, reproducible on staging too."
         let payload = String(repeating: "x", count: 420)  // about the size of an announced message event
 
+        // POSTGRES_BENCH_PAGES_ONLY=1 skips the sends (for profiling the page path).
+        let pagesOnly = ProcessInfo.processInfo.environment["POSTGRES_BENCH_PAGES_ONLY"] == "1"
+        if !pagesOnly {
         let oursSingle = try await measure(2_000, warmup: 100) { index in
             _ = try await messaging.messages.send(
                 try MessageDraft(text: body, clientMessageID: ClientMessageID("o\(index)")), to: room.id, by: users[0])
@@ -148,6 +151,7 @@ struct Bench {
         print()
         print("64 senders: ours \(Int(64e6 / oursConcurrent.percentile(50)).formatted()) sends/s, raw \(Int(64e6 / rawConcurrent.percentile(50)).formatted()) sends/s (p50 rounds); one at a time: ours \(Int(1e6 / oursSingle.percentile(50)).formatted())/s, raw \(Int(1e6 / rawSingle.percentile(50)).formatted())/s.")
         print()
+        }
 
         let (pages, lastSeq) = try await pageFixture(messaging: messaging, owner: users[0])
         print("| case | ours p50 / p99 µs | raw p50 / p99 µs | ratio p50 / p99 | CPU µs/op ours / raw (this process) | target |")

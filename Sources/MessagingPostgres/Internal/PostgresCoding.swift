@@ -6,8 +6,13 @@ import PostgresNIO
 /// `bigint` milliseconds since 1970, bytes `bytea`.
 enum PostgresCoding {
     static func uuid(_ value: UUIDv7) -> UUID {
-        let b = value.bytes
-        return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        // Straight into the tuple's 16 bytes: no array per id (a page decodes 150 of them).
+        var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &raw) { buffer in
+            buffer.storeBytes(of: value.high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            buffer.storeBytes(of: value.low.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        return UUID(uuid: raw)
     }
 
     static func uuid<Kind>(_ id: Identifier<Kind>) -> UUID { uuid(id.uuid) }
@@ -17,9 +22,11 @@ enum PostgresCoding {
     static func uuids<Kind>(_ ids: [Identifier<Kind>]) -> [UUID] { ids.map { uuid($0.uuid) } }
 
     static func id<Kind>(_ value: UUID) throws -> Identifier<Kind> {
-        let raw = value.uuid
-        let bytes = [raw.0, raw.1, raw.2, raw.3, raw.4, raw.5, raw.6, raw.7, raw.8, raw.9, raw.10, raw.11, raw.12, raw.13, raw.14, raw.15]
-        guard let uuid = UUIDv7(bytes: bytes) else { throw corrupt("an id column holds a value that is not a UUIDv7") }
+        // The raw-memory reader: the generic `UUIDv7(bytes:)` over an array cost 13% of a
+        // page's CPU in `make bench-postgres`'s profile (an array and generic metadata per id).
+        guard let uuid = withUnsafeBytes(of: value.uuid, { UUIDv7(bigEndianBytes: $0) }) else {
+            throw corrupt("an id column holds a value that is not a UUIDv7")
+        }
         return Identifier(uuid)
     }
 

@@ -198,11 +198,18 @@ public final class ChatServer: Service, Sendable {
     }
 
     /// A service group running the server; `triggerGracefulShutdown()` on it stops the server gracefully.
+    ///
+    /// Shutdown is bounded: a service still running ``ChatServerConfiguration/shutdownGracePeriod``
+    /// plus 5 s after it began is cancelled, and one that ignores cancellation for 10 s more
+    /// ends the process with a fatal error naming the service group, so an orchestrator never
+    /// waits on a node that will not stop.
     public func makeServiceGroup(gracefulShutdownSignals: [UnixSignal] = []) -> ServiceGroup {
-        ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: makeServices().map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-                gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        var group = ServiceGroupConfiguration(
+            services: makeServices().map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod + .seconds(5)
+        group.maximumCancellationDuration = .seconds(10)
+        return ServiceGroup(configuration: group)
     }
 
     /// Runs until graceful shutdown of the enclosing service group (or cancellation).

@@ -36,7 +36,8 @@ public struct ChatServerConfiguration: Sendable {
     /// Marks the refresh cookie `Secure` with the `__Secure-` name prefix; keep `true` behind
     /// HTTPS. (`false` names it `refresh-token`, for plain-HTTP development only.)
     public var secureCookies: Bool
-    /// How long graceful shutdown waits for open HTTP requests and jobs before giving up.
+    /// How long graceful shutdown waits for open HTTP requests and jobs before giving up;
+    /// 5 s after it the remaining services are cancelled (``ChatServer/makeServiceGroup(gracefulShutdownSignals:)``).
     public var shutdownGracePeriod: Duration
     /// HTTP connection timeouts and head limits (every connection, upgrades included until
     /// they are upgraded): a request head must arrive within `headerReadTimeout` (default
