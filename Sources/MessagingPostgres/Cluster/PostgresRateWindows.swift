@@ -15,7 +15,7 @@ import Synchronization
 /// it never refuses below it. Windows older than two windows are deleted as flushes go.
 ///
 /// Thread safety: counters behind a `Mutex`; safe to share across tasks.
-public final class PostgresRateWindows: Service, Sendable {
+public final class PostgresRateWindows: SharedRateLimit, Service, Sendable {
     private struct Key: Hashable {
         let key: String
         let window: Int64

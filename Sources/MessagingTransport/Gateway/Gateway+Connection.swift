@@ -329,20 +329,33 @@ extension Gateway {
             retryAfterMilliseconds: Self.milliseconds(wait))
     }
 
-    /// Takes a token from the user's and the address's buckets of `action`; returns how
-    /// long to wait when either is empty.
+    /// Takes a token from the user's and the address's buckets of `action`, then (with a
+    /// ``MessagingCore/SharedRateLimit``) counts the request in the deployment's window of
+    /// the user's rule; returns how long to wait when any of them refuses. A request the
+    /// shared count refuses gives its local tokens back.
     func rateLimit(_ action: RateLimitedAction, address: String, user: UserID?) -> Duration? {
         let limits = configuration.rateLimits
-        var wait: Duration?
-        if let user, let rule = limits.perUser[action],
-            let userWait = limiter.take(.init(scope: "u:\(user)", action: action), rule: rule) {
-            wait = userWait
+        let userKey = user.map { RateLimiter<C>.Key(scope: "u:\($0)", action: action) }
+        let userRule = limits.perUser[action]
+        if let userKey, let userRule, let wait = limiter.take(userKey, rule: userRule) { return wait }
+        let addressKey = RateLimiter<C>.Key(scope: "a:\(address)", action: action)
+        let addressRule = limits.perAddress[action]
+        if let addressRule, let wait = limiter.take(addressKey, rule: addressRule) {
+            if let userKey, let userRule { limiter.refund(userKey, rule: userRule) }
+            return wait
         }
-        if wait == nil, let rule = limits.perAddress[action],
-            let addressWait = limiter.take(.init(scope: "a:\(address)", action: action), rule: rule) {
-            wait = addressWait
+        // The same window size as the HTTP API's shared check (10 s of the rule's rate plus
+        // its burst), under keys of their own: realtime and HTTP keep separate limits, as
+        // they do on one node.
+        if let sharedRateLimit, let user, let userRule,
+            let wait = sharedRateLimit.admit(
+                "rt:u:\(user):\(action.rawValue)", limit: Int(userRule.burst + userRule.perSecond * 10), at: wallClock.now())
+        {
+            if let userKey { limiter.refund(userKey, rule: userRule) }
+            if let addressRule { limiter.refund(addressKey, rule: addressRule) }
+            return wait
         }
-        return wait
+        return nil
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

@@ -46,6 +46,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     let logger: Logger
     let decoder: FrameDecoder
     let limiter: RateLimiter<C>
+    /// The deployment-wide count of per-user requests (several nodes), or `nil` on one node.
+    let sharedRateLimit: (any SharedRateLimit)?
     let registry = ConnectionRegistry<C.Instant>()
     let nextConnectionID = Atomic<UInt64>(1)
     /// Every connection's timeouts, expiry checks and pings.
@@ -57,12 +59,16 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
     /// delivery pieces (hub, acknowledgement tracker, event bus) and the presence tracker.
     /// `wallClock` is what a connection's access-token expiry is checked against.
+    /// `sharedRateLimit` makes the per-user rules of ``GatewayConfiguration/rateLimits``
+    /// hold across several nodes (also what its windows are read against); leave it `nil`
+    /// on one node.
     public init(
         messaging: Messaging, verifier: any AccessTokenVerifier, sessionEvents: any SessionEvents, hub: FanoutHub,
         acks: AckTracker<C>, bus: any EventBus, presence: PresenceTracker<C>,
         configuration: GatewayConfiguration = .init(), messagingLimits: MessagingLimits = .default, clock: C,
-        wallClock: any WallClock = SystemWallClock(), logger: Logger
+        wallClock: any WallClock = SystemWallClock(), sharedRateLimit: (any SharedRateLimit)? = nil, logger: Logger
     ) {
+        self.sharedRateLimit = sharedRateLimit
         // Every use case the gateway runs publishes what it commits (edits, reactions,
         // devices…); a host's messaging that publishes already is used as it is.
         let messaging = messaging.isPublishing ? messaging : messaging.publishing(to: EventBusPublisher(bus: bus, logger: logger))

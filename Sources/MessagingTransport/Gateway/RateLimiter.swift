@@ -37,6 +37,15 @@ final class RateLimiter<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
+    /// Gives back a token ``take(_:rule:)`` took (the request was refused elsewhere).
+    func refund(_ key: Key, rule: TokenBucketRule) {
+        buckets.withLock { buckets in
+            guard var bucket = buckets[key] else { return }
+            bucket.tokens = min(rule.burst, bucket.tokens + 1)
+            buckets[key] = bucket
+        }
+    }
+
     /// Drops buckets that have refilled completely (they behave exactly like absent ones).
     func prune(rules: (Key) -> TokenBucketRule?) {
         let now = clock.now

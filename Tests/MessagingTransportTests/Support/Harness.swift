@@ -58,7 +58,8 @@ struct Harness: Sendable {
     let transport: InMemoryTransport
 
     static func make(
-        configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init()
+        configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init(),
+        sharedRateLimit: (any SharedRateLimit)? = nil
     ) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-transport-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -84,7 +85,7 @@ struct Harness: Sendable {
         let gateway = Gateway(
             messaging: messaging, verifier: tokens, sessionEvents: events, hub: hub, acks: acks,
             bus: LocalEventBus(hub: hub), presence: presence, configuration: configuration, clock: ContinuousClock(),
-            wallClock: tokenClock, logger: .quiet)
+            wallClock: tokenClock, sharedRateLimit: sharedRateLimit, logger: .quiet)
         return Harness(
             directory: directory, store: store, messaging: messaging, tokenClock: tokenClock, tokens: tokens, auth: auth,
             events: events, hub: hub, acks: acks, presence: presence, gateway: gateway,
@@ -94,9 +95,9 @@ struct Harness: Sendable {
     /// Runs the gateway (revocation feed and listener) around `body`, then stops it.
     static func with<T: Sendable>(
         configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init(),
-        _ body: @Sendable (Harness) async throws -> T
+        sharedRateLimit: (any SharedRateLimit)? = nil, _ body: @Sendable (Harness) async throws -> T
     ) async throws -> T {
-        let harness = try await make(configuration: configuration, transport: transport)
+        let harness = try await make(configuration: configuration, transport: transport, sharedRateLimit: sharedRateLimit)
         defer { try? FileManager.default.removeItem(at: harness.directory) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await harness.gateway.run() }

@@ -117,7 +117,8 @@ public final class ChatServer: Service, Sendable {
                 protocolLimits: protocolLimits,
                 maxConnectionsPerUser: limits.maxConnectionsPerUser,
                 rateLimits: limits.rateLimits, outboundQueue: limits.outboundQueue),
-            messagingLimits: limits.messaging, clock: ContinuousClock(), wallClock: wallClock, logger: logger)
+            messagingLimits: limits.messaging, clock: ContinuousClock(), wallClock: wallClock,
+            sharedRateLimit: backend.rateWindows, logger: logger)
         if configuration.runsJobs {
             let name = "chat-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
             jobRunner = JobRunner(
