@@ -13,11 +13,22 @@ import MessagingPresence
 /// one transaction on the connections of the ``PostgresMessagingStore`` it is made from.
 ///
 /// Thread safety: safe to share across tasks and processes.
+///
+/// Every write also announces the users it changed on ``PostgresChannels/presence``, in its
+/// transaction, so ``PostgresPresenceFeed`` on the other nodes pushes the change to their
+/// watchers (`PresenceTracker.refreshRemote(_:)`).
 public struct PostgresPresenceStore: PresenceStore {
     private let store: PostgresMessagingStore
+    private let node: PresenceNodeID?
 
-    /// A presence store over the database of `store`.
-    public init(_ store: PostgresMessagingStore) { self.store = store }
+    /// A presence store over the database of `store`. `node` is the tracker's node id: its
+    /// own announcements are then skipped by its feed (its state is current already).
+    public init(_ store: PostgresMessagingStore, node: PresenceNodeID? = nil) {
+        self.store = store
+        self.node = node
+    }
+
+    private var channels: PostgresChannels { store.configuration.channels }
 
     public func save(_ entries: [DeviceEntry]) async throws {
         guard !entries.isEmpty else { return }
@@ -37,6 +48,7 @@ public struct PostgresPresenceStore: PresenceStore {
             for (node, expiry) in leases.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 try transaction.extendLease(of: node, until: expiry)
             }
+            try transaction.announcePresence(of: entries.map(\.key.userID), by: node, on: channels)
         }
     }
 
@@ -50,6 +62,7 @@ public struct PostgresPresenceStore: PresenceStore {
                     AS k(user_id, device_id)
                 WHERE d.user_id = k.user_id AND d.device_id = k.device_id
                 """, "removing presence devices")
+            try transaction.announcePresence(of: devices.map(\.userID), by: node, on: channels)
         }
     }
 
@@ -93,6 +106,7 @@ public struct PostgresPresenceStore: PresenceStore {
                       AND NOT EXISTS (SELECT 1 FROM presence_devices d WHERE d.node_id = n.node_id)
                     """, "removing expired presence leases")
             }
+            try transaction.announcePresence(of: removed.map(\.key.userID), by: node, on: channels)
             return removed
         }.value
     }
@@ -110,6 +124,7 @@ public struct PostgresPresenceStore: PresenceStore {
                         last_seen = greatest(presence_records.last_seen, excluded.last_seen)
                     """, "saving a presence record")
             }
+            try transaction.announcePresence(of: records.map(\.userID), by: node, on: channels)
         }
     }
 

@@ -65,6 +65,8 @@ extension PresenceTracker {
             let reaped = try await store.removeExpired(at: wallNow, limit: 1_000)
             if !reaped.isEmpty {
                 logger.info("removed devices of nodes whose lease lapsed", metadata: ["count": "\(reaped.count)"])
+                // Those users' watchers here learn it now (other nodes from the store's announcement).
+                await refreshRemote(reaped.map(\.key.userID))
             }
         } catch {
             logger.warning("presence store lease upkeep failed; retrying at the next step", metadata: ["error": "\(error)"])
