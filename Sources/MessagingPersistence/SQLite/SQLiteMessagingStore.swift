@@ -19,6 +19,8 @@ public final class SQLiteMessagingStore: MessagingStore {
     let readers: ReaderConnections
     private let logger: Logger
     private let committer: GroupCommitter
+    /// Operations on callers' threads at once (reads and commits): at most cores − 1.
+    let lanes: CallerThreadLanes
 
     /// Opens (creating when absent) the database at `path` and migrates it to the current schema.
     public init(
@@ -27,7 +29,9 @@ public final class SQLiteMessagingStore: MessagingStore {
     ) throws {
         self.path = path
         self.logger = logger
-        committer = GroupCommitter(busyTimeout: configuration.busyTimeout, commitsInline: configuration.commitsOnCallerThread)
+        lanes = CallerThreadLanes(limit: configuration.maximumCallerThreadOperations)
+        committer = GroupCommitter(
+            busyTimeout: configuration.busyTimeout, commitsInline: configuration.commitsOnCallerThread, lanes: lanes)
         try Self.checkHeader(path: path, createParent: configuration.createsParentDirectory)
         var grdb = Configuration()
         grdb.busyMode = .timeout(TimeInterval(configuration.busyTimeout.components.seconds)
@@ -53,18 +57,19 @@ public final class SQLiteMessagingStore: MessagingStore {
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
         }
-        readers = ReaderConnections(path: path, capacity: configuration.readsOnCallerThread ? configuration.maximumReaderCount : 0)
+        readers = ReaderConnections(
+            path: path, capacity: configuration.readsOnCallerThread ? configuration.maximumReaderCount : 0, lanes: lanes)
         logger.debug("opened SQLite store", metadata: ["path": "\(path)"])
     }
 
     /// Runs `body` in a read transaction.
     ///
-    /// By default the read runs on GRDB's pool, on a reader's own queue, while the calling
-    /// task is suspended. With ``SQLiteConfiguration/readsOnCallerThread`` it runs on the
-    /// calling thread, on one of the store's own read-only connections, when one is idle: it
-    /// costs what its statements cost, and never waits for a lock (see
-    /// ``ReaderConnections``); when every such connection is busy, or SQLite would have the
-    /// read wait, it runs on the pool instead. (Reading through GRDB's synchronous pool read on
+    /// By default (``SQLiteConfiguration/readsOnCallerThread``) the read runs on the calling
+    /// thread, on one of the store's own read-only connections, when one is idle and fewer
+    /// than ``SQLiteConfiguration/maximumCallerThreadOperations`` store operations run on
+    /// callers' threads: it costs what its statements cost, and never waits for a lock (see
+    /// ``ReaderConnections``). Otherwise, or when SQLite would have the read wait, it runs on
+    /// GRDB's pool, on a reader's own queue, while the calling task is suspended. (Reading through GRDB's synchronous pool read on
     /// cooperative threads was tried and reverted: it waits for a reader of the pool and for
     /// busy locks, and stalled parallel test runs for up to 16 s.)
     public func read<Result: Sendable>(
