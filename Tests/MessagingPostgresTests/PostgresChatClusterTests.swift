@@ -207,6 +207,33 @@ struct PostgresChatClusterTests {
         }
     }
 
+    @Test("SIGTERM: a node with a realtime client closes it with 1001 and exits 0 within 15 s; so does an idle node", .timeLimit(.minutes(2)))
+    func gracefulStop() async throws {
+        try await ChatCluster.with(nodes: 2) { cluster in
+            let http = ClusterHTTP()
+            let nodeA = cluster.liveBases(preferring: 0)[0]
+            let nodeB = cluster.liveBases(preferring: 1)[0]
+            let password = "correct horse battery staple"
+            _ = try await http.call("POST", nodeA + "/v1/auth/register", json: ["handle": "carol", "password": password])
+            let login = try await http.call("POST", nodeA + "/v1/auth/login", json: ["handle": "carol", "password": password, "deviceName": "c"])
+            let token = try #require(login.json["accessToken"] as? String)
+            var logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger.logLevel = .critical
+            let client = WebSocketTransportClient(url: "ws" + nodeB.dropFirst(4) + "/v1/realtime", bearerToken: token, logger: logger)
+            let outcome = try await client.withConnection { connection -> Int32? in
+                while let frame = try await connection.receive() {
+                    if frame.string?.contains(#""type":"ready""#) == true { break }
+                }
+                let status = await cluster.terminate(1, within: .seconds(15))
+                while try await connection.receive() != nil {}
+                return status
+            }
+            #expect(outcome.value == 0, "node B exited with \(String(describing: outcome.value)) (nil: still running after 15 s)")
+            #expect(outcome.close?.code == .goingAway, "closed with \(String(describing: outcome.close))")
+            #expect(await cluster.terminate(0, within: .seconds(15)) == 0, "the idle node A exits 0 too")
+        }
+    }
+
     @Test(
         "SIGKILL of a node under traffic, repeated: clients move to the other nodes and resume; 0 answered sends lost, 0 duplicates, seq gapless",
         .timeLimit(.minutes(timeLimitMinutes)))

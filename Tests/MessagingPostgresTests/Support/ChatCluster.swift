@@ -146,6 +146,26 @@ final class ChatCluster: Sendable {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
     }
 
+    /// SIGTERMs node `index` and waits up to `limit` for it to exit; returns its exit status,
+    /// or `nil` when it was still running (then it is SIGKILLed).
+    func terminate(_ index: Int, within limit: Duration) async -> Int32? {
+        let process = processes.withLock { processes -> SpawnedProcess? in
+            defer { processes[index] = nil }
+            return processes[index]
+        }
+        bases.withLock { $0[index] = nil }
+        guard let process else { return nil }
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + limit
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
     private func killAll() {
         let all = processes.withLock { processes -> [SpawnedProcess] in
             defer { processes = processes.map { _ in nil } }

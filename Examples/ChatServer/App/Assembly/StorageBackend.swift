@@ -51,7 +51,7 @@ struct StorageBackend: Sendable {
         }
         return StorageBackend(
             kind: .sqlite(store), store: store, authStore: store.authStore, jobs: SQLiteJobQueue(store: store),
-            presence: InMemoryPresenceStore(), throttle: nil, sessionEvents: InProcessSessionEvents(), rateWindows: nil,
+            presence: InMemoryPresenceStore(), throttle: nil, sessionEvents: InMemorySessionEvents(), rateWindows: nil,
             description: "sqlite:\(url.path)")
     }
 
@@ -108,7 +108,7 @@ struct StorageBackend: Sendable {
     /// The event bus feeding `hub`: the hub itself on one node, LISTEN/NOTIFY on PostgreSQL.
     func makeBus(hub: FanoutHub, logger: Logger) -> any EventBus {
         switch kind {
-        case .sqlite: LocalEventBus(hub: hub)
+        case .sqlite: InMemoryEventBus(hub: hub)
         case .postgres(let store, _, let listener): PostgresEventBus(hub: hub, store: store, listener: listener, logger: logger)
         }
     }
