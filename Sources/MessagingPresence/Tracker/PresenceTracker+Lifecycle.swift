@@ -52,9 +52,7 @@ extension PresenceTracker {
                 }
             }
             do {
-                if !saves.isEmpty { try await store.save(saves) }
-                if !removals.isEmpty { try await store.remove(removals) }
-                if !outbox.records.isEmpty { try await store.save(Array(outbox.records.values)) }
+                try await store.write(saves: saves, removals: removals, records: Array(outbox.records.values))
             } catch {
                 logger.warning("presence store write failed; retrying at the next step", metadata: ["error": "\(error)"])
                 state.withLock { $0.outbox.restore(outbox) }
