@@ -21,6 +21,9 @@ public final class SQLiteMessagingStore: MessagingStore {
     private let committer: GroupCommitter
     /// Operations on callers' threads at once (reads and commits): at most cores − 1.
     let lanes: CallerThreadLanes
+    /// Whether an inline read yields its thread afterwards: when the lanes may take every
+    /// cooperative thread (one per core).
+    private let yieldsAfterInlineRead: Bool
 
     /// Opens (creating when absent) the database at `path` and migrates it to the current schema.
     public init(
@@ -30,6 +33,7 @@ public final class SQLiteMessagingStore: MessagingStore {
         self.path = path
         self.logger = logger
         lanes = CallerThreadLanes(limit: configuration.maximumCallerThreadOperations)
+        yieldsAfterInlineRead = lanes.limit >= ProcessInfo.processInfo.activeProcessorCount
         committer = GroupCommitter(
             busyTimeout: configuration.busyTimeout, commitsInline: configuration.commitsOnCallerThread, lanes: lanes)
         try Self.checkHeader(path: path, createParent: configuration.createsParentDirectory)
@@ -122,12 +126,13 @@ public final class SQLiteMessagingStore: MessagingStore {
         do {
             do {
                 if let result = try readers.withReader(body) {
-                    // The read never suspended: let the other tasks of this thread run, as
-                    // the suspension of an asynchronous read did. Without it, a task reading
-                    // in a loop (a backlog, a poll) keeps its cooperative thread for as long
-                    // as the loop lasts; with two threads, two such loops stalled a parallel
-                    // test run for 16 s.
-                    await Task.yield()
+                    // The read never suspended. A task reading in a loop (a backlog, a poll)
+                    // then keeps its cooperative thread for as long as the loop lasts; with
+                    // two threads and no lanes, two such loops stalled a parallel test run
+                    // for 16 s. The lanes leave one thread free of SQLite, so only when they
+                    // may take every thread does the read give its thread to the others, as
+                    // the suspension of an asynchronous read did.
+                    if yieldsAfterInlineRead { await Task.yield() }
                     return result
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
