@@ -36,11 +36,32 @@ public struct MessagePage: Hashable, Sendable, Codable {
     public let hasMore: Bool
     /// The cursor for the next page in the same direction, when ``hasMore``.
     public var nextCursor: Int64? { hasMore ? messages.last?.seq : nil }
+    /// The reaction summaries of the page's messages that have reactions, for the reader
+    /// the page was read for (one store query per page).
+    public let reactions: [MessageID: [ReactionSummary]]
+    /// The thread summaries of the page's thread roots that have replies.
+    public let threads: [MessageID: ThreadSummary]
 
     /// Makes a page.
-    public init(messages: [Message], hasMore: Bool) {
+    public init(
+        messages: [Message], hasMore: Bool, reactions: [MessageID: [ReactionSummary]] = [:],
+        threads: [MessageID: ThreadSummary] = [:]
+    ) {
         self.messages = messages
         self.hasMore = hasMore
+        self.reactions = reactions
+        self.threads = threads
+    }
+
+    /// The reaction summaries of `message` (empty when it has none or is not on the page).
+    public func reactions(of message: MessageID) -> [ReactionSummary] { reactions[message] ?? [] }
+
+    /// The thread summary of `message`, when it is a root with replies.
+    public func thread(of message: MessageID) -> ThreadSummary? { threads[message] }
+
+    /// The page's messages with their summaries, in page order.
+    public var details: [MessageDetail] {
+        messages.map { MessageDetail(message: $0, reactions: reactions(of: $0.id), thread: threads[$0.id]) }
     }
 }
 
