@@ -25,15 +25,16 @@ struct ReadSideTests {
         let root = try await fixture.send("root", to: room.id, by: alice.id)
         let plain = try await fixture.send("plain", to: room.id, by: bob.id)
         let thumbs = try Emoji("👍")
+        let party = try Emoji("🎉")
         try await messages.react(to: root.id, with: thumbs, by: alice.id)
         try await messages.react(to: root.id, with: thumbs, by: bob.id)
-        try await messages.react(to: plain.id, with: Emoji("🎉"), by: bob.id)
+        try await messages.react(to: plain.id, with: party, by: bob.id)
         _ = try await reply("first", to: root.id, in: room.id, by: bob.id, fixture: fixture)
         let last = try await reply("second", to: root.id, in: room.id, by: alice.id, fixture: fixture)
 
         let page = try await messages.history(of: room.id, for: alice.id)
         #expect(page.reactions(of: root.id) == [ReactionSummary(emoji: thumbs, count: 2, includesReader: true)])
-        #expect(page.reactions(of: plain.id) == [ReactionSummary(emoji: Emoji("🎉"), count: 1, includesReader: false)])
+        #expect(page.reactions(of: plain.id) == [ReactionSummary(emoji: party, count: 1, includesReader: false)])
         #expect(page.reactions(of: last.id).isEmpty)
         #expect(page.thread(of: root.id) == ThreadSummary(
             replyCount: 2, lastReplySeq: last.seq, lastReplyID: last.id, lastReplyAt: last.createdAt))
@@ -41,7 +42,7 @@ struct ReadSideTests {
         #expect(page.thread(of: last.id) == nil, "replies are not roots")
 
         let forBob = try await messages.message(plain.id, in: room.id, for: bob.id)
-        #expect(forBob.reactions == [ReactionSummary(emoji: Emoji("🎉"), count: 1, includesReader: true)])
+        #expect(forBob.reactions == [ReactionSummary(emoji: party, count: 1, includesReader: true)])
         let rootDetail = try await messages.message(root.id, for: bob.id)
         #expect(rootDetail.thread?.replyCount == 2)
     }

@@ -53,14 +53,14 @@ extension MessagingTransaction {
         guard !messages.isEmpty else { return MessagePage(messages: messages, hasMore: hasMore) }
         let reactions = try reactionSummaries(of: messages.map(\.id), for: reader)
         let roots = messages.lazy.filter { $0.threadRootID == nil }.map(\.id)
-        let threads = roots.isEmpty ? [:] : try threadSummaries(of: Array(roots))
+        let threads = try roots.isEmpty ? [:] : threadSummaries(of: Array(roots))
         return MessagePage(messages: messages, hasMore: hasMore, reactions: reactions, threads: threads)
     }
 
     /// One message with its summaries.
     func detail(of message: Message, for reader: UserID) throws -> MessageDetail {
         let reactions = try reactionSummaries(of: [message.id], for: reader)[message.id] ?? []
-        let thread = message.threadRootID == nil ? try threadSummaries(of: [message.id])[message.id] : nil
+        let thread = try message.threadRootID == nil ? threadSummaries(of: [message.id])[message.id] : nil
         return MessageDetail(message: message, reactions: reactions, thread: thread)
     }
 }

@@ -13,12 +13,13 @@ extension SQLiteTransaction {
                 SELECT message_id, emoji, COUNT(*), MAX(user_id = ?), MIN(created_at) FROM reactions
                 WHERE message_id IN (\(placeholders)) GROUP BY message_id, emoji
                 """,
-                StatementArguments([RowCoding.blob(reader)] + ids)
+                StatementArguments([RowCoding.blob(reader) as any DatabaseValueConvertible] + ids)
             ) { row in
                 (
-                    try RowCoding.id(row, 0),
-                    ReactionSummary(emoji: try Emoji(row[1] as String), count: row[2], includesReader: (row[3] as Int64) != 0),
-                    row[4] as Int64
+                    message: try RowCoding.id(row, 0) as MessageID,
+                    summary: ReactionSummary(
+                        emoji: try Emoji(row[1] as String), count: row[2] as Int, includesReader: (row[3] as Int64) != 0),
+                    firstAt: row[4] as Int64
                 )
             }
         }
@@ -40,7 +41,7 @@ extension SQLiteTransaction {
                 (
                     try RowCoding.id(row, 0) as MessageID,
                     ThreadSummary(
-                        replyCount: row[1], lastReplySeq: row[2], lastReplyID: try RowCoding.id(row, 3),
+                        replyCount: row[1] as Int, lastReplySeq: row[2] as Int64, lastReplyID: try RowCoding.id(row, 3),
                         lastReplyAt: RowCoding.timestamp(row, 4))
                 )
             }
@@ -81,7 +82,7 @@ extension SQLiteTransaction {
             start += batch.count
             let size = [8, 32, 128, 512].first { $0 >= batch.count }!
             var values: [any DatabaseValueConvertible] = batch.map { RowCoding.blob($0) }
-            values += repeatElement(RowCoding.blob(batch.first!), count: size - batch.count)
+            values += repeatElement(RowCoding.blob(batch.first!) as any DatabaseValueConvertible, count: size - batch.count)
             try body(Array(repeating: "?", count: size).joined(separator: ", "), values)
         }
     }
