@@ -114,7 +114,7 @@ extension ChatAPI {
         let principal = try await principal(request)
         let conversation = try context.identifier("id", as: ConversationID.self)
         let message = try context.identifier("messageId", as: MessageID.self)
-        try await requireMessage(message, in: conversation, for: principal.userID)
+        // The use case checks membership and that the message is in this conversation (404 otherwise).
         let detail = try await messaging.messages.message(message, in: conversation, for: principal.userID)
         return try json(JSONObject(["message": MessageJSON(detail)]))
     }
@@ -132,7 +132,6 @@ extension ChatAPI {
         let principal = try await principal(request)
         let conversation = try context.identifier("id", as: ConversationID.self)
         let root = try context.identifier("messageId", as: MessageID.self)
-        try await requireMessage(root, in: conversation, for: principal.userID)
         let page = after == nil
             ? HistoryRequest(direction: .backward, cursor: before, limit: Int(limit))
             : HistoryRequest(direction: .forward, cursor: after, limit: Int(limit))
