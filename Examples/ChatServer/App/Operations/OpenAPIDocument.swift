@@ -511,7 +511,7 @@ enum OpenAPIDocument {
          "topic": {
           "type": "string",
           "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,1022}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
-          "description": "groups and channels; one line: at most 1024 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
+          "description": "groups and channels; one line: at most 1024 characters after trimming surrounding white space (an empty string means no topic), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
          },
          "members": {
           "type": "array",
