@@ -37,7 +37,7 @@ public struct MessagePage: Hashable, Sendable, Codable {
     /// The cursor for the next page in the same direction, when ``hasMore``.
     public var nextCursor: Int64? { hasMore ? messages.last?.seq : nil }
     /// The reaction summaries of the page's messages that have reactions, for the reader
-    /// the page was read for (one store query per page).
+    /// the page was read for (one store query per page, with ``threads``).
     public let reactions: [MessageID: [ReactionSummary]]
     /// The thread summaries of the page's thread roots that have replies.
     public let threads: [MessageID: ThreadSummary]

@@ -46,6 +46,22 @@ public struct ThreadSummary: Hashable, Sendable, Codable {
     }
 }
 
+/// The reaction and thread summaries of a list of messages for one reader (``MessageStore/summaries(of:for:)``).
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct MessageSummaries: Hashable, Sendable {
+    /// Per message with reactions, one summary per emoji.
+    public var reactions: [MessageID: [ReactionSummary]]
+    /// Per thread root with replies, its thread summary.
+    public var threads: [MessageID: ThreadSummary]
+
+    /// Makes summaries.
+    public init(reactions: [MessageID: [ReactionSummary]] = [:], threads: [MessageID: ThreadSummary] = [:]) {
+        self.reactions = reactions
+        self.threads = threads
+    }
+}
+
 /// One message as a reader sees it: its current state, its reaction summaries and, for a
 /// thread root with replies, its thread summary.
 ///

@@ -134,14 +134,13 @@ public protocol MessageStore {
     func insert(_ reaction: Reaction) throws -> Bool
     /// Deletes a reaction; returns `false` when there was none.
     func deleteReaction(on message: MessageID, by user: UserID, emoji: Emoji) throws -> Bool
-    /// The reaction summaries of `messages` for `reader`, in one query: for each message with
-    /// reactions, one summary per emoji ordered by when the emoji was first left, then by the
-    /// emoji's UTF-8 bytes. Messages without reactions are absent.
-    func reactionSummaries(of messages: [MessageID], for reader: UserID) throws -> [MessageID: [ReactionSummary]]
-    /// The thread summaries of `roots`, in one query answered from an index on the thread
-    /// root: the number of messages naming each root as their thread root and the newest of
-    /// them. Roots without replies are absent.
-    func threadSummaries(of roots: [MessageID]) throws -> [MessageID: ThreadSummary]
+    /// The reader's summaries of `messages`, in one query for the whole list (one round trip
+    /// on a networked engine):
+    /// - reactions: for each message with reactions, one summary per emoji ordered by when the
+    ///   emoji was first left, then by the emoji's UTF-8 bytes; messages without reactions are absent;
+    /// - threads: for each message that messages name as their thread root, how many do and
+    ///   the newest of them (answered from an index on the thread root); others are absent.
+    func summaries(of messages: [MessageID], for reader: UserID) throws -> MessageSummaries
     /// Up to `limit` messages whose thread root is `root` with `seq < before` (all when `nil`), newest first.
     func replies(to root: MessageID, before seq: Int64?, limit: Int) throws -> [Message]
     /// Up to `limit` messages whose thread root is `root` with `seq > after` (all when `nil`), oldest first.

@@ -48,19 +48,17 @@ extension MessageService {
 
 extension MessagingTransaction {
     /// A page with the reaction summaries of its messages and the thread summaries of its
-    /// roots: at most two queries, whatever the page size.
+    /// roots: one query, whatever the page size.
     func summarizedPage(_ messages: [Message], hasMore: Bool, for reader: UserID) throws -> MessagePage {
         guard !messages.isEmpty else { return MessagePage(messages: messages, hasMore: hasMore) }
-        let reactions = try reactionSummaries(of: messages.map(\.id), for: reader)
-        let roots = messages.lazy.filter { $0.threadRootID == nil }.map(\.id)
-        let threads = try roots.isEmpty ? [:] : threadSummaries(of: Array(roots))
-        return MessagePage(messages: messages, hasMore: hasMore, reactions: reactions, threads: threads)
+        let summaries = try summaries(of: messages.map(\.id), for: reader)
+        return MessagePage(messages: messages, hasMore: hasMore, reactions: summaries.reactions, threads: summaries.threads)
     }
 
-    /// One message with its summaries.
+    /// One message with its summaries (one query).
     func detail(of message: Message, for reader: UserID) throws -> MessageDetail {
-        let reactions = try reactionSummaries(of: [message.id], for: reader)[message.id] ?? []
-        let thread = try message.threadRootID == nil ? threadSummaries(of: [message.id])[message.id] : nil
-        return MessageDetail(message: message, reactions: reactions, thread: thread)
+        let summaries = try summaries(of: [message.id], for: reader)
+        return MessageDetail(
+            message: message, reactions: summaries.reactions[message.id] ?? [], thread: summaries.threads[message.id])
     }
 }

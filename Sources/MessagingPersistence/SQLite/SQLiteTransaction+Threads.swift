@@ -5,49 +5,48 @@ import MessagingCore
 // MARK: - Reaction and thread summaries, thread pages
 
 extension SQLiteTransaction {
-    func reactionSummaries(of messages: [MessageID], for reader: UserID) throws -> [MessageID: [ReactionSummary]] {
-        var rows: [(message: MessageID, summary: ReactionSummary, firstAt: Int64)] = []
+    func summaries(of messages: [MessageID], for reader: UserID) throws -> MessageSummaries {
+        var reactionRows: [(message: MessageID, summary: ReactionSummary, firstAt: Int64)] = []
+        var threads: [MessageID: ThreadSummary] = [:]
         try Self.forEachBatch(of: messages) { placeholders, ids in
-            rows += try fetchAll(
+            // One statement for both: rows of kind 0 are (message, emoji, count, reader's flag,
+            // first reaction time); rows of kind 1 are (root, count, newest seq, its id, its
+            // time): SQLite takes the bare columns id and created_at from the row holding
+            // MAX(seq), and the partial index `messages_by_thread_root` answers the second part.
+            let rows = try fetchAll(
                 """
-                SELECT message_id, emoji, COUNT(*), MAX(user_id = ?), MIN(created_at) FROM reactions
+                SELECT 0, message_id, emoji, COUNT(*), MAX(user_id = ?), MIN(created_at), NULL FROM reactions
                 WHERE message_id IN (\(placeholders)) GROUP BY message_id, emoji
-                """,
-                StatementArguments([RowCoding.blob(reader) as any DatabaseValueConvertible] + ids)
-            ) { row in
-                (
-                    message: try RowCoding.id(row, 0) as MessageID,
-                    summary: ReactionSummary(
-                        emoji: try Emoji(row[1] as String), count: row[2] as Int, includesReader: (row[3] as Int64) != 0),
-                    firstAt: row[4] as Int64
-                )
-            }
-        }
-        return ReactionSummary._grouped(rows)
-    }
-
-    func threadSummaries(of roots: [MessageID]) throws -> [MessageID: ThreadSummary] {
-        var result: [MessageID: ThreadSummary] = [:]
-        try Self.forEachBatch(of: roots) { placeholders, ids in
-            // SQLite takes the bare columns (id, created_at) from the row that holds MAX(seq).
-            // The index `messages_by_thread_root` answers it without reading other messages.
-            let summaries = try fetchAll(
-                """
-                SELECT thread_root_id, COUNT(*), MAX(seq), id, created_at FROM messages
+                UNION ALL
+                SELECT 1, thread_root_id, NULL, COUNT(*), MAX(seq), id, created_at FROM messages
                 WHERE thread_root_id IN (\(placeholders)) GROUP BY thread_root_id
                 """,
-                StatementArguments(ids)
-            ) { row in
-                (
-                    try RowCoding.id(row, 0) as MessageID,
-                    ThreadSummary(
-                        replyCount: row[1] as Int, lastReplySeq: row[2] as Int64, lastReplyID: try RowCoding.id(row, 3),
-                        lastReplyAt: RowCoding.timestamp(row, 4))
-                )
+                StatementArguments([RowCoding.blob(reader) as any DatabaseValueConvertible] + ids + ids)
+            ) { row -> (MessageID, Either) in
+                let key: MessageID = try RowCoding.id(row, 1)
+                if (row[0] as Int64) == 0 {
+                    return (key, .reaction(
+                        ReactionSummary(emoji: try Emoji(row[2] as String), count: row[3] as Int, includesReader: (row[4] as Int64) != 0),
+                        firstAt: row[5] as Int64))
+                }
+                return (key, .thread(ThreadSummary(
+                    replyCount: row[3] as Int, lastReplySeq: row[4] as Int64, lastReplyID: try RowCoding.id(row, 5),
+                    lastReplyAt: RowCoding.timestamp(row, 6))))
             }
-            for (root, summary) in summaries { result[root] = summary }
+            for (key, value) in rows {
+                switch value {
+                case .reaction(let summary, let firstAt): reactionRows.append((key, summary, firstAt))
+                case .thread(let summary): threads[key] = summary
+                }
+            }
         }
-        return result
+        return MessageSummaries(reactions: ReactionSummary._grouped(reactionRows), threads: threads)
+    }
+
+    /// One row of ``summaries(of:for:)``.
+    private enum Either {
+        case reaction(ReactionSummary, firstAt: Int64)
+        case thread(ThreadSummary)
     }
 
     func replies(to root: MessageID, before seq: Int64?, limit: Int) throws -> [Message] {

@@ -5,43 +5,52 @@ import PostgresNIO
 // MARK: - Reaction and thread summaries, thread pages
 
 extension PostgresTransaction {
-    func reactionSummaries(of messages: [MessageID], for reader: UserID) throws -> [MessageID: [ReactionSummary]] {
-        guard !messages.isEmpty else { return [:] }
+    func summaries(of messages: [MessageID], for reader: UserID) throws -> MessageSummaries {
+        guard !messages.isEmpty else { return MessageSummaries() }
+        let ids = PostgresCoding.uuids(messages)
+        // One statement (one round trip) for both: rows of kind 0 are (message, emoji, count,
+        // reader's flag, first reaction time); rows of kind 1 are (root, count, newest seq, its
+        // time, its id), the newest reply of each root read from the partial index
+        // `messages_by_thread_root` (migration pg-v4-threads).
         let rows = try fetchAll(
             """
-            SELECT message_id, emoji, count(*), bool_or(user_id = \(PostgresCoding.uuid(reader))), min(created_at)
-            FROM reactions WHERE message_id = ANY(\(PostgresCoding.uuids(messages)))
-            GROUP BY message_id, emoji
-            """, "reading reaction summaries"
-        ) { row in
-            (
-                message: try row.id(0) as MessageID,
-                summary: ReactionSummary(emoji: try Emoji(try row.string(1)), count: try row.int(2), includesReader: try row.bool(3)),
-                firstAt: try row.int64(4)
-            )
+            SELECT 0::bigint, message_id, emoji, count(*), bool_or(user_id = \(PostgresCoding.uuid(reader)))::int::bigint,
+                min(created_at), NULL::uuid
+            FROM reactions WHERE message_id = ANY(\(ids)) GROUP BY message_id, emoji
+            UNION ALL
+            SELECT 1::bigint, r.thread_root_id, NULL::text, r.replies, r.seq, r.created_at, r.id
+            FROM (
+                SELECT DISTINCT ON (thread_root_id) thread_root_id, count(*) OVER (PARTITION BY thread_root_id) AS replies,
+                    seq, created_at, id
+                FROM messages WHERE thread_root_id = ANY(\(ids)) ORDER BY thread_root_id, seq DESC
+            ) r
+            """, "reading reaction and thread summaries"
+        ) { row -> (MessageID, Either) in
+            let key: MessageID = try row.id(1)
+            if try row.int64(0) == 0 {
+                return (key, .reaction(
+                    ReactionSummary(emoji: try Emoji(try row.string(2)), count: try row.int(3), includesReader: try row.int64(4) != 0),
+                    firstAt: try row.int64(5)))
+            }
+            return (key, .thread(ThreadSummary(
+                replyCount: try row.int(3), lastReplySeq: try row.int64(4), lastReplyID: try row.id(6),
+                lastReplyAt: try row.timestamp(5))))
         }
-        return ReactionSummary._grouped(rows)
+        var reactionRows: [(message: MessageID, summary: ReactionSummary, firstAt: Int64)] = []
+        var threads: [MessageID: ThreadSummary] = [:]
+        for (key, value) in rows {
+            switch value {
+            case .reaction(let summary, let firstAt): reactionRows.append((key, summary, firstAt))
+            case .thread(let summary): threads[key] = summary
+            }
+        }
+        return MessageSummaries(reactions: ReactionSummary._grouped(reactionRows), threads: threads)
     }
 
-    func threadSummaries(of roots: [MessageID]) throws -> [MessageID: ThreadSummary] {
-        guard !roots.isEmpty else { return [:] }
-        // The newest reply of each root, with the root's reply count, from the partial
-        // index `messages_by_thread_root` (migration pg-v4-threads).
-        let rows = try fetchAll(
-            """
-            SELECT DISTINCT ON (thread_root_id) thread_root_id, count(*) OVER (PARTITION BY thread_root_id), seq, id, created_at
-            FROM messages WHERE thread_root_id = ANY(\(PostgresCoding.uuids(roots)))
-            ORDER BY thread_root_id, seq DESC
-            """, "reading thread summaries"
-        ) { row in
-            (
-                try row.id(0) as MessageID,
-                ThreadSummary(
-                    replyCount: try row.int(1), lastReplySeq: try row.int64(2), lastReplyID: try row.id(3),
-                    lastReplyAt: try row.timestamp(4))
-            )
-        }
-        return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+    /// One row of ``summaries(of:for:)``.
+    private enum Either {
+        case reaction(ReactionSummary, firstAt: Int64)
+        case thread(ThreadSummary)
     }
 
     func replies(to root: MessageID, before seq: Int64?, limit: Int) throws -> [Message] {

@@ -4,7 +4,7 @@ import Testing
 
 // The suites of the read side: reaction summaries and threads.
 extension StoreContract {
-    /// MessageStore: reaction summaries per message and emoji, with the reader's own flag, for many messages at once.
+    /// MessageStore: summaries: reactions per message and emoji, with the reader's own flag, for many messages at once.
     public func reactionSummaries() async throws {
         try await withStore { store in
             let alice = try await makeUser(store, "alice")
@@ -24,26 +24,26 @@ extension StoreContract {
                         messageID: messages[index].id, userID: user.id, emoji: emoji, createdAt: self.time.adding(milliseconds: offset)))
                 }
             }
-            let forAlice = try await store.read { try $0.reactionSummaries(of: messages.map(\.id), for: alice.id) }
+            let forAlice = try await store.read { try $0.summaries(of: messages.map(\.id), for: alice.id).reactions }
             #expect(forAlice[messages[0].id] == [
                 ReactionSummary(emoji: party, count: 1, includesReader: false),
                 ReactionSummary(emoji: thumbs, count: 2, includesReader: true),
             ], "ordered by when each emoji was first left")
             #expect(forAlice[messages[1].id] == [ReactionSummary(emoji: heart, count: 1, includesReader: false)])
             #expect(forAlice[messages[2].id] == nil, "a message without reactions is absent")
-            let forCarol = try await store.read { try $0.reactionSummaries(of: [messages[1].id], for: carol.id) }
+            let forCarol = try await store.read { try $0.summaries(of: [messages[1].id], for: carol.id).reactions }
             #expect(forCarol == [messages[1].id: [ReactionSummary(emoji: heart, count: 1, includesReader: true)]])
-            #expect(try await store.read { try $0.reactionSummaries(of: [], for: alice.id) }.isEmpty)
+            #expect(try await store.read { try $0.summaries(of: [], for: alice.id) } == MessageSummaries())
 
             // More ids than one batch of the SQLite adapter (512), and a removed reaction.
             let many: [MessageID] = (0..<600).map { _ in ids.next() } + [messages[0].id]
             try await store.write { _ = try $0.deleteReaction(on: messages[0].id, by: bob.id, emoji: party) }
-            let afterRemoval = try await store.read { try $0.reactionSummaries(of: many, for: bob.id) }
+            let afterRemoval = try await store.read { try $0.summaries(of: many, for: bob.id).reactions }
             #expect(afterRemoval == [messages[0].id: [ReactionSummary(emoji: thumbs, count: 2, includesReader: true)]])
         }
     }
 
-    /// MessageStore: replies of a root by keyset on seq both ways, and each root's reply count and newest reply.
+    /// MessageStore: replies of a root by keyset on seq both ways; summaries: each root's reply count and newest reply, with its reactions in the same answer.
     public func threads() async throws {
         try await withStore { store in
             let alice = try await makeUser(store, "alice")
@@ -69,15 +69,27 @@ extension StoreContract {
                 let tombstone = try transaction.replies(to: root.id, after: 4, limit: 1)
                 #expect(tombstone.first?.isDeleted == true, "deleted replies stay in the thread as tombstones")
 
-                let summaries = try transaction.threadSummaries(of: [root.id, quiet.id, other.id])
+                let summaries = try transaction.summaries(of: [root.id, quiet.id, other.id], for: alice.id).threads
                 #expect(summaries[root.id] == ThreadSummary(
                     replyCount: 5, lastReplySeq: 9, lastReplyID: replies[4].id, lastReplyAt: self.time.adding(milliseconds: 9)))
                 #expect(summaries[other.id] == ThreadSummary(
                     replyCount: 1, lastReplySeq: 6, lastReplyID: otherReply.id, lastReplyAt: self.time.adding(milliseconds: 6)))
                 #expect(summaries[quiet.id] == nil, "a root without replies is absent")
-                #expect(try transaction.threadSummaries(of: []).isEmpty)
+                #expect(summaries.count == 2)
+                #expect(try transaction.summaries(of: [replies[0].id], for: alice.id) == MessageSummaries(), "a reply is no root")
             }
+            try await combinedSummaries(store, root: other, reply: otherReply, reader: alice.id)
         }
+    }
+
+    /// MessageStore: one summaries answer holds a root's reactions and its thread together.
+    func combinedSummaries(_ store: any MessagingStore, root: Message, reply: Message, reader: UserID) async throws {
+        let emoji = try Emoji("👀")
+        try await store.write { _ = try $0.insert(Reaction(messageID: root.id, userID: reader, emoji: emoji, createdAt: self.time)) }
+        let both = try await store.read { try $0.summaries(of: [root.id, reply.id], for: reader) }
+        #expect(both.reactions == [root.id: [ReactionSummary(emoji: emoji, count: 1, includesReader: true)]])
+        #expect(both.threads[root.id]?.replyCount == 1 && both.threads[root.id]?.lastReplyID == reply.id)
+        #expect(both.threads[reply.id] == nil)
     }
 
     func makeReply(to root: Message, seq: Int64, at time: Timestamp) throws -> Message {
