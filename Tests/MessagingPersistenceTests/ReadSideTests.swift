@@ -41,6 +41,9 @@ struct ReadSideTests {
         #expect(page.thread(of: plain.id) == nil, "a message without replies has no thread summary")
         #expect(page.thread(of: last.id) == nil, "replies are not roots")
 
+        let bare = try await messages.history(of: room.id, for: alice.id, HistoryRequest(includesSummaries: false))
+        #expect(bare.messages == page.messages && bare.reactions.isEmpty && bare.threads.isEmpty, "summaries left out on request")
+
         let forBob = try await messages.message(plain.id, in: room.id, for: bob.id)
         #expect(forBob.reactions == [ReactionSummary(emoji: party, count: 1, includesReader: true)])
         let rootDetail = try await messages.message(root.id, for: bob.id)

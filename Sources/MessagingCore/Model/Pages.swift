@@ -17,12 +17,30 @@ public struct HistoryRequest: Hashable, Sendable, Codable {
     public var cursor: Int64?
     /// Page size, 1…``MessagingLimits/maxHistoryPage``.
     public var limit: Int
+    /// Whether the page carries the reader's reaction and thread summaries
+    /// (``MessagePage/reactions``, ``MessagePage/threads``): one more store statement per
+    /// page. Default `true`; a reader that shows neither (an exporter, a sync job) saves it.
+    public var includesSummaries: Bool
 
-    /// Makes a request; by default the newest 50 messages.
-    public init(direction: HistoryDirection = .backward, cursor: Int64? = nil, limit: Int = 50) {
+    /// Makes a request; by default the newest 50 messages, with summaries.
+    public init(direction: HistoryDirection = .backward, cursor: Int64? = nil, limit: Int = 50, includesSummaries: Bool = true) {
         self.direction = direction
         self.cursor = cursor
         self.limit = limit
+        self.includesSummaries = includesSummaries
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case direction, cursor, limit, includesSummaries
+    }
+
+    /// Decodes a request; one encoded before `includesSummaries` existed asks for summaries.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        direction = try c.decode(HistoryDirection.self, forKey: .direction)
+        cursor = try c.decodeIfPresent(Int64.self, forKey: .cursor)
+        limit = try c.decode(Int.self, forKey: .limit)
+        includesSummaries = try c.decodeIfPresent(Bool.self, forKey: .includesSummaries) ?? true
     }
 }
 

@@ -40,7 +40,9 @@ extension MessageService {
             }
             let hasMore = rows.count > request.limit
             if hasMore { rows.removeLast(rows.count - request.limit) }
-            let page = try transaction.summarizedPage(rows, hasMore: hasMore, for: reader)
+            let page = try request.includesSummaries
+                ? transaction.summarizedPage(rows, hasMore: hasMore, for: reader)
+                : MessagePage(messages: rows, hasMore: hasMore)
             return ThreadPage(root: try transaction.detail(of: root, for: reader), replies: page)
         }
     }

@@ -243,6 +243,7 @@ public struct MessageService: Sendable {
             // The extra row only says whether there is more; dropped in place (no copy of the page).
             let hasMore = rows.count > request.limit
             if hasMore { rows.removeLast(rows.count - request.limit) }
+            guard request.includesSummaries else { return MessagePage(messages: rows, hasMore: hasMore) }
             return try transaction.summarizedPage(rows, hasMore: hasMore, for: user)
         }
     }
