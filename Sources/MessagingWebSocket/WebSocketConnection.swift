@@ -205,6 +205,10 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
             await group.next()
             group.cancelAll()
         }
+        // The close frame is out; a peer that never answers it (stopped reading, gone without
+        // a FIN) would keep the connection, and a `receive()` waiting meanwhile, open until
+        // it leaves. The TCP connection ends after the close timeout at the latest.
+        sink.closeNow(after: timeout)
     }
 
     /// Records how the connection ended when the peer (or the network) ended it.

@@ -49,7 +49,7 @@ struct ChatProbe {
                 workerName: "probe-\(label)", concurrency: 2, leaseMilliseconds: 300, pollInterval: .milliseconds(20),
                 backoff: Backoff(baseMilliseconds: 10, capMilliseconds: 100)),
             logger: logger)
-        let pipeline = DeliveryPipeline(messaging: messaging, bus: LocalEventBus(hub: hub))
+        let pipeline = DeliveryPipeline(messaging: messaging, bus: InMemoryEventBus(hub: hub))
         let lastSeq = sends ? nil : try await lastSeqOf(conversation, messaging: messaging, reader: setup.devices[0].user)
 
         try await withThrowingTaskGroup(of: Void.self) { group in

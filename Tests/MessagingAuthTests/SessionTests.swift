@@ -106,7 +106,7 @@ struct SessionTests {
 
     @Test("the in-process feed delivers to every subscriber and forgets cancelled ones")
     func feedSubscribers() async throws {
-        let events = InProcessSessionEvents()
+        let events = InMemorySessionEvents()
         let revocation = SessionRevocation(
             sessionID: SessionID(UUIDv7Generator().next()), userID: UserID(UUIDv7Generator().next()), reason: .logout,
             revokedAt: Timestamp(millisecondsSince1970: 1))

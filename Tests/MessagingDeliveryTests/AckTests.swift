@@ -132,7 +132,7 @@ struct AckTests {
         let silent = makeSession(2, user: users[0].id)
         try await tracker.join(reader, to: room, after: 0)
         try await tracker.join(silent, to: room, after: 0)
-        let pipeline = DeliveryPipeline(messaging: fixture.messaging, bus: LocalEventBus(hub: hub))
+        let pipeline = DeliveryPipeline(messaging: fixture.messaging, bus: InMemoryEventBus(hub: hub))
         for index in 1...10 {
             try await pipeline.send(try MessageDraft(text: "m\(index)", clientMessageID: ClientMessageID("m\(index)")), to: room, by: users[0].id)
         }
@@ -178,7 +178,7 @@ struct AckTests {
             clock: ContinuousClock(), wallClock: fixture.clock, logger: .quiet)
         let busy = makeSession(1, user: users[1].id)
         try await tracker.join(busy, to: room, after: 0)
-        let pipeline = DeliveryPipeline(messaging: fixture.messaging, bus: LocalEventBus(hub: hub))
+        let pipeline = DeliveryPipeline(messaging: fixture.messaging, bus: InMemoryEventBus(hub: hub))
         for index in 1...10 {
             try await pipeline.send(try MessageDraft(text: "m\(index)", clientMessageID: ClientMessageID("m\(index)")), to: room, by: users[0].id)
         }

@@ -291,7 +291,7 @@ struct GroupCommitTests {
         #expect(try await pending.value.handle == Handle("later"))
     }
 
-    /// Where a batch runs: GRDB's writer queue (the default), or the leader's own thread.
+    /// Where a batch runs: GRDB's writer queue, or the leader's own thread (the default).
     enum CommitMode: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case writerQueue, callerThread
 

@@ -6,27 +6,68 @@ import Testing
 
 @testable import MessagingPersistence
 
-/// With `readsOnCallerThread`, reads run on the store's own read-only connections, on the
-/// calling thread, only when that never makes the thread wait; otherwise on GRDB's pool.
+/// With `readsOnCallerThread` (the default), reads run on the store's own read-only
+/// connections, on the calling thread, only when that never makes the thread wait and a lane
+/// is free; otherwise on GRDB's pool.
 @Suite("SQLite reads on the caller's thread", .timeLimit(.minutes(1)))
 struct ReaderConnectionsTests {
     private static func makeStore(readers: Int = 4) throws -> (SQLiteMessagingStore, URL) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = SQLiteConfiguration()
         configuration.maximumReaderCount = readers
         configuration.readsOnCallerThread = true
+        // As many lanes as connections: these tests are about the connections.
+        configuration.maximumCallerThreadOperations = max(1, readers)
+        return try makeStore(configuration)
+    }
+
+    /// A store in a new temporary directory (the caller removes it).
+    private static func makeStore(_ configuration: SQLiteConfiguration) throws -> (SQLiteMessagingStore, URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return (try SQLiteMessagingStore(path: directory.appendingPathComponent("db.sqlite").path, configuration: configuration), directory)
     }
 
-    @Test("by default reads run on GRDB's pool, never on the caller's thread")
-    func defaultReadsOnThePool() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("readers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteMessagingStore(path: directory.appendingPathComponent("db.sqlite").path)
+    /// A store with `lanes` caller-thread lanes and a registered user.
+    private static func storeWithUser(lanes: Int? = nil) async throws -> (SQLiteMessagingStore, URL, Messaging, User) {
+        var configuration = SQLiteConfiguration()
+        if let lanes { configuration.maximumCallerThreadOperations = lanes }
+        let (store, directory) = try makeStore(configuration)
         let messaging = Messaging(store: store, clock: SystemWallClock())
-        let user = try await messaging.users.register(handle: "pooled", displayName: "Pooled")
+        let user = try await messaging.users.register(handle: "reader", displayName: "Reader")
+        return (store, directory, messaging, user)
+    }
+
+    @Test("by default reads run on the caller's thread, with one core's thread left free of SQLite")
+    func defaultReadsOnCallerThread() async throws {
+        let (store, directory, _, user) = try await Self.storeWithUser()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(store.lanes.limit == max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+        let before = store.readers.served
+        #expect(try await store.read { try $0.user(id: user.id) }?.id == user.id)
+        #expect(store.readers.served == before + 1)
+    }
+
+    @Test("with every lane taken, a read runs on GRDB's pool and still answers; a freed lane serves the next one")
+    func noFreeLaneReadsOnThePool() async throws {
+        let (store, directory, messaging, user) = try await Self.storeWithUser(lanes: 1)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let before = store.readers.served
+        #expect(store.lanes.tryEnter())  // what a read or commit in progress on another thread holds
+        #expect(!store.lanes.tryEnter(), "one lane only")
+        #expect(try await store.read { try $0.user(id: user.id) }?.id == user.id)
+        #expect(store.readers.served == before, "read on the pool")
+        // A commit while the lane is taken goes to the writer's queue and commits too.
+        let other = try await messaging.users.register(handle: "lanes2", displayName: "Lanes 2")
+        store.lanes.leave()
+        #expect(try await store.read { try $0.user(id: other.id) }?.id == other.id)
+        #expect(store.readers.served == before + 1, "served on the caller's thread again")
+        #expect(store.lanes.busy == 0)
+    }
+
+    @Test("maximumCallerThreadOperations 0 turns reads and commits on callers' threads off")
+    func zeroLanes() async throws {
+        let (store, directory, _, user) = try await Self.storeWithUser(lanes: 0)
+        defer { try? FileManager.default.removeItem(at: directory) }
         #expect(try await store.read { try $0.user(id: user.id) }?.id == user.id)
         #expect(store.readers.served == 0)
     }

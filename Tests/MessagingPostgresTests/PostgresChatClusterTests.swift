@@ -207,6 +207,36 @@ struct PostgresChatClusterTests {
         }
     }
 
+    @Test("SIGTERM: a node with a realtime client that never answers the close sends it 1001 and exits 0 within 10 s, and an idle node exits 0 too", .timeLimit(.minutes(2)))
+    func gracefulStop() async throws {
+        try await ChatCluster.with(nodes: 2) { cluster in
+            let http = ClusterHTTP()
+            let nodeA = cluster.liveBases(preferring: 0)[0]
+            let nodeB = cluster.liveBases(preferring: 1)[0]
+            let password = "correct horse battery staple"
+            _ = try await http.call("POST", nodeA + "/v1/auth/register", json: ["handle": "carol", "password": password])
+            let login = try await http.call("POST", nodeA + "/v1/auth/login", json: ["handle": "carol", "password": password, "deviceName": "c"])
+            let token = try #require(login.json["accessToken"] as? String)
+            var logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger.logLevel = .critical
+            let client = WebSocketTransportClient(url: "ws" + nodeB.dropFirst(4) + "/v1/realtime", bearerToken: token, logger: logger)
+            let outcome = try await client.withConnection { connection -> (status: Int32?, diagnostics: String) in
+                while let frame = try await connection.receive() {
+                    if frame.string?.contains(#""type":"ready""#) == true { break }
+                }
+                // The client reads nothing more and never answers the close: the node drops
+                // it after the 5 s close timeout (before the fix it waited for the client).
+                let stopped = await cluster.terminate(1, within: .seconds(10))
+                while try await connection.receive() != nil {}
+                return stopped
+            }
+            #expect(outcome.value.status == 0, "node B exited with \(String(describing: outcome.value.status)) (nil: still running after 10 s)\n\(outcome.value.diagnostics)")
+            #expect(outcome.close?.code == .goingAway, "closed with \(String(describing: outcome.close))")
+            let idle = await cluster.terminate(0, within: .seconds(10))
+            #expect(idle.status == 0, "the idle node A exits 0 too (\(String(describing: idle.status)))\n\(idle.diagnostics)")
+        }
+    }
+
     @Test(
         "SIGKILL of a node under traffic, repeated: clients move to the other nodes and resume; 0 answered sends lost, 0 duplicates, seq gapless",
         .timeLimit(.minutes(timeLimitMinutes)))

@@ -304,6 +304,77 @@ struct PostgresClusterTests {
         }
     }
 
+    @Test("presence changes on node A are pushed to watchers on node B: online, away, status, offline, and offline after A dies")
+    func presencePushedAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let users = try await Self.users(nodes[0].messaging, "alice", "bob")
+            let room = try await nodes[0].messaging.conversations.create(.group(title: "room", members: [users[1].id]), by: users[0].id).id
+            let clock = ManualClock(start: Timestamp(Date()))
+            let names = [PresenceNodeID("node-a"), PresenceNodeID("node-b")]
+            let trackers = try nodes.enumerated().map { index, node in
+                try PresenceTracker(
+                    configuration: PresenceConfiguration(
+                        deviceTTL: .seconds(30), maximumDeviceTTL: .seconds(60), offlineGracePeriod: .zero, nodeID: names[index],
+                        leaseRenewalInterval: .seconds(20)),
+                    audience: StoreMembershipAudience(store: node.store),
+                    store: PostgresPresenceStore(node.store, node: names[index]), clock: clock, wallClock: clock.wall,
+                    logger: TestDatabase.logger)
+            }
+            let url = try TestDatabase.url()
+            let feeds = nodes.enumerated().map { index, node in
+                PostgresPresenceFeed(
+                    store: node.store, listener: TestCluster.listener(url, name: "presence_\(node.name)"), node: names[index],
+                    logger: TestDatabase.logger) { [tracker = trackers[index]] users in await tracker.refreshRemote(users) }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for feed in feeds { group.addTask { try await feed.run() } }
+                defer { group.cancelAll() }
+                try await TestCluster.waitUntil("the presence feeds listen") { feeds.allSatisfy { $0.status.isListening } }
+                // Bob on node B watches alice directly and the room.
+                let watcher = trackers[1].subscribe(as: users[1].id)
+                let roomWatcher = trackers[1].subscribe(as: users[1].id)
+                #expect(try await watcher.watch(users: [users[0].id]).first?.state == .offline)
+                _ = try await roomWatcher.watch(conversation: room)
+                let seen = Mutex<[UserPresence]>([])
+                let roomSeen = Mutex<[UserPresence]>([])
+                func latest(_ expected: PresenceState, text: String? = nil) async throws {
+                    try await TestCluster.waitUntil("bob sees alice \(expected)") {
+                        for change in watcher.takePendingChanges() { if case .presence(let p) = change { seen.withLock { $0.append(p) } } }
+                        for change in roomWatcher.takePendingChanges() { if case .presence(let p) = change { roomSeen.withLock { $0.append(p) } } }
+                        let matches = { (list: [UserPresence]) in
+                            list.last.map { $0.userID == users[0].id && $0.state == expected && $0.statusText?.rawValue == text } ?? false
+                        }
+                        return matches(seen.withLock { $0 }) && matches(roomSeen.withLock { $0 })
+                    }
+                }
+                let phone = DeviceID(UUIDv7Generator().next())
+                try trackers[0].heartbeat(user: users[0].id, device: phone, activity: .active)
+                _ = await trackers[0].step()
+                try await latest(.online)
+                try trackers[0].heartbeat(user: users[0].id, device: phone, activity: .idle)
+                _ = await trackers[0].step()
+                try await latest(.away)
+                try trackers[0].setStatus(try StatusText("on call"), for: users[0].id)
+                _ = await trackers[0].step()
+                try await latest(.away, text: "on call")
+                trackers[0].disconnect(device: phone, of: users[0].id)
+                _ = await trackers[0].step()
+                try await latest(.offline)
+                #expect(seen.withLock { $0.last?.lastSeen } != nil, "offline with the last-seen time node A recorded")
+                // Online again, then node A dies: no more steps. After its lease, node B's
+                // expiry step reaps the device and bob sees alice offline.
+                try trackers[0].heartbeat(user: users[0].id, device: phone, activity: .active)
+                _ = await trackers[0].step()
+                try await latest(.online)
+                clock.advance(by: .seconds(61))
+                _ = await trackers[1].step()
+                try await latest(.offline)
+                // A snapshot agrees with what was pushed.
+                #expect(try await trackers[1].presence(of: users[0].id, as: users[1].id).state == .offline)
+            }
+        }
+    }
+
     @Test("rate windows: requests counted on two nodes share one limit per window once flushed; a new window starts over")
     func rateWindowsAcrossNodes() async throws {
         try await TestCluster.with(nodes: 2) { nodes in

@@ -63,9 +63,7 @@ struct BenchProfile {
         let meter = Meter()
         switch scenario {
         case "page.store", "page.history", "read.storeEmpty":
-            var configuration = SQLiteConfiguration()
-            configuration.readsOnCallerThread = true
-            let store = try SQLiteMessagingStore(path: fixture.path, configuration: configuration)
+            let store = try SQLiteMessagingStore(path: fixture.path)  // the defaults: reads on the caller's thread
             let messaging = Messaging(store: store)
             let request = HistoryRequest(direction: .backward, cursor: cursor, limit: 50)
             for _ in 0..<iterations {

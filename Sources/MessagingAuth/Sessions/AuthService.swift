@@ -38,7 +38,7 @@ public final class AuthService: Sendable {
     /// long as one login.
     public init(
         store: any AuthStore, tokens: JWTAccessTokens, configuration: AuthConfiguration = .init(),
-        events: any SessionEvents = InProcessSessionEvents(), throttle: (any LoginThrottle)? = nil,
+        events: any SessionEvents = InMemorySessionEvents(), throttle: (any LoginThrottle)? = nil,
         clock: any WallClock = SystemWallClock(), ids: (any IDGenerator)? = nil,
         logger: Logger = Logger(label: "swift-messaging.auth")
     ) async throws(AuthError) {

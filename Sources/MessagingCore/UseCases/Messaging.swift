@@ -77,7 +77,7 @@ public struct Messaging: Sendable {
     ///
     /// ```swift
     /// let hub = FanoutHub(messaging: Messaging(store: store), logger: logger)
-    /// let messaging = Messaging(store: store).publishing(to: EventBusPublisher(bus: LocalEventBus(hub: hub), logger: logger))
+    /// let messaging = Messaging(store: store).publishing(to: EventBusPublisher(bus: InMemoryEventBus(hub: hub), logger: logger))
     /// ```
     public func publishing(to publisher: any CommittedEventPublisher) -> Messaging {
         var context = context

@@ -9,7 +9,7 @@ import MessagingCore
 ///
 /// Implementers: deliver each conversation's events to every subscribed hub in the order
 /// they were published (a hub reorders by `seq` when publishers race); the local
-/// implementation is ``LocalEventBus``, a multi-node one (PostgreSQL LISTEN/NOTIFY) runs
+/// implementation is ``InMemoryEventBus``, a multi-node one (PostgreSQL LISTEN/NOTIFY) runs
 /// its listener as a `Service` and calls ``FanoutHub/publish(_:)`` on its node.
 /// Implementations must be safe to call from any task.
 public protocol EventBus: Sendable {
@@ -20,7 +20,7 @@ public protocol EventBus: Sendable {
 /// The in-process event bus: publishing hands the event straight to the local hub.
 ///
 /// Thread safety: immutable; safe to share across tasks.
-public struct LocalEventBus: EventBus {
+public struct InMemoryEventBus: EventBus {
     private let hub: FanoutHub
 
     /// A bus feeding `hub`.

@@ -19,7 +19,9 @@ import Synchronization
 ///   per batch). With ``SQLiteConfiguration/commitsOnCallerThread`` it runs on the leader's
 ///   own thread when the write lock is free at once (`BEGIN IMMEDIATE` without a busy
 ///   timeout; another process holding the lock sends the batch to the writer's queue): no
-///   hop, but a `COMMIT` that checkpoints the WAL (an `fsync`) blocks that thread.
+///   hop, but a `COMMIT` that checkpoints the WAL (an `fsync`) blocks that thread. Only on
+///   a free ``CallerThreadLanes`` lane (shared with the store's readers), so one cooperative
+///   thread always stays free of SQLite.
 ///
 /// There is no background task: the caller that finds the writer idle becomes the *leader*;
 /// when its batch is answered it hands the leadership to the oldest waiting caller, which
@@ -49,10 +51,16 @@ final class GroupCommitter: Sendable {
     /// Whether a leader runs its batch on its own thread when the write lock is free
     /// (``SQLiteConfiguration/commitsOnCallerThread``).
     private let commitsInline: Bool
+    /// Shared with the store's readers: a batch runs inline only on a free lane.
+    private let lanes: CallerThreadLanes
 
-    init(maximumBatch: Int = 256, busyTimeout: Duration = .seconds(5), commitsInline: Bool = false) {
+    init(
+        maximumBatch: Int = 256, busyTimeout: Duration = .seconds(5), commitsInline: Bool = false,
+        lanes: CallerThreadLanes = CallerThreadLanes(limit: CallerThreadLanes.defaultLimit)
+    ) {
         self.maximumBatch = max(1, maximumBatch)
         self.commitsInline = commitsInline
+        self.lanes = lanes
         let milliseconds = busyTimeout.components.seconds * 1000 + busyTimeout.components.attoseconds / 1_000_000_000_000_000
         busyTimeoutMilliseconds = Int32(clamping: max(0, milliseconds))
     }
@@ -108,7 +116,7 @@ final class GroupCommitter: Sendable {
         // cancelled leader must not fail them.
         let taken = batch
         let committed: Bool
-        if commitsInline, let inline = Self.runInline(taken, pool: pool, busyTimeout: busyTimeoutMilliseconds) {
+        if commitsInline, let inline = runInlineOnFreeLane(taken, pool: pool) {
             committed = inline
         } else {
             committed = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
@@ -129,6 +137,13 @@ final class GroupCommitter: Sendable {
         }
         for request in batch.dropFirst() { request.resume(.answered) }
         next?.resume(.lead)
+    }
+
+    /// ``runInline(_:pool:busyTimeout:)`` while a lane is free; `nil` when none is.
+    private func runInlineOnFreeLane(_ batch: [GroupCommitRequest], pool: DatabasePool) -> Bool? {
+        guard lanes.tryEnter() else { return nil }
+        defer { lanes.leave() }
+        return Self.runInline(batch, pool: pool, busyTimeout: busyTimeoutMilliseconds)
     }
 
     /// Runs `batch` on the calling thread when the write lock can be taken without waiting;

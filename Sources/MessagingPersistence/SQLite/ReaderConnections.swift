@@ -9,7 +9,9 @@ import Synchronization
 /// The rule that keeps this safe: **a thread that reads here never waits.**
 /// - Taking a connection never blocks: an idle one is popped from a stack, a new one is opened
 ///   while fewer than `capacity` exist, and otherwise ``withReader(_:)`` returns `nil` and the
-///   caller reads through GRDB's asynchronous pool, which suspends the task instead.
+///   caller reads through GRDB's asynchronous pool, which suspends the task instead. The
+///   same happens when the store's ``CallerThreadLanes`` are all taken, so one cooperative
+///   thread always stays free of SQLite.
 /// - The connections have no busy timeout: in WAL mode a reader never needs a lock a writer
 ///   holds, and in the rare cases SQLite answers `SQLITE_BUSY` (another process recovering the
 ///   WAL index) the read fails at once, and the caller retries it through the pool. Reads are
@@ -31,22 +33,27 @@ final class ReaderConnections: Sendable {
 
     private let path: String
     private let capacity: Int
+    private let lanes: CallerThreadLanes
     private let state = Mutex(State())
     private let servedCount = Atomic<Int>(0)
 
     /// How many reads ran on these connections (the rest ran on GRDB's pool).
     var served: Int { servedCount.load(ordering: .relaxed) }
 
-    /// Up to `capacity` read-only connections to the database at `path`, opened on first use.
-    init(path: String, capacity: Int) {
+    /// Up to `capacity` read-only connections to the database at `path`, opened on first use,
+    /// used only while `lanes` has a free lane.
+    init(path: String, capacity: Int, lanes: CallerThreadLanes) {
         self.path = path
         self.capacity = max(0, capacity)
+        self.lanes = lanes
     }
 
     /// Runs `body` in a deferred read transaction on an idle connection of this set, on the
     /// calling thread; `nil` when every connection is in use (or none could be opened), and
     /// the caller reads elsewhere. Throws what `body` or SQLite throws, `SQLITE_BUSY` included.
     func withReader<Result>(_ body: (Database) throws -> Result) throws -> Result? {
+        guard capacity > 0, lanes.tryEnter() else { return nil }
+        defer { lanes.leave() }
         guard let connection = take() else { return nil }
         defer { give(connection) }
         servedCount.add(1, ordering: .relaxed)

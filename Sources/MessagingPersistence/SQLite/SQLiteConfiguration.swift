@@ -23,21 +23,26 @@ public struct SQLiteConfiguration: Hashable, Sendable {
     /// Default 4.
     public var maximumReaderCount: Int = 4
     /// Run a read on the reading task's own thread, on one of the store's own read-only
-    /// connections, when one is idle, instead of on a GRDB reader queue. Saves the hop there
-    /// and back (an empty read costs ~7 µs instead of ~110, a keyset page of 50 1.2× the raw C
-    /// statements instead of ~3.2× in `make bench`); a read never waits for a lock there (no
-    /// busy timeout; `SQLITE_BUSY` retries it on the pool). But a page SQLite must read from
-    /// the disk is read on that thread: a parallel test run started right after a large
-    /// build (the disk busy writing it back) timed out realtime tests this way. Default
-    /// `false`; turn it on where the database stays in the page cache and latency matters.
-    public var readsOnCallerThread: Bool = false
-    /// Run a commit on the committing task's own thread when SQLite's write lock is free at
-    /// once, instead of on GRDB's writer queue. Saves the hop there and back (a lone send
-    /// cost 2.1× the raw C statements instead of about 4× in `make bench`), but a `COMMIT`
-    /// that checkpoints the WAL `fsync`s on that thread: on a cooperative thread, a slow disk
-    /// then stalls the other tasks (a parallel test run right after a large build timed out
-    /// this way). Default `false`; turn it on where the disk is fast and latency matters.
-    public var commitsOnCallerThread: Bool = false
+    /// connections, when one is idle and a lane is free (``maximumCallerThreadOperations``),
+    /// instead of on a GRDB reader queue. Saves the hop there and back (an empty read costs
+    /// ~7 µs instead of ~110, a keyset page of 50 about 1.2× the raw C statements instead of
+    /// ~3.2× in `make bench`). A read there never waits for a lock (no busy timeout;
+    /// `SQLITE_BUSY` retries it on the pool), but it holds the thread while SQLite reads the
+    /// pages it needs. Default `true`; `false` sends every read to GRDB's pool.
+    public var readsOnCallerThread: Bool = true
+    /// Run a group commit on the committing task's own thread when SQLite's write lock is
+    /// free at once and a lane is free, instead of on GRDB's writer queue. Saves the hop
+    /// there and back (a lone send about 2× the raw C statements instead of about 4× in
+    /// `make bench`), but a `COMMIT` that checkpoints the WAL `fsync`s on that thread.
+    /// Default `true`; `false` sends every commit to the writer's queue.
+    public var commitsOnCallerThread: Bool = true
+    /// How many reads and commits of this store may run on callers' threads at once (the
+    /// rest take GRDB's threads). Swift's cooperative pool has one thread per core, and a
+    /// slow disk or a long read holds its thread, so the default leaves one core's thread
+    /// free of SQLite: the number of active cores minus one, at least 1. (With no limit, a
+    /// parallel test run started right after a large build, the disk busy writing it back,
+    /// timed out realtime tests.) 0 turns both options off.
+    public var maximumCallerThreadOperations: Int = CallerThreadLanes.defaultLimit
     /// Create the database's parent directory when it is missing. Default `true`.
     public var createsParentDirectory: Bool = true
 

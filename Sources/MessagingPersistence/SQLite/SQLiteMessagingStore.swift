@@ -19,6 +19,11 @@ public final class SQLiteMessagingStore: MessagingStore {
     let readers: ReaderConnections
     private let logger: Logger
     private let committer: GroupCommitter
+    /// Operations on callers' threads at once (reads and commits): at most cores − 1.
+    let lanes: CallerThreadLanes
+    /// Whether an inline read yields its thread afterwards: when the lanes may take every
+    /// cooperative thread (one per core).
+    private let yieldsAfterInlineRead: Bool
 
     /// Opens (creating when absent) the database at `path` and migrates it to the current schema.
     public init(
@@ -27,7 +32,10 @@ public final class SQLiteMessagingStore: MessagingStore {
     ) throws {
         self.path = path
         self.logger = logger
-        committer = GroupCommitter(busyTimeout: configuration.busyTimeout, commitsInline: configuration.commitsOnCallerThread)
+        lanes = CallerThreadLanes(limit: configuration.maximumCallerThreadOperations)
+        yieldsAfterInlineRead = lanes.limit >= ProcessInfo.processInfo.activeProcessorCount
+        committer = GroupCommitter(
+            busyTimeout: configuration.busyTimeout, commitsInline: configuration.commitsOnCallerThread, lanes: lanes)
         try Self.checkHeader(path: path, createParent: configuration.createsParentDirectory)
         var grdb = Configuration()
         grdb.busyMode = .timeout(TimeInterval(configuration.busyTimeout.components.seconds)
@@ -53,18 +61,19 @@ public final class SQLiteMessagingStore: MessagingStore {
         } catch let error as DatabaseError {
             throw SQLiteErrors.map(error, path: path)
         }
-        readers = ReaderConnections(path: path, capacity: configuration.readsOnCallerThread ? configuration.maximumReaderCount : 0)
+        readers = ReaderConnections(
+            path: path, capacity: configuration.readsOnCallerThread ? configuration.maximumReaderCount : 0, lanes: lanes)
         logger.debug("opened SQLite store", metadata: ["path": "\(path)"])
     }
 
     /// Runs `body` in a read transaction.
     ///
-    /// By default the read runs on GRDB's pool, on a reader's own queue, while the calling
-    /// task is suspended. With ``SQLiteConfiguration/readsOnCallerThread`` it runs on the
-    /// calling thread, on one of the store's own read-only connections, when one is idle: it
-    /// costs what its statements cost, and never waits for a lock (see
-    /// ``ReaderConnections``); when every such connection is busy, or SQLite would have the
-    /// read wait, it runs on the pool instead. (Reading through GRDB's synchronous pool read on
+    /// By default (``SQLiteConfiguration/readsOnCallerThread``) the read runs on the calling
+    /// thread, on one of the store's own read-only connections, when one is idle and fewer
+    /// than ``SQLiteConfiguration/maximumCallerThreadOperations`` store operations run on
+    /// callers' threads: it costs what its statements cost, and never waits for a lock (see
+    /// ``ReaderConnections``). Otherwise, or when SQLite would have the read wait, it runs on
+    /// GRDB's pool, on a reader's own queue, while the calling task is suspended. (Reading through GRDB's synchronous pool read on
     /// cooperative threads was tried and reverted: it waits for a reader of the pool and for
     /// busy locks, and stalled parallel test runs for up to 16 s.)
     public func read<Result: Sendable>(
@@ -117,12 +126,13 @@ public final class SQLiteMessagingStore: MessagingStore {
         do {
             do {
                 if let result = try readers.withReader(body) {
-                    // The read never suspended: let the other tasks of this thread run, as
-                    // the suspension of an asynchronous read did. Without it, a task reading
-                    // in a loop (a backlog, a poll) keeps its cooperative thread for as long
-                    // as the loop lasts; with two threads, two such loops stalled a parallel
-                    // test run for 16 s.
-                    await Task.yield()
+                    // The read never suspended. A task reading in a loop (a backlog, a poll)
+                    // then keeps its cooperative thread for as long as the loop lasts; with
+                    // two threads and no lanes, two such loops stalled a parallel test run
+                    // for 16 s. The lanes leave one thread free of SQLite, so only when they
+                    // may take every thread does the read give its thread to the others, as
+                    // the suspension of an asynchronous read did.
+                    if yieldsAfterInlineRead { await Task.yield() }
                     return result
                 }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {

@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 import MessagingDelivery
+import MessagingPresence
 
 /// The text of an event notification on ``PostgresChannels/events``.
 ///
@@ -62,5 +63,37 @@ enum RevocationAnnouncement {
         return SessionRevocation(
             sessionID: session, userID: user, reason: RevocationReason(rawValue: String(parts[2])),
             revokedAt: Timestamp(millisecondsSince1970: millis))
+    }
+}
+
+/// The payload of a presence announcement: the changed users' ids joined by `,`, then `|`
+/// and the announcing node's id (empty when unknown). At most 150 ids per payload, so a
+/// payload stays far below NOTIFY's 8,000 bytes.
+enum PresenceAnnouncement {
+    static let idsPerPayload = 150
+
+    static func payloads(for users: [UserID], node: PresenceNodeID?) -> [String] {
+        var seen: Set<UserID> = []
+        let unique = users.filter { seen.insert($0).inserted }
+        // A node id too long to fit is left out: every feed then reads the change (harmless).
+        let name = node.map(\.rawValue).flatMap { $0.utf8.count <= 1_000 ? $0 : nil } ?? ""
+        return stride(from: 0, to: unique.count, by: idsPerPayload).map { start in
+            unique[start..<min(start + idsPerPayload, unique.count)].map { "\($0)" }.joined(separator: ",") + "|" + name
+        }
+    }
+
+    /// Parses a notification: the users and the announcing node (`nil` when unnamed);
+    /// `nil` when it is not one this library sends.
+    static func parse(_ payload: String) -> (users: [UserID], node: String?)? {
+        guard let bar = payload.lastIndex(of: "|") else { return nil }
+        let list = payload[..<bar]
+        let name = String(payload[payload.index(after: bar)...])
+        var users: [UserID] = []
+        for part in list.split(separator: ",") {
+            guard users.count < idsPerPayload, let user = UserID(String(part)) else { return nil }
+            users.append(user)
+        }
+        guard !users.isEmpty else { return nil }
+        return (users, name.isEmpty ? nil : name)
     }
 }

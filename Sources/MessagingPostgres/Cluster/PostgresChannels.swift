@@ -34,4 +34,7 @@ public struct PostgresChannels: Hashable, Sendable {
 
     /// Where session revocations are announced.
     public var revocations: String { prefix + "_revocations" }
+
+    /// Where changes of presence entries and records are announced (``PostgresPresenceFeed``).
+    public var presence: String { prefix + "_presence" }
 }

@@ -13,44 +13,71 @@ import MessagingPresence
 /// one transaction on the connections of the ``PostgresMessagingStore`` it is made from.
 ///
 /// Thread safety: safe to share across tasks and processes.
+///
+/// Every write also announces the users it changed on ``PostgresChannels/presence``, in its
+/// transaction, so ``PostgresPresenceFeed`` on the other nodes pushes the change to their
+/// watchers (`PresenceTracker.refreshRemote(_:)`).
 public struct PostgresPresenceStore: PresenceStore {
     private let store: PostgresMessagingStore
+    private let node: PresenceNodeID?
 
-    /// A presence store over the database of `store`.
-    public init(_ store: PostgresMessagingStore) { self.store = store }
+    /// A presence store over the database of `store`. `node` is the tracker's node id: its
+    /// own announcements are then skipped by its feed (its state is current already).
+    public init(_ store: PostgresMessagingStore, node: PresenceNodeID? = nil) {
+        self.store = store
+        self.node = node
+    }
+
+    private var channels: PostgresChannels { store.configuration.channels }
 
     public func save(_ entries: [DeviceEntry]) async throws {
-        guard !entries.isEmpty else { return }
-        try await store.transaction(readOnly: false) { transaction in
-            var leases: [PresenceNodeID: Timestamp] = [:]
-            for entry in entries {
-                try transaction.execute(
-                    """
-                    INSERT INTO presence_devices (user_id, device_id, node_id, activity, connected_at)
-                    VALUES (\(PostgresCoding.uuid(entry.key.userID)), \(PostgresCoding.uuid(entry.key.deviceID)),
-                        \(entry.nodeID.rawValue), \(entry.activity.rawValue), \(entry.connectedAt.millisecondsSince1970))
-                    ON CONFLICT (user_id, device_id) DO UPDATE SET node_id = excluded.node_id,
-                        activity = excluded.activity, connected_at = excluded.connected_at
-                    """, "saving a presence device")
-                leases[entry.nodeID] = max(leases[entry.nodeID] ?? entry.expiresAt, entry.expiresAt)
-            }
-            for (node, expiry) in leases.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                try transaction.extendLease(of: node, until: expiry)
-            }
-        }
+        try await write(saves: entries, removals: [], records: [])
     }
 
     public func remove(_ devices: [DeviceKey]) async throws {
-        guard !devices.isEmpty else { return }
+        try await write(saves: [], removals: devices, records: [])
+    }
+
+    /// One transaction for the whole step, announced once.
+    public func write(saves entries: [DeviceEntry], removals devices: [DeviceKey], records: [PresenceRecord]) async throws {
+        guard !entries.isEmpty || !devices.isEmpty || !records.isEmpty else { return }
         try await store.transaction(readOnly: false) { transaction in
+            try Self.save(entries, in: transaction)
+            try Self.remove(devices, in: transaction)
+            try Self.save(records, in: transaction)
+            let users = entries.map(\.key.userID) + devices.map(\.userID) + records.map(\.userID)
+            try transaction.announcePresence(of: users, by: node, on: channels)
+        }
+    }
+
+    private static func save(_ entries: [DeviceEntry], in transaction: PostgresTransaction) throws {
+        guard !entries.isEmpty else { return }
+        var leases: [PresenceNodeID: Timestamp] = [:]
+        for entry in entries {
             try transaction.execute(
                 """
-                DELETE FROM presence_devices d
-                USING unnest(\(devices.map { PostgresCoding.uuid($0.userID) }), \(devices.map { PostgresCoding.uuid($0.deviceID) }))
-                    AS k(user_id, device_id)
-                WHERE d.user_id = k.user_id AND d.device_id = k.device_id
-                """, "removing presence devices")
+                INSERT INTO presence_devices (user_id, device_id, node_id, activity, connected_at)
+                VALUES (\(PostgresCoding.uuid(entry.key.userID)), \(PostgresCoding.uuid(entry.key.deviceID)),
+                    \(entry.nodeID.rawValue), \(entry.activity.rawValue), \(entry.connectedAt.millisecondsSince1970))
+                ON CONFLICT (user_id, device_id) DO UPDATE SET node_id = excluded.node_id,
+                    activity = excluded.activity, connected_at = excluded.connected_at
+                """, "saving a presence device")
+            leases[entry.nodeID] = max(leases[entry.nodeID] ?? entry.expiresAt, entry.expiresAt)
         }
+        for (node, expiry) in leases.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            try transaction.extendLease(of: node, until: expiry)
+        }
+    }
+
+    private static func remove(_ devices: [DeviceKey], in transaction: PostgresTransaction) throws {
+        guard !devices.isEmpty else { return }
+        try transaction.execute(
+            """
+            DELETE FROM presence_devices d
+            USING unnest(\(devices.map { PostgresCoding.uuid($0.userID) }), \(devices.map { PostgresCoding.uuid($0.deviceID) }))
+                AS k(user_id, device_id)
+            WHERE d.user_id = k.user_id AND d.device_id = k.device_id
+            """, "removing presence devices")
     }
 
     public func renewLease(of node: PresenceNodeID, until expiry: Timestamp) async throws {
@@ -93,23 +120,25 @@ public struct PostgresPresenceStore: PresenceStore {
                       AND NOT EXISTS (SELECT 1 FROM presence_devices d WHERE d.node_id = n.node_id)
                     """, "removing expired presence leases")
             }
+            try transaction.announcePresence(of: removed.map(\.key.userID), by: node, on: channels)
             return removed
         }.value
     }
 
     public func save(_ records: [PresenceRecord]) async throws {
-        guard !records.isEmpty else { return }
-        try await store.transaction(readOnly: false) { transaction in
-            for record in records {
-                // greatest() ignores NULL: lastSeen only moves forward, and nil keeps the stored one.
-                try transaction.execute(
-                    """
-                    INSERT INTO presence_records (user_id, last_seen, status_text)
-                    VALUES (\(PostgresCoding.uuid(record.userID)), \(record.lastSeen?.millisecondsSince1970), \(record.statusText?.rawValue))
-                    ON CONFLICT (user_id) DO UPDATE SET status_text = excluded.status_text,
-                        last_seen = greatest(presence_records.last_seen, excluded.last_seen)
-                    """, "saving a presence record")
-            }
+        try await write(saves: [], removals: [], records: records)
+    }
+
+    private static func save(_ records: [PresenceRecord], in transaction: PostgresTransaction) throws {
+        for record in records {
+            // greatest() ignores NULL: lastSeen only moves forward, and nil keeps the stored one.
+            try transaction.execute(
+                """
+                INSERT INTO presence_records (user_id, last_seen, status_text)
+                VALUES (\(PostgresCoding.uuid(record.userID)), \(record.lastSeen?.millisecondsSince1970), \(record.statusText?.rawValue))
+                ON CONFLICT (user_id) DO UPDATE SET status_text = excluded.status_text,
+                    last_seen = greatest(presence_records.last_seen, excluded.last_seen)
+                """, "saving a presence record")
         }
     }
 

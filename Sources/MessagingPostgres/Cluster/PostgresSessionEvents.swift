@@ -39,7 +39,7 @@ public final class PostgresSessionEvents: SessionEvents, Service {
         }
     }
 
-    private let local = InProcessSessionEvents()
+    private let local = InMemorySessionEvents()
     private let state = Mutex(State())
     private let loop: ListenLoop
     private let logger: Logger

@@ -1,4 +1,5 @@
 import MessagingCore
+import MessagingPresence
 import PostgresNIO
 
 extension PostgresTransaction {
@@ -20,7 +21,16 @@ extension PostgresTransaction {
         }
     }
 
-    private func notify(_ channel: String, _ payloads: [String], _ what: String) throws {
+    /// Announces, inside this transaction, that presence entries or records of `users`
+    /// changed, on `channels.presence`: payloads of up to 150 ids, `id,id,…|node`
+    /// (``PresenceAnnouncement``).
+    func announcePresence(of users: [UserID], by node: PresenceNodeID?, on channels: PostgresChannels) throws {
+        let payloads = PresenceAnnouncement.payloads(for: users, node: node)
+        guard !payloads.isEmpty else { return }
+        try notify(channels.presence, payloads, "announcing presence changes")
+    }
+
+    func notify(_ channel: String, _ payloads: [String], _ what: String) throws {
         if payloads.count == 1 {
             try execute("SELECT pg_notify(\(channel), \(payloads[0]))", what)
         } else {

@@ -100,7 +100,7 @@ extension TrackerState {
         var online = 0
         for member in memberSet {
             roomsOfUser[member, default: []].append(conversation)
-            if users[member] != nil { online += 1 }
+            if isOnline(member) { online += 1 }
         }
         rooms[conversation] = Room(members: memberSet, onlineCount: online)
     }
@@ -140,7 +140,7 @@ extension TrackerState {
         if let index = rooms.index(forKey: conversation) {
             let threshold = settings.largeRoomThreshold
             let wasOccupancy = rooms.values[index].isOccupancy(threshold: threshold)
-            let online = users[user] != nil
+            let online = isOnline(user)
             if isMember, rooms.values[index].members.insert(user).inserted {
                 roomsOfUser[user, default: []].append(conversation)
                 if online { rooms.values[index].onlineCount += 1 }
@@ -181,7 +181,7 @@ extension TrackerState {
             deliver(.occupancy(room.occupancy(conversation)), key: .conversation(conversation), to: room.watchers)
         } else if wasOccupancy {
             // Back to per-member presence: every member who is online; the rest are offline.
-            for member in room.members where users[member] != nil {
+            for member in room.members where isOnline(member) {
                 deliver(.presence(presence(of: member)), key: .user(member), to: room.watchers)
             }
             for member in typingInConversation[conversation] ?? [] where room.members.contains(member) {

@@ -83,6 +83,9 @@ struct TrackerState {
     var nextSubscriptionID = 0
     var outbox = Outbox()
     var isShutDown = false
+    /// What other nodes of a shared store hold for users watched here who have devices
+    /// there (see `TrackerState+Remote.swift`); empty on a single node.
+    var remote: [UserID: RemotePresence] = [:]
 
     init(settings: Settings, horizon: Int64, now: Int64, wallOffset: Int64) {
         self.settings = settings
@@ -140,7 +143,7 @@ struct TrackerState {
             user!.devices.append(key.deviceID)
             user!.activeDevices = activity == .active ? 1 : 0
             users[key.userID] = user
-            publish(key.userID, wasOnline: false)
+            publish(key.userID, wasOnline: remote[key.userID] != nil)
         } else {
             users[key.userID]!.devices.append(key.deviceID)
             users[key.userID]!.activeDevices += activity == .active ? 1 : 0
@@ -197,7 +200,8 @@ struct TrackerState {
         }
         let lastSeen = wall(user.lastActive)
         outbox.records[userID] = PresenceRecord(userID: userID, lastSeen: lastSeen, statusText: nil)
-        publish(userID, wasOnline: true, presence: .offline(userID, lastSeen: lastSeen))
+        // Still online on another node: watchers see that presence instead.
+        publish(userID, wasOnline: true, presence: remote[userID] == nil ? .offline(userID, lastSeen: lastSeen) : nil)
     }
 
     // MARK: Expiry
@@ -231,12 +235,17 @@ struct TrackerState {
 
     // MARK: Reading
 
+    /// This node's view of the user; other nodes' devices count only while it has none.
     func presence(of userID: UserID) -> UserPresence {
-        guard let user = users[userID] else { return .offline(userID, lastSeen: nil) }
+        guard let user = users[userID] else {
+            guard let other = remote[userID] else { return .offline(userID, lastSeen: nil) }
+            return UserPresence(userID: userID, state: other.isActive ? .online : .away, statusText: other.statusText)
+        }
         return UserPresence(userID: userID, state: user.published, statusText: user.statusText)
     }
 
-    func isOnline(_ userID: UserID) -> Bool { users[userID] != nil }
+    /// Online or away, here or (as far as this node knows) on another node.
+    func isOnline(_ userID: UserID) -> Bool { users[userID] != nil || remote[userID] != nil }
 
     // MARK: Fanout
 

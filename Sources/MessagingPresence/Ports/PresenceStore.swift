@@ -46,4 +46,19 @@ public protocol PresenceStore: Sendable {
 
     /// The saved records of `users`; users without one are absent from the result.
     func records(of users: [UserID]) async throws -> [UserID: PresenceRecord]
+
+    /// Writes one tracker step's changes: device entries saved, devices removed, records
+    /// saved. A store shared by several nodes applies them in one transaction, so another
+    /// node never reads half a step (a device gone but its user's last-seen not yet saved).
+    /// The default saves the entries, removes the devices and saves the records, in three
+    /// calls.
+    func write(saves: [DeviceEntry], removals: [DeviceKey], records: [PresenceRecord]) async throws
+}
+
+extension PresenceStore {
+    public func write(saves: [DeviceEntry], removals: [DeviceKey], records: [PresenceRecord]) async throws {
+        if !saves.isEmpty { try await save(saves) }
+        if !removals.isEmpty { try await remove(removals) }
+        if !records.isEmpty { try await save(records) }
+    }
 }

@@ -52,9 +52,7 @@ extension PresenceTracker {
                 }
             }
             do {
-                if !saves.isEmpty { try await store.save(saves) }
-                if !removals.isEmpty { try await store.remove(removals) }
-                if !outbox.records.isEmpty { try await store.save(Array(outbox.records.values)) }
+                try await store.write(saves: saves, removals: removals, records: Array(outbox.records.values))
             } catch {
                 logger.warning("presence store write failed; retrying at the next step", metadata: ["error": "\(error)"])
                 state.withLock { $0.outbox.restore(outbox) }
@@ -65,6 +63,8 @@ extension PresenceTracker {
             let reaped = try await store.removeExpired(at: wallNow, limit: 1_000)
             if !reaped.isEmpty {
                 logger.info("removed devices of nodes whose lease lapsed", metadata: ["count": "\(reaped.count)"])
+                // Those users' watchers here learn it now (other nodes from the store's announcement).
+                await refreshRemote(reaped.map(\.key.userID))
             }
         } catch {
             logger.warning("presence store lease upkeep failed; retrying at the next step", metadata: ["error": "\(error)"])

@@ -61,7 +61,8 @@ extension PresenceTracker {
     /// nodes on one database): online when a device there is active, else away, with their
     /// stored status text. Entries of this node are ignored (its own state is current), so
     /// on a single node nothing changes. Best effort: a failing read leaves them offline.
-    /// Changes on other nodes are seen by the next snapshot; they are not pushed.
+    /// What it finds for watched users is remembered, so later changes on other nodes
+    /// (``refreshRemote(_:)``) are told against it.
     func fillRemote(_ presences: [UserPresence]) async -> [UserPresence] {
         let offline = presences.filter { $0.state == .offline }.map(\.userID)
         guard !offline.isEmpty else { return presences }
@@ -74,8 +75,14 @@ extension PresenceTracker {
             logger.debug("could not read other nodes' devices", metadata: ["error": "\(error)"])
             return presences
         }
+        let records = active.isEmpty ? [:] : ((try? await store.records(of: Array(active.keys))) ?? [:])
+        state.withLock { state in
+            for user in offline where state.users[user] == nil {
+                state.applyRemote(
+                    user, active[user].map { RemotePresence(isActive: $0, statusText: records[user]?.statusText) }, lastSeen: nil)
+            }
+        }
         guard !active.isEmpty else { return presences }
-        let records = (try? await store.records(of: Array(active.keys))) ?? [:]
         return presences.map { presence in
             guard presence.state == .offline, let isActive = active[presence.userID] else { return presence }
             return UserPresence(

@@ -57,6 +57,14 @@ final class FrameSink: Sendable {
         eventLoop.execute { handler.value.closeChannel() }
     }
 
+    /// Closes the TCP connection after `delay` unless it closed by then: the bound on a close
+    /// handshake whose peer never answers.
+    func closeNow(after delay: Duration) {
+        let handler = handler
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        eventLoop.scheduleTask(in: .nanoseconds(max(0, nanoseconds))) { handler.value.closeChannel() }
+    }
+
     /// Writes the frames `body` returns, from the event loop, with one flush.
     func writeFromLoop(_ body: @escaping @Sendable () -> [TransportFrame]) {
         let handler = handler

@@ -59,7 +59,7 @@ struct AuthFixture {
     let seed: [UInt8]
     let tokens: JWTAccessTokens
     let auth: AuthService
-    let events: InProcessSessionEvents
+    let events: InMemorySessionEvents
     let logs: LogCapture
 
     static func make(
@@ -74,7 +74,7 @@ struct AuthFixture {
         let tokens = try await JWTAccessTokens(
             keys: keys, configuration: tokenConfiguration ?? AccessTokenConfiguration(issuer: issuer, audience: audience),
             clock: clock)
-        let events = InProcessSessionEvents()
+        let events = InMemorySessionEvents()
         let logs = LogCapture()
         let auth = try await AuthService(
             store: store.authStore, tokens: tokens, configuration: configuration, events: events, throttle: throttle,

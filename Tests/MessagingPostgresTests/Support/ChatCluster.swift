@@ -24,6 +24,8 @@ final class ChatCluster: Sendable {
     /// The base URL of each node, `nil` while it is down.
     let bases: Mutex<[String?]>
     private let processes: Mutex<[SpawnedProcess?]>
+    /// Each node's latest log file.
+    private let logs: Mutex<[URL?]>
 
     private init(directory: URL, url: String, databaseName: String, count: Int) {
         self.directory = directory
@@ -31,6 +33,7 @@ final class ChatCluster: Sendable {
         self.databaseName = databaseName
         bases = Mutex(Array(repeating: nil, count: count))
         processes = Mutex(Array(repeating: nil, count: count))
+        logs = Mutex(Array(repeating: nil, count: count))
     }
 
     /// Runs `body` with the URL of a fresh database (dropped afterwards, with its connections).
@@ -106,7 +109,7 @@ final class ChatCluster: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["MESSAGING_POSTGRES_URL"] = url
         environment["CHAT_BENCHMARK_LIMITS"] = "1"
-        environment["CHAT_LOG_LEVEL"] = "warning"
+        environment["CHAT_LOG_LEVEL"] = ProcessInfo.processInfo.environment["MESSAGING_CLUSTER_LOG_LEVEL"] ?? "warning"
         environment["CHAT_HOST"] = "127.0.0.1"
         process.environment = environment
         process.standardOutput = output
@@ -114,6 +117,7 @@ final class ChatCluster: Sendable {
         try process.run()
         try? output.close()
         processes.withLock { $0[index] = process }
+        logs.withLock { $0[index] = log }
         let deadline = ContinuousClock.now + .seconds(60)
         var base: String?
         while base == nil {
@@ -144,6 +148,54 @@ final class ChatCluster: Sendable {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, SIGKILL)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// SIGTERMs node `index` and waits up to `limit` for it to exit. Returns its exit status,
+    /// or `nil` when it was still running (then it is SIGKILLed), and what it logged, with
+    /// its threads' stacks (gdb) when it did not exit.
+    func terminate(_ index: Int, within limit: Duration) async -> (status: Int32?, diagnostics: String) {
+        let process = processes.withLock { processes -> SpawnedProcess? in
+            defer { processes[index] = nil }
+            return processes[index]
+        }
+        bases.withLock { $0[index] = nil }
+        let log = logs.withLock { $0[index] }
+        guard let process else { return (nil, "node \(index) was not running") }
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let start = ContinuousClock.now
+        let deadline = start + limit
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        var diagnostics = "SIGTERM to node \(index); \(process.isRunning ? "still running" : "exited") after \(ContinuousClock.now - start)\n"
+        diagnostics += log.flatMap { try? String(contentsOf: $0, encoding: .utf8) }.map { String($0.suffix(3000)) } ?? ""
+        guard !process.isRunning else {
+            diagnostics += "\n--- stacks ---\n" + Self.stacks(of: process.processIdentifier)
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return (nil, diagnostics)
+        }
+        return (process.terminationStatus, diagnostics)
+    }
+
+    /// The threads' stacks of a running process, from gdb when it is installed.
+    static func stacks(of pid: Int32) -> String {
+        let gdb = SpawnedProcess()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        guard FileManager.default.isExecutableFile(atPath: gdb.executableURL!.path) else { return "(no gdb)" }
+        // Attach through a thread other than the main one: Swift's async main ends the main
+        // thread (a zombie thread-group leader gdb cannot attach to) while the others run.
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        let target = tasks.first { $0 != "\(pid)" } ?? "\(pid)"
+        gdb.arguments = ["-p", target, "-batch", "-ex", "thread apply all bt 30"]
+        let pipe = Pipe()
+        gdb.standardOutput = pipe
+        gdb.standardError = pipe
+        guard (try? gdb.run()) != nil else { return "(gdb did not start)" }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        gdb.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        // The frames, without gdb's symbol-loading chatter.
+        let frames = text.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }
+        return frames.isEmpty ? String(text.suffix(2000)) : frames.prefix(400).joined(separator: "\n")
     }
 
     private func killAll() {

@@ -50,7 +50,7 @@ struct Harness: Sendable {
     let tokenClock: ManualClock.Wall
     let tokens: JWTAccessTokens
     let auth: AuthService
-    let events: InProcessSessionEvents
+    let events: InMemorySessionEvents
     let hub: FanoutHub
     let acks: AckTracker<ContinuousClock>
     let presence: PresenceTracker<ContinuousClock>
@@ -70,21 +70,21 @@ struct Harness: Sendable {
         let keys = try AccessTokenKeys(signingKey: try .ed25519(id: "k1", seed: seed))
         let tokens = try await JWTAccessTokens(
             keys: keys, configuration: AccessTokenConfiguration(issuer: "https://chat.test", audience: "chat"), clock: tokenClock)
-        let events = InProcessSessionEvents()
+        let events = InMemorySessionEvents()
         let auth = try await AuthService(
             store: store.authStore, tokens: tokens,
             configuration: AuthConfiguration(passwordHashing: .minimumForTestsOnly, maximumConcurrentHashes: 4),
             events: events, clock: tokenClock, logger: .quiet)
         let hub = FanoutHub(messaging: useCases, logger: .quiet)
         // What a host does: every use case publishes what it commits.
-        let messaging = useCases.publishing(to: EventBusPublisher(bus: LocalEventBus(hub: hub), logger: .quiet))
+        let messaging = useCases.publishing(to: EventBusPublisher(bus: InMemoryEventBus(hub: hub), logger: .quiet))
         let acks = AckTracker(
             hub: hub, messaging: messaging, cursors: store, jobs: SQLiteJobQueue(store: store), clock: ContinuousClock(),
             logger: .quiet)
         let presence = try PresenceTracker(audience: StoreMembershipAudience(store: store), clock: ContinuousClock(), logger: .quiet)
         let gateway = Gateway(
             messaging: messaging, verifier: tokens, sessionEvents: events, hub: hub, acks: acks,
-            bus: LocalEventBus(hub: hub), presence: presence, configuration: configuration, clock: ContinuousClock(),
+            bus: InMemoryEventBus(hub: hub), presence: presence, configuration: configuration, clock: ContinuousClock(),
             wallClock: tokenClock, sharedRateLimit: sharedRateLimit, logger: .quiet)
         return Harness(
             directory: directory, store: store, messaging: messaging, tokenClock: tokenClock, tokens: tokens, auth: auth,

@@ -6,6 +6,7 @@ import MessagingCore
 import MessagingDelivery
 import MessagingE2EEVerification
 import MessagingPersistence
+import MessagingPostgres
 import MessagingPresence
 import MessagingTransport
 import MessagingWire
@@ -42,6 +43,8 @@ public final class ChatServer: Service, Sendable {
     let gateway: Gateway<ContinuousClock>
     let acks: AckTracker<ContinuousClock>
     let presence: PresenceTracker<ContinuousClock>
+    /// Other nodes' presence changes pushed into `presence` (PostgreSQL only).
+    let presenceFeed: PostgresPresenceFeed?
     let jobRunner: JobRunner?
     let realtime: RealtimeEndpoint
     let readiness: Readiness
@@ -68,8 +71,10 @@ public final class ChatServer: Service, Sendable {
         self.onListening = onListening
         readiness = Readiness()
 
+        // This process's name in a shared presence store (each node its own).
+        let presenceNode = PresenceNodeID(UUID().uuidString.lowercased())
         if let url = configuration.postgresURL {
-            backend = try await StorageBackend.postgres(url: url, logger: logger)
+            backend = try await StorageBackend.postgres(url: url, presenceNode: presenceNode, logger: logger)
         } else {
             backend = try StorageBackend.sqlite(path: configuration.databasePath, logger: logger)
         }
@@ -106,8 +111,10 @@ public final class ChatServer: Service, Sendable {
             hub: hub, messaging: messaging, cursors: store, jobs: jobs, clock: ContinuousClock(), wallClock: wallClock,
             logger: logger)
         presence = try PresenceTracker(
+            configuration: PresenceConfiguration(nodeID: presenceNode),
             audience: StoreMembershipAudience(store: store), store: backend.presence, clock: ContinuousClock(), wallClock: wallClock,
             logger: logger)
+        presenceFeed = backend.presenceFeed(tracker: presence, node: presenceNode, logger: logger)
         var protocolLimits = ProtocolLimits()
         protocolLimits.maxFrameBytes = limits.maxFrameBytes
         gateway = Gateway(
@@ -185,6 +192,7 @@ public final class ChatServer: Service, Sendable {
             },
             logger: logger)
         var services: [any Service] = backend.services(bus: bus, logger: logger) + [acks, presence]
+        if let presenceFeed { services.append(presenceFeed) }
         if let jobRunner { services.append(jobRunner) }
         services.append(application)
         services.append(gateway)

@@ -51,13 +51,13 @@ struct StorageBackend: Sendable {
         }
         return StorageBackend(
             kind: .sqlite(store), store: store, authStore: store.authStore, jobs: SQLiteJobQueue(store: store),
-            presence: InMemoryPresenceStore(), throttle: nil, sessionEvents: InProcessSessionEvents(), rateWindows: nil,
+            presence: InMemoryPresenceStore(), throttle: nil, sessionEvents: InMemorySessionEvents(), rateWindows: nil,
             description: "sqlite:\(url.path)")
     }
 
     /// A PostgreSQL database shared with the other nodes; migrates it (once across nodes,
     /// under an advisory lock) through a short-lived connection pool before returning.
-    static func postgres(url: PostgresURL, logger: Logger) async throws -> StorageBackend {
+    static func postgres(url: PostgresURL, presenceNode: PresenceNodeID, logger: Logger) async throws -> StorageBackend {
         do {
             let migrator = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -92,7 +92,7 @@ struct StorageBackend: Sendable {
         let listener = try PostgresListenerConfiguration(url: url)
         return StorageBackend(
             kind: .postgres(store, client, listener), store: store, authStore: PostgresAuthStore(store),
-            jobs: PostgresJobQueue(store: store), presence: PostgresPresenceStore(store),
+            jobs: PostgresJobQueue(store: store), presence: PostgresPresenceStore(store, node: presenceNode),
             throttle: PostgresLoginThrottle(store, logger: logger),
             sessionEvents: PostgresSessionEvents(store: store, listener: listener, logger: logger),
             rateWindows: PostgresRateWindows(store: store, logger: logger),
@@ -108,8 +108,19 @@ struct StorageBackend: Sendable {
     /// The event bus feeding `hub`: the hub itself on one node, LISTEN/NOTIFY on PostgreSQL.
     func makeBus(hub: FanoutHub, logger: Logger) -> any EventBus {
         switch kind {
-        case .sqlite: LocalEventBus(hub: hub)
+        case .sqlite: InMemoryEventBus(hub: hub)
         case .postgres(let store, _, let listener): PostgresEventBus(hub: hub, store: store, listener: listener, logger: logger)
+        }
+    }
+
+    /// On PostgreSQL, the feed that pushes other nodes' presence changes into `tracker`
+    /// (run it beside the tracker); `nil` on SQLite.
+    func presenceFeed(
+        tracker: PresenceTracker<ContinuousClock>, node: PresenceNodeID, logger: Logger
+    ) -> PostgresPresenceFeed? {
+        guard case .postgres(let store, _, let listener) = kind else { return nil }
+        return PostgresPresenceFeed(store: store, listener: listener, node: node, logger: logger) { users in
+            await tracker.refreshRemote(users)
         }
     }
 

@@ -5,7 +5,7 @@ import Synchronization
 /// as it is scheduled.
 ///
 /// Thread safety: subscribers behind a `Mutex`; safe to share across tasks.
-public final class InProcessSessionEvents: SessionEvents {
+public final class InMemorySessionEvents: SessionEvents {
     private struct State {
         var nextID = 0
         var subscribers: [Int: AsyncStream<SessionRevocation>.Continuation] = [:]
