@@ -15,7 +15,15 @@ enum PostgresSchema {
         Migration(identifier: "pg-v1-core", statements: split(core)),
         Migration(identifier: "pg-v2-cluster", statements: split(cluster)),
         Migration(identifier: "pg-v3-job-indexes", statements: split(jobIndexes)),
+        Migration(identifier: "pg-v4-threads", statements: split(threads)),
     ]
+
+    /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and
+    /// newest reply, from one index over the messages that are replies (partial: messages
+    /// outside threads take no space in it). The SQLite schema's `v4-threads`.
+    static let threads = """
+        CREATE INDEX messages_by_thread_root ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL
+        """
 
     /// Claiming walks due jobs in `(next_run_at, id)` order and stops at its limit, and the
     /// sweep for jobs whose last lease expired reads only such jobs: before these indexes,

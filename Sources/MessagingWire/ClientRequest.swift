@@ -80,6 +80,8 @@ public struct ClientRequest: Hashable, Sendable {
         case unwatch([UserID])
         /// `history`: one page of messages.
         case history(ConversationID, HistoryRequest)
+        /// `replies`: one page of the replies of a thread root (keyset on `seq`, as `history`).
+        case replies(ConversationID, root: MessageID, HistoryRequest)
         /// `ack`: cumulative acknowledgement of every event through `seq`.
         case ack(ConversationID, seq: Int64)
         /// `device.publish`: register the caller's device from its signed bundle.
@@ -130,6 +132,7 @@ extension ClientRequest.Body {
         case .watch: "watch"
         case .unwatch: "unwatch"
         case .history: "history"
+        case .replies: "replies"
         case .ack: "ack"
         case .publishDevice: "device.publish"
         case .removeDevice: "device.remove"

@@ -45,6 +45,7 @@ public struct FrameDecoder: Sendable {
         "watch": Schema(required: ["users"], optional: [], idRequired: true),
         "unwatch": Schema(required: ["users"], optional: [], idRequired: true),
         "history": Schema(required: ["conversation"], optional: ["direction", "cursor", "limit"], idRequired: true),
+        "replies": Schema(required: ["conversation", "message"], optional: ["direction", "cursor", "limit"], idRequired: true),
         "ack": Schema(required: ["conversation", "seq"], optional: [], idRequired: false),
         "device.publish": Schema(required: ["bundle"], optional: [], idRequired: true),
         "device.remove": Schema(required: ["device"], optional: [], idRequired: true),
@@ -306,7 +307,7 @@ public struct FrameDecoder: Sendable {
             let users: [UserID] = try r.optionalIDs("users") ?? []
             guard !users.isEmpty else { throw r.error(.invalidInput, "\"users\" names at least one user.") }
             return type == "watch" ? .watch(users) : .unwatch(users)
-        case "history":
+        case "history", "replies":
             var request = HistoryRequest()
             switch try r.optionalString("direction") {
             case .none, .some("backward"): request.direction = .backward
@@ -320,6 +321,7 @@ public struct FrameDecoder: Sendable {
                 }
                 request.limit = Int(limit)
             }
+            if type == "replies" { return .replies(try r.id("conversation"), root: try r.id("message"), request) }
             return .history(try r.id("conversation"), request)
         case "ack":
             let seq = try r.int("seq")

@@ -70,6 +70,8 @@ public enum ServerFrame: Sendable {
         case read(readSeq: Int64)
         /// `history`: one page.
         case history(MessagePage)
+        /// `replies`: the thread root and one page of its replies.
+        case replies(ThreadPage)
         /// `ack`: the acknowledged position.
         case acked(seq: Int64)
         /// `typing`: whether the notice was throttled (not forwarded).
@@ -91,6 +93,7 @@ public enum ServerFrame: Sendable {
 
         private enum Keys: String, CodingKey {
             case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence
+            case root, replies
             case device, keyEpoch, requiredEpoch, stored, envelopes, expiresAt
         }
 
@@ -107,9 +110,14 @@ public enum ServerFrame: Sendable {
             case .message(let message): try c.encode(WireMessage(message), forKey: .message)
             case .read(let seq): try c.encode(seq, forKey: .readSeq)
             case .history(let page):
-                try c.encode(page.messages.map(WireMessage.init), forKey: .messages)
+                try c.encode(page.details.map(WireMessage.init), forKey: .messages)
                 try c.encode(page.hasMore, forKey: .hasMore)
                 try c.encodeIfPresent(page.nextCursor, forKey: .nextCursor)
+            case .replies(let thread):
+                try c.encode(WireMessage(thread.root), forKey: .root)
+                try c.encode(thread.replies.details.map(WireMessage.init), forKey: .replies)
+                try c.encode(thread.replies.hasMore, forKey: .hasMore)
+                try c.encodeIfPresent(thread.replies.nextCursor, forKey: .nextCursor)
             case .acked(let seq): try c.encode(seq, forKey: .seq)
             case .typing(let throttled): try c.encode(throttled, forKey: .throttled)
             case .presence(let ttl): try c.encode(ttl, forKey: .ttlMs)

@@ -22,13 +22,38 @@ import MessagingSodium
 public struct WireMessage: Encodable, Sendable {
     /// The message encoded.
     public let message: Message
+    /// The reader's reaction summaries (`reactions`, always present in reads); `nil` in
+    /// events, which are encoded once for every recipient and cannot say whether each one reacted.
+    public let reactions: [ReactionSummary]?
+    /// The thread summary of a root with replies (`thread`).
+    public let thread: ThreadSummary?
 
-    /// Wraps `message` for encoding.
-    public init(_ message: Message) { self.message = message }
+    /// Wraps `message` for encoding, without summaries (events, send, edit and delete answers).
+    public init(_ message: Message) {
+        self.message = message
+        self.reactions = nil
+        self.thread = nil
+    }
+
+    /// Wraps a message read for one reader, with its summaries (history, replies, single reads).
+    public init(_ detail: MessageDetail) {
+        self.message = detail.message
+        self.reactions = detail.reactions
+        self.thread = detail.thread
+    }
 
     private enum Keys: String, CodingKey {
         case id, conversation, seq, sender, clientMessageId, kind, text, ciphertext
         case replyTo, threadRoot, mentions, attachments, createdAt, editedAt, deletedAt, epoch, senderDevice
+        case reactions, thread
+    }
+
+    private enum ReactionKeys: String, CodingKey {
+        case emoji, count, me
+    }
+
+    private enum ThreadKeys: String, CodingKey {
+        case replyCount, lastReplySeq, lastReplyId, lastReplyAt
     }
 
     private enum AttachmentKeys: String, CodingKey {
@@ -66,6 +91,22 @@ public struct WireMessage: Encodable, Sendable {
         try c.encode(message.createdAt.millisecondsSince1970, forKey: .createdAt)
         try c.encodeIfPresent(message.editedAt?.millisecondsSince1970, forKey: .editedAt)
         try c.encodeIfPresent(message.deletedAt?.millisecondsSince1970, forKey: .deletedAt)
+        if let reactions {
+            var list = c.nestedUnkeyedContainer(forKey: .reactions)
+            for reaction in reactions {
+                var r = list.nestedContainer(keyedBy: ReactionKeys.self)
+                try r.encode(reaction.emoji.rawValue, forKey: .emoji)
+                try r.encode(reaction.count, forKey: .count)
+                try r.encode(reaction.includesReader, forKey: .me)
+            }
+        }
+        if let thread {
+            var t = c.nestedContainer(keyedBy: ThreadKeys.self, forKey: .thread)
+            try t.encode(thread.replyCount, forKey: .replyCount)
+            try t.encode(thread.lastReplySeq, forKey: .lastReplySeq)
+            try t.encode(thread.lastReplyID.description, forKey: .lastReplyId)
+            try t.encode(thread.lastReplyAt.millisecondsSince1970, forKey: .lastReplyAt)
+        }
     }
 }
 

@@ -116,6 +116,14 @@ struct AuthorizationMatrixTests {
             let message = try await f.ownerMessage()
             return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/messages/\(message)")
         },
+        Route(name: "GET /v1/conversations/{id}/messages/{messageId}", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "GET", path: "/v1/conversations/\(f.room)/messages/\(message)")
+        },
+        Route(name: "GET /v1/conversations/{id}/messages/{messageId}/replies", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "GET", path: "/v1/conversations/\(f.room)/messages/\(message)/replies?limit=10")
+        },
         Route(name: "GET /v1/search", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/search?q=seed&conversation=\(f.room)")
         },

@@ -43,7 +43,7 @@ struct OpenAPIConstraintTests {
         throw TestFailure.unexpected("\(path) has no parameter \(name)")
     }
 
-    @Test("/openapi.json: for handle, displayName, deviceName, clientMessageId, members, mentions, title, topic, cursor, q, ids and booleans, the schema refuses exactly what the server refuses")
+    @Test("/openapi.json: for handle, displayName, deviceName, clientMessageId, kind, members, mentions, title, topic, replyTo, threadRoot, cursor, q, ids and booleans, the schema refuses exactly what the server refuses")
     func schemaMatchesServer() async throws {
         try await TestServer.with { server in
             let client = HTTPClient(base: server.base)
@@ -119,6 +119,30 @@ struct OpenAPIConstraintTests {
             }
             probes.append(Probe(field: "title", value: NSNull(), schema: title, send: { try await create("title", $0) }))
             probes.append(Probe(field: "title", value: "Launch", schema: title, send: { try await create("title", $0) }))
+
+            let kind = try Self.bodySchema(document, "post", "/v1/conversations", "kind")
+            for value in ["group", "channel", "broadcast", "Channel", "", NSNull(), 3] as [Any] {
+                probes.append(Probe(field: "kind", value: value, schema: kind, send: { value in
+                    try await client.call(
+                        "POST", "/v1/conversations", token: owner.token, json: ["kind": value, "title": "t", "members": [] as [String]])
+                }))
+            }
+            let createTopic = try Self.bodySchema(document, "post", "/v1/conversations", "topic")
+            for value in ["news", "", "  padded  ", String(repeating: "x", count: 1024), String(repeating: "x", count: 1025), "a\u{7}b"] as [Any]
+                + [NSNull()] {
+                probes.append(Probe(field: "create topic", value: value, schema: createTopic, send: { try await create("topic", $0) }))
+            }
+            let target = try #require(try await client.send("a thread root", to: room, as: owner)["id"] as? String)
+            for field in ["replyTo", "threadRoot"] {
+                let schema = try Self.bodySchema(document, "post", "/v1/conversations/{id}/messages", field)
+                for value in [target, target.uppercased(), DocumentationConformanceTests.v4, "not-an-id", "", NSNull(), 7] as [Any] {
+                    probes.append(Probe(field: field, value: value, schema: schema, send: { value in
+                        try await client.call(
+                            "POST", "/v1/conversations/\(room)/messages", token: owner.token,
+                            json: ["clientMessageId": "r-\(counter.next())", "body": "hi", field: value])
+                    }))
+                }
+            }
 
             let members = try Self.bodySchema(document, "post", "/v1/conversations", "members")
             for value in [[], Array(repeating: DocumentationConformanceTests.v7, count: 1001)] as [[String]] {

@@ -14,7 +14,7 @@ struct RealtimeAuthorizationTests {
     }
 
     static let requests = [
-        "subscribe", "ack", "send", "history", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
+        "subscribe", "ack", "send", "history", "replies", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
         "unwatch", "unsubscribe",
     ]
 
@@ -42,6 +42,7 @@ struct RealtimeAuthorizationTests {
         case "ack": return ["type": request, "conversation": room, "seq": seq]
         case "send": return ["type": request, "conversation": room, "clientMessageId": "m-\(caller)", "text": "hello"]
         case "read": return ["type": request, "conversation": room, "seq": 1]
+        case "replies": return ["type": request, "conversation": room, "message": target, "limit": 10]
         case "typing": return ["type": request, "conversation": room, "typing": true]
         case "react", "unreact": return ["type": request, "message": target, "emoji": "🎉"]
         case "edit": return ["type": request, "message": target, "text": "edited by \(caller)"]

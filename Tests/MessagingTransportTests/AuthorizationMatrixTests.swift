@@ -11,7 +11,7 @@ struct AuthorizationMatrixTests {
     }
 
     static let requests = [
-        "subscribe", "ack", "send", "history", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
+        "subscribe", "ack", "send", "history", "replies", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
         "unwatch", "unsubscribe",
     ]
 
@@ -64,6 +64,7 @@ struct AuthorizationMatrixTests {
                     fields["clientMessageId"] = "m-\(caller)"
                     fields["text"] = "hello"
                 case "read": fields["seq"] = 1
+                case "replies": fields["message"] = "\(target.id)"
                 case "typing": fields["typing"] = true
                 case "react", "unreact":
                     fields = ["type": request, "message": "\(target.id)", "emoji": "🎉"]
@@ -113,6 +114,7 @@ struct AuthorizationMatrixTests {
                 var fields: [String: any Sendable] = ["type": request, "id": "q", "conversation": "\(room)"]
                 switch request {
                 case "ack", "read": fields["seq"] = 1
+                case "replies": fields["message"] = "\(target.id)"
                 case "send": fields["clientMessageId"] = "z"; fields["text"] = "x"
                 case "typing": fields["typing"] = true
                 case "react", "unreact", "edit", "delete":

@@ -166,6 +166,7 @@ struct FrameGenerator {
         "watch": ["users"],
         "unwatch": ["users"],
         "history": ["conversation", "direction", "cursor", "limit"],
+        "replies": ["conversation", "message", "direction", "cursor", "limit"],
         "ack": ["conversation", "seq"],
         "device.publish": ["bundle"],
         "device.remove": ["device"],

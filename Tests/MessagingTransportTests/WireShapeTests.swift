@@ -74,7 +74,9 @@ struct WireShapeTests {
             let messages = try #require(history["result"]?["messages"]?.array)
             #expect(messages.count == 2)
             #expect(messages[0]["id"]?.string == id && messages[0]["text"] == nil && messages[0]["deletedAt"] != nil)
-            #expect(Self.keys(messages[1]) == Self.messageKeys.union(["replyTo"]), "\(messages[1])")
+            // A read adds the reader's view: `reactions` (here none) and, on a root with replies, `thread`.
+            #expect(Self.keys(messages[1]) == Self.messageKeys.union(["replyTo", "reactions"]), "\(messages[1])")
+            #expect(messages[1]["reactions"]?.array?.isEmpty == true)
 
             // Alice reads her copies of the events too, so her frames are checked as well.
             let echoed = try await a.events(backlog.count + 6)

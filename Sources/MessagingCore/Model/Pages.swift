@@ -17,12 +17,30 @@ public struct HistoryRequest: Hashable, Sendable, Codable {
     public var cursor: Int64?
     /// Page size, 1…``MessagingLimits/maxHistoryPage``.
     public var limit: Int
+    /// Whether the page carries the reader's reaction and thread summaries
+    /// (``MessagePage/reactions``, ``MessagePage/threads``): one more store statement per
+    /// page. Default `true`; a reader that shows neither (an exporter, a sync job) saves it.
+    public var includesSummaries: Bool
 
-    /// Makes a request; by default the newest 50 messages.
-    public init(direction: HistoryDirection = .backward, cursor: Int64? = nil, limit: Int = 50) {
+    /// Makes a request; by default the newest 50 messages, with summaries.
+    public init(direction: HistoryDirection = .backward, cursor: Int64? = nil, limit: Int = 50, includesSummaries: Bool = true) {
         self.direction = direction
         self.cursor = cursor
         self.limit = limit
+        self.includesSummaries = includesSummaries
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case direction, cursor, limit, includesSummaries
+    }
+
+    /// Decodes a request; one encoded before `includesSummaries` existed asks for summaries.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        direction = try c.decode(HistoryDirection.self, forKey: .direction)
+        cursor = try c.decodeIfPresent(Int64.self, forKey: .cursor)
+        limit = try c.decode(Int.self, forKey: .limit)
+        includesSummaries = try c.decodeIfPresent(Bool.self, forKey: .includesSummaries) ?? true
     }
 }
 
@@ -36,11 +54,32 @@ public struct MessagePage: Hashable, Sendable, Codable {
     public let hasMore: Bool
     /// The cursor for the next page in the same direction, when ``hasMore``.
     public var nextCursor: Int64? { hasMore ? messages.last?.seq : nil }
+    /// The reaction summaries of the page's messages that have reactions, for the reader
+    /// the page was read for (one store query per page, with ``threads``).
+    public let reactions: [MessageID: [ReactionSummary]]
+    /// The thread summaries of the page's thread roots that have replies.
+    public let threads: [MessageID: ThreadSummary]
 
     /// Makes a page.
-    public init(messages: [Message], hasMore: Bool) {
+    public init(
+        messages: [Message], hasMore: Bool, reactions: [MessageID: [ReactionSummary]] = [:],
+        threads: [MessageID: ThreadSummary] = [:]
+    ) {
         self.messages = messages
         self.hasMore = hasMore
+        self.reactions = reactions
+        self.threads = threads
+    }
+
+    /// The reaction summaries of `message` (empty when it has none or is not on the page).
+    public func reactions(of message: MessageID) -> [ReactionSummary] { reactions[message] ?? [] }
+
+    /// The thread summary of `message`, when it is a root with replies.
+    public func thread(of message: MessageID) -> ThreadSummary? { threads[message] }
+
+    /// The page's messages with their summaries, in page order.
+    public var details: [MessageDetail] {
+        messages.map { MessageDetail(message: $0, reactions: reactions(of: $0.id), thread: threads[$0.id]) }
     }
 }
 

@@ -21,6 +21,13 @@ public struct Emoji: Hashable, Sendable, Codable, CustomStringConvertible {
         self.rawValue = rawValue
     }
 
+    /// An emoji read back from storage that validated it when it was stored: skips the check.
+    /// For storage adapters decoding their own rows; not stable API.
+    @inlinable
+    public init(_trusted rawValue: String) {
+        self.rawValue = rawValue
+    }
+
     public var description: String { rawValue }
 
     public init(from decoder: any Decoder) throws {

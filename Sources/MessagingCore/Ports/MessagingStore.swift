@@ -134,6 +134,17 @@ public protocol MessageStore {
     func insert(_ reaction: Reaction) throws -> Bool
     /// Deletes a reaction; returns `false` when there was none.
     func deleteReaction(on message: MessageID, by user: UserID, emoji: Emoji) throws -> Bool
+    /// The reader's summaries of `messages`, in one query for the whole list (one round trip
+    /// on a networked engine):
+    /// - reactions: for each message with reactions, one summary per emoji ordered by when the
+    ///   emoji was first left, then by the emoji's UTF-8 bytes; messages without reactions are absent;
+    /// - threads: for each message that messages name as their thread root, how many do and
+    ///   the newest of them (answered from an index on the thread root); others are absent.
+    func summaries(of messages: [MessageID], for reader: UserID) throws -> MessageSummaries
+    /// Up to `limit` messages whose thread root is `root` with `seq < before` (all when `nil`), newest first.
+    func replies(to root: MessageID, before seq: Int64?, limit: Int) throws -> [Message]
+    /// Up to `limit` messages whose thread root is `root` with `seq > after` (all when `nil`), oldest first.
+    func replies(to root: MessageID, after seq: Int64?, limit: Int) throws -> [Message]
 }
 
 /// The per-conversation event log.

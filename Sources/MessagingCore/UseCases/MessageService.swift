@@ -243,7 +243,8 @@ public struct MessageService: Sendable {
             // The extra row only says whether there is more; dropped in place (no copy of the page).
             let hasMore = rows.count > request.limit
             if hasMore { rows.removeLast(rows.count - request.limit) }
-            return MessagePage(messages: rows, hasMore: hasMore)
+            guard request.includesSummaries else { return MessagePage(messages: rows, hasMore: hasMore) }
+            return try transaction.summarizedPage(rows, hasMore: hasMore, for: user)
         }
     }
 
@@ -288,6 +289,9 @@ public struct MessageService: Sendable {
             guard let target = try transaction.message(id: replyTo), target.conversationID == conversationID else {
                 throw MessagingError.invalidInput("The message replied to is not in this conversation; reply within one conversation.")
             }
+            guard !target.isDeleted else {
+                throw MessagingError.conflict("The message replied to was deleted; deleted messages cannot be replied to.")
+            }
         }
         if let rootID = draft.threadRootID {
             guard let root = try transaction.message(id: rootID), root.conversationID == conversationID else {
@@ -295,6 +299,9 @@ public struct MessageService: Sendable {
             }
             guard root.threadRootID == nil else {
                 throw MessagingError.invalidInput("The thread root is itself in a thread; use that thread's root \(root.threadRootID!).")
+            }
+            guard !root.isDeleted else {
+                throw MessagingError.conflict("The thread root was deleted; no new replies can be added to its thread.")
             }
         }
         for user in draft.mentions where try transaction.member(user, in: conversationID) == nil {

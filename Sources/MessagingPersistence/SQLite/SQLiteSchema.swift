@@ -18,6 +18,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-e2ee") { db in
             try db.execute(sql: endToEnd)
         }
+        migrator.registerMigration("v4-threads") { db in
+            try db.execute(sql: threads)
+        }
         return migrator
     }
 
@@ -232,5 +235,12 @@ enum SQLiteSchema {
             PRIMARY KEY (device_id, seq),
             UNIQUE (conversation_id, epoch, device_id)
         ) WITHOUT ROWID;
+        """
+
+    /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and
+    /// newest reply, from one index over the messages that are replies (partial: messages
+    /// outside threads take no space in it).
+    static let threads = """
+        CREATE INDEX messages_by_thread_root ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
         """
 }

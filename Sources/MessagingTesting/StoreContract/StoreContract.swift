@@ -62,6 +62,8 @@ public struct StoreContract: Sendable {
         Suite("sharedConversations", "MembershipStore: sharesConversation answers per pair, symmetric, and follows removal") { try await $0.sharedConversations() },
         Suite("readState", "read state: watermarks only move forward; unread counts skip own and deleted messages") { try await $0.readState() },
         Suite("messages", "MessageStore: round trip, idempotency lookup, keyset pages, tombstones, reactions") { try await $0.messages() },
+        Suite("reactionSummaries", "MessageStore: summaries: reactions per message and emoji, with the reader's own flag, for many messages at once") { try await $0.reactionSummaries() },
+        Suite("threads", "MessageStore: replies of a root by keyset on seq both ways; summaries: each root's reply count and newest reply, with its reactions in the same answer") { try await $0.threads() },
         Suite("events", "EventLog: events after a seq, in order, with the message's current state") { try await $0.events() },
         Suite("committedEvents", "commit returns exactly the events the write appended") { try await $0.committedEvents() },
         Suite("concurrentSeq", "ConversationStore: concurrent writers get a gapless seq per conversation") { try await $0.concurrentSeq() },

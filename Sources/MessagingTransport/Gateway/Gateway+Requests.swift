@@ -17,7 +17,7 @@ extension Gateway {
         case .read: .read
         case .typing: .typing
         case .presence: .presence
-        case .subscribe, .unsubscribe, .history, .watch, .unwatch, .devices, .envelopes: .query
+        case .subscribe, .unsubscribe, .history, .replies, .watch, .unwatch, .devices, .envelopes: .query
         case .publishDevice, .removeDevice, .uploadEnvelopes: .message
         case .ping, .pong: .keepalive
         }
@@ -195,6 +195,9 @@ extension Gateway {
 
         case .history(let conversation, let page):
             return .history(try await messaging.messages.history(of: conversation, for: user, page))
+
+        case .replies(let conversation, let root, let page):
+            return .replies(try await messaging.messages.replies(to: root, in: conversation, for: user, page))
 
         case .ack(let conversation, let seq):
             guard context.state.withLock({ $0.subscribed.contains(conversation) }) else {

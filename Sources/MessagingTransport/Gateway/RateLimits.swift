@@ -15,7 +15,7 @@ public enum RateLimitedAction: String, Hashable, Sendable, CaseIterable {
     case typing
     /// `presence`.
     case presence
-    /// `subscribe`, `unsubscribe`, `history`, `watch`, `unwatch`.
+    /// `subscribe`, `unsubscribe`, `history`, `replies`, `watch`, `unwatch`, `devices`, `envelopes`.
     case query
     /// `ping`, `pong`.
     case keepalive

@@ -4,9 +4,10 @@ import MessagingCore
 
 extension ChatAPI {
     struct CreateConversationBody: RequestBody {
-        static let fields = ["kind", "title", "members", "encrypted"]
+        static let fields = ["kind", "title", "topic", "members", "encrypted"]
         let kind: String
         let title: String?
+        let topic: String?
         let members: [String]
         let encrypted: Bool?
     }
@@ -56,14 +57,20 @@ extension ChatAPI {
         switch body.kind {
         case "direct":
             let others = Set(members).subtracting([principal.userID])
-            guard others.count == 1, body.title == nil else {
-                throw APIError.invalidField("members", "of a direct conversation must name exactly one other user, and a direct conversation has no title")
+            guard others.count == 1, body.title == nil, body.topic == nil else {
+                throw APIError.invalidField("members", "of a direct conversation must name exactly one other user, and a direct conversation has no title or topic")
             }
             spec = .direct(with: others.first!)
         case "group":
-            spec = .group(title: body.title, members: members)
+            spec = .group(title: body.title, topic: body.topic, members: members)
+        case "channel":
+            // Only owners and admins post in a channel (PermissionTable.postInChannel); it needs a title.
+            guard let title = body.title else {
+                throw APIError.invalidField("title", "is required for a channel; give a non-empty one")
+            }
+            spec = .channel(title: title, topic: body.topic, members: members)
         default:
-            throw APIError.invalidField("kind", "must be \"direct\" or \"group\"")
+            throw APIError.invalidField("kind", "must be \"direct\", \"group\" or \"channel\"")
         }
         let conversation = try await messaging.conversations.create(
             spec, by: principal.userID, encrypted: body.encrypted ?? false)

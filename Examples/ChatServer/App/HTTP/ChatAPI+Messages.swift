@@ -4,13 +4,15 @@ import MessagingCore
 
 extension ChatAPI {
     struct SendBody: RequestBody {
-        static let fields = ["clientMessageId", "body", "mentions", "ciphertext", "epoch", "senderDevice"]
+        static let fields = ["clientMessageId", "body", "mentions", "ciphertext", "epoch", "senderDevice", "replyTo", "threadRoot"]
         let clientMessageId: String
         let body: String?
         let mentions: [String]?
         let ciphertext: String?
         let epoch: Int64?
         let senderDevice: String?
+        let replyTo: String?
+        let threadRoot: String?
     }
 
     struct EditBody: RequestBody {
@@ -31,6 +33,8 @@ extension ChatAPI {
             APIRoute(method: .post, path: "/v1/conversations/:id/read", handler: markRead),
             APIRoute(method: .put, path: "/v1/conversations/:id/messages/:messageId/reactions/:emoji", handler: react),
             APIRoute(method: .delete, path: "/v1/conversations/:id/messages/:messageId/reactions/:emoji", handler: unreact),
+            APIRoute(method: .get, path: "/v1/conversations/:id/messages/:messageId", handler: readMessage),
+            APIRoute(method: .get, path: "/v1/conversations/:id/messages/:messageId/replies", handler: replies),
             APIRoute(method: .patch, path: "/v1/conversations/:id/messages/:messageId", handler: edit),
             APIRoute(method: .delete, path: "/v1/conversations/:id/messages/:messageId", handler: deleteMessage),
         ]
@@ -45,7 +49,7 @@ extension ChatAPI {
         let page = try await messaging.messages.history(
             of: id, for: principal.userID, HistoryRequest(direction: .backward, cursor: before, limit: Int(limit)))
         return try json(JSONObject([
-            "messages": page.messages.map(MessageJSON.init), "hasMore": page.hasMore, "nextCursor": page.nextCursor,
+            "messages": page.details.map(MessageJSON.init), "hasMore": page.hasMore, "nextCursor": page.nextCursor,
         ]))
     }
 
@@ -58,6 +62,10 @@ extension ChatAPI {
         let body = try await request.decodeJSON(SendBody.self, limit: sendLimit)
         let mentions = try mentionIDs(body.mentions)
         let clientMessageID = try ClientMessageID(body.clientMessageId)
+        let replyTo = try body.replyTo.map { (text) throws(APIError) in try identifier(text, field: "replyTo", as: MessageID.self) }
+        let threadRoot = try body.threadRoot.map { (text) throws(APIError) in
+            try identifier(text, field: "threadRoot", as: MessageID.self)
+        }
         let draft: MessageDraft
         switch (body.body, body.ciphertext) {
         case (let text?, nil):
@@ -65,7 +73,9 @@ extension ChatAPI {
                 throw APIError.invalidField("epoch", "and senderDevice go with a ciphertext, not with a text body")
             }
             try checkTextSize(text)
-            draft = try MessageDraft(text: text, clientMessageID: clientMessageID, mentions: mentions, limits: limits.messaging)
+            draft = try MessageDraft(
+                text: text, clientMessageID: clientMessageID, replyTo: replyTo, threadRoot: threadRoot, mentions: mentions,
+                limits: limits.messaging)
         case (nil, let encoded?):
             guard let ciphertext = Data(base64Encoded: encoded) else {
                 throw APIError.invalidField("ciphertext", "must be standard base64 (with padding)")
@@ -81,8 +91,8 @@ extension ChatAPI {
                 throw APIError.invalidField("epoch", "and senderDevice must be given together")
             }
             draft = try MessageDraft(
-                ciphertext: ciphertext, clientMessageID: clientMessageID, mentions: mentions, encryption: encryption,
-                limits: limits.messaging)
+                ciphertext: ciphertext, clientMessageID: clientMessageID, replyTo: replyTo, threadRoot: threadRoot,
+                mentions: mentions, encryption: encryption, limits: limits.messaging)
         default:
             throw APIError.invalidField("body", "or ciphertext: give exactly one of them")
         }
@@ -97,6 +107,39 @@ extension ChatAPI {
         return try json(
             JSONObject(["message": MessageJSON(receipt.message), "duplicate": receipt.isDuplicate]),
             status: receipt.isDuplicate ? .ok : .created)
+    }
+
+    @Sendable func readMessage(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        _ = try QueryInput(request, allowed: [])
+        let principal = try await principal(request)
+        let conversation = try context.identifier("id", as: ConversationID.self)
+        let message = try context.identifier("messageId", as: MessageID.self)
+        // The use case checks membership and that the message is in this conversation (404 otherwise).
+        let detail = try await messaging.messages.message(message, in: conversation, for: principal.userID)
+        return try json(JSONObject(["message": MessageJSON(detail)]))
+    }
+
+    /// A thread's replies by keyset on `seq`, as history pages a conversation: `before`
+    /// (newest first, the default) or `after` (oldest first), never both.
+    @Sendable func replies(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let query = try QueryInput(request, allowed: ["before", "after", "limit"])
+        let before = try query.integer("before", in: 1...Int64.max)
+        let after = try query.integer("after", in: 0...Int64.max)
+        let limit = try query.integer("limit", in: 1...Int64(limits.messaging.maxHistoryPage), default: 50)!
+        guard before == nil || after == nil else {
+            throw APIError.invalidParameter("before", "and 'after' cannot be combined; page one way at a time")
+        }
+        let principal = try await principal(request)
+        let conversation = try context.identifier("id", as: ConversationID.self)
+        let root = try context.identifier("messageId", as: MessageID.self)
+        let page = after == nil
+            ? HistoryRequest(direction: .backward, cursor: before, limit: Int(limit))
+            : HistoryRequest(direction: .forward, cursor: after, limit: Int(limit))
+        let thread = try await messaging.messages.replies(to: root, in: conversation, for: principal.userID, page)
+        return try json(JSONObject([
+            "root": MessageJSON(thread.root), "replies": thread.replies.details.map(MessageJSON.init),
+            "hasMore": thread.replies.hasMore, "nextCursor": thread.replies.nextCursor,
+        ]))
     }
 
     @Sendable func eventsSince(_ request: Request, _ context: ChatRequestContext) async throws -> Response {

@@ -444,7 +444,7 @@ enum OpenAPIDocument {
   "/v1/conversations": {
    "post": {
     "operationId": "createConversation",
-    "summary": "Create a direct or group conversation, optionally end-to-end encrypted",
+    "summary": "Create a direct conversation, group or channel, optionally end-to-end encrypted",
     "responses": {
      "201": {
       "description": "the conversation (an existing direct conversation with that user is returned as is)",
@@ -498,13 +498,20 @@ enum OpenAPIDocument {
           "type": "string",
           "enum": [
            "direct",
-           "group"
-          ]
+           "group",
+           "channel"
+          ],
+          "description": "channel: only owners and admins post (the creator is the owner); a channel needs a title"
          },
          "title": {
           "type": "string",
           "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,126}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
-          "description": "groups only; one line: at most 128 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
+          "description": "groups and channels (required for a channel); one line: at most 128 characters after trimming surrounding white space (an empty string clears it), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
+         },
+         "topic": {
+          "type": "string",
+          "pattern": "^[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}(?:[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000](?:[^\\u0000-\\u001f\\u007f-\\u009f]{0,1022}[^\\u0000-\\u001f\\u007f-\\u009f \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000])?)?[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]{0,100}$",
+          "description": "groups and channels; one line: at most 1024 characters after trimming surrounding white space (an empty string means no topic), no control characters (Unicode Cc). The pattern counts code points, the server grapheme clusters, so it also accepts some longer strings of combining sequences"
          },
          "members": {
           "type": "array",
@@ -1326,6 +1333,18 @@ enum OpenAPIDocument {
            "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
           },
           "maxItems": 50
+         },
+         "replyTo": {
+          "type": "string",
+          "format": "uuid",
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+          "description": "the message this one replies to: in the same conversation and not deleted (deleted: 409 conflict; missing or elsewhere: 400 invalid_input); a UUIDv7 (RFC 9562 version 7), any letter case"
+         },
+         "threadRoot": {
+          "type": "string",
+          "format": "uuid",
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+          "description": "the root of the thread this message belongs to: in the same conversation, not deleted (409 conflict) and not itself a reply (400 invalid_input); a UUIDv7 (RFC 9562 version 7), any letter case"
          }
         },
         "additionalProperties": false,
@@ -1629,6 +1648,59 @@ enum OpenAPIDocument {
    }
   },
   "/v1/conversations/{id}/messages/{messageId}": {
+   "get": {
+    "operationId": "readMessage",
+    "summary": "One message with its reaction summaries and, for a thread root, its thread summary",
+    "responses": {
+     "200": {
+      "description": "the message",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "message": {
+           "$ref": "#/components/schemas/Message"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "message"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   },
    "patch": {
     "operationId": "editMessage",
     "summary": "Edit your own text message",
@@ -1764,6 +1836,108 @@ enum OpenAPIDocument {
      },
      {
       "$ref": "#/components/parameters/MessageId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/messages/{messageId}/replies": {
+   "get": {
+    "operationId": "replies",
+    "summary": "A page of a thread's replies by keyset on seq (newest first, or oldest first with after=), with the root",
+    "responses": {
+     "200": {
+      "description": "the root and a page of its replies",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "root": {
+           "$ref": "#/components/schemas/Message"
+          },
+          "replies": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Message"
+           }
+          },
+          "hasMore": {
+           "type": "boolean"
+          },
+          "nextCursor": {
+           "type": "integer",
+           "description": "pass as before= (or after=, when paging with after) for the next page"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "root",
+          "replies",
+          "hasMore"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     },
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1
+      },
+      "description": "exclusive seq bound: replies with a smaller seq, newest first (the default order); not with after"
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0
+      },
+      "description": "exclusive seq bound: replies with a greater seq, oldest first (after=0: from the first reply); not with before"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 200,
+       "default": 50
+      },
+      "description": "page size"
      }
     ],
     "security": [
@@ -2942,6 +3116,16 @@ enum OpenAPIDocument {
       "type": "integer",
       "format": "int64",
       "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "reactions": {
+      "type": "array",
+      "description": "reads only (history, single message, replies): one entry per emoji, in the order the emoji were first left; absent in send, edit and delete answers and in events (apply reaction.added and reaction.removed events instead)",
+      "items": {
+       "$ref": "#/components/schemas/ReactionSummary"
+      }
+     },
+     "thread": {
+      "$ref": "#/components/schemas/ThreadSummary"
      }
     },
     "additionalProperties": false,
@@ -3305,6 +3489,64 @@ enum OpenAPIDocument {
      "user",
      "session",
      "device"
+    ]
+   },
+   "ReactionSummary": {
+    "type": "object",
+    "properties": {
+     "emoji": {
+      "type": "string",
+      "description": "one emoji"
+     },
+     "count": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "how many users left it"
+     },
+     "me": {
+      "type": "boolean",
+      "description": "whether the caller left it"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "emoji",
+     "count",
+     "me"
+    ]
+   },
+   "ThreadSummary": {
+    "type": "object",
+    "description": "reads only, on a thread root with at least one reply (deleted replies count: they stay in the thread as tombstones)",
+    "properties": {
+     "replyCount": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "messages whose threadRoot is this message"
+     },
+     "lastReplySeq": {
+      "type": "integer",
+      "format": "int64",
+      "description": "the seq of the newest reply"
+     },
+     "lastReplyId": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "lastReplyAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "when the newest reply was sent, milliseconds since 1970"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "replyCount",
+     "lastReplySeq",
+     "lastReplyId",
+     "lastReplyAt"
     ]
    }
   },
