@@ -65,7 +65,7 @@ struct BenchProfile {
         case "page.store", "page.history", "read.storeEmpty":
             let store = try SQLiteMessagingStore(path: fixture.path)  // the defaults: reads on the caller's thread
             let messaging = Messaging(store: store)
-            let request = HistoryRequest(direction: .backward, cursor: cursor, limit: 50)
+            let request = HistoryRequest(direction: .backward, cursor: cursor, limit: 50, includesSummaries: false)
             for _ in 0..<iterations {
                 switch scenario {
                 case "page.store":
