@@ -81,6 +81,9 @@ for d in depths:
     rows.append(("page (history use case) vs raw C same statements", f"depth {d:,}",
                  f"page.history.d{d}", f"page.rawHistory.d{d}", 1, 1.2))
 for d in depths:
+    rows.append(("history with reaction and thread summaries vs without (information; no reactions or replies in the fixture)",
+                 f"depth {d:,}", f"page.historySummaries.d{d}", f"page.history.d{d}", 1, None))
+for d in depths:
     rows.append(("raw C OFFSET vs raw C keyset (information)", f"depth {d:,}",
                  f"page.rawOffset.d{d}", f"page.raw.d{d}", 1, None))
 rows.append(("read transaction fixed cost, no rows (diagnostic)", "store.read { _ in 0 } vs raw BEGIN/COMMIT",

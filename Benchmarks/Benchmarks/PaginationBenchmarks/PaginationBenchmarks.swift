@@ -10,7 +10,9 @@ import MessagingPersistence
 //
 //   page.store.d<depth>       our store port: store.read { tx.messages(in:before:limit: 50) }
 //   page.raw.d<depth>         the same SQL through the SQLite C API, same columns read  (baseline of store)
-//   page.history.d<depth>     the use case: messaging.messages.history(of:for:_:) (member row + 51 rows)
+//   page.history.d<depth>     the use case: messaging.messages.history(of:for:_:) (member row + 51 rows),
+//                             without the summaries (`includesSummaries: false`)
+//   page.historySummaries.d<depth>  the same with the reaction and thread summaries (the default)
 //   page.rawHistory.d<depth>  the same two statements in one raw C read transaction  (baseline of history)
 //   page.rawOffset.d<depth>   the same page by LIMIT 50 OFFSET <depth> through the C API (what keyset avoids)
 //
@@ -141,6 +143,18 @@ let benchmarks: @Sendable () -> Void = {
             // the raw C side runs the membership check and the page, nothing more.
             let request = HistoryRequest(
                 direction: .backward, cursor: context.cursor(depth: depth), limit: pageSize, includesSummaries: false)
+            for _ in benchmark.scaledIterations {
+                blackHole(try await context.messaging.messages.history(
+                    of: context.fixture.conversationID, for: context.fixture.readerID, request))
+            }
+        }, setup: setup)
+
+        // The default history read: the page plus its messages' reaction and thread summaries
+        // (one more statement; the fixture has no reactions or replies, so this is its
+        // fixed cost). Against page.history.d<depth> in the report, for information.
+        Benchmark("page.historySummaries.d\(depth)", configuration: keyset, closure: { benchmark in
+            let context = try sharedContext.get()
+            let request = HistoryRequest(direction: .backward, cursor: context.cursor(depth: depth), limit: pageSize)
             for _ in benchmark.scaledIterations {
                 blackHole(try await context.messaging.messages.history(
                     of: context.fixture.conversationID, for: context.fixture.readerID, request))

@@ -11,10 +11,11 @@ extension SQLiteTransaction {
         var start = 0
         while start < messages.count {
             // At most 512 ids a statement, padded (with the first id, which changes no answer)
-            // to 8, 32, 128 or 512, so the statement cache holds four shapes, not one per page size.
+            // to 8, 32, 64, 128 or 512, so the statement cache holds five shapes, not one per
+            // page size. 64 fits the default page (50 and its extra row) without doubling it.
             let batch = messages[start..<min(start + 512, messages.count)]
             start += batch.count
-            let size = [8, 32, 128, 512].first { $0 >= batch.count }!
+            let size = [8, 32, 64, 128, 512].first { $0 >= batch.count }!
             let statement = try HotStatement(db, HotSQL.summaries(size))
             defer { statement.reset() }
             statement.bind(1, reader)
@@ -79,6 +80,7 @@ extension HotSQL {
         switch size {
         case 8: summaries8
         case 32: summaries32
+        case 64: summaries64
         case 128: summaries128
         default: summaries512
         }
@@ -86,6 +88,7 @@ extension HotSQL {
 
     private static let summaries8 = makeSummaries(8)
     private static let summaries32 = makeSummaries(32)
+    private static let summaries64 = makeSummaries(64)
     private static let summaries128 = makeSummaries(128)
     private static let summaries512 = makeSummaries(512)
 
