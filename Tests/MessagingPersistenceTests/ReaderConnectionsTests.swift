@@ -142,7 +142,7 @@ struct ReaderConnectionsTests {
         let started = ContinuousClock.now
         let third = try readers.withReader { db in try Int.fetchOne(db, sql: "SELECT 1") }
         #expect(third == nil)
-        #expect(ContinuousClock.now - started < .milliseconds(100))
+        #expect(ContinuousClock.now - started < .seconds(1), "answered at once, without waiting for a reader")
         // The store's read still answers, through GRDB's pool.
         #expect(try await store.readDatabase { db in try Int.fetchOne(db, sql: "SELECT 2") } == 2)
         release.signal()
