@@ -16,7 +16,27 @@ enum PostgresSchema {
         Migration(identifier: "pg-v2-cluster", statements: split(cluster)),
         Migration(identifier: "pg-v3-job-indexes", statements: split(jobIndexes)),
         Migration(identifier: "pg-v4-threads", statements: split(threads)),
+        Migration(identifier: "pg-v5-user-feed", statements: split(userFeed)),
     ]
+
+    /// Each user's feed of changes to their conversation list (the SQLite schema's
+    /// `v5-user-feed`). The next `seq` comes from a per-user counter row that the appending
+    /// transaction updates (and so locks): two transactions appending to one feed are
+    /// serialized on it under READ COMMITTED, and never take the same `seq`.
+    static let userFeed = """
+        CREATE TABLE user_feed_heads (
+            user_id uuid PRIMARY KEY REFERENCES users (id),
+            head bigint NOT NULL
+        );
+        CREATE TABLE user_feed (
+            user_id uuid NOT NULL REFERENCES users (id),
+            seq bigint NOT NULL,
+            conversation_id uuid NOT NULL,
+            occurred_at bigint NOT NULL,
+            payload text NOT NULL,
+            PRIMARY KEY (user_id, seq)
+        )
+        """
 
     /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and
     /// newest reply, from one index over the messages that are replies (partial: messages

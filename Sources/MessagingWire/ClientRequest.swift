@@ -94,6 +94,11 @@ public struct ClientRequest: Hashable, Sendable {
         case uploadEnvelopes(EnvelopeUpload)
         /// `envelopes`: the envelopes addressed to one of the caller's devices after `after`.
         case envelopes(device: DeviceID, after: Int64, limit: Int)
+        /// `feed.subscribe`: follow the user's own feed (``MessagingCore/UserFeedEvent``) on
+        /// this connection, from after `after` (from now when `nil`).
+        case feedSubscribe(after: Int64?)
+        /// `feed.unsubscribe`: stop following the user's feed on this connection.
+        case feedUnsubscribe
         /// `ping`: the server answers `pong`.
         case ping
         /// `pong`: the answer to a server `ping`.
@@ -139,6 +144,8 @@ extension ClientRequest.Body {
         case .devices: "devices"
         case .uploadEnvelopes: "envelopes.upload"
         case .envelopes: "envelopes"
+        case .feedSubscribe: "feed.subscribe"
+        case .feedUnsubscribe: "feed.unsubscribe"
         case .ping: "ping"
         case .pong: "pong"
         }

@@ -53,6 +53,8 @@ public struct FrameDecoder: Sendable {
         "envelopes.upload": Schema(
             required: ["conversation", "epoch", "senderDevice", "envelopes"], optional: [], idRequired: true),
         "envelopes": Schema(required: ["device"], optional: ["after", "limit"], idRequired: true),
+        "feed.subscribe": Schema(required: [], optional: ["after"], idRequired: true),
+        "feed.unsubscribe": Schema(required: [], optional: [], idRequired: true),
         "ping": Schema(required: [], optional: [], idRequired: false),
         "pong": Schema(required: [], optional: [], idRequired: false),
     ]
@@ -356,6 +358,12 @@ public struct FrameDecoder: Sendable {
             let limit = try r.optionalInt("limit") ?? 100
             guard (1...200).contains(limit) else { throw r.error(.invalidInput, "\"limit\" is 1–200.") }
             return .envelopes(device: try r.id("device"), after: after, limit: Int(limit))
+        case "feed.subscribe":
+            let after = try r.optionalInt("after")
+            if let after, after < 0 { throw r.error(.invalidInput, "\"after\" is a feed seq, 0 or more.") }
+            return .feedSubscribe(after: after)
+        case "feed.unsubscribe":
+            return .feedUnsubscribe
         case "ping":
             return .ping
         default:

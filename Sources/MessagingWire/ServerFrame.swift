@@ -24,6 +24,8 @@ public enum ServerFrame: Sendable {
     case typing(conversationID: ConversationID, userID: UserID, isTyping: Bool)
     /// `presence`: a watched user's (or a subscribed conversation member's) presence changed.
     case presence(UserPresence)
+    /// `feed`: an entry of the user's own feed, on a connection that sent `feed.subscribe`.
+    case feed(UserFeedEvent)
 
     /// What `ready` tells the client.
     public struct Ready: Sendable, Encodable {
@@ -88,11 +90,13 @@ public enum ServerFrame: Sendable {
         case envelopesStored(EnvelopeUploadReceipt)
         /// `envelopes`: one page of the device's envelope inbox.
         case envelopes(EnvelopePage)
+        /// `feed.subscribe`: the feed's last `seq` and the unread counts, from one snapshot.
+        case feedSubscribed(UserFeedState)
         /// `{"expiresAt": ms}`: a fresh access token of the connection's session was accepted.
         case reauthenticated(expiresAt: Timestamp)
 
         private enum Keys: String, CodingKey {
-            case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence
+            case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence, unread
             case root, replies
             case device, keyEpoch, requiredEpoch, stored, envelopes, expiresAt
         }
@@ -132,6 +136,9 @@ public enum ServerFrame: Sendable {
             case .envelopes(let page):
                 try c.encode(page.envelopes.map(WireEnvelope.init), forKey: .envelopes)
                 try c.encode(page.hasMore, forKey: .hasMore)
+            case .feedSubscribed(let state):
+                try c.encode(state.head, forKey: .seq)
+                try c.encode(state.unread.map(WireUnreadCount.init), forKey: .unread)
             }
         }
     }
@@ -140,7 +147,7 @@ public enum ServerFrame: Sendable {
         let frame: ServerFrame
 
         enum Keys: String, CodingKey {
-            case type, id, result, code, message, retryAfterMs, conversation, user, typing, presence
+            case type, id, result, code, message, retryAfterMs, conversation, user, typing, presence, entry
             case `protocol`, session, device, heartbeatMs, idleTimeoutMs, maxFrameBytes
         }
 
@@ -177,6 +184,9 @@ public enum ServerFrame: Sendable {
             case .presence(let presence):
                 try c.encode("presence", forKey: .type)
                 try c.encode(presence, forKey: .presence)
+            case .feed(let entry):
+                try c.encode("feed", forKey: .type)
+                try c.encode(WireFeedEntry(entry), forKey: .entry)
             }
         }
     }

@@ -188,6 +188,66 @@ public struct WireEvent: Encodable, Sendable {
     }
 }
 
+/// An entry of a user's feed as protocol v1 sends it inside a `feed` frame:
+/// `{"seq":…,"conversation":…,"change":"conversation.joined","at":…, …change-specific fields…}`.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireFeedEntry: Encodable, Sendable {
+    /// The entry encoded.
+    public let entry: UserFeedEvent
+
+    /// Wraps `entry` for encoding.
+    public init(_ entry: UserFeedEvent) { self.entry = entry }
+
+    private enum Keys: String, CodingKey {
+        case seq, conversation, change, at, kind, title, topic, role, by, removedBy
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(entry.seq, forKey: .seq)
+        try c.encode(entry.conversationID.description, forKey: .conversation)
+        try c.encode(entry.payload.name, forKey: .change)
+        try c.encode(entry.occurredAt.millisecondsSince1970, forKey: .at)
+        switch entry.payload {
+        case .joined(let kind, let title, let role, let by):
+            try c.encode(kind.rawValue, forKey: .kind)
+            try c.encodeIfPresent(title, forKey: .title)
+            try c.encode(role.rawValue, forKey: .role)
+            try c.encode(by.description, forKey: .by)
+        case .left(let removedBy):
+            try c.encodeIfPresent(removedBy?.description, forKey: .removedBy)
+        case .updated(let title, let topic):
+            // The new state of both: `null` means "none" (cleared), so both keys are always present.
+            if let title { try c.encode(title, forKey: .title) } else { try c.encodeNil(forKey: .title) }
+            if let topic { try c.encode(topic, forKey: .topic) } else { try c.encodeNil(forKey: .topic) }
+        case .roleChanged(let role, let by):
+            try c.encode(role.rawValue, forKey: .role)
+            try c.encode(by.description, forKey: .by)
+        }
+    }
+}
+
+/// A conversation's unread count as protocol v1 sends it: `{"conversation","unread","readSeq"}`.
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireUnreadCount: Encodable, Sendable {
+    /// The count encoded.
+    public let count: UnreadCount
+
+    /// Wraps `count` for encoding.
+    public init(_ count: UnreadCount) { self.count = count }
+
+    private enum Keys: String, CodingKey { case conversation, unread, readSeq }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(count.conversationID.description, forKey: .conversation)
+        try c.encode(count.count, forKey: .unread)
+        try c.encode(count.readSeq, forKey: .readSeq)
+    }
+}
+
 /// The text form of end-to-end encryption objects (device bundles, key envelopes):
 /// base64url without padding, canonical (see `Documentation/E2EE.md` §3), through the one
 /// libsodium codec every module of the package uses.

@@ -93,4 +93,8 @@ struct OrderRecordingBus: EventBus {
         order.append("publish \(event.seq)")
         hub.publish(event)
     }
+
+    func publish(feed entries: [UserFeedEvent]) async throws {
+        hub.feeds.signal(entries)
+    }
 }

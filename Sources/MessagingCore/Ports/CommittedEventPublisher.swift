@@ -14,4 +14,12 @@
 public protocol CommittedEventPublisher: Sendable {
     /// Publishes the events of one committed transaction (never empty).
     func publish(_ events: [ConversationEvent]) async
+
+    /// Publishes the entries one committed transaction appended to users' feeds (never
+    /// empty): what the followers of those feeds read next. The default does nothing.
+    func publish(feed entries: [UserFeedEvent]) async
+}
+
+extension CommittedEventPublisher {
+    public func publish(feed entries: [UserFeedEvent]) async {}
 }

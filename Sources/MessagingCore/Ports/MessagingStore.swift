@@ -56,7 +56,7 @@ public struct Committed<Value: Sendable>: Sendable {
 /// It is also a ``JobOutbox``: jobs enqueued here commit with the domain change or not at all.
 public protocol MessagingTransaction:
     UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox,
-    DeviceStore
+    DeviceStore, UserFeedStore
 {}
 
 /// Users.
@@ -153,6 +153,20 @@ public protocol EventLog {
     func append(_ event: ConversationEvent) throws
     /// Up to `limit` events with `seq > after`, ascending; message events carry the message's current state.
     func events(in conversation: ConversationID, after seq: Int64, limit: Int) throws -> [ConversationEvent]
+}
+
+/// Each user's feed of changes to their conversation list (``UserFeedEvent``).
+public protocol UserFeedStore {
+    /// Appends an entry to `user`'s feed at the feed's next `seq` (1 for the first) and
+    /// returns it. Appends to one user's feed are serialized with the transaction (two
+    /// committed transactions never hand out the same `seq`).
+    func appendFeedEvent(
+        _ payload: UserFeedEvent.Payload, for user: UserID, about conversation: ConversationID, at time: Timestamp
+    ) throws -> UserFeedEvent
+    /// Up to `limit` entries of `user`'s feed with `seq > after`, ascending.
+    func feedEvents(of user: UserID, after seq: Int64, limit: Int) throws -> [UserFeedEvent]
+    /// The last `seq` of `user`'s feed; 0 before the first entry.
+    func feedHead(of user: UserID) throws -> Int64
 }
 
 /// Full-text search over message text.

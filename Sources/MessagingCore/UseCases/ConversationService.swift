@@ -21,11 +21,11 @@ public struct ConversationService: Sendable {
         let limits = context.limits
         let retention = context.configuration.idempotencyRetentionMilliseconds
         if let requestID { _ = try ClientMessageID(requestID) }  // same shape rules as a send key
-        return try await context.write { transaction in
+        return try await context.write(feed: { transaction in
             let scope = "create-conversation:\(creator)"
             if let requestID, let saved = try transaction.idempotencyRecord(scope: scope, key: requestID, now: now),
                let savedID = ConversationID(saved) {
-                return try transaction.requireMembership(of: creator, in: savedID).0
+                return (try transaction.requireMembership(of: creator, in: savedID).0, [])
             }
             guard try transaction.user(id: creator) != nil else {
                 throw MessagingError.notFound("No user has the id \(creator); register the creator first.")
@@ -43,7 +43,7 @@ public struct ConversationService: Sendable {
                         throw MessagingError.conflict(
                             "You already have a direct conversation with this user that is not end-to-end encrypted (\(existing)); there is one direct conversation per pair, so create an encrypted group of two instead.")
                     }
-                    return conversation
+                    return (conversation, [])
                 }
                 directKey = key
             }
@@ -59,15 +59,20 @@ public struct ConversationService: Sendable {
             // change gets seq 1. The initial members are part of the conversation's state.
             let creatorRole: Role = kind == .direct ? .member : .owner
             try transaction.insert(Member(conversationID: newID, userID: creator, role: creatorRole, joinedAt: now))
+            // Every initial member's feed says so (the creator's other devices learn it too).
+            var feed = [try transaction.appendFeedEvent(
+                .joined(kind: kind, title: title, role: creatorRole, by: creator), for: creator, about: newID, at: now)]
             for other in others {
                 try transaction.insert(Member(conversationID: newID, userID: other, role: .member, joinedAt: now))
+                feed.append(try transaction.appendFeedEvent(
+                    .joined(kind: kind, title: title, role: .member, by: creator), for: other, about: newID, at: now))
             }
             if let requestID {
                 try transaction.saveIdempotencyRecord(
                     scope: scope, key: requestID, value: newID.description, expiresAt: now.adding(milliseconds: retention))
             }
-            return conversation
-        }
+            return (conversation, feed)
+        })
     }
 
     /// Adds `user` with `role` (at most the actor's own role). Adding an existing member returns it unchanged.
@@ -76,7 +81,7 @@ public struct ConversationService: Sendable {
         let permissions = context.permissions
         let maxMembers = context.limits.maxMembers
         let limits = context.limits
-        return try await context.write { transaction in
+        return try await context.write(feed: { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
             try permissions.require(me.role, to: .addMember)
@@ -86,7 +91,7 @@ public struct ConversationService: Sendable {
             guard try transaction.user(id: user) != nil else {
                 throw MessagingError.notFound("No user has the id \(user).")
             }
-            if let existing = try transaction.member(user, in: conversationID) { return existing }
+            if let existing = try transaction.member(user, in: conversationID) { return (existing, []) }
             guard try transaction.memberCount(of: conversationID, role: nil) < maxMembers else {
                 throw MessagingError.limitExceeded("The conversation has reached its limit of \(maxMembers) members.")
             }
@@ -97,8 +102,11 @@ public struct ConversationService: Sendable {
             let member = Member(conversationID: conversationID, userID: user, role: role, joinedAt: now)
             try transaction.insert(member)
             try transaction.record({ _ in .memberJoined(userID: user, role: role) }, in: conversationID, by: actor, at: now)
-            return member
-        }
+            let entry = try transaction.appendFeedEvent(
+                .joined(kind: conversation.kind, title: conversation.title, role: role, by: actor), for: user,
+                about: conversationID, at: now)
+            return (member, [entry])
+        })
     }
 
     /// Removes another member; the actor must outrank it (owners may remove owners).
@@ -106,7 +114,7 @@ public struct ConversationService: Sendable {
         if user == actor { return try await leave(conversationID, by: actor) }
         let now = context.clock.now()
         let permissions = context.permissions
-        try await context.write { transaction in
+        try await context.write(feed: { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
             try permissions.require(me.role, to: .removeMember)
@@ -117,7 +125,8 @@ public struct ConversationService: Sendable {
             try transaction.removeMember(user, from: conversationID)
             try transaction.record({ _ in .memberLeft(userID: user, removedBy: actor) }, in: conversationID, by: actor, at: now)
             if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
-        }
+            return ((), [try transaction.appendFeedEvent(.left(removedBy: actor), for: user, about: conversationID, at: now)])
+        })
     }
 
     /// Changes a member's role. Nobody grants above their own role; only owners act on
@@ -125,7 +134,7 @@ public struct ConversationService: Sendable {
     public func changeRole(of user: UserID, to role: Role, in conversationID: ConversationID, by actor: UserID) async throws -> Member {
         let now = context.clock.now()
         let permissions = context.permissions
-        return try await context.write { transaction in
+        return try await context.write(feed: { transaction in
             let (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             try Self.requireMutableMembership(conversation)
             guard var target = try transaction.member(user, in: conversationID) else {
@@ -142,7 +151,7 @@ public struct ConversationService: Sendable {
                     throw MessagingError.forbidden("You cannot grant the role \(role), which is above your own (\(me.role)).")
                 }
             }
-            guard target.role != role else { return target }
+            guard target.role != role else { return (target, []) }
             if target.role == .owner, try transaction.memberCount(of: conversationID, role: .owner) == 1 {
                 throw MessagingError.conflict(
                     "This is the conversation's last owner; make another member owner before changing this role.")
@@ -152,14 +161,15 @@ public struct ConversationService: Sendable {
             target.role = role
             try transaction.record(
                 { _ in .memberRoleChanged(userID: user, from: previous, to: role) }, in: conversationID, by: actor, at: now)
-            return target
-        }
+            let entry = try transaction.appendFeedEvent(.roleChanged(to: role, by: actor), for: user, about: conversationID, at: now)
+            return (target, [entry])
+        })
     }
 
     /// Leaves a group or channel. The last owner must hand over ownership first, unless it is the only member.
     public func leave(_ conversationID: ConversationID, by user: UserID) async throws {
         let now = context.clock.now()
-        try await context.write { transaction in
+        try await context.write(feed: { transaction in
             let (conversation, me) = try transaction.requireMembership(of: user, in: conversationID)
             try Self.requireMutableMembership(conversation)
             if me.role == .owner,
@@ -171,7 +181,8 @@ public struct ConversationService: Sendable {
             try transaction.removeMember(user, from: conversationID)
             try transaction.record({ _ in .memberLeft(userID: user, removedBy: nil) }, in: conversationID, by: user, at: now)
             if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
-        }
+            return ((), [try transaction.appendFeedEvent(.left(removedBy: nil), for: user, about: conversationID, at: now)])
+        })
     }
 
     /// Changes the title or topic. A channel keeps a non-empty title.
@@ -179,7 +190,7 @@ public struct ConversationService: Sendable {
         let now = context.clock.now()
         let permissions = context.permissions
         let limits = context.limits
-        return try await context.write { transaction in
+        return try await context.write(feed: { transaction in
             var (conversation, me) = try transaction.requireMembership(of: actor, in: conversationID)
             guard conversation.kind != .direct else {
                 throw MessagingError.invalidInput("Direct conversations have no title or topic.")
@@ -196,15 +207,16 @@ public struct ConversationService: Sendable {
             if let newTopic = changes.topic {
                 topic = try Self.optionalText(newTopic, field: "topic", max: limits.maxTopicCharacters)
             }
-            guard title != conversation.title || topic != conversation.topic else { return conversation }
+            guard title != conversation.title || topic != conversation.topic else { return (conversation, []) }
             try transaction.updateDetails(of: conversationID, title: title, topic: topic)
             conversation.title = title
             conversation.topic = topic
             conversation.lastSeq = try transaction.record(
                 { _ in .conversationUpdated(title: title, topic: topic) }, in: conversationID, by: actor, at: now)
             conversation.lastActivityAt = now
-            return conversation
-        }
+            let feed = try transaction.appendFeedEventToMembers(.updated(title: title, topic: topic), of: conversationID, at: now)
+            return (conversation, feed)
+        })
     }
 
     /// The conversation, for a member; `notFound` otherwise.

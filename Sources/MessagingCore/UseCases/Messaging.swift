@@ -54,6 +54,8 @@ public struct Messaging: Sendable {
     public let search: SearchService
     /// The end-to-end encryption directory: devices, key epochs and key envelopes.
     public let devices: DeviceService
+    /// Each user's feed of changes to their conversation list.
+    public let feed: UserFeedService
 
     /// Makes the use cases over `store`.
     ///
@@ -99,6 +101,7 @@ public struct Messaging: Sendable {
         sync = SyncService(context: context)
         search = SearchService(context: context)
         devices = DeviceService(context: context)
+        feed = UserFeedService(context: context)
     }
 }
 
@@ -117,6 +120,18 @@ struct ServiceContext: Sendable {
         let committed = try await store.commit(body)
         await publish(committed.events)
         return committed.value
+    }
+
+    /// Runs `body` in a write transaction that also appends to users' feeds: `body` returns
+    /// its value and the feed entries it appended; both the conversation events and the feed
+    /// entries go to the publisher once committed.
+    func write<Result: Sendable>(
+        feed body: @Sendable (any MessagingTransaction) throws -> (Result, [UserFeedEvent])
+    ) async throws -> Result {
+        let committed = try await store.commit(body)
+        await publish(committed.events)
+        if let publisher, !committed.value.1.isEmpty { await publisher.publish(feed: committed.value.1) }
+        return committed.value.0
     }
 
     /// Hands committed events to the publisher (nothing when there are none or no publisher).

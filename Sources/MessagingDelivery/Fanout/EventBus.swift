@@ -15,6 +15,11 @@ import MessagingCore
 public protocol EventBus: Sendable {
     /// Publishes a committed event.
     func publish(_ event: EncodedEvent) async throws
+
+    /// Publishes the entries a committed transaction appended to users' feeds: every hub's
+    /// ``FanoutHub/feeds`` is signalled (``FeedFollowers/signal(_:)-([UserFeedEvent])``),
+    /// and its followers read the entries from the store.
+    func publish(feed entries: [UserFeedEvent]) async throws
 }
 
 /// The in-process event bus: publishing hands the event straight to the local hub.
@@ -30,6 +35,10 @@ public struct InMemoryEventBus: EventBus {
 
     public func publish(_ event: EncodedEvent) async throws {
         hub.publish(event)
+    }
+
+    public func publish(feed entries: [UserFeedEvent]) async throws {
+        hub.feeds.signal(entries)
     }
 }
 
@@ -62,6 +71,16 @@ public struct EventBusPublisher: CommittedEventPublisher {
                     "could not publish a committed event; subscribers will catch up from the store",
                     metadata: ["conversation": "\(event.conversationID)", "seq": "\(event.seq)", "error": "\(error)"])
             }
+        }
+    }
+
+    public func publish(feed entries: [UserFeedEvent]) async {
+        do {
+            try await bus.publish(feed: entries)
+        } catch {
+            // Committed all the same: followers read their feeds from the store when woken
+            // next, and clients resume from their feed seq.
+            logger.warning("could not publish committed feed entries", metadata: ["entries": "\(entries.count)", "error": "\(error)"])
         }
     }
 }

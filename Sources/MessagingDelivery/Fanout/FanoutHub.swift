@@ -36,6 +36,8 @@ public struct FanoutConfiguration: Hashable, Sendable {
 /// Thread safety: safe to share across tasks.
 public final class FanoutHub: Sendable {
     private let rooms = Mutex<[ConversationID: Room]>([:])
+    /// The followers of users' feeds on this node, woken by ``EventBus/publish(feed:)``.
+    public let feeds = FeedFollowers()
     private let messaging: Messaging
     private let configuration: FanoutConfiguration
     private let logger: Logger

@@ -21,6 +21,11 @@ enum SQLiteSchema {
         migrator.registerMigration("v4-threads") { db in
             try db.execute(sql: threads)
         }
+        // Touches only its own table, so it applies the same before or after migrations
+        // added on other branches.
+        migrator.registerMigration("v5-user-feed") { db in
+            try db.execute(sql: userFeed)
+        }
         return migrator
     }
 
@@ -242,5 +247,19 @@ enum SQLiteSchema {
     /// outside threads take no space in it).
     static let threads = """
         CREATE INDEX messages_by_thread_root ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
+        """
+
+    /// Each user's feed of changes to their conversation list: entries keyed by user and
+    /// per-user `seq` (the next `seq` is the largest plus one, read from this key; writes are
+    /// serialized). The payload is the entry's JSON.
+    static let userFeed = """
+        CREATE TABLE user_feed (
+            user_id BLOB NOT NULL REFERENCES users (id),
+            seq INTEGER NOT NULL,
+            conversation_id BLOB NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            PRIMARY KEY (user_id, seq)
+        ) WITHOUT ROWID;
         """
 }

@@ -97,3 +97,35 @@ enum PresenceAnnouncement {
         return (users, name.isEmpty ? nil : name)
     }
 }
+
+/// The payload of a feed announcement: `user:seq` pairs (the highest `seq` a transaction
+/// appended to each user's feed) joined by `,`, at most 150 per payload (far below NOTIFY's
+/// 8,000 bytes).
+enum FeedAnnouncement {
+    static let usersPerPayload = 150
+
+    static func payloads(for entries: [UserFeedEvent]) -> [String] {
+        var heads: [UserID: Int64] = [:]
+        var order: [UserID] = []
+        for entry in entries {
+            if heads[entry.userID] == nil { order.append(entry.userID) }
+            heads[entry.userID] = max(heads[entry.userID] ?? 0, entry.seq)
+        }
+        return stride(from: 0, to: order.count, by: usersPerPayload).map { start in
+            order[start..<min(start + usersPerPayload, order.count)].map { "\($0):\(heads[$0] ?? 0)" }.joined(separator: ",")
+        }
+    }
+
+    /// Parses a notification; `nil` when it is not one this library sends.
+    static func parse(_ payload: String) -> [(UserID, Int64)]? {
+        var heads: [(UserID, Int64)] = []
+        for part in payload.split(separator: ",", omittingEmptySubsequences: false) {
+            let pair = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard heads.count < usersPerPayload, pair.count == 2, let user = UserID(String(pair[0])),
+                let seq = Int64(pair[1]), seq > 0
+            else { return nil }
+            heads.append((user, seq))
+        }
+        return heads.isEmpty ? nil : heads
+    }
+}

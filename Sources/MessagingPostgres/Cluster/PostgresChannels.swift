@@ -35,6 +35,10 @@ public struct PostgresChannels: Hashable, Sendable {
     /// Where session revocations are announced.
     public var revocations: String { prefix + "_revocations" }
 
+    /// Where entries appended to users' feeds are announced (``PostgresEventBus`` wakes the
+    /// feed followers of its node).
+    public var feed: String { prefix + "_feed" }
+
     /// Where changes of presence entries and records are announced (``PostgresPresenceFeed``).
     public var presence: String { prefix + "_presence" }
 }

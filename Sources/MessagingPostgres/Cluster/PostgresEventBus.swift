@@ -32,6 +32,7 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
     private let hub: FanoutHub
     private let store: PostgresMessagingStore
     private let loop: ListenLoop
+    private let feedLoop: ListenLoop
     private let logger: Logger
     /// The most events read from the store per conversation when catching up after a
     /// reconnection. 2,000.
@@ -44,9 +45,10 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
         self.store = store
         self.logger = logger
         loop = ListenLoop(configuration: listener, channel: store.configuration.channels.events, logger: logger)
+        feedLoop = ListenLoop(configuration: listener, channel: store.configuration.channels.feed, logger: logger)
     }
 
-    /// The LISTEN connection's state (for readiness and metrics).
+    /// The state of the LISTEN connection of events (for readiness and metrics).
     public var status: PostgresListenerStatus { loop.status.withLock { $0 } }
 
     /// Hands a committed event to this node's hub; the store already announced it to the
@@ -55,11 +57,38 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
         hub.publish(event)
     }
 
-    /// Holds the LISTEN connection (reconnecting as needed) until cancelled or graceful shutdown.
+    /// Signals this node's feed followers; the store announced the entries to the other
+    /// nodes (``PostgresChannels/feed``) in the transaction that committed them.
+    public func publish(feed entries: [UserFeedEvent]) async throws {
+        hub.feeds.signal(entries)
+    }
+
+    /// Holds the LISTEN connections of events and of feed entries (reconnecting as needed)
+    /// until cancelled or graceful shutdown.
     public func run() async throws {
-        await loop.run(
-            onListening: { [self] in await catchUp() },
-            onNotification: { [self] payload in await handle(payload) })
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await self.loop.run(
+                    onListening: { [self] in await catchUp() },
+                    onNotification: { [self] payload in await handle(payload) })
+            }
+            group.addTask {
+                // Signals missed while not listening: every follower reads from its cursor.
+                await self.feedLoop.run(
+                    onListening: { [self] in hub.feeds.wakeAll() },
+                    onNotification: { [self] payload in handleFeed(payload) })
+            }
+        }
+    }
+
+    /// Signals the followers of the users a feed notification names; `false` when it was rejected.
+    func handleFeed(_ payload: String) -> Bool {
+        guard let heads = FeedAnnouncement.parse(payload) else {
+            logger.warning("ignored a feed notification this library did not send", metadata: ["bytes": "\(payload.utf8.count)"])
+            return false
+        }
+        for (user, seq) in heads { hub.feeds.signal(user, upTo: seq) }
+        return true
     }
 
     /// Decodes one notification and publishes it on the hub; `false` when it was rejected.

@@ -16,6 +16,9 @@ extension PostgresTransaction {
             }
             try notify(channels.events, payloads, "announcing events")
         }
+        if events, !record.feed.isEmpty {
+            try notify(channels.feed, FeedAnnouncement.payloads(for: record.feed), "announcing feed entries")
+        }
         if !record.revocations.isEmpty {
             try notify(channels.revocations, record.revocations.map(RevocationAnnouncement.payload(for:)), "announcing revocations")
         }

@@ -11,6 +11,8 @@ import PostgresNIO
 /// thread that runs the transaction's closure, never concurrently.
 final class TransactionRecord: @unchecked Sendable {
     var events: [ConversationEvent] = []
+    /// Entries this attempt appended to users' feeds (announced with the events).
+    var feed: [UserFeedEvent] = []
     /// Sessions this attempt revoked (announced to the other nodes before it commits).
     var revocations: [SessionRevocation] = []
     var retryable = false

@@ -87,6 +87,9 @@ public struct StoreContract: Sendable {
         Suite("concurrentSends", "use cases: 8 tasks × 1,000 sends into one conversation get seq exactly 1…8,000") { try await $0.concurrentSends() },
         Suite("idempotentSends", "use cases: 8 tasks sending the same client message id store one message") { try await $0.idempotentSends() },
         Suite("batchSends", "use cases: a batch is one transaction") { try await $0.batchSends() },
+        Suite("feedLog", "UserFeedStore: a gapless seq per user, entries read back in order from any position, rolled back with their transaction") { try await $0.feedLog() },
+        Suite("concurrentFeed", "UserFeedStore: concurrent writers appending to one user's feed get seq exactly 1…n") { try await $0.concurrentFeed() },
+        Suite("feedUseCases", "use cases: creating, adding, removing, leaving, role changes and updates append to exactly the right users' feeds") { try await $0.feedUseCases() },
     ]
 
     // MARK: Helpers

@@ -16,6 +16,8 @@ final class ConnectionContext<Instant: InstantProtocol>: Sendable {
     struct State {
         var authenticated: Authenticated?
         var subscribed: Set<ConversationID> = []
+        /// The follower of the user's feed (`feed.subscribe`), if any.
+        var feed: FeedFollower?
         var lastInbound: Instant
         /// When the last `ping` went out (or the handshake completed).
         var lastPing: Instant

@@ -34,6 +34,7 @@ extension Gateway {
         // Release everything the connection held.
         timers.remove(id)
         registry.remove(id)
+        followFeed(nil, context)
         let (authenticated, subscribed) = context.state.withLock { ($0.authenticated, Array($0.subscribed)) }
         if let authenticated {
             authenticated.session.close(.closed)

@@ -18,6 +18,7 @@ extension Gateway {
         case .typing: .typing
         case .presence: .presence
         case .subscribe, .unsubscribe, .history, .replies, .watch, .unwatch, .devices, .envelopes: .query
+        case .feedSubscribe, .feedUnsubscribe: .query
         case .publishDevice, .removeDevice, .uploadEnvelopes: .message
         case .ping, .pong: .keepalive
         }
@@ -225,6 +226,22 @@ extension Gateway {
 
         case .envelopes(let device, let after, let limit):
             return .envelopes(try await messaging.devices.envelopes(for: device, after: after, limit: limit, by: user))
+
+        case .feedSubscribe(let after):
+            let state = try await messaging.feed.state(for: user, after: after)
+            let follower = FeedFollower(user: user, cursor: after ?? state.head) { after in
+                await self.deliverFeed(of: user, after: after, on: connection)
+            }
+            followFeed(follower, context)
+            await send(.ok(requestID: request.id, result: .feedSubscribed(state)), on: connection)
+            // After the answer: the entries after the cursor, and any appended since the
+            // snapshot (the follower was registered before this, so none is missed).
+            follower.wake(upTo: .max)
+            return nil
+
+        case .feedUnsubscribe:
+            followFeed(nil, context)
+            return .empty
 
         case .ping:
             await send(.pong, on: connection)

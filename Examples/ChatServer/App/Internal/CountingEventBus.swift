@@ -21,4 +21,8 @@ struct CountingEventBus: EventBus {
         let sessions = hub.sessionCount(in: event.conversationID)
         if sessions > 0 { metrics.deliveries.increment(by: sessions) }
     }
+
+    func publish(feed entries: [UserFeedEvent]) async throws {
+        try await wrapped.publish(feed: entries)
+    }
 }

@@ -1,0 +1,65 @@
+import Foundation
+import MessagingCore
+import PostgresNIO
+
+// MARK: - UserFeedStore
+
+extension PostgresTransaction {
+    func appendFeedEvent(
+        _ payload: UserFeedEvent.Payload, for user: UserID, about conversation: ConversationID, at time: Timestamp
+    ) throws -> UserFeedEvent {
+        let id = PostgresCoding.uuid(user)
+        // The counter row's update locks it until this transaction ends: appends to one
+        // user's feed from concurrent transactions take their turns and distinct seqs.
+        guard let seq = try fetchOne(
+            """
+            INSERT INTO user_feed_heads (user_id, head) VALUES (\(id), 1)
+            ON CONFLICT (user_id) DO UPDATE SET head = user_feed_heads.head + 1 RETURNING head
+            """, "taking the next feed seq", { try $0.int64(0) })
+        else { throw PostgresCoding.corrupt("the feed counter returned no row") }
+        let json = String(decoding: try Self.encodeFeedPayload(payload), as: UTF8.self)
+        try execute(
+            """
+            INSERT INTO user_feed (user_id, seq, conversation_id, occurred_at, payload)
+            VALUES (\(id), \(seq), \(PostgresCoding.uuid(conversation)), \(time.millisecondsSince1970), \(json))
+            """, "appending a feed entry")
+        let entry = UserFeedEvent(userID: user, seq: seq, conversationID: conversation, occurredAt: time, payload: payload)
+        record.feed.append(entry)
+        return entry
+    }
+
+    func feedEvents(of user: UserID, after seq: Int64, limit: Int) throws -> [UserFeedEvent] {
+        try fetchAll(
+            """
+            SELECT seq, conversation_id, occurred_at, payload FROM user_feed
+            WHERE user_id = \(PostgresCoding.uuid(user)) AND seq > \(seq) ORDER BY seq LIMIT \(limit)
+            """, "reading a feed"
+        ) { row in
+            let payload: UserFeedEvent.Payload
+            do {
+                payload = try JSONDecoder().decode(UserFeedEvent.Payload.self, from: Data(try row.string(3).utf8))
+            } catch {
+                throw PostgresCoding.corrupt("a feed entry's payload does not decode (\(error))")
+            }
+            return UserFeedEvent(
+                userID: user, seq: try row.int64(0), conversationID: try row.id(1), occurredAt: try row.timestamp(2),
+                payload: payload)
+        }
+    }
+
+    func feedHead(of user: UserID) throws -> Int64 {
+        try fetchOne(
+            "SELECT head FROM user_feed_heads WHERE user_id = \(PostgresCoding.uuid(user))", "reading a feed's head",
+            { try $0.int64(0) }) ?? 0
+    }
+
+    private static func encodeFeedPayload(_ payload: UserFeedEvent.Payload) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        do {
+            return try encoder.encode(payload)
+        } catch {
+            throw MessagingError(code: .storage, message: "A feed entry could not be encoded: \(error)")
+        }
+    }
+}
