@@ -22,13 +22,13 @@ public struct FrameDecoder: Sendable {
         self.messagingLimits = messagingLimits
     }
 
-    private struct Schema {
+    struct Schema {
         let required: Set<String>
         let optional: Set<String>
         let idRequired: Bool
     }
 
-    private static let schemas: [String: Schema] = [
+    static let schemas: [String: Schema] = [
         "auth": Schema(required: ["token"], optional: ["device", "protocol"], idRequired: true),
         "subscribe": Schema(required: ["conversation"], optional: ["after"], idRequired: true),
         "unsubscribe": Schema(required: ["conversation"], optional: [], idRequired: true),

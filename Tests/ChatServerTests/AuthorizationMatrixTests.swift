@@ -130,6 +130,10 @@ struct AuthorizationMatrixTests {
         Route(name: "GET /v1/unread", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
             Call(method: "GET", path: "/v1/unread")
         },
+        // The caller's own feed: there is no way to name another user's.
+        Route(name: "GET /v1/feed", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/feed")
+        },
         Route(name: "GET /v1/conversations", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
             Call(method: "GET", path: "/v1/conversations")
         },

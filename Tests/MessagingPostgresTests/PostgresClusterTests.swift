@@ -154,7 +154,7 @@ struct PostgresClusterTests {
             try await nodes[1].hub.join(onB, to: room.id, after: room.lastSeq)
             for round in 0..<3 {
                 let killed = try await TestCluster.terminate(applicationName: "bus_" + nodes[1].name)
-                #expect(killed == 1, "round \(round): the bus's LISTEN connection was found")
+                #expect(killed == 2, "round \(round): the bus's two LISTEN connections (events, feed) were found")
                 // Sent while node B listens on nothing: only the catch-up can bring these.
                 for number in 0..<20 { _ = try await Self.send("r\(round)-\(number)", on: nodes[0], to: room.id, by: users[0].id) }
                 let events = try await Self.receive(20, from: onB)
@@ -164,6 +164,44 @@ struct PostgresClusterTests {
             #expect(onB.closeReason == nil)
             try await TestCluster.waitUntil("the bus listens again") { nodes[1].bus.status.isListening }
             #expect(nodes[1].bus.status.connections >= 4, "reconnected after each of 3 losses")
+        }
+    }
+
+    @Test("feed entries committed on node A wake a follower on node B within 1 s, in seq order; entries committed while B's listener is down arrive once it reconnects")
+    func feedAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let users = try await Self.users(nodes[0].messaging, "alice", "bob")
+            let (alice, bob) = (users[0], users[1])
+            let received = Mutex<[UserFeedEvent]>([])
+            let firstReceived = Mutex<ContinuousClock.Instant?>(nil)
+            let reader = nodes[1].messaging
+            // What the gateway does for a connection that sent feed.subscribe on node B.
+            let follower = FeedFollower(user: bob.id, cursor: 0) { after in
+                guard let page = try? await reader.feed.events(for: bob.id, after: after, limit: 100) else { return after }
+                received.withLock { $0 += page.events }
+                if !page.events.isEmpty { firstReceived.withLock { $0 = $0 ?? .now } }
+                return page.events.last?.seq ?? after
+            }
+            nodes[1].hub.feeds.add(follower)
+            defer { nodes[1].hub.feeds.remove(follower) }
+
+            let room = try await nodes[0].messaging.conversations.create(.group(title: "Team", members: [bob.id]), by: alice.id)
+            // Timed from the committed change (the write itself is not the feed's lag); node
+            // B may even have it before node A's use case returns.
+            let committed = ContinuousClock.now
+            try await TestCluster.waitUntil("node B's follower has the entry", within: .seconds(5)) { received.withLock { $0.count } == 1 }
+            let elapsed = try #require(firstReceived.withLock { $0 }) - committed
+            #expect(elapsed <= .seconds(1), "from node A's commit to node B's follower in \(elapsed)")
+            #expect(received.withLock { $0.first?.payload } == .joined(kind: .group, title: "Team", role: .member, by: alice.id))
+
+            // Node B listens on nothing for a while: the reconnection wakes every follower.
+            let killed = try await TestCluster.terminate(applicationName: "bus_" + nodes[1].name)
+            #expect(killed == 2, "the events and feed LISTEN connections were found")
+            _ = try await nodes[0].messaging.conversations.update(room.id, with: ConversationChanges(title: "Renamed"), by: alice.id)
+            try await nodes[0].messaging.conversations.removeMember(bob.id, from: room.id, by: alice.id)
+            try await TestCluster.waitUntil("node B's follower has every entry") { received.withLock { $0.count } == 3 }
+            #expect(received.withLock { $0.map(\.seq) } == [1, 2, 3], "nothing missed, nothing twice")
+            #expect(received.withLock { $0.last?.payload } == .left(removedBy: alice.id))
         }
     }
 

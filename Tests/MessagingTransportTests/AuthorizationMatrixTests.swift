@@ -12,7 +12,7 @@ struct AuthorizationMatrixTests {
 
     static let requests = [
         "subscribe", "ack", "send", "history", "replies", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
-        "unwatch", "unsubscribe",
+        "unwatch", "unsubscribe", "feed.subscribe", "feed.unsubscribe",
     ]
 
     /// What each caller gets: "ok" or an error code.
@@ -26,7 +26,8 @@ struct AuthorizationMatrixTests {
             return request == "edit" || request == "delete" ? "forbidden" : "ok"
         case .removedMember, .nonMember:
             switch request {
-            case "presence", "watch", "unwatch": return "ok"
+            // Their own feed: it says they left or were removed, and nothing of the conversation.
+            case "presence", "watch", "unwatch", "feed.subscribe", "feed.unsubscribe": return "ok"
             case "ack", "unsubscribe": return "not_subscribed"
             default: return "not_found"
             }
@@ -72,10 +73,21 @@ struct AuthorizationMatrixTests {
                 case "delete": fields = ["type": request, "message": "\(doomed.id)"]
                 case "presence": fields = ["type": request, "activity": "active"]
                 case "watch", "unwatch": fields = ["type": request, "users": ["\(owner.id)"]]
+                case "feed.subscribe": fields = ["type": request, "after": 0]
+                case "feed.unsubscribe": fields = ["type": request]
                 default: break
                 }
                 let answer = try await client.request(fields)
                 if request == "subscribe", let seq = answer["result"]?["seq"]?.int { caughtUp = seq }
+                if request == "feed.subscribe" {
+                    // Each caller's own feed only: joined (+ promoted, + removed), nothing of the others.
+                    let head: Int64 = switch caller {
+                    case .owner, .member: 1
+                    case .admin, .removedMember: 2
+                    case .nonMember: 0
+                    }
+                    #expect(answer["result"]?["seq"]?.int == head, "\(caller) feed: \(answer)")
+                }
                 if request == "watch", answer["type"]?.string == "ok" {
                     // Only users the caller shares a conversation with are visible.
                     let visible = answer["result"]?["presence"]?.array?.count ?? -1
@@ -123,6 +135,7 @@ struct AuthorizationMatrixTests {
                     if request == "delete" { fields = ["type": request, "id": "q", "message": "\(target.id)"] }
                 case "presence": fields = ["type": request, "id": "q"]
                 case "watch", "unwatch": fields = ["type": request, "id": "q", "users": ["\(owner.id)"]]
+                case "feed.subscribe", "feed.unsubscribe": fields = ["type": request, "id": "q"]
                 default: break
                 }
                 try? await client.send(fields)

@@ -11,6 +11,33 @@ import Testing
 /// code enforces exactly that.
 @Suite("Protocol.md agrees with the gateway")
 struct DocumentationConformanceTests {
+    @Test("requests: the types and fields Protocol.md §3 lists are exactly the codec's, required ones in bold")
+    func requestTable() throws {
+        let section = try DocumentationText("Protocol.md").section(3)
+        var documented: [String: (required: Set<String>, optional: Set<String>)] = [:]
+        // The request table: from its header to the first line that is not a row.
+        let lines = section.components(separatedBy: "\n")
+        let header = try #require(lines.firstIndex { $0.hasPrefix("| `type` | fields") }, "§3 has no request table")
+        let rows = lines[(header + 2)...].prefix { $0.hasPrefix("|") }
+        for line in rows {
+            let cells = line.components(separatedBy: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 4 else { continue }
+            let type = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            // Fields are written `name` (optional) or **`name`** (required), before any "(" remark.
+            let required = try DocumentationText.strings(#"\*\*`([A-Za-z]+)`\*\*"#, in: cells[2])
+            let fields = cells[2].replacingOccurrences(of: #"\([^()]*\)"#, with: "", options: .regularExpression)
+            let all = try DocumentationText.strings(#"`([A-Za-z]+)`"#, in: fields)
+            documented[type] = (Set(required), Set(all).subtracting(required))
+        }
+        let schemas = FrameDecoder.schemas
+        #expect(Set(documented.keys) == Set(schemas.keys), "request types: Protocol.md §3 vs the codec")
+        for (type, schema) in schemas {
+            guard let doc = documented[type] else { continue }
+            #expect(doc.required == schema.required, "\(type): required fields")
+            #expect(doc.optional == schema.optional, "\(type): optional fields")
+        }
+    }
+
     @Test("status text: Protocol.md §3/§6 and Presence.md name the limit the codec and the presence tracker enforce")
     func statusLength() async throws {
         let limit = StatusText.maximumCharacters

@@ -51,6 +51,9 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
     /// The state of the LISTEN connection of events (for readiness and metrics).
     public var status: PostgresListenerStatus { loop.status.withLock { $0 } }
 
+    /// The state of the LISTEN connection of feed entries (for readiness and metrics).
+    public var feedStatus: PostgresListenerStatus { feedLoop.status.withLock { $0 } }
+
     /// Hands a committed event to this node's hub; the store already announced it to the
     /// other nodes in the transaction that committed it.
     public func publish(_ event: EncodedEvent) async throws {

@@ -15,7 +15,8 @@ public enum RateLimitedAction: String, Hashable, Sendable, CaseIterable {
     case typing
     /// `presence`.
     case presence
-    /// `subscribe`, `unsubscribe`, `history`, `replies`, `watch`, `unwatch`, `devices`, `envelopes`.
+    /// `subscribe`, `unsubscribe`, `history`, `replies`, `watch`, `unwatch`, `devices`, `envelopes`,
+    /// `feed.subscribe`, `feed.unsubscribe`.
     case query
     /// `ping`, `pong`.
     case keepalive

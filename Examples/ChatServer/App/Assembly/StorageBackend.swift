@@ -129,6 +129,9 @@ struct StorageBackend: Sendable {
         if let bus = bus as? PostgresEventBus, !bus.status.isListening {
             return "the event bus is not listening (\(bus.status.lastError ?? "connecting"))"
         }
+        if let bus = bus as? PostgresEventBus, !bus.feedStatus.isListening {
+            return "the feed listener is not listening (\(bus.feedStatus.lastError ?? "connecting"))"
+        }
         if let feed = sessionEvents as? PostgresSessionEvents, !feed.status.isListening {
             return "the revocation feed is not listening (\(feed.status.lastError ?? "connecting"))"
         }

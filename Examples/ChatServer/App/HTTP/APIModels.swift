@@ -71,6 +71,9 @@ struct MemberJSON: Encodable, Sendable {
 typealias MessageJSON = WireMessage
 typealias EventJSON = WireEvent
 
+/// An entry of the caller's feed: the same shape as in the realtime `feed` frame.
+typealias FeedEntryJSON = WireFeedEntry
+
 /// A login session as its owner sees it (never its refresh-token hash).
 struct SessionJSON: Encodable, Sendable {
     let id: String

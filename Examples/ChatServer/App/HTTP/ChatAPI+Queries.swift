@@ -8,6 +8,7 @@ extension ChatAPI {
             APIRoute(method: .get, path: "/v1/users/:handle", handler: userByHandle),
             APIRoute(method: .get, path: "/v1/search", handler: search),
             APIRoute(method: .get, path: "/v1/unread", handler: unread),
+            APIRoute(method: .get, path: "/v1/feed", handler: feed),
         ]
     }
 
@@ -50,5 +51,20 @@ extension ChatAPI {
             JSONObject(["conversation": $0.conversationID.description, "unread": $0.count, "readSeq": $0.readSeq])
         }
         return try json(JSONObject(["conversations": items]))
+    }
+
+    /// The caller's own feed (Protocol.md §4a) after a position: what a client without a
+    /// realtime connection polls to keep its conversation list current.
+    @Sendable func feed(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let query = try QueryInput(request, allowed: ["after", "limit"])
+        let after = try query.integer("after", in: 0...Int64.max, default: 0)!
+        let limit = try query.integer("limit", in: 1...Int64(limits.messaging.maxEventPage), default: 200)!
+        let principal = try await principal(request)
+        try admit(.query, user: principal.userID, context: context)
+        let page = try await messaging.feed.events(for: principal.userID, after: after, limit: Int(limit))
+        return try json(JSONObject([
+            "entries": page.events.map(FeedEntryJSON.init), "nextAfter": page.events.last?.seq ?? after,
+            "hasMore": page.hasMore, "seq": page.head,
+        ]))
     }
 }

@@ -2061,6 +2061,96 @@ enum OpenAPIDocument {
     ]
    }
   },
+  "/v1/feed": {
+   "get": {
+    "operationId": "feed",
+    "summary": "The caller's own feed after a position: conversations joined, left, updated, role changes (Protocol.md §4a)",
+    "responses": {
+     "200": {
+      "description": "entries",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "entries": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/FeedEntry"
+           }
+          },
+          "nextAfter": {
+           "type": "integer",
+           "format": "int64"
+          },
+          "hasMore": {
+           "type": "boolean"
+          },
+          "seq": {
+           "type": "integer",
+           "format": "int64",
+           "description": "the feed's last seq when read"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "entries",
+          "nextAfter",
+          "hasMore",
+          "seq"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 0,
+       "default": 0
+      },
+      "description": "last feed seq seen, at most the feed's last seq (beyond it: 400 invalid_input)"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 500,
+       "default": 200
+      },
+      "description": "page size"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   }
+  },
   "/v1/unread": {
    "get": {
     "operationId": "unread",
@@ -3139,6 +3229,82 @@ enum OpenAPIDocument {
      "mentions",
      "attachments",
      "createdAt"
+    ]
+   },
+   "FeedEntry": {
+    "type": "object",
+    "properties": {
+     "seq": {
+      "type": "integer",
+      "format": "int64"
+     },
+     "conversation": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "change": {
+      "type": "string",
+      "enum": [
+       "conversation.joined",
+       "conversation.left",
+       "conversation.updated",
+       "conversation.role"
+      ]
+     },
+     "at": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "kind": {
+      "type": "string",
+      "enum": [
+       "direct",
+       "group",
+       "channel"
+      ]
+     },
+     "title": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "topic": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "role": {
+      "type": "string",
+      "enum": [
+       "member",
+       "admin",
+       "owner"
+      ]
+     },
+     "by": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "removedBy": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "seq",
+     "conversation",
+     "change",
+     "at"
     ]
    },
    "Event": {
