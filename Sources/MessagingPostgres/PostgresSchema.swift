@@ -22,7 +22,8 @@ enum PostgresSchema {
     /// Each user's feed of changes to their conversation list (the SQLite schema's
     /// `v5-user-feed`). The next `seq` comes from a per-user counter row that the appending
     /// transaction updates (and so locks): two transactions appending to one feed are
-    /// serialized on it under READ COMMITTED, and never take the same `seq`.
+    /// serialized on it under READ COMMITTED, and never take the same `seq`. Also the users'
+    /// settings and the index of delivered positions, as in SQLite.
     static let userFeed = """
         CREATE TABLE user_feed_heads (
             user_id uuid PRIMARY KEY REFERENCES users (id),
@@ -35,7 +36,12 @@ enum PostgresSchema {
             occurred_at bigint NOT NULL,
             payload text NOT NULL,
             PRIMARY KEY (user_id, seq)
-        )
+        );
+        CREATE TABLE user_settings (
+            user_id uuid PRIMARY KEY REFERENCES users (id),
+            hide_read_receipts boolean NOT NULL DEFAULT false
+        );
+        CREATE INDEX ack_cursors_by_conversation ON ack_cursors (conversation_id, user_id, acked_seq)
         """
 
     /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and

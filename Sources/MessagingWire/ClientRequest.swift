@@ -99,6 +99,8 @@ public struct ClientRequest: Hashable, Sendable {
         case feedSubscribe(after: Int64?)
         /// `feed.unsubscribe`: stop following the user's feed on this connection.
         case feedUnsubscribe
+        /// `receipts`: the members' read and delivered positions, after a user id.
+        case receipts(ConversationID, after: UserID?, limit: Int)
         /// `ping`: the server answers `pong`.
         case ping
         /// `pong`: the answer to a server `ping`.
@@ -146,6 +148,7 @@ extension ClientRequest.Body {
         case .envelopes: "envelopes"
         case .feedSubscribe: "feed.subscribe"
         case .feedUnsubscribe: "feed.unsubscribe"
+        case .receipts: "receipts"
         case .ping: "ping"
         case .pong: "pong"
         }

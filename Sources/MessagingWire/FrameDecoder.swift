@@ -55,6 +55,7 @@ public struct FrameDecoder: Sendable {
         "envelopes": Schema(required: ["device"], optional: ["after", "limit"], idRequired: true),
         "feed.subscribe": Schema(required: [], optional: ["after"], idRequired: true),
         "feed.unsubscribe": Schema(required: [], optional: [], idRequired: true),
+        "receipts": Schema(required: ["conversation"], optional: ["after", "limit"], idRequired: true),
         "ping": Schema(required: [], optional: [], idRequired: false),
         "pong": Schema(required: [], optional: [], idRequired: false),
     ]
@@ -364,6 +365,10 @@ public struct FrameDecoder: Sendable {
             return .feedSubscribe(after: after)
         case "feed.unsubscribe":
             return .feedUnsubscribe
+        case "receipts":
+            let limit = try r.optionalInt("limit") ?? 200
+            guard (1...1000).contains(limit) else { throw r.error(.invalidInput, "\"limit\" is 1–1000.") }
+            return .receipts(try r.id("conversation"), after: try r.optionalID("after"), limit: Int(limit))
         case "ping":
             return .ping
         default:

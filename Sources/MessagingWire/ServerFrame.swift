@@ -26,6 +26,8 @@ public enum ServerFrame: Sendable {
     case presence(UserPresence)
     /// `feed`: an entry of the user's own feed, on a connection that sent `feed.subscribe`.
     case feed(UserFeedEvent)
+    /// `receipt`: a member of a subscribed conversation read up to `readSeq`.
+    case receipt(conversationID: ConversationID, userID: UserID, readSeq: Int64)
 
     /// What `ready` tells the client.
     public struct Ready: Sendable, Encodable {
@@ -92,11 +94,14 @@ public enum ServerFrame: Sendable {
         case envelopes(EnvelopePage)
         /// `feed.subscribe`: the feed's last `seq` and the unread counts, from one snapshot.
         case feedSubscribed(UserFeedState)
+        /// `receipts`: members' read and delivered positions.
+        case receipts([MemberReceipt])
         /// `{"expiresAt": ms}`: a fresh access token of the connection's session was accepted.
         case reauthenticated(expiresAt: Timestamp)
 
         private enum Keys: String, CodingKey {
             case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence, unread
+            case receipts
             case root, replies
             case device, keyEpoch, requiredEpoch, stored, envelopes, expiresAt
         }
@@ -139,6 +144,8 @@ public enum ServerFrame: Sendable {
             case .feedSubscribed(let state):
                 try c.encode(state.head, forKey: .seq)
                 try c.encode(state.unread.map(WireUnreadCount.init), forKey: .unread)
+            case .receipts(let receipts):
+                try c.encode(receipts.map(WireMemberReceipt.init), forKey: .receipts)
             }
         }
     }
@@ -147,7 +154,7 @@ public enum ServerFrame: Sendable {
         let frame: ServerFrame
 
         enum Keys: String, CodingKey {
-            case type, id, result, code, message, retryAfterMs, conversation, user, typing, presence, entry
+            case type, id, result, code, message, retryAfterMs, conversation, user, typing, presence, entry, readSeq
             case `protocol`, session, device, heartbeatMs, idleTimeoutMs, maxFrameBytes
         }
 
@@ -187,6 +194,11 @@ public enum ServerFrame: Sendable {
             case .feed(let entry):
                 try c.encode("feed", forKey: .type)
                 try c.encode(WireFeedEntry(entry), forKey: .entry)
+            case .receipt(let conversation, let user, let readSeq):
+                try c.encode("receipt", forKey: .type)
+                try c.encode(conversation, forKey: .conversation)
+                try c.encode(user, forKey: .user)
+                try c.encode(readSeq, forKey: .readSeq)
             }
         }
     }

@@ -248,6 +248,27 @@ public struct WireUnreadCount: Encodable, Sendable {
     }
 }
 
+/// A member's receipt as protocol v1 sends it: `{"user","readSeq"?,"deliveredSeq"}` (no
+/// `readSeq` for a member who hides read receipts).
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireMemberReceipt: Encodable, Sendable {
+    /// The receipt encoded.
+    public let receipt: MemberReceipt
+
+    /// Wraps `receipt` for encoding.
+    public init(_ receipt: MemberReceipt) { self.receipt = receipt }
+
+    private enum Keys: String, CodingKey { case user, readSeq, deliveredSeq }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(receipt.userID.description, forKey: .user)
+        try c.encodeIfPresent(receipt.readSeq, forKey: .readSeq)
+        try c.encode(receipt.deliveredSeq, forKey: .deliveredSeq)
+    }
+}
+
 /// The text form of end-to-end encryption objects (device bundles, key envelopes):
 /// base64url without padding, canonical (see `Documentation/E2EE.md` §3), through the one
 /// libsodium codec every module of the package uses.

@@ -46,6 +46,7 @@ struct AuthorizationMatrixTests {
         var json: [String: String]? = nil
         var jsonInt: [String: Int]? = nil
         var jsonArray: [String: [String]]? = nil
+        var jsonBool: [String: Bool]? = nil
         var token: Login? = nil
     }
 
@@ -129,6 +130,15 @@ struct AuthorizationMatrixTests {
         },
         Route(name: "GET /v1/unread", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
             Call(method: "GET", path: "/v1/unread")
+        },
+        Route(name: "GET /v1/conversations/{id}/receipts", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/receipts")
+        },
+        Route(name: "GET /v1/me/settings", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/me/settings")
+        },
+        Route(name: "PUT /v1/me/settings", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "PUT", path: "/v1/me/settings", jsonBool: ["hideReadReceipts": true])
         },
         // The caller's own feed: there is no way to name another user's.
         Route(name: "GET /v1/feed", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
@@ -235,6 +245,7 @@ extension AuthorizationMatrixTests.Fixture {
         var json: Any?
         if let body = call.json { json = body }
         if let body = call.jsonInt { json = body }
+        if let body = call.jsonBool { json = body }
         if route.name == "POST /v1/conversations" {
             json = ["kind": "group", "title": "mine", "members": call.jsonArray?["members"] ?? []] as [String: Any]
         }

@@ -59,3 +59,44 @@ struct FeedRoutesTests {
         }
     }
 }
+
+@Suite("ChatServer: read receipts and settings over HTTP")
+struct ReceiptRoutesTests {
+    @Test("an HTTP read sends a receipt frame to subscribers; hiding read receipts stops them and blanks readSeq for others")
+    func receipts() async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let alice = try await http.user("alice")
+            let bob = try await http.user("bob")
+            let room = try await http.group(by: alice, members: [bob])
+            let sent = try await http.send("hello", to: room, as: alice)
+            let seq = try #require((sent["seq"] as? NSNumber)?.int64Value)
+            _ = try await Peer.with(server, token: alice.token) { a in
+                _ = try await a.ready()
+                let subscribed = try await a.request(["type": "subscribe", "conversation": room, "after": Int(seq)])
+                #expect(subscribed.type == "ok", "\(subscribed)")
+                let read = try await http.call("POST", "/v1/conversations/\(room)/read", token: bob.token, json: ["seq": seq])
+                #expect(read.status == 200, "\(read)")
+                let receipt = try await a.wait("bob's receipt") { $0["type"] as? String == "receipt" }
+                #expect((receipt["user"] as? String)?.lowercased() == bob.id.lowercased())
+                #expect(receipt.int("readSeq") == seq)
+
+                let settings = try await http.call("GET", "/v1/me/settings", token: bob.token)
+                #expect(settings["hideReadReceipts"] as? Bool == false, "\(settings)")
+                let hidden = try await http.call("PUT", "/v1/me/settings", token: bob.token, json: ["hideReadReceipts": true])
+                #expect(hidden.status == 200 && hidden["hideReadReceipts"] as? Bool == true, "\(hidden)")
+                let bad = try await http.call("PUT", "/v1/me/settings", token: bob.token, json: ["hideReadReceipts": "yes"])
+                #expect(bad.status == 400, "\(bad)")
+                let receipts = try await http.call("GET", "/v1/conversations/\(room)/receipts", token: alice.token)
+                let bobs = (receipts["receipts"] as? [[String: Any]])?.first { ($0["user"] as? String)?.lowercased() == bob.id.lowercased() }
+                #expect(bobs != nil && bobs?["readSeq"] == nil, "hidden from alice: \(receipts)")
+                let own = try await http.call("GET", "/v1/conversations/\(room)/receipts", token: bob.token)
+                let mine = (own["receipts"] as? [[String: Any]])?.first { ($0["user"] as? String)?.lowercased() == bob.id.lowercased() }
+                #expect((mine?["readSeq"] as? NSNumber)?.int64Value == seq, "not from bob himself: \(own)")
+                let outsider = try await http.user("outsider")
+                let refused = try await http.call("GET", "/v1/conversations/\(room)/receipts", token: outsider.token)
+                #expect(refused.status == 404)
+            }
+        }
+    }
+}

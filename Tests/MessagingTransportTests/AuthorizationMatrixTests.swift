@@ -12,7 +12,7 @@ struct AuthorizationMatrixTests {
 
     static let requests = [
         "subscribe", "ack", "send", "history", "replies", "read", "typing", "react", "unreact", "edit", "delete", "presence", "watch",
-        "unwatch", "unsubscribe", "feed.subscribe", "feed.unsubscribe",
+        "unwatch", "unsubscribe", "feed.subscribe", "feed.unsubscribe", "receipts",
     ]
 
     /// What each caller gets: "ok" or an error code.

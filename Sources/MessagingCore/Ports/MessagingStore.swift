@@ -67,6 +67,12 @@ public protocol UserStore {
     func user(handle: Handle) throws -> User?
     /// Inserts a user; throws `conflict` when the id or handle is taken.
     func insert(_ user: User) throws
+    /// The user's settings (the defaults when none were saved).
+    func settings(of user: UserID) throws -> UserSettings
+    /// Saves the user's settings.
+    func save(_ settings: UserSettings, of user: UserID) throws
+    /// Of `users`, those who hide their read receipts.
+    func usersHidingReadReceipts(among users: [UserID]) throws -> Set<UserID>
 }
 
 /// Conversations.
@@ -110,6 +116,11 @@ public protocol MembershipStore {
     func setReadSeq(_ seq: Int64, of user: UserID, in conversation: ConversationID) throws
     /// For each conversation of `user`: messages from others after its read position, not deleted.
     func unreadCounts(for user: UserID) throws -> [UnreadCount]
+    /// Up to `limit` members of `conversation` ordered by user id, after `user` (exclusive),
+    /// each with its read position (`nil` when the member hides read receipts) and the highest
+    /// `seq` any of its devices acknowledged (answered from an index on the cursors'
+    /// conversation, never by scanning every cursor).
+    func receipts(in conversation: ConversationID, after user: UserID?, limit: Int) throws -> [MemberReceipt]
 }
 
 /// Messages and reactions.

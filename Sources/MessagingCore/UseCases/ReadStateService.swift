@@ -35,6 +35,22 @@ public struct ReadStateService: Sendable {
         }
     }
 
+    /// The members' read and delivered positions (``MemberReceipt``), for a member; ordered
+    /// by user id, keyset-paginated with `after` (the last user id seen). The read position
+    /// of a member who hides read receipts is `nil`, except the caller's own.
+    public func receipts(
+        in conversationID: ConversationID, for user: UserID, after: UserID? = nil, limit: Int = 200
+    ) async throws -> [MemberReceipt] {
+        try requirePageLimit(limit, max: 1000, what: "receipt")
+        return try await context.store.read { transaction in
+            let (_, me) = try transaction.requireMembership(of: user, in: conversationID)
+            return try transaction.receipts(in: conversationID, after: after, limit: limit).map { receipt in
+                receipt.userID == user
+                    ? MemberReceipt(userID: user, readSeq: me.readSeq, deliveredSeq: receipt.deliveredSeq) : receipt
+            }
+        }
+    }
+
     /// Unread counts for every conversation of the user (messages from others after its read position).
     public func unreadCounts(for user: UserID) async throws -> [UnreadCount] {
         try await context.store.read { transaction in

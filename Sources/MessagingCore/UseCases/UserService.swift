@@ -37,4 +37,28 @@ public struct UserService: Sendable {
             return user
         }
     }
+
+    /// The user's own settings; `notFound` for an unknown user.
+    public func settings(of user: UserID) async throws -> UserSettings {
+        try await context.store.read { transaction in
+            guard try transaction.user(id: user) != nil else { throw MessagingError.notFound("No user has the id \(user).") }
+            return try transaction.settings(of: user)
+        }
+    }
+
+    /// Replaces the user's own settings and returns them; `notFound` for an unknown user.
+    @discardableResult
+    public func updateSettings(_ settings: UserSettings, of user: UserID) async throws -> UserSettings {
+        try await context.write { transaction in
+            guard try transaction.user(id: user) != nil else { throw MessagingError.notFound("No user has the id \(user).") }
+            try transaction.save(settings, of: user)
+            return settings
+        }
+    }
+
+    /// Of `users`, those who hide their read receipts (what a broadcast of read positions leaves out).
+    public func hidingReadReceipts(among users: [UserID]) async throws -> Set<UserID> {
+        guard !users.isEmpty else { return [] }
+        return try await context.store.read { try $0.usersHidingReadReceipts(among: users) }
+    }
 }

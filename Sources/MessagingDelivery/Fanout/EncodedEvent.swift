@@ -42,6 +42,15 @@ public struct EncodedEvent: Sendable {
         self.endsMembershipOf = endsMembershipOf
     }
 
+    /// A frame that is not an event of the log (a read receipt): delivered to the sessions of
+    /// the conversation's room as they are, outside `seq` order; ``seq`` is 0.
+    public init(ephemeralIn conversationID: ConversationID, bytes: [UInt8]) {
+        self.init(conversationID: conversationID, seq: 0, bytes: bytes)
+    }
+
+    /// Whether this is a frame outside the log (``init(ephemeralIn:bytes:)``).
+    public var isEphemeral: Bool { seq == 0 }
+
     /// Encodes `event` once as a JSON frame `{"type":"event","event":{…}}`.
     public init(_ event: ConversationEvent) throws {
         var leaving: UserID?

@@ -146,6 +146,16 @@ public final class FanoutHub: Sendable {
         room.publish(event)
     }
 
+    /// Hands a frame outside the log (``EncodedEvent/init(ephemeralIn:bytes:)``, a read
+    /// receipt) to the sessions that joined its conversation's room now, as it is: no `seq`
+    /// order, no redelivery (a session that is not there misses it; the state it reports is
+    /// in the store). Never suspends.
+    public func publishEphemeral(_ event: EncodedEvent) {
+        guard let room = rooms.withLock({ $0[event.conversationID] }) else { return }
+        let sessions = room.state.withLock { $0.sessions }
+        for session in sessions { session.enqueue(event) }
+    }
+
     /// The highest `seq` handed to the room's sessions, or `nil` when no session joined.
     public func deliveredSeq(of conversationID: ConversationID) -> Int64? {
         rooms.withLock { $0[conversationID] }?.state.withLock { $0.lastTaken }

@@ -92,8 +92,9 @@ public final class OutboundSession: Sendable {
         mutating func popFirst() -> EncodedEvent? {
             guard let event = queue.popFirst() else { return nil }
             bytes -= event.payloadCount
-            // One hash lookup per event: the default subscript's in-place accessor.
-            Self.raise(&handedOut[event.conversationID, default: 0], to: event.seq)
+            // One hash lookup per event: the default subscript's in-place accessor. A frame
+            // outside the log (seq 0) is not a delivery to acknowledge.
+            if event.seq > 0 { Self.raise(&handedOut[event.conversationID, default: 0], to: event.seq) }
             return event
         }
 

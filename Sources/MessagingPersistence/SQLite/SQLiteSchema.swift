@@ -251,7 +251,9 @@ enum SQLiteSchema {
 
     /// Each user's feed of changes to their conversation list: entries keyed by user and
     /// per-user `seq` (the next `seq` is the largest plus one, read from this key; writes are
-    /// serialized). The payload is the entry's JSON.
+    /// serialized). The payload is the entry's JSON. Also the users' settings (read-receipt
+    /// privacy), and the index that answers a conversation's delivered positions from the
+    /// acknowledgement cursors.
     static let userFeed = """
         CREATE TABLE user_feed (
             user_id BLOB NOT NULL REFERENCES users (id),
@@ -261,5 +263,10 @@ enum SQLiteSchema {
             payload BLOB NOT NULL,
             PRIMARY KEY (user_id, seq)
         ) WITHOUT ROWID;
+        CREATE TABLE user_settings (
+            user_id BLOB PRIMARY KEY NOT NULL REFERENCES users (id),
+            hide_read_receipts INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        CREATE INDEX ack_cursors_by_conversation ON ack_cursors (conversation_id, user_id, acked_seq);
         """
 }

@@ -63,3 +63,46 @@ extension PostgresTransaction {
         }
     }
 }
+
+// MARK: - Settings and receipts
+
+extension PostgresTransaction {
+    func settings(of user: UserID) throws -> UserSettings {
+        let hides = try fetchOne(
+            "SELECT hide_read_receipts FROM user_settings WHERE user_id = \(PostgresCoding.uuid(user))", "reading settings",
+            { try $0.bool(0) })
+        return UserSettings(hidesReadReceipts: hides ?? false)
+    }
+
+    func save(_ settings: UserSettings, of user: UserID) throws {
+        try execute(
+            """
+            INSERT INTO user_settings (user_id, hide_read_receipts) VALUES (\(PostgresCoding.uuid(user)), \(settings.hidesReadReceipts))
+            ON CONFLICT (user_id) DO UPDATE SET hide_read_receipts = excluded.hide_read_receipts
+            """, "saving settings")
+    }
+
+    func usersHidingReadReceipts(among users: [UserID]) throws -> Set<UserID> {
+        Set(try fetchAll(
+            """
+            SELECT user_id FROM user_settings WHERE hide_read_receipts AND user_id = ANY(\(PostgresCoding.uuids(users)))
+            """, "reading read-receipt settings", { try $0.id(0) as UserID }))
+    }
+
+    func receipts(in conversation: ConversationID, after user: UserID?, limit: Int) throws -> [MemberReceipt] {
+        let floor = PostgresCoding.uuid(user) ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        return try fetchAll(
+            """
+            SELECT m.user_id, m.read_seq, COALESCE(s.hide_read_receipts, false),
+                (SELECT MAX(a.acked_seq) FROM ack_cursors a WHERE a.conversation_id = m.conversation_id AND a.user_id = m.user_id)
+            FROM members m LEFT JOIN user_settings s ON s.user_id = m.user_id
+            WHERE m.conversation_id = \(PostgresCoding.uuid(conversation)) AND m.user_id > \(floor)
+            ORDER BY m.user_id LIMIT \(limit)
+            """, "reading receipts"
+        ) { row in
+            let hidden = try row.bool(2)
+            return MemberReceipt(
+                userID: try row.id(0), readSeq: hidden ? nil : try row.int64(1), deliveredSeq: try row.optionalInt64(3) ?? 0)
+        }
+    }
+}

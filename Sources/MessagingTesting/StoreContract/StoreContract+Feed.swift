@@ -139,3 +139,50 @@ extension StoreContract {
         }
     }
 }
+
+// The suites of receipts: settings, read and delivered positions.
+extension StoreContract {
+    /// UserStore and MembershipStore: settings round-trip; receipts give each member's read position (none when hidden) and its devices' highest acknowledged seq.
+    public func receipts() async throws {
+        try await withStores { stores in
+            let store = stores.messaging
+            let alice = try await makeUser(store, "alice")
+            let bob = try await makeUser(store, "bob")
+            let carol = try await makeUser(store, "carol")
+            let room = try await makeConversation(store, members: [alice, bob, carol])
+            let other = try await makeConversation(store, members: [alice, bob])
+            #expect(try await store.read { try $0.settings(of: bob.id) } == UserSettings(), "defaults before any save")
+            try await store.write { transaction throws in
+                try transaction.save(UserSettings(hidesReadReceipts: true), of: carol.id)
+                try transaction.save(UserSettings(hidesReadReceipts: true), of: bob.id)
+                try transaction.save(UserSettings(hidesReadReceipts: false), of: bob.id)  // replaced
+                try transaction.setReadSeq(4, of: alice.id, in: room.id)
+                try transaction.setReadSeq(2, of: bob.id, in: room.id)
+                try transaction.setReadSeq(9, of: carol.id, in: room.id)
+                try transaction.setReadSeq(1, of: bob.id, in: other.id)
+            }
+            #expect(try await store.read { try $0.settings(of: carol.id) } == UserSettings(hidesReadReceipts: true))
+            #expect(try await store.read { try $0.settings(of: bob.id) } == UserSettings(hidesReadReceipts: false))
+            #expect(try await store.read { try $0.usersHidingReadReceipts(among: [alice.id, bob.id, carol.id]) } == [carol.id])
+            #expect(try await store.read { try $0.usersHidingReadReceipts(among: []) }.isEmpty)
+
+            // Bob's phone acked 6 and his laptop 3 in the room; alice's device acked only the other conversation.
+            let (phone, laptop, aliceDevice) = (DeviceID(ids.next()), DeviceID(ids.next()), DeviceID(ids.next()))
+            try await stores.ackCursors.save([
+                AckCursor(deviceID: phone, userID: bob.id, conversationID: room.id, ackedSeq: 6),
+                AckCursor(deviceID: laptop, userID: bob.id, conversationID: room.id, ackedSeq: 3),
+                AckCursor(deviceID: aliceDevice, userID: alice.id, conversationID: other.id, ackedSeq: 8),
+            ], at: time)
+            let all = try await store.read { try $0.receipts(in: room.id, after: nil, limit: 10) }
+            let sorted = [alice, bob, carol].map(\.id).sorted()
+            #expect(all.map(\.userID) == sorted, "ordered by user id")
+            let byUser = Dictionary(uniqueKeysWithValues: all.map { ($0.userID, $0) })
+            #expect(byUser[alice.id] == MemberReceipt(userID: alice.id, readSeq: 4, deliveredSeq: 0))
+            #expect(byUser[bob.id] == MemberReceipt(userID: bob.id, readSeq: 2, deliveredSeq: 6), "the highest of his devices")
+            #expect(byUser[carol.id] == MemberReceipt(userID: carol.id, readSeq: nil, deliveredSeq: 0), "carol hides hers")
+            let page = try await store.read { try $0.receipts(in: room.id, after: sorted[0], limit: 1) }
+            #expect(page.map(\.userID) == [sorted[1]], "keyset after a user id")
+            #expect(try await store.read { try $0.receipts(in: other.id, after: nil, limit: 10) }.count == 2)
+        }
+    }
+}

@@ -89,6 +89,7 @@ public struct StoreContract: Sendable {
         Suite("batchSends", "use cases: a batch is one transaction") { try await $0.batchSends() },
         Suite("feedLog", "UserFeedStore: a gapless seq per user, entries read back in order from any position, rolled back with their transaction") { try await $0.feedLog() },
         Suite("concurrentFeed", "UserFeedStore: concurrent writers appending to one user's feed get seq exactly 1…n") { try await $0.concurrentFeed() },
+        Suite("receipts", "UserStore and MembershipStore: settings round-trip; receipts give each member's read position (none when hidden) and its devices' highest acknowledged seq") { try await $0.receipts() },
         Suite("feedUseCases", "use cases: creating, adding, removing, leaving, role changes and updates append to exactly the right users' feeds") { try await $0.feedUseCases() },
     ]
 

@@ -1,3 +1,4 @@
+import Logging
 import MessagingCore
 import MessagingDelivery
 import MessagingWire
@@ -45,5 +46,35 @@ extension Gateway {
             cursor = entry.seq
         }
         return cursor
+    }
+}
+
+// MARK: - Read receipts
+
+extension Gateway {
+    /// Tells the sessions subscribed to each receipt's conversation on this node (the
+    /// reader's own other devices included) that a member's read position moved, with a
+    /// `receipt` frame; nothing for members who hide read receipts. The gateway's `read`
+    /// frames come here through the coalescer (at most one per member and conversation per
+    /// window); a host that writes read positions itself (an HTTP route) calls it after its
+    /// write.
+    public func announce(_ receipts: [ReadReceipt]) async {
+        await Self.broadcast(receipts, messaging: messaging, hub: hub, logger: logger)
+    }
+
+    static func broadcast(_ receipts: [ReadReceipt], messaging: Messaging, hub: FanoutHub, logger: Logger) async {
+        guard !receipts.isEmpty else { return }
+        let hidden: Set<UserID>
+        do {
+            hidden = try await messaging.users.hidingReadReceipts(among: Array(Set(receipts.map(\.userID))))
+        } catch {
+            // Without the settings nothing is shown: a hidden position must never leak.
+            logger.warning("could not read read-receipt settings; no receipts sent", metadata: ["error": "\(code(of: error))"])
+            return
+        }
+        for receipt in receipts where !hidden.contains(receipt.userID) {
+            let frame = ServerFrame.receipt(conversationID: receipt.conversationID, userID: receipt.userID, readSeq: receipt.readSeq)
+            hub.publishEphemeral(EncodedEvent(ephemeralIn: receipt.conversationID, bytes: frame.encoded()))
+        }
     }
 }

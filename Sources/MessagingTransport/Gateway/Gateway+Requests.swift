@@ -18,7 +18,7 @@ extension Gateway {
         case .typing: .typing
         case .presence: .presence
         case .subscribe, .unsubscribe, .history, .replies, .watch, .unwatch, .devices, .envelopes: .query
-        case .feedSubscribe, .feedUnsubscribe: .query
+        case .feedSubscribe, .feedUnsubscribe, .receipts: .query
         case .publishDevice, .removeDevice, .uploadEnvelopes: .message
         case .ping, .pong: .keepalive
         }
@@ -242,6 +242,9 @@ extension Gateway {
         case .feedUnsubscribe:
             followFeed(nil, context)
             return .empty
+
+        case .receipts(let conversation, let after, let limit):
+            return .receipts(try await messaging.readState.receipts(in: conversation, for: user, after: after, limit: limit))
 
         case .ping:
             await send(.pong, on: connection)

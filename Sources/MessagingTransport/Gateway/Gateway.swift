@@ -74,7 +74,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         let messaging = messaging.isPublishing ? messaging : messaging.publishing(to: EventBusPublisher(bus: bus, logger: logger))
         self.messaging = messaging
         self.readReceipts = ReadReceiptCoalescer(
-            messaging: messaging, window: .milliseconds(250), logger: logger, broadcast: { _ in })
+            messaging: messaging, window: .milliseconds(250), logger: logger,
+            broadcast: { receipts in await Self.broadcast(receipts, messaging: messaging, hub: hub, logger: logger) })
         self.verifier = verifier
         self.hub = hub
         self.acks = acks

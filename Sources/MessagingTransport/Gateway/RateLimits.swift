@@ -16,7 +16,7 @@ public enum RateLimitedAction: String, Hashable, Sendable, CaseIterable {
     /// `presence`.
     case presence
     /// `subscribe`, `unsubscribe`, `history`, `replies`, `watch`, `unwatch`, `devices`, `envelopes`,
-    /// `feed.subscribe`, `feed.unsubscribe`.
+    /// `feed.subscribe`, `feed.unsubscribe`, `receipts`.
     case query
     /// `ping`, `pong`.
     case keepalive

@@ -145,7 +145,7 @@ public final class ChatServer: Service, Sendable {
                 limits: limits.rateLimits, clock: ContinuousClock(), shared: backend.sharedRateCheck(wallClock: wallClock)),
             metrics: metrics,
             cookie: cookie, secureCookies: configuration.secureCookies, limits: limits, clock: wallClock,
-            readiness: readiness, logger: logger)
+            readiness: readiness, announceReads: { [gateway] in await gateway.announce($0) }, logger: logger)
     }
 
     /// The use cases over this server's store. Everything they commit is published to the

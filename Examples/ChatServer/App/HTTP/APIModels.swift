@@ -74,6 +74,9 @@ typealias EventJSON = WireEvent
 /// An entry of the caller's feed: the same shape as in the realtime `feed` frame.
 typealias FeedEntryJSON = WireFeedEntry
 
+/// A member's read and delivered positions: the same shape as in the realtime `receipts` result.
+typealias WireMemberReceiptJSON = WireMemberReceipt
+
 /// A login session as its owner sees it (never its refresh-token hash).
 struct SessionJSON: Encodable, Sendable {
     let id: String

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MessagingCore
+import MessagingDelivery
 
 extension ChatAPI {
     struct SendBody: RequestBody {
@@ -159,6 +160,9 @@ extension ChatAPI {
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(ReadBody.self, limit: limits.maxRequestBodyBytes)
         let member = try await messaging.readState.markRead(id, upTo: body.seq, by: principal.userID)
+        if member.readSeq == body.seq {
+            await announceReads([ReadReceipt(userID: principal.userID, conversationID: id, readSeq: body.seq)])
+        }
         return try json(JSONObject(["readSeq": member.readSeq]))
     }
 

@@ -37,11 +37,14 @@ struct ChatAPI: Sendable {
     let limits: ChatServerLimits
     let clock: any WallClock
     let readiness: Readiness
+    /// Tells realtime subscribers that read positions moved (the gateway's `receipt` frames).
+    let announceReads: @Sendable ([ReadReceipt]) async -> Void
     let logger: Logger
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
-        authRoutes() + conversationRoutes() + messageRoutes() + deviceRoutes() + queryRoutes() + operationRoutes()
+        authRoutes() + conversationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes() + queryRoutes()
+            + operationRoutes()
     }
 
     // MARK: Helpers shared by the handlers

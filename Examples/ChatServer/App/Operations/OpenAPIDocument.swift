@@ -2061,6 +2061,220 @@ enum OpenAPIDocument {
     ]
    }
   },
+  "/v1/conversations/{id}/receipts": {
+   "get": {
+    "operationId": "receipts",
+    "summary": "Members' read positions (absent for members who hide them) and delivered positions (Protocol.md §3 receipts)",
+    "responses": {
+     "200": {
+      "description": "receipts",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "receipts": {
+           "type": "array",
+           "items": {
+            "type": "object",
+            "properties": {
+             "user": {
+              "type": "string",
+              "format": "uuid",
+              "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+              "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+             },
+             "readSeq": {
+              "type": "integer",
+              "format": "int64"
+             },
+             "deliveredSeq": {
+              "type": "integer",
+              "format": "int64"
+             }
+            },
+            "additionalProperties": false,
+            "required": [
+             "user",
+             "deliveredSeq"
+            ]
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "receipts"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+      },
+      "description": "the last user id of the previous page"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 200
+      },
+      "description": "page size"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "messages"
+    ]
+   }
+  },
+  "/v1/me/settings": {
+   "get": {
+    "operationId": "settings",
+    "summary": "The caller's settings",
+    "responses": {
+     "200": {
+      "description": "settings",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "hideReadReceipts": {
+           "type": "boolean"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "hideReadReceipts"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   },
+   "put": {
+    "operationId": "updateSettings",
+    "summary": "Replace the caller's settings (hideReadReceipts: keep your read position from other members)",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "hideReadReceipts": {
+          "type": "boolean"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "hideReadReceipts"
+        ]
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "the new settings",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "hideReadReceipts": {
+           "type": "boolean"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "hideReadReceipts"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
   "/v1/feed": {
    "get": {
     "operationId": "feed",
