@@ -16,7 +16,20 @@ import Testing
 /// only subscribed receives the conversation gapless and in order and is never closed.
 @Suite("Protocol fuzzer: hostile frames from members")
 struct ProtocolFuzzTests {
-    static let frameTypes: Set<String> = ["ready", "ok", "error", "event", "typing", "presence", "ping", "pong"]
+    /// The server frame types of Protocol.md §4's table, read from the document.
+    static let frameTypes: Set<String> = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Documentation/Protocol.md")
+        guard let text = try? String(contentsOf: url, encoding: .utf8),
+            let start = text.range(of: "## 4. Server frames")?.upperBound,
+            let end = text.range(of: "### Events", range: start..<text.endIndex)?.lowerBound
+        else { return [] }
+        var types: Set<String> = []
+        for line in text[start..<end].split(separator: "\n") where line.hasPrefix("| `") {
+            types.insert(String(line.dropFirst(3).prefix { $0 != "`" }))
+        }
+        return types
+    }()
 
     /// The error codes of Protocol.md §7, read from the document.
     static func documentedErrorCodes() throws -> Set<String> {
@@ -37,6 +50,7 @@ struct ProtocolFuzzTests {
     func fuzz(seed: UInt64) async throws {
         let documentedCodes = try Self.documentedErrorCodes()
         #expect(documentedCodes.contains("invalid_input") && documentedCodes.count > 15)
+        #expect(Self.frameTypes.isSuperset(of: ["ready", "ok", "error", "event", "typing", "presence", "ping", "pong", "feed", "receipt"]))
         try await Harness.with { h in
             let alice = try await h.user("alice")
             let carol = try await h.user("carol")
@@ -173,6 +187,9 @@ struct FrameGenerator {
         "devices": ["conversation"],
         "envelopes.upload": ["conversation", "epoch", "senderDevice", "envelopes"],
         "envelopes": ["device", "after", "limit"],
+        "feed.subscribe": ["after"],
+        "feed.unsubscribe": [],
+        "receipts": ["conversation", "after", "limit"],
         "ping": [],
         "pong": [],
     ]
