@@ -97,4 +97,8 @@ struct OrderRecordingBus: EventBus {
     func publish(feed entries: [UserFeedEvent]) async throws {
         hub.feeds.signal(entries)
     }
+
+    func publishEphemeral(_ event: EncodedEvent) async throws {
+        hub.publishEphemeral(event)
+    }
 }

@@ -154,7 +154,7 @@ struct PostgresClusterTests {
             try await nodes[1].hub.join(onB, to: room.id, after: room.lastSeq)
             for round in 0..<3 {
                 let killed = try await TestCluster.terminate(applicationName: "bus_" + nodes[1].name)
-                #expect(killed == 2, "round \(round): the bus's two LISTEN connections (events, feed) were found")
+                #expect(killed == 3, "round \(round): the bus's LISTEN connections (events, feed, receipts) were found")
                 // Sent while node B listens on nothing: only the catch-up can bring these.
                 for number in 0..<20 { _ = try await Self.send("r\(round)-\(number)", on: nodes[0], to: room.id, by: users[0].id) }
                 let events = try await Self.receive(20, from: onB)
@@ -196,12 +196,34 @@ struct PostgresClusterTests {
 
             // Node B listens on nothing for a while: the reconnection wakes every follower.
             let killed = try await TestCluster.terminate(applicationName: "bus_" + nodes[1].name)
-            #expect(killed == 2, "the events and feed LISTEN connections were found")
+            #expect(killed == 3, "the bus's LISTEN connections were found")
             _ = try await nodes[0].messaging.conversations.update(room.id, with: ConversationChanges(title: "Renamed"), by: alice.id)
             try await nodes[0].messaging.conversations.removeMember(bob.id, from: room.id, by: alice.id)
             try await TestCluster.waitUntil("node B's follower has every entry") { received.withLock { $0.count } == 3 }
             #expect(received.withLock { $0.map(\.seq) } == [1, 2, 3], "nothing missed, nothing twice")
             #expect(received.withLock { $0.last?.payload } == .left(removedBy: alice.id))
+        }
+    }
+
+    @Test("a read receipt published on node A reaches a subscriber on node B within 1 s, and node A's own subscriber once")
+    func receiptsAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let users = try await Self.users(nodes[0].messaging, "alice", "bob")
+            let room = try await nodes[0].messaging.conversations.create(.group(title: "room", members: [users[1].id]), by: users[0].id)
+            let onA = Self.session(1, for: users[0].id)
+            let onB = Self.session(2, for: users[1].id)
+            try await nodes[0].hub.join(onA, to: room.id, after: room.lastSeq)
+            try await nodes[1].hub.join(onB, to: room.id, after: room.lastSeq)
+            let frame = #"{"conversation":"\#(room.id)","readSeq":2,"type":"receipt","user":"\#(users[1].id)"}"#
+            try await nodes[0].bus.publishEphemeral(EncodedEvent(ephemeralIn: room.id, bytes: Array(frame.utf8)))
+            // Timed from the publish's return (its notification committed).
+            let published = ContinuousClock.now
+            let received = try #require(await nextEvent(of: onB, within: .seconds(5)), "node B's subscriber got nothing")
+            #expect(ContinuousClock.now - published <= .seconds(1))
+            #expect(received.isEphemeral && received.bytes == Array(frame.utf8))
+            #expect(await nextEvent(of: onA, within: .seconds(1))?.bytes == Array(frame.utf8))
+            #expect(await nextEvent(of: onA, within: .milliseconds(500)) == nil, "node A skipped its own notification")
+            #expect(onA.handedOutSeq(in: room.id) == nil, "a frame outside the log is not a delivery to acknowledge")
         }
     }
 

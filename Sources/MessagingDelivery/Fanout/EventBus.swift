@@ -20,6 +20,11 @@ public protocol EventBus: Sendable {
     /// ``FanoutHub/feeds`` is signalled (``FeedFollowers/signal(_:)-([UserFeedEvent])``),
     /// and its followers read the entries from the store.
     func publish(feed entries: [UserFeedEvent]) async throws
+
+    /// Publishes a frame outside the log (``EncodedEvent/init(ephemeralIn:bytes:)``, a read
+    /// receipt) to the sessions of its conversation on every hub
+    /// (``FanoutHub/publishEphemeral(_:)``): best effort, nothing stored, nothing resent.
+    func publishEphemeral(_ event: EncodedEvent) async throws
 }
 
 /// The in-process event bus: publishing hands the event straight to the local hub.
@@ -39,6 +44,10 @@ public struct InMemoryEventBus: EventBus {
 
     public func publish(feed entries: [UserFeedEvent]) async throws {
         hub.feeds.signal(entries)
+    }
+
+    public func publishEphemeral(_ event: EncodedEvent) async throws {
+        hub.publishEphemeral(event)
     }
 }
 

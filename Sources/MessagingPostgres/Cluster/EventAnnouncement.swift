@@ -129,3 +129,22 @@ enum FeedAnnouncement {
         return heads.isEmpty ? nil : heads
     }
 }
+
+/// The payload of a frame passed between nodes outside the log: `conversation|node|json`.
+enum EphemeralAnnouncement {
+    static let maximumBytes = 7_000
+
+    static func payload(for event: EncodedEvent, node: String) -> String? {
+        let json = String(decoding: event.bytes, as: UTF8.self)
+        let payload = "\(event.conversationID)|\(node)|\(json)"
+        return payload.utf8.count <= maximumBytes ? payload : nil
+    }
+
+    static func parse(_ payload: String) -> (ConversationID, String, String)? {
+        let parts = payload.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let conversation = ConversationID(String(parts[0])), !parts[1].isEmpty,
+            parts[2].first == "{"
+        else { return nil }
+        return (conversation, String(parts[1]), String(parts[2]))
+    }
+}

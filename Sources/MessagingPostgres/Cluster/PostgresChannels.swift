@@ -39,6 +39,9 @@ public struct PostgresChannels: Hashable, Sendable {
     /// feed followers of its node).
     public var feed: String { prefix + "_feed" }
 
+    /// Where frames outside the log (read receipts) are passed between nodes.
+    public var ephemeral: String { prefix + "_ephemeral" }
+
     /// Where changes of presence entries and records are announced (``PostgresPresenceFeed``).
     public var presence: String { prefix + "_presence" }
 }

@@ -33,6 +33,9 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
     private let store: PostgresMessagingStore
     private let loop: ListenLoop
     private let feedLoop: ListenLoop
+    private let ephemeralLoop: ListenLoop
+    /// This bus's name in the notifications it sends (it skips its own).
+    private let node = UUIDv7Generator().next().description
     private let logger: Logger
     /// The most events read from the store per conversation when catching up after a
     /// reconnection. 2,000.
@@ -46,6 +49,7 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
         self.logger = logger
         loop = ListenLoop(configuration: listener, channel: store.configuration.channels.events, logger: logger)
         feedLoop = ListenLoop(configuration: listener, channel: store.configuration.channels.feed, logger: logger)
+        ephemeralLoop = ListenLoop(configuration: listener, channel: store.configuration.channels.ephemeral, logger: logger)
     }
 
     /// The state of the LISTEN connection of events (for readiness and metrics).
@@ -53,6 +57,9 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
 
     /// The state of the LISTEN connection of feed entries (for readiness and metrics).
     public var feedStatus: PostgresListenerStatus { feedLoop.status.withLock { $0 } }
+
+    /// The state of the LISTEN connection of frames outside the log (read receipts).
+    public var ephemeralStatus: PostgresListenerStatus { ephemeralLoop.status.withLock { $0 } }
 
     /// Hands a committed event to this node's hub; the store already announced it to the
     /// other nodes in the transaction that committed it.
@@ -66,8 +73,22 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
         hub.feeds.signal(entries)
     }
 
-    /// Holds the LISTEN connections of events and of feed entries (reconnecting as needed)
-    /// until cancelled or graceful shutdown.
+    /// Hands a frame outside the log (a read receipt) to this node's hub and sends it to the
+    /// other nodes with `NOTIFY` on ``PostgresChannels/ephemeral`` (one short transaction;
+    /// best effort: a frame over 7,000 bytes, or a failed notification, reaches this node
+    /// only). Each node skips its own notifications.
+    public func publishEphemeral(_ event: EncodedEvent) async throws {
+        hub.publishEphemeral(event)
+        guard let payload = EphemeralAnnouncement.payload(for: event, node: node) else {
+            logger.debug("a frame outside the log is too large to pass to other nodes", metadata: ["bytes": "\(event.payloadCount)"])
+            return
+        }
+        let channel = store.configuration.channels.ephemeral
+        _ = try await store.transaction(readOnly: false) { try $0.notify(channel, [payload], "passing a frame to other nodes") }
+    }
+
+    /// Holds the LISTEN connections of events, feed entries and frames outside the log
+    /// (reconnecting as needed) until cancelled or graceful shutdown.
     public func run() async throws {
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -76,12 +97,26 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
                     onNotification: { [self] payload in await handle(payload) })
             }
             group.addTask {
+                await self.ephemeralLoop.run(onListening: {}, onNotification: { [self] payload in handleEphemeral(payload) })
+            }
+            group.addTask {
                 // Signals missed while not listening: every follower reads from its cursor.
                 await self.feedLoop.run(
                     onListening: { [self] in hub.feeds.wakeAll() },
                     onNotification: { [self] payload in handleFeed(payload) })
             }
         }
+    }
+
+    /// Hands a frame another node passed on to this node's hub; `false` when it was rejected.
+    func handleEphemeral(_ payload: String) -> Bool {
+        guard let (conversationID, sender, json) = EphemeralAnnouncement.parse(payload) else {
+            logger.warning("ignored a notification this library did not send", metadata: ["bytes": "\(payload.utf8.count)"])
+            return false
+        }
+        guard sender != node, hub.hasRoom(for: conversationID) else { return true }
+        hub.publishEphemeral(EncodedEvent(ephemeralIn: conversationID, bytes: Array(json.utf8)))
+        return true
     }
 
     /// Signals the followers of the users a feed notification names; `false` when it was rejected.

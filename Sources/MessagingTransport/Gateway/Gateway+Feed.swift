@@ -52,17 +52,17 @@ extension Gateway {
 // MARK: - Read receipts
 
 extension Gateway {
-    /// Tells the sessions subscribed to each receipt's conversation on this node (the
-    /// reader's own other devices included) that a member's read position moved, with a
+    /// Tells the sessions subscribed to each receipt's conversation (through the event bus:
+    /// on every node of a cluster; the reader's own other devices included) that a member's read position moved, with a
     /// `receipt` frame; nothing for members who hide read receipts. The gateway's `read`
     /// frames come here through the coalescer (at most one per member and conversation per
     /// window); a host that writes read positions itself (an HTTP route) calls it after its
     /// write.
     public func announce(_ receipts: [ReadReceipt]) async {
-        await Self.broadcast(receipts, messaging: messaging, hub: hub, logger: logger)
+        await Self.broadcast(receipts, messaging: messaging, bus: bus, logger: logger)
     }
 
-    static func broadcast(_ receipts: [ReadReceipt], messaging: Messaging, hub: FanoutHub, logger: Logger) async {
+    static func broadcast(_ receipts: [ReadReceipt], messaging: Messaging, bus: any EventBus, logger: Logger) async {
         guard !receipts.isEmpty else { return }
         let hidden: Set<UserID>
         do {
@@ -74,7 +74,11 @@ extension Gateway {
         }
         for receipt in receipts where !hidden.contains(receipt.userID) {
             let frame = ServerFrame.receipt(conversationID: receipt.conversationID, userID: receipt.userID, readSeq: receipt.readSeq)
-            hub.publishEphemeral(EncodedEvent(ephemeralIn: receipt.conversationID, bytes: frame.encoded()))
+            do {
+                try await bus.publishEphemeral(EncodedEvent(ephemeralIn: receipt.conversationID, bytes: frame.encoded()))
+            } catch {
+                logger.debug("could not publish a read receipt", metadata: ["error": "\(code(of: error))"])
+            }
         }
     }
 }

@@ -75,7 +75,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         self.messaging = messaging
         self.readReceipts = ReadReceiptCoalescer(
             messaging: messaging, window: .milliseconds(250), logger: logger,
-            broadcast: { receipts in await Self.broadcast(receipts, messaging: messaging, hub: hub, logger: logger) })
+            broadcast: { receipts in await Self.broadcast(receipts, messaging: messaging, bus: bus, logger: logger) })
         self.verifier = verifier
         self.hub = hub
         self.acks = acks

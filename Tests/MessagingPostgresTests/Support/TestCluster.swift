@@ -57,7 +57,8 @@ enum TestCluster {
                 }
                 for node in nodes {
                     try await waitUntil("the listeners of \(node.name) listen") {
-                        node.bus.status.isListening && node.bus.feedStatus.isListening && node.revocations.status.isListening
+                        node.bus.status.isListening && node.bus.feedStatus.isListening && node.bus.ephemeralStatus.isListening
+                            && node.revocations.status.isListening
                     }
                 }
                 return .success(try await body(nodes))

@@ -25,4 +25,8 @@ struct CountingEventBus: EventBus {
     func publish(feed entries: [UserFeedEvent]) async throws {
         try await wrapped.publish(feed: entries)
     }
+
+    func publishEphemeral(_ event: EncodedEvent) async throws {
+        try await wrapped.publishEphemeral(event)
+    }
 }
