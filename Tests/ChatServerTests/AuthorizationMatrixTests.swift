@@ -124,6 +124,55 @@ struct AuthorizationMatrixTests {
             let message = try await f.ownerMessage()
             return Call(method: "GET", path: "/v1/conversations/\(f.room)/messages/\(message)/replies?limit=10")
         },
+        Route(name: "POST /v1/conversations/{id}/members/{userId}/kick", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            return Call(method: "POST", path: "/v1/conversations/\(f.room)/members/\(victim)/kick", json: ["reason": "off topic"])
+        },
+        Route(name: "GET /v1/conversations/{id}/bans", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/bans")
+        },
+        Route(name: "PUT /v1/conversations/{id}/bans/{userId}", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            return Call(method: "PUT", path: "/v1/conversations/\(f.room)/bans/\(victim)", json: ["reason": "spam"])
+        },
+        Route(name: "DELETE /v1/conversations/{id}/bans/{userId}", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            let banned = try await f.client.call("PUT", "/v1/conversations/\(f.room)/bans/\(victim)", token: f.owner.token)
+            try #require(banned.status == 200, "\(banned)")
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/bans/\(victim)")
+        },
+        Route(name: "PUT /v1/conversations/{id}/slow-mode", expected: [200, 200, 403, 404, 404] + denied) { f, caller in
+            Call(method: "PUT", path: "/v1/conversations/\(f.room)/slow-mode", jsonInt: ["seconds": caller == .owner ? 5 : 0])
+        },
+        Route(name: "PUT /v1/conversations/{id}/mute", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "PUT", path: "/v1/conversations/\(f.room)/mute")
+        },
+        Route(name: "DELETE /v1/conversations/{id}/mute", expected: [204, 204, 204, 404, 404] + denied) { f, _ in
+            Call(method: "DELETE", path: "/v1/conversations/\(f.room)/mute")
+        },
+        Route(name: "GET /v1/conversations/{id}/pins", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/pins")
+        },
+        Route(name: "PUT /v1/conversations/{id}/pins/{messageId}", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "PUT", path: "/v1/conversations/\(f.room)/pins/\(message)")
+        },
+        Route(name: "DELETE /v1/conversations/{id}/pins/{messageId}", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            let pinned = try await f.client.call("PUT", "/v1/conversations/\(f.room)/pins/\(message)", token: f.owner.token)
+            try #require(pinned.status == 200, "\(pinned)")
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/pins/\(message)")
+        },
+        Route(name: "GET /v1/blocks", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/blocks")
+        },
+        Route(name: "PUT /v1/blocks/{userId}", expected: [200, 200, 200, 200, 200] + denied) { f, _ in
+            let target = try await f.client.user("blockee-\(Int.random(in: 0..<1_000_000_000))")
+            return Call(method: "PUT", path: "/v1/blocks/\(target.id)")
+        },
+        Route(name: "DELETE /v1/blocks/{userId}", expected: [204, 204, 204, 204, 204] + denied) { f, _ in
+            Call(method: "DELETE", path: "/v1/blocks/\(f.nonMember.id)")
+        },
         Route(name: "GET /v1/search", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/search?q=seed&conversation=\(f.room)")
         },

@@ -54,6 +54,10 @@ public struct Messaging: Sendable {
     public let search: SearchService
     /// The end-to-end encryption directory: devices, key epochs and key envelopes.
     public let devices: DeviceService
+    /// Kicks with a reason, bans, slow mode and pinned messages.
+    public let moderation: ModerationService
+    /// Each user's block list.
+    public let blocks: BlockService
 
     /// Makes the use cases over `store`.
     ///
@@ -99,6 +103,8 @@ public struct Messaging: Sendable {
         sync = SyncService(context: context)
         search = SearchService(context: context)
         devices = DeviceService(context: context)
+        moderation = ModerationService(context: context)
+        blocks = BlockService(context: context)
     }
 }
 

@@ -21,6 +21,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v4-threads") { db in
             try db.execute(sql: threads)
         }
+        migrator.registerMigration("v6-moderation") { db in
+            try db.execute(sql: moderation)
+        }
         return migrator
     }
 
@@ -242,5 +245,45 @@ enum SQLiteSchema {
     /// outside threads take no space in it).
     static let threads = """
         CREATE INDEX messages_by_thread_root ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
+        """
+
+    /// Moderation: slow mode per conversation (and each member's last post under it), mutes
+    /// per member, bans per conversation, block lists per user, pinned messages.
+    static let moderation = """
+        ALTER TABLE conversations ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0
+            CHECK (slow_mode_seconds BETWEEN 0 AND 21600);
+        ALTER TABLE members ADD COLUMN muted_until INTEGER;
+
+        CREATE TABLE slow_mode_posts (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id BLOB NOT NULL,
+            last_post_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE conversation_bans (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id BLOB NOT NULL,
+            banned_by BLOB NOT NULL,
+            reason TEXT,
+            banned_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE user_blocks (
+            blocker_id BLOB NOT NULL,
+            blocked_id BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (blocker_id, blocked_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE pinned_messages (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            message_id BLOB NOT NULL,
+            pinned_by BLOB NOT NULL,
+            pinned_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, message_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX pinned_messages_by_message ON pinned_messages (message_id);
         """
 }

@@ -87,6 +87,12 @@ public struct StoreContract: Sendable {
         Suite("concurrentSends", "use cases: 8 tasks × 1,000 sends into one conversation get seq exactly 1…8,000") { try await $0.concurrentSends() },
         Suite("idempotentSends", "use cases: 8 tasks sending the same client message id store one message") { try await $0.idempotentSends() },
         Suite("batchSends", "use cases: a batch is one transaction") { try await $0.batchSends() },
+        Suite("moderationStore", "ModerationStore: bans, blocks, mutes, slow mode, post claims and pins round-trip") { try await $0.moderationStore() },
+        Suite("kicksAndBans", "use cases: kicks record their reason; bans remove, keep out until unbanned, and follow the rank rules") { try await $0.kicksAndBans() },
+        Suite("blocks", "use cases: a blocked pair has no direct conversation; the blocker reads the blocked user's messages withheld at their seq") { try await $0.blocks() },
+        Suite("slowMode", "use cases: slow mode holds a member to one message per interval, exempts admins and repeats, and holds under concurrent sends") { try await $0.slowMode() },
+        Suite("mutes", "use cases: a muted conversation makes no mention job for that member, until the mute ends") { try await $0.mutes() },
+        Suite("pins", "use cases: pins by role, logged, bounded, listed for members only; a deleted message loses its pin") { try await $0.pins() },
     ]
 
     // MARK: Helpers

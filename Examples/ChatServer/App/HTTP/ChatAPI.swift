@@ -38,10 +38,13 @@ struct ChatAPI: Sendable {
     let clock: any WallClock
     let readiness: Readiness
     let logger: Logger
+    /// Hands a user's new block list to this node's realtime connections of that user.
+    let blockListChanged: @Sendable (UserID) async -> Void
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
-        authRoutes() + conversationRoutes() + messageRoutes() + deviceRoutes() + queryRoutes() + operationRoutes()
+        authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + deviceRoutes() + queryRoutes()
+            + operationRoutes()
     }
 
     // MARK: Helpers shared by the handlers
