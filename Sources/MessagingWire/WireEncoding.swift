@@ -73,7 +73,7 @@ public struct WireMessage: Encodable, Sendable {
         case .ciphertext(let bytes)?: try c.encode(bytes.base64EncodedString(), forKey: .ciphertext)
         case nil: break  // a tombstone: `deletedAt` is set
         }
-        if let encryption = message.encryption {
+        if let encryption = message.encryption, !message.isHidden {
             try c.encode(encryption.epoch, forKey: .epoch)
             try c.encode(encryption.senderDeviceID.description, forKey: .senderDevice)
         }
