@@ -31,8 +31,8 @@ public struct MessageService: Sendable {
     /// transaction, one ``NotificationRequest`` job per mentioned member other than the
     /// sender (coalesced per user and conversation within
     /// ``MessagingConfiguration/notificationWindowMilliseconds``), except members who muted
-    /// the conversation (``ConversationService/mute(_:until:by:)``). A repeated send enqueues
-    /// nothing. So a committed message always has its jobs, and a job never names a message
+    /// the conversation (``ConversationService/mute(_:until:by:)``) or block the sender
+    /// (``BlockService``). A repeated send enqueues nothing. So a committed message always has its jobs, and a job never names a message
     /// that did not commit.
     public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
         let committed = try await sendDeferringPublication(drafts, to: conversationID, by: sender)
@@ -81,8 +81,9 @@ public struct MessageService: Sendable {
         for message: Message, windowMilliseconds: Int64, at now: Timestamp, transaction: any MessagingTransaction
     ) throws {
         for user in Set(message.mentions).sorted() where user != message.senderID {
-            // A member who muted the conversation gets no notification for it.
+            // A member who muted the conversation, or who blocks the sender, gets no notification.
             if try transaction.member(user, in: message.conversationID)?.isMuted(at: now) == true { continue }
+            if try transaction.blockedSenders(of: user).contains(message.senderID) { continue }
             let request = NotificationRequest(
                 userID: user, conversationID: message.conversationID, reason: .mention, seq: message.seq,
                 messageID: message.id)

@@ -161,7 +161,7 @@ extension StoreContract {
     /// Use cases: a blocked pair has no direct conversation; the blocker reads the blocked
     /// user's messages withheld at their seq (history, sync, single reads) and never in search.
     public func blocks() async throws {
-        try await withModeration { fixture, _ in
+        try await withModeration { fixture, jobs in
             let m = fixture.messaging
             let (alice, bob, carol) = try await (fixture.user("alice"), fixture.user("bob"), fixture.user("carol"))
             let room = try await m.conversations.create(.group(title: "t", members: [bob.id, carol.id]), by: alice.id)
@@ -190,6 +190,12 @@ extension StoreContract {
             #expect(try await m.messages.message(secret.id, for: alice.id).message.isHidden)
             #expect(try await m.search.search("secret", for: alice.id).hits.isEmpty)
             #expect(try await m.search.search("secret", for: carol.id).hits.count == 1)
+            // A mention by a blocked user notifies nobody who blocks them.
+            _ = try await m.messages.send(try text("hey alice", "b2", mentions: [alice.id, carol.id]), to: room.id, by: bob.id)
+            let claimed = try await jobs.claim(
+                from: [NotificationRequest.queue], owner: "w", limit: 10, leaseMilliseconds: 1000,
+                now: fixture.clock.timestamp.adding(milliseconds: 3_600_000))
+            #expect(try Set(claimed.map { try NotificationRequest(payload: $0.payload).userID }) == [carol.id])
             // Blocking is one-way: bob reads alice's messages; unblocking restores the content.
             _ = try await m.messages.send(try text("hi bob", "a1"), to: room.id, by: alice.id)
             #expect(try await m.messages.history(of: room.id, for: bob.id).messages.allSatisfy { !$0.isHidden })

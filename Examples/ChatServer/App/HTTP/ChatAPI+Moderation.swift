@@ -41,6 +41,7 @@ extension ChatAPI {
 
     @Sendable func kick(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let user = try context.identifier("userId", as: UserID.self)
         let body = try await request.decodeJSON(ReasonBody.self, limit: limits.maxRequestBodyBytes, emptyAllowed: true)
@@ -53,6 +54,7 @@ extension ChatAPI {
         let limit = try query.integer("limit", in: 1...1000, default: 200)!
         let after = try query.identifier("after", as: UserID.self)
         let principal = try await principal(request)
+        try admit(.query, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let bans = try await messaging.moderation.bans(of: id, for: principal.userID, after: after, limit: Int(limit))
         return try json(JSONObject(["bans": bans.map(BanJSON.init)]))
@@ -60,6 +62,7 @@ extension ChatAPI {
 
     @Sendable func ban(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let user = try context.identifier("userId", as: UserID.self)
         let body = try await request.decodeJSON(ReasonBody.self, limit: limits.maxRequestBodyBytes, emptyAllowed: true)
@@ -70,6 +73,7 @@ extension ChatAPI {
 
     @Sendable func unban(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let user = try context.identifier("userId", as: UserID.self)
         try await messaging.moderation.unban(user, in: id, by: principal.userID)
@@ -80,6 +84,7 @@ extension ChatAPI {
 
     @Sendable func setSlowMode(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(SlowModeBody.self, limit: limits.maxRequestBodyBytes)
         guard (0...Int64(ModerationLimits.maxSlowModeSeconds)).contains(body.seconds) else {
@@ -91,6 +96,7 @@ extension ChatAPI {
 
     @Sendable func mute(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(MuteBody.self, limit: limits.maxRequestBodyBytes, emptyAllowed: true)
         let until = body.until.map { Timestamp(millisecondsSince1970: $0) } ?? .forever
@@ -100,6 +106,7 @@ extension ChatAPI {
 
     @Sendable func unmute(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         _ = try await messaging.conversations.mute(id, until: nil, by: principal.userID)
         return noContent()
@@ -110,6 +117,7 @@ extension ChatAPI {
     @Sendable func listPins(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         _ = try QueryInput(request, allowed: [])
         let principal = try await principal(request)
+        try admit(.query, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let pins = try await messaging.moderation.pins(of: id, for: principal.userID)
         var items: [PinJSON] = []
@@ -122,6 +130,7 @@ extension ChatAPI {
 
     @Sendable func pin(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let messageID = try context.identifier("messageId", as: MessageID.self)
         _ = try await request.decodeJSON(EmptyBody.self, limit: limits.maxRequestBodyBytes, emptyAllowed: true)
@@ -133,6 +142,7 @@ extension ChatAPI {
 
     @Sendable func unpin(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let messageID = try context.identifier("messageId", as: MessageID.self)
         try await requireMessage(messageID, in: id, for: principal.userID)
@@ -145,12 +155,14 @@ extension ChatAPI {
     @Sendable func listBlocks(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         _ = try QueryInput(request, allowed: [])
         let principal = try await principal(request)
+        try admit(.query, user: principal.userID, context: context)
         let blocks = try await messaging.blocks.blocks(of: principal.userID)
         return try json(JSONObject(["blocks": blocks.map(BlockJSON.init)]))
     }
 
     @Sendable func block(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let user = try context.identifier("userId", as: UserID.self)
         _ = try await request.decodeJSON(EmptyBody.self, limit: limits.maxRequestBodyBytes, emptyAllowed: true)
         let block = try await messaging.blocks.block(user, by: principal.userID)
@@ -162,6 +174,7 @@ extension ChatAPI {
 
     @Sendable func unblock(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let principal = try await principal(request)
+        try admit(.message, user: principal.userID, context: context)
         let user = try context.identifier("userId", as: UserID.self)
         try await messaging.blocks.unblock(user, by: principal.userID)
         await blockListChanged(principal.userID)

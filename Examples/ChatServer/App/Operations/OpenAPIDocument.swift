@@ -2873,6 +2873,9 @@ enum OpenAPIDocument {
      "415": {
       "$ref": "#/components/responses/E415"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -2952,6 +2955,9 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
      },
      "503": {
       "$ref": "#/components/responses/E503"
@@ -3040,6 +3046,9 @@ enum OpenAPIDocument {
      "415": {
       "$ref": "#/components/responses/E415"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -3101,6 +3110,9 @@ enum OpenAPIDocument {
      },
      "409": {
       "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
      },
      "503": {
       "$ref": "#/components/responses/E503"
@@ -3168,6 +3180,9 @@ enum OpenAPIDocument {
      },
      "415": {
       "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
      },
      "503": {
       "$ref": "#/components/responses/E503"
@@ -3243,6 +3258,9 @@ enum OpenAPIDocument {
      "415": {
       "$ref": "#/components/responses/E415"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -3299,6 +3317,9 @@ enum OpenAPIDocument {
      "409": {
       "$ref": "#/components/responses/E409"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -3354,6 +3375,9 @@ enum OpenAPIDocument {
      },
      "404": {
       "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
      },
      "503": {
       "$ref": "#/components/responses/E503"
@@ -3419,6 +3443,9 @@ enum OpenAPIDocument {
      "415": {
       "$ref": "#/components/responses/E415"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -3461,6 +3488,9 @@ enum OpenAPIDocument {
      },
      "409": {
       "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
      },
      "503": {
       "$ref": "#/components/responses/E503"
@@ -3518,6 +3548,9 @@ enum OpenAPIDocument {
      "401": {
       "$ref": "#/components/responses/E401"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -3574,6 +3607,9 @@ enum OpenAPIDocument {
      "415": {
       "$ref": "#/components/responses/E415"
      },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
      "503": {
       "$ref": "#/components/responses/E503"
      }
@@ -3607,6 +3643,9 @@ enum OpenAPIDocument {
      },
      "409": {
       "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
      },
      "503": {
       "$ref": "#/components/responses/E503"
