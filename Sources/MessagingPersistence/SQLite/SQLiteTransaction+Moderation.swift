@@ -72,13 +72,20 @@ extension SQLiteTransaction {
     }
 
     func blocks(by blocker: UserID) throws -> [UserBlock] {
-        try fetchAll(
-            "SELECT blocker_id, blocked_id, created_at FROM user_blocks WHERE blocker_id = ? ORDER BY blocked_id",
-            [RowCoding.blob(blocker)]
-        ) { row in
-            UserBlock(blockerID: try RowCoding.id(row, 0), blockedID: try RowCoding.id(row, 1), createdAt: RowCoding.timestamp(row, 2))
+        // Read with every history page, sync page and single read (the reader's block list):
+        // a cached statement driven by the C API, one step when the list is empty.
+        let statement = try HotStatement(db, Self.blocksByBlocker)
+        defer { statement.reset() }
+        statement.bind(1, blocker)
+        var result: [UserBlock] = []
+        while try statement.step() {
+            result.append(UserBlock(blockerID: try statement.id(0), blockedID: try statement.id(1), createdAt: statement.timestamp(2)))
         }
+        return result
     }
+
+    private static let blocksByBlocker =
+        "SELECT blocker_id, blocked_id, created_at FROM user_blocks WHERE blocker_id = ? ORDER BY blocked_id"
 
     func setMutedUntil(_ until: Timestamp?, of user: UserID, in conversation: ConversationID) throws {
         try execute(
