@@ -32,8 +32,8 @@ public struct MessageService: Sendable {
     /// sender (coalesced per user and conversation within
     /// ``MessagingConfiguration/notificationWindowMilliseconds``), except members who muted
     /// the conversation (``ConversationService/mute(_:until:by:)``) or block the sender
-    /// (``BlockService``). A repeated send enqueues nothing. So a committed message always has its jobs, and a job never names a message
-    /// that did not commit.
+    /// (``BlockService``). A repeated send enqueues nothing. So a committed message always has
+    /// its jobs, and a job never names a message that did not commit.
     public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
         let committed = try await sendDeferringPublication(drafts, to: conversationID, by: sender)
         await context.publish(committed.events)
