@@ -17,6 +17,7 @@ enum PostgresSchema {
         Migration(identifier: "pg-v3-job-indexes", statements: split(jobIndexes)),
         Migration(identifier: "pg-v4-threads", statements: split(threads)),
         Migration(identifier: "pg-v5-user-feed", statements: split(userFeed)),
+        Migration(identifier: "pg-v6-moderation", statements: split(moderation)),
     ]
 
     /// Each user's feed of changes to their conversation list (the SQLite schema's
@@ -42,6 +43,43 @@ enum PostgresSchema {
             hide_read_receipts boolean NOT NULL DEFAULT false
         );
         CREATE INDEX ack_cursors_by_conversation ON ack_cursors (conversation_id, user_id, acked_seq)
+        """
+
+    /// Moderation: slow mode per conversation (and each member's last post under it), mutes
+    /// per member, bans per conversation, block lists per user, pinned messages. The SQLite
+    /// schema's `v6-moderation`.
+    static let moderation = """
+        ALTER TABLE conversations ADD COLUMN slow_mode_seconds integer NOT NULL DEFAULT 0
+            CHECK (slow_mode_seconds BETWEEN 0 AND 21600);
+        ALTER TABLE members ADD COLUMN muted_until bigint;
+        CREATE TABLE slow_mode_posts (
+            conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id uuid NOT NULL,
+            last_post_at bigint NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        );
+        CREATE TABLE conversation_bans (
+            conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id uuid NOT NULL,
+            banned_by uuid NOT NULL,
+            reason text,
+            banned_at bigint NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        );
+        CREATE TABLE user_blocks (
+            blocker_id uuid NOT NULL,
+            blocked_id uuid NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (blocker_id, blocked_id)
+        );
+        CREATE TABLE pinned_messages (
+            conversation_id uuid NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            message_id uuid NOT NULL,
+            pinned_by uuid NOT NULL,
+            pinned_at bigint NOT NULL,
+            PRIMARY KEY (conversation_id, message_id)
+        );
+        CREATE INDEX pinned_messages_by_message ON pinned_messages (message_id)
         """
 
     /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and

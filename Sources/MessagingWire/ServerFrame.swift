@@ -218,6 +218,6 @@ public enum ServerFrame: Sendable {
     public static func error(_ error: any Error, requestID: String?) -> ServerFrame {
         .error(
             requestID: requestID, code: WireErrorCode.of(error), message: WireErrorCode.message(of: error),
-            retryAfterMilliseconds: nil)
+            retryAfterMilliseconds: (error as? MessagingError)?.retryAfterMilliseconds)
     }
 }

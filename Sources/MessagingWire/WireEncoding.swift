@@ -45,7 +45,7 @@ public struct WireMessage: Encodable, Sendable {
     private enum Keys: String, CodingKey {
         case id, conversation, seq, sender, clientMessageId, kind, text, ciphertext
         case replyTo, threadRoot, mentions, attachments, createdAt, editedAt, deletedAt, epoch, senderDevice
-        case reactions, thread
+        case reactions, thread, hidden
     }
 
     private enum ReactionKeys: String, CodingKey {
@@ -73,7 +73,7 @@ public struct WireMessage: Encodable, Sendable {
         case .ciphertext(let bytes)?: try c.encode(bytes.base64EncodedString(), forKey: .ciphertext)
         case nil: break  // a tombstone: `deletedAt` is set
         }
-        if let encryption = message.encryption {
+        if let encryption = message.encryption, !message.isHidden {
             try c.encode(encryption.epoch, forKey: .epoch)
             try c.encode(encryption.senderDeviceID.description, forKey: .senderDevice)
         }
@@ -91,6 +91,8 @@ public struct WireMessage: Encodable, Sendable {
         try c.encode(message.createdAt.millisecondsSince1970, forKey: .createdAt)
         try c.encodeIfPresent(message.editedAt?.millisecondsSince1970, forKey: .editedAt)
         try c.encodeIfPresent(message.deletedAt?.millisecondsSince1970, forKey: .deletedAt)
+        // Withheld from a reader who blocks the sender: no text, mentions or attachments.
+        if message.isHidden { try c.encode(true, forKey: .hidden) }
         if let reactions {
             var list = c.nestedUnkeyedContainer(forKey: .reactions)
             for reaction in reactions {
@@ -127,6 +129,11 @@ extension ConversationEvent.Payload {
         case .deviceAdded: "device.added"
         case .deviceRemoved: "device.removed"
         case .keyDistributed: "key.distributed"
+        case .memberBanned: "member.banned"
+        case .memberUnbanned: "member.unbanned"
+        case .slowModeChanged: "conversation.slow_mode"
+        case .messagePinned: "message.pinned"
+        case .messageUnpinned: "message.unpinned"
         }
     }
 }
@@ -145,7 +152,7 @@ public struct WireEvent: Encodable, Sendable {
     private enum Keys: String, CodingKey {
         case conversation, seq, kind, actor, at
         case message, user, emoji, role, previousRole, removedBy, title, topic
-        case device, epoch, senderDevice, devices, rotated
+        case device, epoch, senderDevice, devices, rotated, reason, seconds
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -165,9 +172,19 @@ public struct WireEvent: Encodable, Sendable {
         case .memberJoined(let userID, let role):
             try c.encode(userID.description, forKey: .user)
             try c.encode(role.rawValue, forKey: .role)
-        case .memberLeft(let userID, let removedBy):
+        case .memberLeft(let userID, let removedBy, let reason):
             try c.encode(userID.description, forKey: .user)
             try c.encodeIfPresent(removedBy?.description, forKey: .removedBy)
+            try c.encodeIfPresent(reason, forKey: .reason)
+        case .memberBanned(let userID, let reason):
+            try c.encode(userID.description, forKey: .user)
+            try c.encodeIfPresent(reason, forKey: .reason)
+        case .memberUnbanned(let userID):
+            try c.encode(userID.description, forKey: .user)
+        case .slowModeChanged(let seconds):
+            try c.encode(seconds, forKey: .seconds)
+        case .messagePinned(let messageID), .messageUnpinned(let messageID):
+            try c.encode(messageID.description, forKey: .message)
         case .memberRoleChanged(let userID, let from, let to):
             try c.encode(userID.description, forKey: .user)
             try c.encode(to.rawValue, forKey: .role)
@@ -200,7 +217,7 @@ public struct WireFeedEntry: Encodable, Sendable {
     public init(_ entry: UserFeedEvent) { self.entry = entry }
 
     private enum Keys: String, CodingKey {
-        case seq, conversation, change, at, kind, title, topic, role, by, removedBy
+        case seq, conversation, change, at, kind, title, topic, role, by, removedBy, reason, banned
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -215,8 +232,10 @@ public struct WireFeedEntry: Encodable, Sendable {
             try c.encodeIfPresent(title, forKey: .title)
             try c.encode(role.rawValue, forKey: .role)
             try c.encode(by.description, forKey: .by)
-        case .left(let removedBy):
+        case .left(let removedBy, let reason, let banned):
             try c.encodeIfPresent(removedBy?.description, forKey: .removedBy)
+            try c.encodeIfPresent(reason, forKey: .reason)
+            if banned { try c.encode(true, forKey: .banned) }
         case .updated(let title, let topic):
             // The new state of both: `null` means "none" (cleared), so both keys are always present.
             if let title { try c.encode(title, forKey: .title) } else { try c.encodeNil(forKey: .title) }

@@ -58,6 +58,12 @@ public struct WireErrorCode: RawRepresentable, Hashable, Sendable, CustomStringC
     /// An encrypted conversation needs a new key epoch before this message (a member or device
     /// was removed): upload envelopes for a new epoch and send again with it.
     public static let rekeyRequired = WireErrorCode(rawValue: "rekey_required")
+    /// One of the two users blocks the other: no direct conversation between them.
+    public static let blocked = WireErrorCode(rawValue: "blocked")
+    /// The user is banned from the conversation and cannot be added until unbanned.
+    public static let banned = WireErrorCode(rawValue: "banned")
+    /// The conversation is in slow mode: `retryAfterMs` says when the sender may post again.
+    public static let slowMode = WireErrorCode(rawValue: "slow_mode")
     /// The storage or a dependency failed; retry with backoff.
     public static let unavailable = WireErrorCode(rawValue: "unavailable")
 
@@ -85,6 +91,9 @@ extension WireErrorCode {
             case .conflict: return .conflict
             case .limitExceeded: return .limitExceeded
             case .rekeyRequired: return .rekeyRequired
+            case .blocked: return .blocked
+            case .banned: return .banned
+            case .slowMode: return .slowMode
             default: return .unavailable
             }
         case let error as PresenceError:

@@ -15,6 +15,8 @@ struct AuthorizationMatrixTests {
         let client: HTTPClient
         let server: TestServer
         let owner: Login, admin: Login, member: Login, removed: Login, nonMember: Login, revoked: Login
+        /// A former member banned from the room: it must get exactly what a removed member gets.
+        let banned: Login
         let room: String
 
         func login(for caller: Caller) -> Login? {
@@ -125,6 +127,55 @@ struct AuthorizationMatrixTests {
             let message = try await f.ownerMessage()
             return Call(method: "GET", path: "/v1/conversations/\(f.room)/messages/\(message)/replies?limit=10")
         },
+        Route(name: "POST /v1/conversations/{id}/members/{userId}/kick", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            return Call(method: "POST", path: "/v1/conversations/\(f.room)/members/\(victim)/kick", json: ["reason": "off topic"])
+        },
+        Route(name: "GET /v1/conversations/{id}/bans", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/bans")
+        },
+        Route(name: "PUT /v1/conversations/{id}/bans/{userId}", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            return Call(method: "PUT", path: "/v1/conversations/\(f.room)/bans/\(victim)", json: ["reason": "spam"])
+        },
+        Route(name: "DELETE /v1/conversations/{id}/bans/{userId}", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let victim = try await f.addMember(role: "member")
+            let banned = try await f.client.call("PUT", "/v1/conversations/\(f.room)/bans/\(victim)", token: f.owner.token)
+            try #require(banned.status == 200, "\(banned)")
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/bans/\(victim)")
+        },
+        Route(name: "PUT /v1/conversations/{id}/slow-mode", expected: [200, 200, 403, 404, 404] + denied) { f, caller in
+            Call(method: "PUT", path: "/v1/conversations/\(f.room)/slow-mode", jsonInt: ["seconds": caller == .owner ? 5 : 0])
+        },
+        Route(name: "PUT /v1/conversations/{id}/mute", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "PUT", path: "/v1/conversations/\(f.room)/mute")
+        },
+        Route(name: "DELETE /v1/conversations/{id}/mute", expected: [204, 204, 204, 404, 404] + denied) { f, _ in
+            Call(method: "DELETE", path: "/v1/conversations/\(f.room)/mute")
+        },
+        Route(name: "GET /v1/conversations/{id}/pins", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/pins")
+        },
+        Route(name: "PUT /v1/conversations/{id}/pins/{messageId}", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            return Call(method: "PUT", path: "/v1/conversations/\(f.room)/pins/\(message)")
+        },
+        Route(name: "DELETE /v1/conversations/{id}/pins/{messageId}", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            let message = try await f.ownerMessage()
+            let pinned = try await f.client.call("PUT", "/v1/conversations/\(f.room)/pins/\(message)", token: f.owner.token)
+            try #require(pinned.status == 200, "\(pinned)")
+            return Call(method: "DELETE", path: "/v1/conversations/\(f.room)/pins/\(message)")
+        },
+        Route(name: "GET /v1/blocks", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/blocks")
+        },
+        Route(name: "PUT /v1/blocks/{userId}", expected: [200, 200, 200, 200, 200] + denied) { f, _ in
+            let target = try await f.client.user("blockee-\(Int.random(in: 0..<1_000_000_000))")
+            return Call(method: "PUT", path: "/v1/blocks/\(target.id)")
+        },
+        Route(name: "DELETE /v1/blocks/{userId}", expected: [204, 204, 204, 204, 204] + denied) { f, _ in
+            Call(method: "DELETE", path: "/v1/blocks/\(f.nonMember.id)")
+        },
         Route(name: "GET /v1/search", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/search?q=seed&conversation=\(f.room)")
         },
@@ -165,6 +216,24 @@ struct AuthorizationMatrixTests {
         },
     ]
 
+    @Test("a banned former member gets what a removed member gets on every route, and changes nothing", arguments: routes)
+    func bannedCaller(_ route: Route) async throws {
+        try await TestServer.with { server in
+            let fixture = try await Fixture.make(server: server)
+            let removedColumn = Caller.allCases.firstIndex(of: .removed)!
+            var call = try await route.prepare(fixture, .removed)
+            if call.path.isEmpty { call.path = "/v1/conversations/\(fixture.room)" }
+            if route.name == "POST /v1/conversations" { call.json = nil }
+            let token = call.token == nil ? fixture.banned.token : try await fixture.client.login("banned").token
+            let before = try await fixture.snapshot()
+            let answer = try await fixture.perform(call, route: route, token: token)
+            #expect(answer.status == route.expected[removedColumn], "\(route.name) as a banned user: \(answer)")
+            if answer.status >= 400 {
+                #expect(try await fixture.snapshot() == before, "\(route.name) as a banned user was refused but changed the conversation")
+            }
+        }
+    }
+
     @Test("status per caller, and refused calls change nothing", arguments: routes)
     func matrix(_ route: Route) async throws {
         try await TestServer.with { server in
@@ -200,20 +269,23 @@ extension AuthorizationMatrixTests.Fixture {
         let member = try await client.user("member")
         let removed = try await client.user("removed")
         let nonMember = try await client.user("outsider")
-        let room = try await client.group(by: owner, members: [admin, member, removed])
+        let banned = try await client.user("banned")
+        let room = try await client.group(by: owner, members: [admin, member, removed, banned])
         let promoted = try await client.call(
             "PUT", "/v1/conversations/\(room)/members/\(admin.id)/role", token: owner.token, json: ["role": "admin"])
         try #require(promoted.status == 200)
         try await client.send("seed message", to: room, as: owner)
         let removal = try await client.call("DELETE", "/v1/conversations/\(room)/members/\(removed.id)", token: owner.token)
         try #require(removal.status == 204)
+        let ban = try await client.call("PUT", "/v1/conversations/\(room)/bans/\(banned.id)", token: owner.token, json: ["reason": "spam"])
+        try #require(ban.status == 200, "\(ban)")
         // The member's second session, revoked: its (unexpired) token must be refused.
         let revoked = try await client.login("member", device: "stolen laptop")
         let revocation = try await client.call("DELETE", "/v1/sessions/\(revoked.session)", token: member.token)
         try #require(revocation.status == 204)
         return Self(
             client: client, server: server, owner: owner, admin: admin, member: member, removed: removed,
-            nonMember: nonMember, revoked: revoked, room: room)
+            nonMember: nonMember, revoked: revoked, banned: banned, room: room)
     }
 
     /// Adds a fresh user with `role`; returns its id.

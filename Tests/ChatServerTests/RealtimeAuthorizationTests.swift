@@ -10,7 +10,7 @@ import Testing
 @Suite("ChatServer realtime authorization matrix", .timeLimit(.minutes(3)))
 struct RealtimeAuthorizationTests {
     enum Caller: String, CaseIterable, Sendable {
-        case owner, admin, member, removedMember, nonMember, noToken, expiredToken, revokedSession
+        case owner, admin, member, removedMember, bannedMember, nonMember, noToken, expiredToken, revokedSession
     }
 
     static let requests = [
@@ -61,13 +61,16 @@ struct RealtimeAuthorizationTests {
             let admin = try await http.user("admin")
             let member = try await http.user("member")
             let removed = try await http.user("removed")
+            let banned = try await http.user("banned")
             let outsider = try await http.user("outsider")
-            let room = try await http.group(by: owner, members: [admin, member, removed])
+            let room = try await http.group(by: owner, members: [admin, member, removed, banned])
             let role = try await http.call(
                 "PUT", "/v1/conversations/\(room)/members/\(admin.id)/role", token: owner.token, json: ["role": "admin"])
             try #require(role.status == 200, "\(role)")
             let kicked = try await http.call("DELETE", "/v1/conversations/\(room)/members/\(removed.id)", token: owner.token)
             try #require(kicked.status == 204, "\(kicked)")
+            let ban = try await http.call("PUT", "/v1/conversations/\(room)/bans/\(banned.id)", token: owner.token, json: ["reason": "spam"])
+            try #require(ban.status == 200, "\(ban)")
             let target = try #require(try await http.send("the owner's message", to: room, as: owner)["id"] as? String)
             let doomed = try #require(try await http.send("to be deleted", to: room, as: owner)["id"] as? String)
             let before = try await http.call("GET", "/v1/conversations/\(room)/events", token: owner.token)
@@ -78,6 +81,7 @@ struct RealtimeAuthorizationTests {
             case .admin: token = admin.token
             case .member: token = member.token
             case .removedMember: token = removed.token
+            case .bannedMember: token = banned.token
             case .nonMember: token = outsider.token
             case .noToken: token = nil
             case .expiredToken:
@@ -123,7 +127,7 @@ struct RealtimeAuthorizationTests {
                         #expect(outcome == Self.expected(request, caller), "\(caller) \(request): \(answer)")
                         if request == "watch", answer.type == "ok" {
                             let visible = (answer.result["presence"] as? [Any])?.count ?? -1
-                            let shares = caller != .nonMember && caller != .removedMember
+                            let shares = ![.nonMember, .removedMember, .bannedMember].contains(caller)
                             #expect(visible == (shares ? 1 : 0), "\(caller) sees presence only of people it shares a conversation with")
                         }
                     }

@@ -99,7 +99,7 @@ struct ConversationRuleTests {
             case .reactionRemoved: "unreacted"
             case .messageEdited(let current): current.isDeleted ? "edited (now a tombstone)" : "edited"
             case .messageDeleted: "deleted"
-            case .memberLeft(let user, nil) where user == bob.id: "left"
+            case .memberLeft(let user, nil, _) where user == bob.id: "left"
             default: "unexpected \(event.payload)"
             }
         }

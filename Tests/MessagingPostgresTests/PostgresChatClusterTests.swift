@@ -207,6 +207,74 @@ struct PostgresChatClusterTests {
         }
     }
 
+    @Test("a block made on node A reaches the blocker's realtime connection on node B: the blocked user's messages arrive withheld, then whole after unblocking", .timeLimit(.minutes(2)))
+    func blockAcrossNodes() async throws {
+        try await ChatCluster.with(nodes: 2) { cluster in
+            let http = ClusterHTTP()
+            let nodeA = cluster.liveBases(preferring: 0)[0]
+            let nodeB = cluster.liveBases(preferring: 1)[0]
+            let password = "correct horse battery staple"
+            var tokenOf: [String: String] = [:]
+            var idOf: [String: String] = [:]
+            for handle in ["alice", "bob"] {
+                _ = try await http.call("POST", nodeA + "/v1/auth/register", json: ["handle": handle, "password": password])
+                let login = try await http.call("POST", nodeA + "/v1/auth/login", json: ["handle": handle, "password": password, "deviceName": "d"])
+                tokenOf[handle] = try #require(login.json["accessToken"] as? String)
+                idOf[handle] = try #require((login.json["user"] as? [String: Any])?["id"] as? String)
+            }
+            let created = try await http.call(
+                "POST", nodeA + "/v1/conversations", token: tokenOf["alice"],
+                json: ["kind": "group", "title": "room", "members": [idOf["bob"]!]])
+            let room = try #require((created.json["conversation"] as? [String: Any])?["id"] as? String)
+            var logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            logger.logLevel = .critical
+            let (tokens, ids) = (tokenOf, idOf)
+            let client = WebSocketTransportClient(url: "ws" + nodeB.dropFirst(4) + "/v1/realtime", bearerToken: tokens["alice"], logger: logger)
+            let outcome = try await client.withConnection { connection -> (hidden: Bool, whole: Bool) in
+                func frames(until matches: ([String: Any]) -> Bool) async throws -> [String: Any]? {
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while ContinuousClock.now < deadline, let frame = try await connection.receive() {
+                        let json = (try? JSONSerialization.jsonObject(with: Data(frame.bytes))) as? [String: Any] ?? [:]
+                        if matches(json) { return json }
+                    }
+                    return nil
+                }
+                _ = try await frames { $0["type"] as? String == "ready" }
+                try await connection.write(.text(Array(#"{"type":"subscribe","id":"s","conversation":"\#(room)","after":0}"#.utf8)))
+                _ = try await frames { $0["id"] as? String == "s" }
+                let blocked = try await http.call("PUT", nodeA + "/v1/blocks/\(ids["bob"]!)", token: tokens["alice"], json: [String: Any]())
+                guard blocked.status == 200 else { return (false, false) }
+                // The notice travels on the session feed, the message on the event channel:
+                // within a short while every message of bob reaches node B's connection withheld.
+                var hidden = false
+                for attempt in 0..<20 where !hidden {
+                    let sent = try await http.call(
+                        "POST", nodeA + "/v1/conversations/\(room)/messages", token: tokens["bob"],
+                        json: ["clientMessageId": "h\(attempt)", "body": "secret \(attempt)"])
+                    let seq = ((sent.json["message"] as? [String: Any])?["seq"] as? NSNumber)?.int64Value
+                    let event = try await frames { (($0["event"] as? [String: Any])?["seq"] as? NSNumber)?.int64Value == seq }
+                    hidden = ((event?["event"] as? [String: Any])?["message"] as? [String: Any])?["hidden"] as? Bool == true
+                    if !hidden { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                let unblocked = try await http.call("DELETE", nodeA + "/v1/blocks/\(ids["bob"]!)", token: tokens["alice"])
+                guard hidden, unblocked.status == 204 else { return (hidden, false) }
+                var whole = false
+                for attempt in 0..<20 where !whole {
+                    let sent = try await http.call(
+                        "POST", nodeA + "/v1/conversations/\(room)/messages", token: tokens["bob"],
+                        json: ["clientMessageId": "w\(attempt)", "body": "open \(attempt)"])
+                    let seq = ((sent.json["message"] as? [String: Any])?["seq"] as? NSNumber)?.int64Value
+                    let event = try await frames { (($0["event"] as? [String: Any])?["seq"] as? NSNumber)?.int64Value == seq }
+                    whole = ((event?["event"] as? [String: Any])?["message"] as? [String: Any])?["text"] as? String == "open \(attempt)"
+                    if !whole { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                return (hidden, whole)
+            }
+            #expect(outcome.value.hidden, "bob's messages reached node B withheld after the block on node A")
+            #expect(outcome.value.whole, "and whole again after the unblock")
+        }
+    }
+
     @Test("SIGTERM: a node with a realtime client that never answers the close sends it 1001 and exits 0 within 10 s, and an idle node exits 0 too", .timeLimit(.minutes(2)))
     func gracefulStop() async throws {
         try await ChatCluster.with(nodes: 2) { cluster in

@@ -201,7 +201,7 @@ struct PostgresClusterTests {
             try await nodes[0].messaging.conversations.removeMember(bob.id, from: room.id, by: alice.id)
             try await TestCluster.waitUntil("node B's follower has every entry") { received.withLock { $0.count } == 3 }
             #expect(received.withLock { $0.map(\.seq) } == [1, 2, 3], "nothing missed, nothing twice")
-            #expect(received.withLock { $0.last?.payload } == .left(removedBy: alice.id))
+            #expect(received.withLock { $0.last?.payload } == .left(removedBy: alice.id, reason: nil, banned: false))
         }
     }
 

@@ -7,7 +7,7 @@ import Testing
 @Suite("Gateway: authorization matrix")
 struct AuthorizationMatrixTests {
     enum Caller: String, CaseIterable, Sendable {
-        case owner, admin, member, removedMember, nonMember
+        case owner, admin, member, removedMember, bannedMember, nonMember
     }
 
     static let requests = [
@@ -24,7 +24,7 @@ struct AuthorizationMatrixTests {
             return request == "edit" ? "forbidden" : "ok"
         case .member:
             return request == "edit" || request == "delete" ? "forbidden" : "ok"
-        case .removedMember, .nonMember:
+        case .removedMember, .bannedMember, .nonMember:
             switch request {
             // Their own feed: it says they left or were removed, and nothing of the conversation.
             case "presence", "watch", "unwatch", "feed.subscribe", "feed.unsubscribe": return "ok"
@@ -41,10 +41,12 @@ struct AuthorizationMatrixTests {
             let admin = try await h.user("admin")
             let member = try await h.user("member")
             let removed = try await h.user("removed")
+            let banned = try await h.user("banned")
             let outsider = try await h.user("outsider")
-            let room = try await h.group(owner, [admin, member, removed])
+            let room = try await h.group(owner, [admin, member, removed, banned])
             _ = try await h.messaging.conversations.changeRole(of: admin.id, to: .admin, in: room, by: owner.id)
             try await h.messaging.conversations.removeMember(removed.id, from: room, by: owner.id)
+            _ = try await h.messaging.moderation.ban(banned.id, from: room, reason: "spam", by: owner.id)
             let target = try await h.sendDirect("the owner's message", to: room, by: owner)
             let doomed = try await h.sendDirect("to be deleted", to: room, by: owner)
             let user: TestUser = switch caller {
@@ -52,6 +54,7 @@ struct AuthorizationMatrixTests {
             case .admin: admin
             case .member: member
             case .removedMember: removed
+            case .bannedMember: banned
             case .nonMember: outsider
             }
             let client = try await h.connect(as: user)
@@ -83,7 +86,7 @@ struct AuthorizationMatrixTests {
                     // Each caller's own feed only: joined (+ promoted, + removed), nothing of the others.
                     let head: Int64 = switch caller {
                     case .owner, .member: 1
-                    case .admin, .removedMember: 2
+                    case .admin, .removedMember, .bannedMember: 2
                     case .nonMember: 0
                     }
                     #expect(answer["result"]?["seq"]?.int == head, "\(caller) feed: \(answer)")
@@ -91,13 +94,13 @@ struct AuthorizationMatrixTests {
                 if request == "watch", answer["type"]?.string == "ok" {
                     // Only users the caller shares a conversation with are visible.
                     let visible = answer["result"]?["presence"]?.array?.count ?? -1
-                    #expect(visible == (caller == .nonMember || caller == .removedMember ? 0 : 1), "\(caller) watch: \(answer)")
+                    #expect(visible == ([.nonMember, .removedMember, .bannedMember].contains(caller) ? 0 : 1), "\(caller) watch: \(answer)")
                 }
                 let outcome = answer["type"]?.string == "ok" ? "ok" : (answer["code"]?.string ?? "\(answer)")
                 #expect(outcome == Self.expected(request, caller), "\(caller) \(request): \(answer)")
             }
             // Nothing a refused caller asked for changed the conversation.
-            if caller == .removedMember || caller == .nonMember {
+            if [.removedMember, .bannedMember, .nonMember].contains(caller) {
                 let messages = try await h.messaging.messages.history(of: room, for: owner.id).messages
                 #expect(messages.count == 2)
                 #expect(messages.allSatisfy { $0.senderID == owner.id && $0.editedAt == nil && $0.deletedAt == nil })

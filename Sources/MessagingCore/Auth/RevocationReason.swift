@@ -28,5 +28,11 @@ public struct RevocationReason: RawRepresentable, Hashable, Sendable, CustomStri
     /// The session passed its inactivity or absolute lifetime.
     public static let expired = RevocationReason(rawValue: "expired")
 
+    /// Not a revocation: the user's block list changed (``BlockService``). Published on the
+    /// ``SessionEvents`` feed (under a session id of its own that names no session) so every
+    /// node's transport re-reads the list for the user's open connections; a transport must
+    /// close nothing for it.
+    public static let blockListChanged = RevocationReason(rawValue: "blockListChanged")
+
     public var description: String { rawValue }
 }

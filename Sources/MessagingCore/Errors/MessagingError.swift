@@ -20,6 +20,9 @@ public struct MessagingError: Error, Sendable, CustomStringConvertible {
             case incompatibleSchema
             case corruptDatabase
             case rekeyRequired
+            case blocked
+            case banned
+            case slowMode
         }
 
         private let wrapped: Wrapped
@@ -48,6 +51,14 @@ public struct MessagingError: Error, Sendable, CustomStringConvertible {
         /// epoch to the current devices and send again with it.
         public static let rekeyRequired = Code(.rekeyRequired)
 
+        /// One of the two users blocks the other: no direct conversation between them.
+        public static let blocked = Code(.blocked)
+        /// The user is banned from the conversation: it cannot join or be added until unbanned.
+        public static let banned = Code(.banned)
+        /// The conversation is in slow mode and the sender posted less than its interval ago;
+        /// ``MessagingError/retryAfterMilliseconds`` says how long to wait.
+        public static let slowMode = Code(.slowMode)
+
         /// The code's stable name, such as `notFound`.
         public var description: String { wrapped.rawValue }
     }
@@ -58,6 +69,8 @@ public struct MessagingError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The underlying error, when another layer caused this one.
     public var cause: (any Error)?
+    /// How long to wait before the same request can succeed (``Code/slowMode``), in milliseconds.
+    public var retryAfterMilliseconds: Int64?
 
     /// Makes an error.
     public init(code: Code, message: String, cause: (any Error)? = nil) {
@@ -81,6 +94,8 @@ extension MessagingError {
     static func conflict(_ message: String) -> MessagingError { .init(code: .conflict, message: message) }
     static func limitExceeded(_ message: String) -> MessagingError { .init(code: .limitExceeded, message: message) }
     static func rekeyRequired(_ message: String) -> MessagingError { .init(code: .rekeyRequired, message: message) }
+    static func blocked(_ message: String) -> MessagingError { .init(code: .blocked, message: message) }
+    static func banned(_ message: String) -> MessagingError { .init(code: .banned, message: message) }
 
     /// The answer to any request about a conversation the caller is not a member of.
     static var conversationNotFound: MessagingError {

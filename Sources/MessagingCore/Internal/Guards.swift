@@ -35,6 +35,34 @@ extension MessagingTransaction {
             conversationID: conversationID, seq: seq, actorID: actor, occurredAt: time, payload: try payload(seq)))
         return seq
     }
+
+    /// The users `reader` blocks: their messages reach `reader` withheld (``Message/withheld()``).
+    func blockedSenders(of reader: UserID) throws -> Set<UserID> {
+        let blocks = try blocks(by: reader)
+        return blocks.isEmpty ? [] : Set(blocks.map(\.blockedID))
+    }
+}
+
+extension Message {
+    /// This message as `blocked`'s reader sees it: withheld when the reader blocks its sender.
+    func shown(hiding blocked: Set<UserID>) -> Message {
+        blocked.contains(senderID) && !isHidden ? withheld() : self
+    }
+}
+
+extension ConversationEvent {
+    /// This event as a reader who blocks `blocked` gets it: a message event of a blocked
+    /// sender carries the withheld message, at the same `seq`.
+    func shown(hiding blocked: Set<UserID>) -> ConversationEvent {
+        guard !blocked.isEmpty else { return self }
+        let payload: Payload
+        switch self.payload {
+        case .messageCreated(let message) where blocked.contains(message.senderID): payload = .messageCreated(message.withheld())
+        case .messageEdited(let message) where blocked.contains(message.senderID): payload = .messageEdited(message.withheld())
+        default: return self
+        }
+        return ConversationEvent(conversationID: conversationID, seq: seq, actorID: actorID, occurredAt: occurredAt, payload: payload)
+    }
 }
 
 extension PermissionTable {
@@ -56,6 +84,8 @@ extension ConversationAction {
         case .editConversation: "edit the conversation"
         case .deleteOthersMessages: "delete other members' messages"
         case .postInChannel: "post in this channel"
+        case .banMember: "ban or unban users"
+        case .pinMessage: "pin or unpin messages"
         }
     }
 }

@@ -12,6 +12,10 @@ public enum ConversationKind: String, Hashable, Sendable, Codable, CaseIterable 
 ///
 /// Thread safety: a value type; safe to share across tasks.
 public struct Conversation: Hashable, Sendable, Codable, Identifiable {
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, title, topic, creatorID, createdAt, lastSeq, lastActivityAt, isEncrypted, slowModeSeconds
+    }
+
     /// The conversation's id.
     public let id: ConversationID
     /// Direct, group or channel.
@@ -31,13 +35,18 @@ public struct Conversation: Hashable, Sendable, Codable, Identifiable {
     /// Whether it is end-to-end encrypted: it then accepts only encrypted messages, is never
     /// indexed for search, and keeps key epochs (see ``DeviceService``). Fixed at creation.
     public let isEncrypted: Bool
+    /// The slow-mode interval in seconds (0: off): a member below admin posts at most once per
+    /// interval (see ``ModerationService/setSlowMode(_:of:by:)``).
+    public var slowModeSeconds: Int
 
     /// Makes a conversation value; use ``ConversationService`` to create one in a store.
     public init(
         id: ConversationID, kind: ConversationKind, title: String?, topic: String?,
-        creatorID: UserID, createdAt: Timestamp, lastSeq: Int64, lastActivityAt: Timestamp, isEncrypted: Bool = false
+        creatorID: UserID, createdAt: Timestamp, lastSeq: Int64, lastActivityAt: Timestamp, isEncrypted: Bool = false,
+        slowModeSeconds: Int = 0
     ) {
         self.isEncrypted = isEncrypted
+        self.slowModeSeconds = slowModeSeconds
         self.id = id
         self.kind = kind
         self.title = title
@@ -82,5 +91,19 @@ public struct ConversationChanges: Hashable, Sendable, Codable {
     public init(title: String? = nil, topic: String? = nil) {
         self.title = title
         self.topic = topic
+    }
+}
+
+extension Conversation {
+    /// Decodes a conversation; `slowModeSeconds` may be absent (values encoded before it existed).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(ConversationID.self, forKey: .id), kind: try c.decode(ConversationKind.self, forKey: .kind),
+            title: try c.decodeIfPresent(String.self, forKey: .title), topic: try c.decodeIfPresent(String.self, forKey: .topic),
+            creatorID: try c.decode(UserID.self, forKey: .creatorID), createdAt: try c.decode(Timestamp.self, forKey: .createdAt),
+            lastSeq: try c.decode(Int64.self, forKey: .lastSeq), lastActivityAt: try c.decode(Timestamp.self, forKey: .lastActivityAt),
+            isEncrypted: try c.decode(Bool.self, forKey: .isEncrypted),
+            slowModeSeconds: try c.decodeIfPresent(Int.self, forKey: .slowModeSeconds) ?? 0)
     }
 }

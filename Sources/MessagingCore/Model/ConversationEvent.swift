@@ -25,6 +25,14 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
         self.payload = payload
     }
 
+    /// The user whose membership this event ends (`memberLeft`, `memberBanned`), or `nil`.
+    public var endsMembershipOf: UserID? {
+        switch payload {
+        case .memberLeft(let userID, _, _), .memberBanned(let userID, _): userID
+        default: nil
+        }
+    }
+
     /// What happened.
     public enum Payload: Hashable, Sendable, Codable {
         /// A message was sent (current state).
@@ -39,8 +47,19 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
         case reactionRemoved(messageID: MessageID, userID: UserID, emoji: Emoji)
         /// A member joined or was added.
         case memberJoined(userID: UserID, role: Role)
-        /// A member left (`removedBy` is `nil`) or was removed.
-        case memberLeft(userID: UserID, removedBy: UserID?)
+        /// A member left (`removedBy` is `nil`) or was removed (kicked), with the remover's `reason` if given.
+        case memberLeft(userID: UserID, removedBy: UserID?, reason: String? = nil)
+        /// A user was banned (the actor is who banned them): removed if a member, and unable to
+        /// join or be added until unbanned.
+        case memberBanned(userID: UserID, reason: String?)
+        /// A ban was lifted (the actor is who lifted it).
+        case memberUnbanned(userID: UserID)
+        /// The slow-mode interval changed (0: off).
+        case slowModeChanged(seconds: Int)
+        /// A message was pinned.
+        case messagePinned(messageID: MessageID)
+        /// A message was unpinned.
+        case messageUnpinned(messageID: MessageID)
         /// A member's role changed.
         case memberRoleChanged(userID: UserID, from: Role, to: Role)
         /// The title or topic changed; the values are the new state.
@@ -58,6 +77,8 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
             case .messageCreated(let message), .messageEdited(let message), .messageDeleted(let message):
                 message.id
             case .reactionAdded(let messageID, _, _), .reactionRemoved(let messageID, _, _):
+                messageID
+            case .messagePinned(let messageID), .messageUnpinned(let messageID):
                 messageID
             default:
                 nil

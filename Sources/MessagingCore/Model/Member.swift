@@ -12,14 +12,29 @@ public struct Member: Hashable, Sendable, Codable {
     public let joinedAt: Timestamp
     /// The highest `seq` the member has read; it only moves forward.
     public var readSeq: Int64
+    /// Until when the member muted the conversation (``Timestamp/forever`` for good), or `nil`:
+    /// a muted conversation makes no notification jobs for this member.
+    public var mutedUntil: Timestamp?
 
     /// Makes a membership value.
-    public init(conversationID: ConversationID, userID: UserID, role: Role, joinedAt: Timestamp, readSeq: Int64 = 0) {
+    public init(
+        conversationID: ConversationID, userID: UserID, role: Role, joinedAt: Timestamp, readSeq: Int64 = 0,
+        mutedUntil: Timestamp? = nil
+    ) {
+        self.mutedUntil = mutedUntil
         self.conversationID = conversationID
         self.userID = userID
         self.role = role
         self.joinedAt = joinedAt
         self.readSeq = readSeq
+    }
+}
+
+extension Member {
+    /// Whether the member's mute is in force at `time`.
+    public func isMuted(at time: Timestamp) -> Bool {
+        guard let mutedUntil else { return false }
+        return mutedUntil > time
     }
 }
 

@@ -136,6 +136,14 @@ public struct Message: Hashable, Sendable, Codable, Identifiable {
     /// The end-to-end encryption header of an encrypted message sent with one (always, in an
     /// encrypted conversation).
     public let encryption: EncryptionHeader?
+    /// `true` when this copy withholds the content from its reader, who blocks the sender
+    /// (see ``withheld()``): no body, mentions or attachments. Never stored.
+    public var isHidden: Bool = false
+
+    private enum CodingKeys: String, CodingKey {
+        case id, conversationID, senderID, seq, clientMessageID, kind, body, replyToID, threadRootID, mentions
+        case attachments, createdAt, editedAt, deletedAt, contentDigest, encryption
+    }
 
     /// Makes a message value; use ``MessageService`` to send one.
     public init(
@@ -165,4 +173,16 @@ public struct Message: Hashable, Sendable, Codable, Identifiable {
 
     /// Whether this is a tombstone.
     public var isDeleted: Bool { deletedAt != nil }
+
+    /// This message as a reader who blocks its sender gets it: same id, `seq`, sender and
+    /// times, without body, mentions or attachments, and ``isHidden`` set. The log keeps
+    /// its `seq` for that reader (no gap); only the content is withheld.
+    public func withheld() -> Message {
+        var copy = self
+        copy.body = nil
+        copy.mentions = []
+        copy.attachments = []
+        copy.isHidden = true
+        return copy
+    }
 }

@@ -34,6 +34,10 @@ public enum ConversationAction: String, Hashable, Sendable, CaseIterable {
     case deleteOthersMessages
     /// Post in a channel.
     case postInChannel
+    /// Ban and unban users, and list the bans.
+    case banMember
+    /// Pin and unpin messages (in a direct conversation both members may).
+    case pinMessage
 }
 
 /// The one permission table: the lowest role allowed to take each action.
@@ -54,6 +58,8 @@ public struct PermissionTable: Hashable, Sendable {
         .editConversation: .admin,
         .deleteOthersMessages: .admin,
         .postInChannel: .admin,
+        .banMember: .admin,
+        .pinMessage: .admin,
     ])
 
     /// Makes a table; actions left out need `owner`.

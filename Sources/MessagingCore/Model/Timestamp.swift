@@ -27,6 +27,9 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable {
         Timestamp(millisecondsSince1970: millisecondsSince1970 + milliseconds)
     }
 
+    /// The latest representable instant: "for good" (a mute without an end).
+    public static let forever = Timestamp(millisecondsSince1970: Int64.max)
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSince1970 < rhs.millisecondsSince1970
     }

@@ -35,8 +35,9 @@ public struct UserFeedEvent: Hashable, Sendable, Codable {
         /// were added (`by` is who created it or added them). The kind and the title are the
         /// conversation's when it happened.
         case joined(kind: ConversationKind, title: String?, role: Role, by: UserID)
-        /// The user's membership ended: they left (`removedBy` is `nil`) or were removed.
-        case left(removedBy: UserID?)
+        /// The user's membership ended: they left (`removedBy` is `nil`), were removed (with
+        /// the remover's `reason`, if they gave one), or were banned (`banned`).
+        case left(removedBy: UserID?, reason: String?, banned: Bool)
         /// The title or topic changed; the values are the new state.
         case updated(title: String?, topic: String?)
         /// The user's role changed.

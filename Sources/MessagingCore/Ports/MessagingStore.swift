@@ -56,7 +56,7 @@ public struct Committed<Value: Sendable>: Sendable {
 /// It is also a ``JobOutbox``: jobs enqueued here commit with the domain change or not at all.
 public protocol MessagingTransaction:
     UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox,
-    DeviceStore, UserFeedStore
+    DeviceStore, UserFeedStore, ModerationStore
 {}
 
 /// Users.
@@ -224,4 +224,44 @@ public protocol DeviceStore {
     ) throws -> Int64
     /// Up to `limit` envelopes of `device`'s inbox with `seq > after`, ascending.
     func envelopes(for device: DeviceID, after seq: Int64, limit: Int) throws -> [StoredKeyEnvelope]
+}
+
+/// Bans, blocks, mutes, slow mode and pins.
+public protocol ModerationStore {
+    /// The ban of `user` in `conversation`, if any.
+    func ban(of user: UserID, in conversation: ConversationID) throws -> ConversationBan?
+    /// Inserts a ban, replacing one of the same user and conversation.
+    func insert(_ ban: ConversationBan) throws
+    /// Deletes a ban; returns `false` when there was none.
+    func deleteBan(of user: UserID, in conversation: ConversationID) throws -> Bool
+    /// Up to `limit` bans of `conversation`, ordered by user id, after `user` (exclusive).
+    func bans(in conversation: ConversationID, after user: UserID?, limit: Int) throws -> [ConversationBan]
+
+    /// Whether `first` blocks `second` or `second` blocks `first`.
+    func isBlocked(between first: UserID, and second: UserID) throws -> Bool
+    /// Inserts a block; returns `false` when it existed (left unchanged).
+    func insert(_ block: UserBlock) throws -> Bool
+    /// Deletes a block; returns `false` when there was none.
+    func deleteBlock(of blocked: UserID, by blocker: UserID) throws -> Bool
+    /// Every block of `blocker`, ordered by blocked user id (at most ``ModerationLimits/maxBlocksPerUser``).
+    func blocks(by blocker: UserID) throws -> [UserBlock]
+
+    /// Sets (or with `nil` clears) a member's mute.
+    func setMutedUntil(_ until: Timestamp?, of user: UserID, in conversation: ConversationID) throws
+    /// Sets a conversation's slow-mode interval.
+    func setSlowMode(seconds: Int, of conversation: ConversationID) throws
+    /// Records that `user` posts in `conversation` at `now`, unless its previous post (as
+    /// recorded here) is less than `intervalMilliseconds` ago: then nothing changes and the
+    /// previous post's time is returned. `nil` means the post was recorded.
+    ///
+    /// Implementers: one atomic statement (a conditional upsert), so two concurrent sends of
+    /// one user cannot both pass the check.
+    func claimPost(of user: UserID, in conversation: ConversationID, at now: Timestamp, intervalMilliseconds: Int64) throws -> Timestamp?
+
+    /// The pins of `conversation`, oldest pin first.
+    func pins(in conversation: ConversationID) throws -> [PinnedMessage]
+    /// Inserts a pin; returns `false` when the message was pinned already (left unchanged).
+    func insert(_ pin: PinnedMessage) throws -> Bool
+    /// Deletes a pin; returns `false` when there was none.
+    func deletePin(of message: MessageID, in conversation: ConversationID) throws -> Bool
 }

@@ -36,6 +36,10 @@ public struct ConversationService: Sendable {
             }
             var directKey: [UInt8]?
             if kind == .direct, let other = others.first {
+                if try transaction.isBlocked(between: creator, and: other) {
+                    throw MessagingError.blocked(
+                        "One of you blocks the other, so there is no direct conversation between you; the one who blocks can unblock at DELETE /v1/blocks/{userId}.")
+                }
                 let key = Conversation.directKey(creator, other)
                 if let existing = try transaction.directConversation(key: key) {
                     let conversation = try transaction.requireMembership(of: creator, in: existing).0
@@ -92,6 +96,10 @@ public struct ConversationService: Sendable {
                 throw MessagingError.notFound("No user has the id \(user).")
             }
             if let existing = try transaction.member(user, in: conversationID) { return (existing, []) }
+            if try transaction.ban(of: user, in: conversationID) != nil {
+                throw MessagingError.banned(
+                    "The user \(user) is banned from this conversation; an owner or admin must unban them before they can be added.")
+            }
             guard try transaction.memberCount(of: conversationID, role: nil) < maxMembers else {
                 throw MessagingError.limitExceeded("The conversation has reached its limit of \(maxMembers) members.")
             }
@@ -109,8 +117,13 @@ public struct ConversationService: Sendable {
         })
     }
 
-    /// Removes another member; the actor must outrank it (owners may remove owners).
-    public func removeMember(_ user: UserID, from conversationID: ConversationID, by actor: UserID) async throws {
+    /// Removes (kicks) another member, with an optional `reason` recorded in the log
+    /// (`member.left` with `removedBy` and `reason`); the actor must outrank it (owners may
+    /// remove owners). A removed member may be added again; ``ModerationService/ban(_:from:reason:by:)`` keeps them out.
+    public func removeMember(_ user: UserID, from conversationID: ConversationID, reason: String? = nil, by actor: UserID) async throws {
+        let reason = try reason.flatMap { (text) throws(MessagingError) in
+            try Self.optionalText(text, field: "reason", max: ModerationLimits.maxReasonCharacters)
+        }
         if user == actor { return try await leave(conversationID, by: actor) }
         let now = context.clock.now()
         let permissions = context.permissions
@@ -123,9 +136,10 @@ public struct ConversationService: Sendable {
             }
             try Self.requireOutranks(me, target)
             try transaction.removeMember(user, from: conversationID)
-            try transaction.record({ _ in .memberLeft(userID: user, removedBy: actor) }, in: conversationID, by: actor, at: now)
+            try transaction.record(
+                { _ in .memberLeft(userID: user, removedBy: actor, reason: reason) }, in: conversationID, by: actor, at: now)
             if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
-            return ((), [try transaction.appendFeedEvent(.left(removedBy: actor), for: user, about: conversationID, at: now)])
+            return ((), [try transaction.appendFeedEvent(.left(removedBy: actor, reason: reason, banned: false), for: user, about: conversationID, at: now)])
         })
     }
 
@@ -179,9 +193,10 @@ public struct ConversationService: Sendable {
                     "You are the last owner; make another member owner before leaving.")
             }
             try transaction.removeMember(user, from: conversationID)
-            try transaction.record({ _ in .memberLeft(userID: user, removedBy: nil) }, in: conversationID, by: user, at: now)
+            try transaction.record(
+                { _ in .memberLeft(userID: user, removedBy: nil, reason: nil) }, in: conversationID, by: user, at: now)
             if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
-            return ((), [try transaction.appendFeedEvent(.left(removedBy: nil), for: user, about: conversationID, at: now)])
+            return ((), [try transaction.appendFeedEvent(.left(removedBy: nil, reason: nil, banned: false), for: user, about: conversationID, at: now)])
         })
     }
 
@@ -217,6 +232,31 @@ public struct ConversationService: Sendable {
             let feed = try transaction.appendFeedEventToMembers(.updated(title: title, topic: topic), of: conversationID, at: now)
             return (conversation, feed)
         })
+    }
+
+    /// Mutes the conversation for `user` until `until` (``Timestamp/forever`` for good), or
+    /// unmutes it with `nil`. A muted conversation makes no notification jobs (mentions,
+    /// offline) for that member; everything else (delivery, unread counts) is unchanged.
+    /// `until` must lie in the future.
+    public func mute(_ conversationID: ConversationID, until: Timestamp?, by user: UserID) async throws -> Member {
+        let now = context.clock.now()
+        if let until, until <= now {
+            throw MessagingError.invalidInput("A mute must end in the future; unmute with null instead.")
+        }
+        return try await context.write { transaction in
+            var me = try transaction.requireMember(user, of: conversationID)
+            try transaction.setMutedUntil(until, of: user, in: conversationID)
+            me.mutedUntil = until
+            return me
+        }
+    }
+
+    /// Whether `user`'s mute of the conversation is in force now (`false` for a non-member).
+    public func isMuted(_ conversationID: ConversationID, for user: UserID) async throws -> Bool {
+        let now = context.clock.now()
+        return try await context.store.read { transaction in
+            try transaction.member(user, in: conversationID)?.isMuted(at: now) ?? false
+        }
     }
 
     /// The conversation, for a member; `notFound` otherwise.
@@ -284,19 +324,19 @@ public struct ConversationService: Sendable {
     }
 
     /// A trimmed one-line text, or `nil` when it is empty.
-    private static func optionalText(_ text: String, field: String, max: Int) throws(MessagingError) -> String? {
+    static func optionalText(_ text: String, field: String, max: Int) throws(MessagingError) -> String? {
         let value = try TextRules.singleLine(text, field: field, maxCharacters: max, allowEmpty: true)
         return value.isEmpty ? nil : value
     }
 
-    private static func requireMutableMembership(_ conversation: Conversation) throws(MessagingError) {
+    static func requireMutableMembership(_ conversation: Conversation) throws(MessagingError) {
         guard conversation.kind != .direct else {
             throw .invalidInput(
                 "A direct conversation always has exactly its two members; create a group to talk with more people.")
         }
     }
 
-    private static func requireOutranks(_ actor: Member, _ target: Member) throws(MessagingError) {
+    static func requireOutranks(_ actor: Member, _ target: Member) throws(MessagingError) {
         guard actor.role == .owner || actor.role > target.role else {
             throw .forbidden("Your role (\(actor.role)) cannot act on a member whose role is \(target.role).")
         }

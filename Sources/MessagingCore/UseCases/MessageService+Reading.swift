@@ -9,7 +9,7 @@ extension MessageService {
         try await context.store.read { transaction in
             let (message, _, _) = try transaction.requireVisibleMessage(messageID, for: reader)
             if let conversationID, message.conversationID != conversationID { throw MessagingError.messageNotFound }
-            return try transaction.detail(of: message, for: reader)
+            return try transaction.detail(of: message.shown(hiding: try transaction.blockedSenders(of: reader)), for: reader)
         }
     }
 
@@ -40,10 +40,12 @@ extension MessageService {
             }
             let hasMore = rows.count > request.limit
             if hasMore { rows.removeLast(rows.count - request.limit) }
+            let blocked = try transaction.blockedSenders(of: reader)
+            if !blocked.isEmpty { rows = rows.map { $0.shown(hiding: blocked) } }
             let page = try request.includesSummaries
                 ? transaction.summarizedPage(rows, hasMore: hasMore, for: reader)
                 : MessagePage(messages: rows, hasMore: hasMore)
-            return ThreadPage(root: try transaction.detail(of: root, for: reader), replies: page)
+            return ThreadPage(root: try transaction.detail(of: root.shown(hiding: blocked), for: reader), replies: page)
         }
     }
 }

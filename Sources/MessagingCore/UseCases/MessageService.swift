@@ -30,9 +30,10 @@ public struct MessageService: Sendable {
     /// Jobs (outbox): a new message that mentions members enqueues, in the same
     /// transaction, one ``NotificationRequest`` job per mentioned member other than the
     /// sender (coalesced per user and conversation within
-    /// ``MessagingConfiguration/notificationWindowMilliseconds``). A repeated send enqueues
-    /// nothing. So a committed message always has its jobs, and a job never names a message
-    /// that did not commit.
+    /// ``MessagingConfiguration/notificationWindowMilliseconds``), except members who muted
+    /// the conversation (``ConversationService/mute(_:until:by:)``) or block the sender
+    /// (``BlockService``). A repeated send enqueues nothing. So a committed message always has
+    /// its jobs, and a job never names a message that did not commit.
     public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
         let committed = try await sendDeferringPublication(drafts, to: conversationID, by: sender)
         await context.publish(committed.events)
@@ -80,6 +81,9 @@ public struct MessageService: Sendable {
         for message: Message, windowMilliseconds: Int64, at now: Timestamp, transaction: any MessagingTransaction
     ) throws {
         for user in Set(message.mentions).sorted() where user != message.senderID {
+            // A member who muted the conversation, or who blocks the sender, gets no notification.
+            if try transaction.member(user, in: message.conversationID)?.isMuted(at: now) == true { continue }
+            if try transaction.blockedSenders(of: user).contains(message.senderID) { continue }
             let request = NotificationRequest(
                 userID: user, conversationID: message.conversationID, reason: .mention, seq: message.seq,
                 messageID: message.id)
@@ -117,6 +121,9 @@ public struct MessageService: Sendable {
                 verifier: verifier, transaction: transaction)
         }
         try checkReferences(of: draft, in: conversationID, transaction: transaction)
+        if conversation.slowModeSeconds > 0, role < .admin {
+            try claimSlowModePost(of: sender, in: conversation, at: now, transaction: transaction)
+        }
         let seq = try transaction.nextSeq(of: conversationID, at: now)
         let message = Message(
             id: id, conversationID: conversationID, senderID: sender, seq: seq,
@@ -243,6 +250,9 @@ public struct MessageService: Sendable {
             // The extra row only says whether there is more; dropped in place (no copy of the page).
             let hasMore = rows.count > request.limit
             if hasMore { rows.removeLast(rows.count - request.limit) }
+            // Messages of users the reader blocks keep their place (seq), without content.
+            let blocked = try transaction.blockedSenders(of: user)
+            if !blocked.isEmpty { rows = rows.map { $0.shown(hiding: blocked) } }
             guard request.includesSummaries else { return MessagePage(messages: rows, hasMore: hasMore) }
             return try transaction.summarizedPage(rows, hasMore: hasMore, for: user)
         }
@@ -279,6 +289,23 @@ public struct MessageService: Sendable {
             throw MessagingError.invalidInput(
                 "The sealed message's signed header (conversation, epoch, sender device, client message id) differs from the request's; seal and send the same values.")
         }
+    }
+
+    /// Slow mode: records this new message as the sender's latest post, or throws `slowMode`
+    /// with how long to wait when the previous one is less than the interval ago. One atomic
+    /// statement in the send's transaction, so concurrent sends of one member cannot both pass.
+    private static func claimSlowModePost(
+        of sender: UserID, in conversation: Conversation, at now: Timestamp, transaction: any MessagingTransaction
+    ) throws {
+        let interval = Int64(conversation.slowModeSeconds) * 1000
+        guard let previous = try transaction.claimPost(of: sender, in: conversation.id, at: now, intervalMilliseconds: interval)
+        else { return }
+        let wait = max(1, previous.millisecondsSince1970 + interval - now.millisecondsSince1970)
+        var error = MessagingError(
+            code: .slowMode,
+            message: "This conversation is in slow mode (one message per \(conversation.slowModeSeconds) s); send again in \((wait + 999) / 1000) s.")
+        error.retryAfterMilliseconds = wait
+        throw error
     }
 
     /// Checks reply target, thread root and mentions against the conversation.

@@ -56,6 +56,10 @@ public struct Messaging: Sendable {
     public let devices: DeviceService
     /// Each user's feed of changes to their conversation list.
     public let feed: UserFeedService
+    /// Kicks with a reason, bans, slow mode and pinned messages.
+    public let moderation: ModerationService
+    /// Each user's block list.
+    public let blocks: BlockService
 
     /// Makes the use cases over `store`.
     ///
@@ -102,6 +106,8 @@ public struct Messaging: Sendable {
         search = SearchService(context: context)
         devices = DeviceService(context: context)
         feed = UserFeedService(context: context)
+        moderation = ModerationService(context: context)
+        blocks = BlockService(context: context)
     }
 }
 

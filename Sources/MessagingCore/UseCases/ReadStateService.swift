@@ -21,6 +21,22 @@ public struct ReadStateService: Sendable {
         }
     }
 
+    /// Moves the caller's read position forward to `seq`, as ``markRead(_:upTo:by:)``;
+    /// returns whether it moved (an older or equal `seq` changes nothing): what a broadcast of
+    /// read receipts sends.
+    public func advanceRead(_ conversationID: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Bool {
+        try await context.write { transaction in
+            let (conversation, member) = try transaction.requireMembership(of: user, in: conversationID)
+            guard seq >= 0, seq <= conversation.lastSeq else {
+                throw MessagingError.invalidInput(
+                    "Cannot mark seq \(seq) read: the conversation's seqs run from 1 to \(conversation.lastSeq).")
+            }
+            guard seq > member.readSeq else { return false }
+            try transaction.setReadSeq(seq, of: user, in: conversationID)
+            return true
+        }
+    }
+
     /// Checks what ``markRead(_:upTo:by:)`` checks (membership, `seq` within the log) in a read
     /// transaction, without writing; returns the read position that call would leave. For
     /// callers that coalesce the writes (the gateway's `ReadReceiptCoalescer`).

@@ -31,7 +31,10 @@ public struct SearchService: Sendable {
             } else {
                 excluded = try transaction.encryptedConversations(of: user).count
             }
-            let hits = try transaction.search(terms: terms, for: user, in: conversationID, offset: offset, limit: limit + 1)
+            var hits = try transaction.search(terms: terms, for: user, in: conversationID, offset: offset, limit: limit + 1)
+            // Messages of users the searcher blocks are left out (a page may come out shorter).
+            let blocked = try transaction.blockedSenders(of: user)
+            if !blocked.isEmpty { hits.removeAll { blocked.contains($0.message.senderID) } }
             return SearchPage(
                 hits: Array(hits.prefix(limit)), nextOffset: hits.count > limit ? offset + limit : nil,
                 excludedEncryptedConversations: excluded)

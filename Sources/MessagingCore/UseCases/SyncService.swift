@@ -25,6 +25,9 @@ public struct SyncService: Sendable {
             // The extra row only says whether there is more; dropped in place (no copy).
             let hasMore = rows.count > limit
             if hasMore { rows.removeLast(rows.count - limit) }
+            // Messages of users the reader blocks keep their seq, without content.
+            let blocked = try transaction.blockedSenders(of: user)
+            if !blocked.isEmpty { rows = rows.map { $0.shown(hiding: blocked) } }
             return EventPage(events: rows, hasMore: hasMore)
         }
     }

@@ -205,6 +205,8 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
     }
 
     private func notifyOffline(_ session: OutboundSession, in conversation: ConversationID, seq: Int64) async {
+        // A member who muted the conversation gets no notification for it.
+        if (try? await messaging.conversations.isMuted(conversation, for: session.userID)) == true { return }
         let request = NotificationRequest(
             userID: session.userID, conversationID: conversation, reason: .offline, seq: seq, messageID: nil)
         do {

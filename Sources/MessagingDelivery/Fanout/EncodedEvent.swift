@@ -32,14 +32,22 @@ public struct EncodedEvent: Sendable {
     /// of it) and then drops them from the room: nothing later in the conversation reaches
     /// them.
     public let endsMembershipOf: UserID?
+    /// The sender of the message a `message.created` or `message.edited` event carries (with
+    /// its content), or `nil`: a session whose user blocks that sender gets ``withheld()``
+    /// instead (``OutboundSession/setBlockedUsers(_:)``).
+    public let messageSender: UserID?
 
     /// Frames a payload that already encodes the event at `seq`; `endsMembershipOf` names
-    /// the user whose membership the event ends (a `member.left` event), if any.
-    public init(conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil) {
+    /// the user whose membership the event ends (a `member.left` or `member.banned` event), if
+    /// any; `messageSender` the sender of the message a `message.created` or `message.edited` event carries.
+    public init(
+        conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil, messageSender: UserID? = nil
+    ) {
         self.conversationID = conversationID
         self.seq = seq
         (self.frame, self.headerLength) = WebSocketTextFrame.make(payload: bytes)
         self.endsMembershipOf = endsMembershipOf
+        self.messageSender = messageSender
     }
 
     /// A frame that is not an event of the log (a read receipt): delivered to the sessions of
@@ -53,11 +61,40 @@ public struct EncodedEvent: Sendable {
 
     /// Encodes `event` once as a JSON frame `{"type":"event","event":{…}}`.
     public init(_ event: ConversationEvent) throws {
-        var leaving: UserID?
-        if case .memberLeft(let userID, _) = event.payload { leaving = userID }
         self.init(
             conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event),
-            endsMembershipOf: leaving)
+            endsMembershipOf: event.endsMembershipOf, messageSender: Self.sender(of: event))
+    }
+
+    /// The sender of the message whose content `event` carries (see ``messageSender``).
+    public static func sender(of event: ConversationEvent) -> UserID? {
+        switch event.payload {
+        case .messageCreated(let message), .messageEdited(let message): message.isHidden ? nil : message.senderID
+        default: nil
+        }
+    }
+
+    /// This event for a reader who blocks its ``messageSender``: the same `seq` and kind, the
+    /// message without `text`, `ciphertext`, mentions and attachments, with `"hidden":true`
+    /// (the form history pages give that reader). Encoded per call: only sessions of users
+    /// who block the sender ask for it. `self` when the frame cannot be read (never for
+    /// frames this library encoded).
+    public func withheld() -> EncodedEvent {
+        guard messageSender != nil,
+              var frame = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any],
+              var event = frame["event"] as? [String: Any], var message = event["message"] as? [String: Any]
+        else { return self }
+        for key in ["text", "ciphertext", "epoch", "senderDevice"] { message[key] = nil }
+        message["mentions"] = [Any]()
+        message["attachments"] = [Any]()
+        message["hidden"] = true
+        event["message"] = message
+        frame["event"] = event
+        guard let bytes = try? JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return self }
+        var hidden = EncodedEvent(conversationID: conversationID, seq: seq, bytes: Array(bytes), endsMembershipOf: endsMembershipOf)
+        hidden.followsGap = followsGap
+        return hidden
     }
 
     /// The payload's size in bytes (what outbound queue limits count).

@@ -114,6 +114,12 @@ public final class OutboundSession: Sendable {
     public let userID: UserID
     /// The user's device.
     public let deviceID: DeviceID
+    /// Whether ``blocked`` is non-empty: the one check fanout makes per event while the user
+    /// blocks nobody.
+    private let hasBlocks = Atomic<Bool>(false)
+    /// The users this session's user blocks (their message events are queued withheld), with
+    /// the version of the read they came from.
+    private let blocked = Mutex<(users: Set<UserID>, version: UInt64)>(([], 0))
 
     /// Makes an open session.
     public init(id: SessionID, userID: UserID, deviceID: DeviceID, limits: SessionQueueLimits = .init()) {
@@ -123,9 +129,33 @@ public final class OutboundSession: Sendable {
         self.limits = limits
     }
 
+    /// Replaces the cached set of users this session's user blocks, unless a newer read
+    /// (a higher `version`) was set already. Message events of those users are then queued
+    /// withheld (``EncodedEvent/withheld()``): same `seq`, no content. The transport sets it
+    /// when the session starts and whenever the user blocks or unblocks someone, so fanout
+    /// never reads the store per delivery.
+    public func setBlockedUsers(_ users: Set<UserID>, version: UInt64) {
+        blocked.withLock { current in
+            guard version >= current.version else { return }
+            current = (users, version)
+            hasBlocks.store(!users.isEmpty, ordering: .relaxed)
+        }
+    }
+
+    /// The users this session's user blocks, as last set.
+    public var blockedUsers: Set<UserID> { blocked.withLock { $0.users } }
+
     /// Queues an event (called by the hub).
     @discardableResult
     public func enqueue(_ event: EncodedEvent) -> EnqueueResult {
+        if hasBlocks.load(ordering: .relaxed), let sender = event.messageSender,
+           blocked.withLock({ $0.users.contains(sender) }) {
+            return enqueueChecked(event.withheld())
+        }
+        return enqueueChecked(event)
+    }
+
+    private func enqueueChecked(_ event: EncodedEvent) -> EnqueueResult {
         let (result, waiter, wake) = state.withLock {
             state -> (EnqueueResult, CheckedContinuation<Void, Never>?, (@Sendable () -> Void)?) in
             guard state.closeReason == nil else { return (.alreadyClosed, nil, nil) }

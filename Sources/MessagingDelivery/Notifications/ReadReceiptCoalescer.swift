@@ -95,8 +95,7 @@ public final class ReadReceiptCoalescer: Service, Sendable {
         var written: [ReadReceipt] = []
         for (key, seq) in batch.sorted(by: { ($0.key.conversation, $0.key.user) < ($1.key.conversation, $1.key.user) }) {
             do {
-                let member = try await messaging.readState.markRead(key.conversation, upTo: seq, by: key.user)
-                if member.readSeq == seq {
+                if try await messaging.readState.advanceRead(key.conversation, upTo: seq, by: key.user) {
                     written.append(ReadReceipt(userID: key.user, conversationID: key.conversation, readSeq: seq))
                 }
             } catch {

@@ -230,7 +230,8 @@ struct HotStatement {
         }
         return Member(
             conversationID: try id(start), userID: try id(start + 1), role: role,
-            joinedAt: timestamp(start + 3), readSeq: int64(start + 4))
+            joinedAt: timestamp(start + 3), readSeq: int64(start + 4),
+            mutedUntil: isNull(start + 5) ? nil : timestamp(start + 5))
     }
 
     /// Reads a conversation from the columns ``RowCoding/conversationColumns``.
@@ -239,6 +240,7 @@ struct HotStatement {
         return Conversation(
             id: try id(start), kind: kind, title: optionalText(start + 2), topic: optionalText(start + 3),
             creatorID: try id(start + 4), createdAt: timestamp(start + 5), lastSeq: int64(start + 6),
-            lastActivityAt: timestamp(start + 7), isEncrypted: int64(start + 8) != 0)
+            lastActivityAt: timestamp(start + 7), isEncrypted: int64(start + 8) != 0,
+            slowModeSeconds: Int(int64(start + 9)))
     }
 }

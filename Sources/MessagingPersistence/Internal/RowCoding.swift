@@ -107,22 +107,24 @@ enum RowCoding {
         return Conversation(
             id: try id(row, start), kind: kind, title: row[start + 2], topic: row[start + 3],
             creatorID: try id(row, start + 4), createdAt: timestamp(row, start + 5), lastSeq: row[start + 6],
-            lastActivityAt: timestamp(row, start + 7), isEncrypted: (row[start + 8] as Int64) != 0)
+            lastActivityAt: timestamp(row, start + 7), isEncrypted: (row[start + 8] as Int64) != 0,
+            slowModeSeconds: row[start + 9])
     }
 
     /// The number of ``conversationColumns``.
-    static let conversationColumnCount = 9
+    static let conversationColumnCount = 10
     static let conversationColumns =
-        "c.id, c.kind, c.title, c.topic, c.creator_id, c.created_at, c.last_seq, c.last_activity_at, c.encrypted"
+        "c.id, c.kind, c.title, c.topic, c.creator_id, c.created_at, c.last_seq, c.last_activity_at, c.encrypted, c.slow_mode_seconds"
 
     static func member(from row: Row, at start: Int = 0) throws -> Member {
         guard let role = Role(rawValue: row[start + 2]) else { throw corrupt("unknown role") }
         return Member(
             conversationID: try id(row, start), userID: try id(row, start + 1), role: role,
-            joinedAt: timestamp(row, start + 3), readSeq: row[start + 4])
+            joinedAt: timestamp(row, start + 3), readSeq: row[start + 4],
+            mutedUntil: (row[start + 5] as Int64?).map { Timestamp(millisecondsSince1970: $0) })
     }
 
-    static let memberColumns = "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.read_seq"
+    static let memberColumns = "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.read_seq, mb.muted_until"
 
     static func corrupt(_ detail: String) -> MessagingError {
         MessagingError(

@@ -26,6 +26,10 @@ enum SQLiteSchema {
         migrator.registerMigration("v5-user-feed") { db in
             try db.execute(sql: userFeed)
         }
+        // Touches its own tables and adds columns; independent of v5-user-feed.
+        migrator.registerMigration("v6-moderation") { db in
+            try db.execute(sql: moderation)
+        }
         return migrator
     }
 
@@ -268,5 +272,45 @@ enum SQLiteSchema {
             hide_read_receipts INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         CREATE INDEX ack_cursors_by_conversation ON ack_cursors (conversation_id, user_id, acked_seq);
+        """
+
+    /// Moderation: slow mode per conversation (and each member's last post under it), mutes
+    /// per member, bans per conversation, block lists per user, pinned messages.
+    static let moderation = """
+        ALTER TABLE conversations ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0
+            CHECK (slow_mode_seconds BETWEEN 0 AND 21600);
+        ALTER TABLE members ADD COLUMN muted_until INTEGER;
+
+        CREATE TABLE slow_mode_posts (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id BLOB NOT NULL,
+            last_post_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE conversation_bans (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            user_id BLOB NOT NULL,
+            banned_by BLOB NOT NULL,
+            reason TEXT,
+            banned_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE user_blocks (
+            blocker_id BLOB NOT NULL,
+            blocked_id BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (blocker_id, blocked_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE pinned_messages (
+            conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            message_id BLOB NOT NULL,
+            pinned_by BLOB NOT NULL,
+            pinned_at INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, message_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX pinned_messages_by_message ON pinned_messages (message_id);
         """
 }

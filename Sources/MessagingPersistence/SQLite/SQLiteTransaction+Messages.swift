@@ -89,6 +89,7 @@ extension SQLiteTransaction {
             "UPDATE messages SET body = NULL, mentions = NULL, attachments = NULL, deleted_at = ? WHERE id = ?",
             [time.millisecondsSince1970, RowCoding.blob(id)])
         try execute("DELETE FROM reactions WHERE message_id = ?", [RowCoding.blob(id)])
+        try execute("DELETE FROM pinned_messages WHERE message_id = ?", [RowCoding.blob(id)])
     }
 
     /// Removes a searchable message's current text from the index; returns its row id when it is searchable.
@@ -185,6 +186,7 @@ enum EventType: String {
     case messageCreated, messageEdited, messageDeleted, reactionAdded, reactionRemoved
     case memberJoined, memberLeft, memberRoleChanged, conversationUpdated
     case deviceAdded, deviceRemoved, keyDistributed
+    case memberBanned, memberUnbanned, slowModeChanged, messagePinned, messageUnpinned
 
     init(_ payload: ConversationEvent.Payload) {
         self = switch payload {
@@ -200,6 +202,11 @@ enum EventType: String {
         case .deviceAdded: .deviceAdded
         case .deviceRemoved: .deviceRemoved
         case .keyDistributed: .keyDistributed
+        case .memberBanned: .memberBanned
+        case .memberUnbanned: .memberUnbanned
+        case .slowModeChanged: .slowModeChanged
+        case .messagePinned: .messagePinned
+        case .messageUnpinned: .messageUnpinned
         }
     }
 }

@@ -76,14 +76,16 @@ extension SQLiteTransaction {
         try execute(
             """
             INSERT INTO conversations (
-                id, kind, title, topic, creator_id, direct_key, created_at, last_seq, last_activity_at, encrypted)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                id, kind, title, topic, creator_id, direct_key, created_at, last_seq, last_activity_at, encrypted,
+                slow_mode_seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 RowCoding.blob(conversation.id), conversation.kind.rawValue, conversation.title, conversation.topic,
                 RowCoding.blob(conversation.creatorID), directKey.map { Data($0) },
                 conversation.createdAt.millisecondsSince1970, conversation.lastSeq,
                 conversation.lastActivityAt.millisecondsSince1970, conversation.isEncrypted ? 1 : 0,
+                conversation.slowModeSeconds,
             ])
     }
 
@@ -169,10 +171,10 @@ extension SQLiteTransaction {
 
     func insert(_ member: Member) throws {
         try execute(
-            "INSERT INTO members (conversation_id, user_id, role, joined_at, read_seq) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO members (conversation_id, user_id, role, joined_at, read_seq, muted_until) VALUES (?, ?, ?, ?, ?, ?)",
             [
                 RowCoding.blob(member.conversationID), RowCoding.blob(member.userID), member.role.rawValue,
-                member.joinedAt.millisecondsSince1970, member.readSeq,
+                member.joinedAt.millisecondsSince1970, member.readSeq, member.mutedUntil?.millisecondsSince1970,
             ])
     }
 

@@ -6,10 +6,12 @@ import MessagingPresence
 /// The text of an event notification on ``PostgresChannels/events``.
 ///
 /// `i|CONVERSATION|SEQ|LEAVING|JSON` carries the event's protocol frame inline (`LEAVING` is
-/// the user whose membership the event ends, or empty); `r|CONVERSATION|SEQ` names an event
+/// the user whose membership the event ends, or empty); `m|CONVERSATION|SEQ|SENDER|JSON` the
+/// frame of a message event with content, and its message's sender (what a session of a user
+/// who blocks the sender withholds); `r|CONVERSATION|SEQ` names an event
 /// whose frame would pass NOTIFY's 8,000-byte limit: listeners fetch it from the store.
 enum EventAnnouncement: Equatable {
-    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, json: String)
+    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, sender: UserID?, json: String)
     case reference(conversationID: ConversationID, seq: Int64)
 
     /// The largest notification sent inline, in bytes; PostgreSQL refuses payloads of 8,000
@@ -19,7 +21,11 @@ enum EventAnnouncement: Equatable {
     /// The notification for a committed event.
     static func payload(for event: ConversationEvent) throws -> String {
         let encoded = try EncodedEvent(event)
-        let head = "i|\(event.conversationID)|\(event.seq)|\(encoded.endsMembershipOf.map { "\($0)" } ?? "")|"
+        let head = if let sender = encoded.messageSender {
+            "m|\(event.conversationID)|\(event.seq)|\(sender)|"
+        } else {
+            "i|\(event.conversationID)|\(event.seq)|\(encoded.endsMembershipOf.map { "\($0)" } ?? "")|"
+        }
         let count = head.utf8.count + encoded.payloadCount
         guard count <= inlineLimit else { return "r|\(event.conversationID)|\(event.seq)" }
         return head + String(decoding: encoded.bytes, as: UTF8.self)
@@ -40,7 +46,10 @@ enum EventAnnouncement: Equatable {
                 guard let user = UserID(String(parts[3])) else { return nil }
                 leaving = user
             }
-            self = .inline(conversationID: conversation, seq: seq, leaving: leaving, json: String(parts[4]))
+            self = .inline(conversationID: conversation, seq: seq, leaving: leaving, sender: nil, json: String(parts[4]))
+        case "m" where parts.count == 5:
+            guard let sender = UserID(String(parts[3])) else { return nil }
+            self = .inline(conversationID: conversation, seq: seq, leaving: nil, sender: sender, json: String(parts[4]))
         default:
             return nil
         }

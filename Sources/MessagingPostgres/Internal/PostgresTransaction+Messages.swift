@@ -136,6 +136,7 @@ extension PostgresTransaction {
             WHERE id = \(PostgresCoding.uuid(id))
             """, "deleting a message")
         try execute("DELETE FROM reactions WHERE message_id = \(PostgresCoding.uuid(id))", "deleting reactions")
+        try execute("DELETE FROM pinned_messages WHERE message_id = \(PostgresCoding.uuid(id))", "deleting a pin")
     }
 
     func reactions(on message: MessageID, by user: UserID) throws -> [Emoji] {
@@ -220,6 +221,7 @@ enum EventType: String {
     case messageCreated, messageEdited, messageDeleted, reactionAdded, reactionRemoved
     case memberJoined, memberLeft, memberRoleChanged, conversationUpdated
     case deviceAdded, deviceRemoved, keyDistributed
+    case memberBanned, memberUnbanned, slowModeChanged, messagePinned, messageUnpinned
 
     init(_ payload: ConversationEvent.Payload) {
         self = switch payload {
@@ -235,6 +237,11 @@ enum EventType: String {
         case .deviceAdded: .deviceAdded
         case .deviceRemoved: .deviceRemoved
         case .keyDistributed: .keyDistributed
+        case .memberBanned: .memberBanned
+        case .memberUnbanned: .memberUnbanned
+        case .slowModeChanged: .slowModeChanged
+        case .messagePinned: .messagePinned
+        case .messageUnpinned: .messageUnpinned
         }
     }
 }

@@ -96,8 +96,8 @@ extension PostgresTransaction {
 
 extension PostgresTransaction {
     static let conversationColumns =
-        "c.id, c.kind, c.title, c.topic, c.creator_id, c.created_at, c.last_seq, c.last_activity_at, c.encrypted"
-    static let conversationColumnCount = 9
+        "c.id, c.kind, c.title, c.topic, c.creator_id, c.created_at, c.last_seq, c.last_activity_at, c.encrypted, c.slow_mode_seconds"
+    static let conversationColumnCount = 10
 
     static func conversation(_ row: Cells, at start: Int = 0) throws -> Conversation {
         guard let kind = ConversationKind(rawValue: try row.string(start + 1)) else {
@@ -106,7 +106,8 @@ extension PostgresTransaction {
         return Conversation(
             id: try row.id(start), kind: kind, title: try row.optionalString(start + 2), topic: try row.optionalString(start + 3),
             creatorID: try row.id(start + 4), createdAt: try row.timestamp(start + 5), lastSeq: try row.int64(start + 6),
-            lastActivityAt: try row.timestamp(start + 7), isEncrypted: try row.bool(start + 8))
+            lastActivityAt: try row.timestamp(start + 7), isEncrypted: try row.bool(start + 8),
+            slowModeSeconds: Int(try row.decode(start + 9, as: Int32.self)))
     }
 
     func conversation(id: ConversationID) throws -> Conversation? {
@@ -123,11 +124,13 @@ extension PostgresTransaction {
         try execute(
             """
             INSERT INTO conversations (
-                id, kind, title, topic, creator_id, direct_key, created_at, last_seq, last_activity_at, encrypted)
+                id, kind, title, topic, creator_id, direct_key, created_at, last_seq, last_activity_at, encrypted,
+                slow_mode_seconds)
             VALUES (\(PostgresCoding.uuid(conversation.id)), \(conversation.kind.rawValue), \(conversation.title),
                 \(conversation.topic), \(PostgresCoding.uuid(conversation.creatorID)), \(directKey.map { Data($0) }),
                 \(conversation.createdAt.millisecondsSince1970), \(conversation.lastSeq),
-                \(conversation.lastActivityAt.millisecondsSince1970), \(conversation.isEncrypted))
+                \(conversation.lastActivityAt.millisecondsSince1970), \(conversation.isEncrypted),
+                \(Int32(clamping: conversation.slowModeSeconds)))
             """, "inserting a conversation")
     }
 
@@ -180,13 +183,14 @@ extension PostgresTransaction {
 // MARK: - MembershipStore
 
 extension PostgresTransaction {
-    static let memberColumns = "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.read_seq"
+    static let memberColumns = "mb.conversation_id, mb.user_id, mb.role, mb.joined_at, mb.read_seq, mb.muted_until"
 
     static func member(_ row: Cells, at start: Int = 0) throws -> Member {
         guard let role = Role(rawValue: try row.string(start + 2)) else { throw PostgresCoding.corrupt("unknown role") }
         return Member(
             conversationID: try row.id(start), userID: try row.id(start + 1), role: role,
-            joinedAt: try row.timestamp(start + 3), readSeq: try row.int64(start + 4))
+            joinedAt: try row.timestamp(start + 3), readSeq: try row.int64(start + 4),
+            mutedUntil: try row.optionalTimestamp(start + 5))
     }
 
     func member(_ user: UserID, in conversation: ConversationID) throws -> Member? {
@@ -231,9 +235,10 @@ extension PostgresTransaction {
     func insert(_ member: Member) throws {
         try execute(
             """
-            INSERT INTO members (conversation_id, user_id, role, joined_at, read_seq)
+            INSERT INTO members (conversation_id, user_id, role, joined_at, read_seq, muted_until)
             VALUES (\(PostgresCoding.uuid(member.conversationID)), \(PostgresCoding.uuid(member.userID)),
-                \(member.role.rawValue), \(member.joinedAt.millisecondsSince1970), \(member.readSeq))
+                \(member.role.rawValue), \(member.joinedAt.millisecondsSince1970), \(member.readSeq),
+                \(member.mutedUntil?.millisecondsSince1970))
             """, "inserting a membership")
     }
 

@@ -26,7 +26,7 @@ extension StoreContract {
             struct Boom: Error {}
             await #expect(throws: Boom.self) {
                 try await store.write { transaction throws in
-                    _ = try transaction.appendFeedEvent(.left(removedBy: nil), for: alice.id, about: room.id, at: self.time)
+                    _ = try transaction.appendFeedEvent(.left(removedBy: nil, reason: nil, banned: false), for: alice.id, about: room.id, at: self.time)
                     throw Boom()
                 }
             }
@@ -106,9 +106,9 @@ extension StoreContract {
             let bobs = try await feed(bob)
             #expect(bobs.map(\.seq) == [1, 2, 3, 4])
             #expect(bobs.dropFirst().map(\.payload) == [
-                .roleChanged(to: .admin, by: alice.id), .updated(title: "Renamed", topic: nil), .left(removedBy: nil),
+                .roleChanged(to: .admin, by: alice.id), .updated(title: "Renamed", topic: nil), .left(removedBy: nil, reason: nil, banned: false),
             ])
-            #expect(try await feed(carol).map(\.payload).dropFirst() == [.updated(title: "Renamed", topic: nil), .left(removedBy: bob.id)])
+            #expect(try await feed(carol).map(\.payload).dropFirst() == [.updated(title: "Renamed", topic: nil), .left(removedBy: bob.id, reason: nil, banned: false)])
             #expect(try await feed(alice).map(\.payload).dropFirst() == [.updated(title: "Renamed", topic: nil)],
                     "an update reaches every member's feed, the actor's too (their other devices)")
             #expect(try await feed(bob, after: 2).map(\.seq) == [3, 4], "resumes after a position")

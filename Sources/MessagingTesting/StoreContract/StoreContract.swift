@@ -91,6 +91,12 @@ public struct StoreContract: Sendable {
         Suite("concurrentFeed", "UserFeedStore: concurrent writers appending to one user's feed get seq exactly 1…n") { try await $0.concurrentFeed() },
         Suite("receipts", "UserStore and MembershipStore: settings round-trip; receipts give each member's read position (none when hidden) and its devices' highest acknowledged seq") { try await $0.receipts() },
         Suite("feedUseCases", "use cases: creating, adding, removing, leaving, role changes and updates append to exactly the right users' feeds") { try await $0.feedUseCases() },
+        Suite("moderationStore", "ModerationStore: bans, blocks, mutes, slow mode, post claims and pins round-trip") { try await $0.moderationStore() },
+        Suite("kicksAndBans", "use cases: kicks record their reason; bans remove, keep out until unbanned, and follow the rank rules") { try await $0.kicksAndBans() },
+        Suite("blocks", "use cases: a blocked pair has no direct conversation; the blocker reads the blocked user's messages withheld at their seq") { try await $0.blocks() },
+        Suite("slowMode", "use cases: slow mode holds a member to one message per interval, exempts admins and repeats, and holds under concurrent sends") { try await $0.slowMode() },
+        Suite("mutes", "use cases: a muted conversation makes no mention job for that member, until the mute ends") { try await $0.mutes() },
+        Suite("pins", "use cases: pins by role, logged, bounded, listed for members only; a deleted message loses its pin") { try await $0.pins() },
     ]
 
     // MARK: Helpers

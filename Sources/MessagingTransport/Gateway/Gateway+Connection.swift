@@ -239,6 +239,13 @@ extension Gateway {
         case .admitted:
             break
         }
+        // The user's block list, read once per connection (after admission, so a change from
+        // now on reaches this session through ``refreshBlockList(of:)``).
+        guard await loadBlockList(into: [session], of: principal.userID) else {
+            registry.remove(context.id)
+            await refuse(requestID, .unavailable, "The server could not reach its storage; retry later.", .internalError, connection)
+            return false
+        }
         context.state.withLock {
             $0.authenticated = .init(principal: principal, deviceID: deviceID, session: session)
             $0.lastPing = clock.now

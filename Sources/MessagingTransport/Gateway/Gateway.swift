@@ -55,6 +55,8 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     /// Typing and presence frames, encoded once per change.
     let changeFrames = ChangeFrameCache()
     private let revocations: AsyncStream<SessionRevocation>
+    /// Orders the block-list reads handed to sessions (``OutboundSession/setBlockedUsers(_:version:)``).
+    let blockListReads = Atomic<UInt64>(0)
 
     /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
     /// delivery pieces (hub, acknowledgement tracker, event bus) and the presence tracker.
@@ -118,7 +120,11 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await revocation in self.revocations {
-                        await self.revoke(revocation.sessionID)
+                        if revocation.reason == .blockListChanged {
+                            await self.refreshBlockList(of: revocation.userID)
+                        } else {
+                            await self.revoke(revocation.sessionID)
+                        }
                     }
                 }
                 group.addTask {
@@ -150,6 +156,32 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         }
         for closer in closers {
             await closer(TransportClose(code: .forbidden, reason: "session revoked"))
+        }
+    }
+
+    /// Re-reads `user`'s block list and hands it to the user's open connections on this node:
+    /// from then on they get the message events of blocked users withheld (same `seq`, no
+    /// content). Call it after the user blocks or unblocks someone; the gateway also calls it
+    /// for every ``MessagingCore/RevocationReason/blockListChanged`` notice of the session feed
+    /// (other nodes' changes). Fanout itself never reads the store for it.
+    public func refreshBlockList(of user: UserID) async {
+        let sessions = registry.sessions(of: user)
+        guard !sessions.isEmpty else { return }
+        await loadBlockList(into: sessions, of: user)
+    }
+
+    /// Reads `user`'s block list once and sets it on `sessions` (a later read wins over an
+    /// earlier one that finishes after it); `false` when the store could not be read.
+    @discardableResult
+    func loadBlockList(into sessions: [OutboundSession], of user: UserID) async -> Bool {
+        let version = blockListReads.add(1, ordering: .relaxed).newValue
+        do {
+            let blocked = try await messaging.blocks.blockedUsers(of: user)
+            for session in sessions { session.setBlockedUsers(blocked, version: version) }
+            return true
+        } catch {
+            logger.warning("could not read a block list", metadata: ["error": "\(Self.code(of: error))"])
+            return false
         }
     }
 

@@ -137,6 +137,7 @@ public final class ChatServer: Service, Sendable {
             jobRunner = nil
         }
         realtime = RealtimeEndpoint(configuration: configuration, logger: logger)
+        let liveGateway = gateway
         let cookie = try RefreshCookie(
             name: configuration.secureCookies ? "__Secure-refresh-token" : "refresh-token", path: "/v1/auth")
         api = ChatAPI(
@@ -145,7 +146,8 @@ public final class ChatServer: Service, Sendable {
                 limits: limits.rateLimits, clock: ContinuousClock(), shared: backend.sharedRateCheck(wallClock: wallClock)),
             metrics: metrics,
             cookie: cookie, secureCookies: configuration.secureCookies, limits: limits, clock: wallClock,
-            readiness: readiness, announceReads: { [gateway] in await gateway.announce($0) }, logger: logger)
+            readiness: readiness, announceReads: { [gateway] in await gateway.announce($0) }, logger: logger,
+            blockListChanged: { user in await liveGateway.refreshBlockList(of: user) })
     }
 
     /// The use cases over this server's store. Everything they commit is published to the

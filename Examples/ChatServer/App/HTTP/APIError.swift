@@ -120,6 +120,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conflict: APIError(.conflict, code: "conflict", message: error.message)
         case .limitExceeded: APIError(.conflict, code: "limit_exceeded", message: error.message)
         case .rekeyRequired: APIError(.conflict, code: "rekey_required", message: error.message)
+        case .blocked: APIError(.forbidden, code: "blocked", message: error.message)
+        case .banned: APIError(.forbidden, code: "banned", message: error.message)
+        case .slowMode:
+            APIError(
+                .tooManyRequests, code: "slow_mode", message: error.message,
+                retryAfterSeconds: Int(max(1, ((error.retryAfterMilliseconds ?? 1000) + 999) / 1000)))
         case .storage: APIError(.serviceUnavailable, code: "unavailable", message: "The database is busy or failing; retry with backoff.")
         default: .internalError
         }

@@ -34,9 +34,11 @@ struct ConversationJSON: Encodable, Sendable {
     let lastSeq: Int64
     let lastActivityAt: Int64
     let encrypted: Bool
+    let slowModeSeconds: Int
 
     init(_ conversation: Conversation) {
         encrypted = conversation.isEncrypted
+        slowModeSeconds = conversation.slowModeSeconds
         id = conversation.id.description
         kind = conversation.kind.rawValue
         title = conversation.title

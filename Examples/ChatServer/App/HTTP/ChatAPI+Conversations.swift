@@ -93,7 +93,10 @@ extension ChatAPI {
         let items = page.conversations.map { summary in
             JSONObject([
                 "conversation": ConversationJSON(summary.conversation), "role": summary.membership.role.rawValue,
-                "readSeq": summary.membership.readSeq,
+                "readSeq": summary.membership.readSeq, "muted": summary.membership.isMuted(at: clock.now()),
+                "mutedUntil": summary.membership.mutedUntil.flatMap {
+                    $0 == .forever || $0 <= clock.now() ? nil : $0.millisecondsSince1970
+                },
             ])
         }
         return try json(JSONObject(["conversations": items, "nextCursor": page.nextCursor?.description]))

@@ -159,10 +159,12 @@ extension ChatAPI {
         let principal = try await principal(request)
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(ReadBody.self, limit: limits.maxRequestBodyBytes)
-        let member = try await messaging.readState.markRead(id, upTo: body.seq, by: principal.userID)
-        if member.readSeq == body.seq {
+        if try await messaging.readState.advanceRead(id, upTo: body.seq, by: principal.userID) {
+            // Moved: the conversation's subscribers hear of it (no receipt for a repeat).
             await announceReads([ReadReceipt(userID: principal.userID, conversationID: id, readSeq: body.seq)])
+            return try json(JSONObject(["readSeq": body.seq]))
         }
+        let member = try await messaging.readState.markRead(id, upTo: body.seq, by: principal.userID)
         return try json(JSONObject(["readSeq": member.readSeq]))
     }
 

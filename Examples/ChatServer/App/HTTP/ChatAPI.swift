@@ -40,10 +40,13 @@ struct ChatAPI: Sendable {
     /// Tells realtime subscribers that read positions moved (the gateway's `receipt` frames).
     let announceReads: @Sendable ([ReadReceipt]) async -> Void
     let logger: Logger
+    /// Hands a user's new block list to this node's realtime connections of that user.
+    let blockListChanged: @Sendable (UserID) async -> Void
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
-        authRoutes() + conversationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes() + queryRoutes()
+        authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes()
+            + queryRoutes()
             + operationRoutes()
     }
 

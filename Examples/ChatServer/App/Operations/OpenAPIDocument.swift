@@ -572,13 +572,23 @@ enum OpenAPIDocument {
              "readSeq": {
               "type": "integer",
               "format": "int64"
+             },
+             "muted": {
+              "type": "boolean",
+              "description": "the caller's mute of the conversation is in force"
+             },
+             "mutedUntil": {
+              "type": "integer",
+              "format": "int64",
+              "description": "when the caller's mute ends; absent without a mute or for a mute without end"
              }
             },
             "additionalProperties": false,
             "required": [
              "conversation",
              "role",
-             "readSeq"
+             "readSeq",
+             "muted"
             ]
            }
           },
@@ -3137,6 +3147,828 @@ enum OpenAPIDocument {
      "realtime"
     ]
    }
+  },
+  "/v1/conversations/{id}/members/{userId}/kick": {
+   "post": {
+    "operationId": "kickMember",
+    "summary": "Remove a member you outrank, with a reason recorded in the log",
+    "responses": {
+     "204": {
+      "description": "removed; the member.left event carries the reason"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "reason": {
+          "type": "string",
+          "maxLength": 500,
+          "description": "one line, at most 500 characters (trimmed; empty: none)"
+         }
+        },
+        "additionalProperties": false,
+        "required": []
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/bans": {
+   "get": {
+    "operationId": "listBans",
+    "summary": "The conversation's bans by user id (owners and admins)",
+    "responses": {
+     "200": {
+      "description": "a page",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "bans": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Ban"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "bans"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "name": "after",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+      },
+      "description": "the last user id of the previous page"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 1000,
+       "default": 200
+      }
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/bans/{userId}": {
+   "put": {
+    "operationId": "banUser",
+    "summary": "Ban a user (removed if a member; cannot be added until unbanned)",
+    "responses": {
+     "200": {
+      "description": "the ban (the existing one when the user was banned already)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "ban": {
+           "$ref": "#/components/schemas/Ban"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "ban"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "reason": {
+          "type": "string",
+          "maxLength": 500,
+          "description": "one line, at most 500 characters (trimmed; empty: none)"
+         }
+        },
+        "additionalProperties": false,
+        "required": []
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   },
+   "delete": {
+    "operationId": "unbanUser",
+    "summary": "Lift a ban",
+    "responses": {
+     "204": {
+      "description": "not banned (any more)"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/slow-mode": {
+   "put": {
+    "operationId": "setSlowMode",
+    "summary": "Set the slow-mode interval (owners and admins)",
+    "responses": {
+     "200": {
+      "description": "the conversation",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "conversation": {
+           "$ref": "#/components/schemas/Conversation"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "conversation"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "seconds": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 21600,
+          "description": "0 turns slow mode off"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "seconds"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/mute": {
+   "put": {
+    "operationId": "mute",
+    "summary": "Mute the conversation for yourself (no notifications) until a time or until unmuted",
+    "responses": {
+     "200": {
+      "description": "the caller's mute",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/Mute"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "until": {
+          "type": "integer",
+          "format": "int64",
+          "description": "when the mute ends (in the future); absent: until unmuted"
+         }
+        },
+        "additionalProperties": false,
+        "required": []
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   },
+   "delete": {
+    "operationId": "unmute",
+    "summary": "Unmute the conversation",
+    "responses": {
+     "204": {
+      "description": "not muted"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/pins": {
+   "get": {
+    "operationId": "listPins",
+    "summary": "The pinned messages, oldest pin first (members)",
+    "responses": {
+     "200": {
+      "description": "the pins",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "pins": {
+           "type": "array",
+           "maxItems": 50,
+           "items": {
+            "$ref": "#/components/schemas/Pin"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "pins"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/pins/{messageId}": {
+   "put": {
+    "operationId": "pinMessage",
+    "summary": "Pin a message (owners and admins; both members of a direct conversation); at most 50",
+    "responses": {
+     "200": {
+      "description": "the pin",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "pin": {
+           "$ref": "#/components/schemas/Pin"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "pin"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   },
+   "delete": {
+    "operationId": "unpinMessage",
+    "summary": "Unpin a message",
+    "responses": {
+     "204": {
+      "description": "not pinned"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     },
+     {
+      "$ref": "#/components/parameters/MessageId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "moderation"
+    ]
+   }
+  },
+  "/v1/blocks": {
+   "get": {
+    "operationId": "listBlocks",
+    "summary": "The users you block, by user id",
+    "responses": {
+     "200": {
+      "description": "the block list",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "blocks": {
+           "type": "array",
+           "maxItems": 1000,
+           "items": {
+            "$ref": "#/components/schemas/Block"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "blocks"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "blocks"
+    ]
+   }
+  },
+  "/v1/blocks/{userId}": {
+   "put": {
+    "operationId": "blockUser",
+    "summary": "Block a user: their messages reach you withheld, and no direct conversation between you",
+    "responses": {
+     "200": {
+      "description": "the block (the existing one when blocked already)",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "block": {
+           "$ref": "#/components/schemas/Block"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "block"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "blocks"
+    ]
+   },
+   "delete": {
+    "operationId": "unblockUser",
+    "summary": "Unblock a user",
+    "responses": {
+     "204": {
+      "description": "not blocked"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "409": {
+      "$ref": "#/components/responses/E409"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "blocks"
+    ]
+   }
   }
  },
  "components": {
@@ -3243,6 +4075,12 @@ enum OpenAPIDocument {
      "encrypted": {
       "type": "boolean",
       "description": "end-to-end encrypted; fixed at creation"
+     },
+     "slowModeSeconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 21600,
+      "description": "slow-mode interval in seconds (0: off)"
      }
     },
     "additionalProperties": false,
@@ -3253,7 +4091,8 @@ enum OpenAPIDocument {
      "createdAt",
      "lastSeq",
      "lastActivityAt",
-     "encrypted"
+     "encrypted",
+     "slowModeSeconds"
     ]
    },
    "Member": {
@@ -3430,6 +4269,11 @@ enum OpenAPIDocument {
      },
      "thread": {
       "$ref": "#/components/schemas/ThreadSummary"
+     },
+     "hidden": {
+      "type": "boolean",
+      "const": true,
+      "description": "present when the reader blocks the sender: the content (text, ciphertext, epoch, senderDevice, mentions, attachments) is withheld; the message keeps its id and seq"
      }
     },
     "additionalProperties": false,
@@ -3511,6 +4355,13 @@ enum OpenAPIDocument {
       "format": "uuid",
       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "banned": {
+      "type": "boolean",
+      "const": true
      }
     },
     "additionalProperties": false,
@@ -3559,11 +4410,16 @@ enum OpenAPIDocument {
        "conversation.updated",
        "device.added",
        "device.removed",
-       "key.distributed"
+       "key.distributed",
+       "member.banned",
+       "member.unbanned",
+       "conversation.slow_mode",
+       "message.pinned",
+       "message.unpinned"
       ]
      },
      "message": {
-      "description": "a Message for message.* kinds, a message id for reaction.* kinds",
+      "description": "a Message for message.created/edited/deleted, a message id for reaction.* and message.pinned/unpinned",
       "oneOf": [
        {
         "$ref": "#/components/schemas/Message"
@@ -3639,6 +4495,16 @@ enum OpenAPIDocument {
      "rotated": {
       "type": "boolean",
       "description": "key.distributed: the upload started the epoch"
+     },
+     "reason": {
+      "type": "string",
+      "description": "member.left (a removal with a reason), member.banned"
+     },
+     "seconds": {
+      "type": "integer",
+      "minimum": 0,
+      "maximum": 21600,
+      "description": "conversation.slow_mode"
      }
     },
     "additionalProperties": true,
@@ -3928,6 +4794,114 @@ enum OpenAPIDocument {
      "lastReplyId",
      "lastReplyAt"
     ]
+   },
+   "Ban": {
+    "type": "object",
+    "properties": {
+     "conversation": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "user": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "bannedBy": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "reason": {
+      "type": "string"
+     },
+     "bannedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "conversation",
+     "user",
+     "bannedBy",
+     "bannedAt"
+    ]
+   },
+   "Block": {
+    "type": "object",
+    "properties": {
+     "user": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "createdAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "user",
+     "createdAt"
+    ]
+   },
+   "Pin": {
+    "type": "object",
+    "properties": {
+     "message": {
+      "$ref": "#/components/schemas/Message"
+     },
+     "pinnedBy": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "pinnedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "message",
+     "pinnedBy",
+     "pinnedAt"
+    ]
+   },
+   "Mute": {
+    "type": "object",
+    "properties": {
+     "conversation": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "muted": {
+      "type": "boolean"
+     },
+     "mutedUntil": {
+      "type": "integer",
+      "format": "int64",
+      "description": "when the mute ends (milliseconds since 1970); absent: until unmuted"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "conversation",
+     "muted"
+    ]
    }
   },
   "responses": {
@@ -3952,7 +4926,7 @@ enum OpenAPIDocument {
     }
    },
    "E403": {
-    "description": "a member whose role does not allow the action (forbidden), or a disabled account (account_disabled)",
+    "description": "a member whose role does not allow the action (forbidden), a disabled account (account_disabled), a direct conversation between users one of whom blocks the other (blocked), or adding a banned user (banned)",
     "content": {
      "application/json": {
       "schema": {
@@ -4002,7 +4976,7 @@ enum OpenAPIDocument {
     }
    },
    "E429": {
-    "description": "rate limited; retry after the Retry-After header's seconds (rate_limited)",
+    "description": "rate limited (rate_limited), or a send within the conversation's slow-mode interval (slow_mode); retry after the Retry-After header's seconds",
     "content": {
      "application/json": {
       "schema": {
