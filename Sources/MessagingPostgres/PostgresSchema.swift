@@ -16,7 +16,21 @@ enum PostgresSchema {
         Migration(identifier: "pg-v2-cluster", statements: split(cluster)),
         Migration(identifier: "pg-v3-job-indexes", statements: split(jobIndexes)),
         Migration(identifier: "pg-v4-threads", statements: split(threads)),
+        Migration(identifier: "pg-v7-retention", statements: split(retention)),
     ]
+
+    /// Per-conversation retention policies: messages older than `retention_days` are
+    /// tombstoned by the sweep, which resumes after `swept_seq`. Deleted with their
+    /// conversation. The SQLite schema's `v7-retention`; touches only its own table.
+    static let retention = """
+        CREATE TABLE retention_policies (
+            conversation_id uuid PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            retention_days integer NOT NULL CHECK (retention_days BETWEEN 1 AND 36500),
+            set_by uuid NOT NULL,
+            set_at bigint NOT NULL,
+            swept_seq bigint NOT NULL DEFAULT 0 CHECK (swept_seq >= 0)
+        )
+        """
 
     /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and
     /// newest reply, from one index over the messages that are replies (partial: messages

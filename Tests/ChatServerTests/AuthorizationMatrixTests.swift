@@ -124,6 +124,15 @@ struct AuthorizationMatrixTests {
             let message = try await f.ownerMessage()
             return Call(method: "GET", path: "/v1/conversations/\(f.room)/messages/\(message)/replies?limit=10")
         },
+        Route(name: "GET /v1/conversations/{id}/retention", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/retention")
+        },
+        Route(name: "PUT /v1/conversations/{id}/retention", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            Call(method: "PUT", path: "/v1/conversations/\(f.room)/retention", jsonInt: ["retentionDays": 30])
+        },
+        Route(name: "DELETE /v1/conversations/{id}/retention", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            Call(method: "DELETE", path: "/v1/conversations/\(f.room)/retention")
+        },
         Route(name: "GET /v1/search", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/search?q=seed&conversation=\(f.room)")
         },

@@ -42,7 +42,7 @@ struct PostgresAdapterTests {
             let recorded = try await store.transaction(readOnly: true) { transaction in
                 try transaction.fetchAll("SELECT identifier FROM swift_messaging_migrations", "reading migrations") { try $0.string(0) }
             }.value
-            #expect(recorded.sorted() == ["pg-v1-core", "pg-v2-cluster", "pg-v3-job-indexes", "pg-v4-threads"])
+            #expect(recorded.sorted() == ["pg-v1-core", "pg-v2-cluster", "pg-v3-job-indexes", "pg-v4-threads", "pg-v7-retention"])
         }
     }
 

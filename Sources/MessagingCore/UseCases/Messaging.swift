@@ -54,6 +54,10 @@ public struct Messaging: Sendable {
     public let search: SearchService
     /// The end-to-end encryption directory: devices, key epochs and key envelopes.
     public let devices: DeviceService
+    /// Per-conversation retention policies and the sweep that applies them.
+    public let retention: RetentionService
+    /// The messaging side of deleting an account.
+    public let accounts: AccountService
 
     /// Makes the use cases over `store`.
     ///
@@ -99,6 +103,8 @@ public struct Messaging: Sendable {
         sync = SyncService(context: context)
         search = SearchService(context: context)
         devices = DeviceService(context: context)
+        retention = RetentionService(context: context)
+        accounts = AccountService(context: context)
     }
 }
 

@@ -21,6 +21,11 @@ enum SQLiteSchema {
         migrator.registerMigration("v4-threads") { db in
             try db.execute(sql: threads)
         }
+        // Touches only its own table, so it applies the same before or after migrations
+        // added on other branches.
+        migrator.registerMigration("v7-retention") { db in
+            try db.execute(sql: retention)
+        }
         return migrator
     }
 
@@ -242,5 +247,17 @@ enum SQLiteSchema {
     /// outside threads take no space in it).
     static let threads = """
         CREATE INDEX messages_by_thread_root ON messages (thread_root_id, seq) WHERE thread_root_id IS NOT NULL;
+        """
+
+    /// Per-conversation retention policies: messages older than `retention_days` are
+    /// tombstoned by the sweep, which resumes after `swept_seq`. Deleted with their conversation.
+    static let retention = """
+        CREATE TABLE retention_policies (
+            conversation_id BLOB PRIMARY KEY NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            retention_days INTEGER NOT NULL CHECK (retention_days BETWEEN 1 AND 36500),
+            set_by BLOB NOT NULL,
+            set_at INTEGER NOT NULL,
+            swept_seq INTEGER NOT NULL DEFAULT 0 CHECK (swept_seq >= 0)
+        ) WITHOUT ROWID;
         """
 }

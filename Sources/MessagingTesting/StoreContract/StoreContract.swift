@@ -87,6 +87,9 @@ public struct StoreContract: Sendable {
         Suite("concurrentSends", "use cases: 8 tasks × 1,000 sends into one conversation get seq exactly 1…8,000") { try await $0.concurrentSends() },
         Suite("idempotentSends", "use cases: 8 tasks sending the same client message id store one message") { try await $0.idempotentSends() },
         Suite("batchSends", "use cases: a batch is one transaction") { try await $0.batchSends() },
+        Suite("retentionStore", "RetentionStore: set, replace (keeping the sweep position), list by keyset, remove; AccountDataStore and AccountErasureStore") { try await $0.retentionStore() },
+        Suite("retentionSweep", "use cases: the retention sweep tombstones exactly the messages older than the cut-off, in bounded batches, gapless, idempotently") { try await $0.retentionSweep() },
+        Suite("accountErasure", "use cases: erasing an account's data tombstones its messages, hands ownership on and leaves every conversation") { try await $0.accountErasure() },
     ]
 
     // MARK: Helpers

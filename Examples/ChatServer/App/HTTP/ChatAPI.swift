@@ -37,11 +37,14 @@ struct ChatAPI: Sendable {
     let limits: ChatServerLimits
     let clock: any WallClock
     let readiness: Readiness
+    /// What deleting an account does to its messages.
+    let deletedAccountMessages: DeletedAccountMessages
     let logger: Logger
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
         authRoutes() + conversationRoutes() + messageRoutes() + deviceRoutes() + queryRoutes() + operationRoutes()
+            + adminRoutes() + retentionRoutes()
     }
 
     // MARK: Helpers shared by the handlers
