@@ -127,6 +127,7 @@ extension ConversationEvent.Payload {
         case .deviceAdded: "device.added"
         case .deviceRemoved: "device.removed"
         case .keyDistributed: "key.distributed"
+        case .conversationDeleted: "conversation.deleted"
         }
     }
 }
@@ -184,6 +185,8 @@ public struct WireEvent: Encodable, Sendable {
             try c.encode(sender.description, forKey: .senderDevice)
             try c.encode(recipients.map(\.description), forKey: .devices)
             try c.encode(rotated, forKey: .rotated)
+        case .conversationDeleted:
+            break  // the common keys say it all: the actor is the owner who deleted it
         }
     }
 }

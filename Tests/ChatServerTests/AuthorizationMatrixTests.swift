@@ -66,6 +66,10 @@ struct AuthorizationMatrixTests {
         Route(name: "PATCH /v1/conversations/{id}", expected: [200, 200, 403, 404, 404] + denied) { _, caller in
             Call(method: "PATCH", path: "", json: ["title": "renamed by \(caller)"])
         },
+        Route(name: "DELETE /v1/conversations/{id}", expected: [204, 403, 403, 404, 404] + denied) { f, _ in
+            // A room of its own per caller, with the same people in the same roles.
+            Call(method: "DELETE", path: "/v1/conversations/\(try await f.freshRoom())")
+        },
         Route(name: "GET /v1/conversations/{id}/members", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/conversations/\(f.room)/members")
         },
@@ -209,6 +213,17 @@ extension AuthorizationMatrixTests.Fixture {
         return Self(
             client: client, server: server, owner: owner, admin: admin, member: member, removed: removed,
             nonMember: nonMember, revoked: revoked, room: room)
+    }
+
+    /// A new room like `room`: owner, admin, member, and `removed` added then removed.
+    func freshRoom() async throws -> String {
+        let fresh = try await client.group(by: owner, members: [admin, member, removed])
+        let promoted = try await client.call(
+            "PUT", "/v1/conversations/\(fresh)/members/\(admin.id)/role", token: owner.token, json: ["role": "admin"])
+        try #require(promoted.status == 200)
+        let removal = try await client.call("DELETE", "/v1/conversations/\(fresh)/members/\(removed.id)", token: owner.token)
+        try #require(removal.status == 204)
+        return fresh
     }
 
     /// Adds a fresh user with `role`; returns its id.

@@ -111,4 +111,45 @@ struct RetentionAndDeletionTests {
             #expect(try await client.call("DELETE", "/v1/admin/accounts/\(bob.id)", token: admin.token).status == 404)
         }
     }
+
+    @Test("deleting a conversation: owners only; subscribed members get conversation.deleted and nothing after; later requests are 404")
+    func deleteConversation() async throws {
+        try await TestServer.with { server in
+            let client = HTTPClient(base: server.base)
+            let alice = try await client.user("alice")
+            let bob = try await client.user("bob")
+            let carol = try await client.user("carol")
+            let room = try await client.group(by: alice, members: [bob, carol])
+            let other = try await client.group(by: carol, members: [bob])
+            try await client.send("hello", to: room, as: alice)
+            #expect(try await client.call("DELETE", "/v1/conversations/\(room)", token: bob.token).status == 403)
+            #expect(try await client.call("GET", "/v1/conversations/\(room)", token: bob.token).status == 200)
+
+            let outcome = try await Peer.with(server, token: bob.token) { peer in
+                _ = try await peer.ready()
+                #expect(try await peer.request(["type": "subscribe", "conversation": room, "after": 0]).type == "ok")
+                #expect(try await peer.request(["type": "subscribe", "conversation": other, "after": 0]).type == "ok")
+                try await peer.event(room, seq: 1)
+                #expect(try await client.call("DELETE", "/v1/conversations/\(room)", token: alice.token).status == 204)
+                let deleted = try await peer.event(room, seq: 2)
+                #expect(deleted["kind"] as? String == "conversation.deleted" && deleted["actor"] as? String == alice.id, "\(deleted)")
+                // The connection stays open for the other conversations.
+                try await client.send("still here", to: other, as: carol)
+                try await peer.event(other, seq: 1)
+                let again = try await peer.request(["type": "subscribe", "conversation": room, "after": 0])
+                #expect(again.type == "error" && again.code == "not_found", "\(again)")
+                let send = try await peer.request([
+                    "type": "send", "conversation": room, "clientMessageId": "late", "text": "anyone?",
+                ])
+                #expect(send.type == "error" && send.code == "not_found", "\(send)")
+                return peer.seqs(in: room)
+            }
+            #expect(outcome.value == [1, 2], "nothing after conversation.deleted")
+            for user in [alice, bob, carol] {
+                #expect(try await client.call("GET", "/v1/conversations/\(room)", token: user.token).status == 404)
+                #expect(try await client.call("GET", "/v1/conversations/\(room)/messages", token: user.token).status == 404)
+            }
+            #expect(try await client.call("DELETE", "/v1/conversations/\(room)", token: alice.token).status == 404)
+        }
+    }
 }

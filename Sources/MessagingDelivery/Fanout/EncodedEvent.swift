@@ -32,23 +32,38 @@ public struct EncodedEvent: Sendable {
     /// of it) and then drops them from the room: nothing later in the conversation reaches
     /// them.
     public let endsMembershipOf: UserID?
+    /// `true` when the event ends every membership (`conversation.deleted`): the hub delivers
+    /// it to every session of the room, then closes the room; nothing of the conversation follows.
+    public let endsConversation: Bool
 
     /// Frames a payload that already encodes the event at `seq`; `endsMembershipOf` names
-    /// the user whose membership the event ends (a `member.left` event), if any.
-    public init(conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil) {
+    /// the user whose membership the event ends (a `member.left` event), if any;
+    /// `endsConversation` says it ends everyone's (a `conversation.deleted` event).
+    public init(
+        conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil,
+        endsConversation: Bool = false
+    ) {
         self.conversationID = conversationID
         self.seq = seq
         (self.frame, self.headerLength) = WebSocketTextFrame.make(payload: bytes)
         self.endsMembershipOf = endsMembershipOf
+        self.endsConversation = endsConversation
+    }
+
+    /// Whether the event ends the membership of `user` (its own `member.left`, or `conversation.deleted`).
+    public func endsMembership(of user: UserID) -> Bool {
+        endsConversation || endsMembershipOf == user
     }
 
     /// Encodes `event` once as a JSON frame `{"type":"event","event":{…}}`.
     public init(_ event: ConversationEvent) throws {
         var leaving: UserID?
         if case .memberLeft(let userID, _) = event.payload { leaving = userID }
+        var ending = false
+        if case .conversationDeleted = event.payload { ending = true }
         self.init(
             conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event),
-            endsMembershipOf: leaving)
+            endsMembershipOf: leaving, endsConversation: ending)
     }
 
     /// The payload's size in bytes (what outbound queue limits count).

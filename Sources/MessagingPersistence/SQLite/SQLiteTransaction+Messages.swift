@@ -184,7 +184,7 @@ extension SQLiteTransaction {
 enum EventType: String {
     case messageCreated, messageEdited, messageDeleted, reactionAdded, reactionRemoved
     case memberJoined, memberLeft, memberRoleChanged, conversationUpdated
-    case deviceAdded, deviceRemoved, keyDistributed
+    case deviceAdded, deviceRemoved, keyDistributed, conversationDeleted
 
     init(_ payload: ConversationEvent.Payload) {
         self = switch payload {
@@ -200,6 +200,7 @@ enum EventType: String {
         case .deviceAdded: .deviceAdded
         case .deviceRemoved: .deviceRemoved
         case .keyDistributed: .keyDistributed
+        case .conversationDeleted: .conversationDeleted
         }
     }
 }

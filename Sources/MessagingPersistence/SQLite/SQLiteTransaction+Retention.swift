@@ -83,3 +83,47 @@ extension SQLiteTransaction {
         try execute("UPDATE users SET display_name = ? WHERE id = ?", [displayName, id])
     }
 }
+
+// MARK: - ConversationDeletionStore
+
+extension SQLiteTransaction {
+    func purgeMessages(of conversation: ConversationID, limit: Int) throws -> Int {
+        let batch = try fetchAll(
+            """
+            SELECT row_id, id, CASE WHEN kind <> 'encrypted' AND deleted_at IS NULL THEN body END
+            FROM messages WHERE conversation_id = ? ORDER BY seq LIMIT ?
+            """,
+            [RowCoding.blob(conversation), limit]
+        ) { row in (rowID: row[0] as Int64, id: row[1] as Data, body: row[2] as String?) }
+        for message in batch {
+            // The contentless index forgets a text only when told the text it indexed.
+            if let body = message.body {
+                try execute("INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', ?, ?)", [message.rowID, body])
+            }
+            try execute("DELETE FROM reactions WHERE message_id = ?", [message.id])
+            try execute("DELETE FROM messages WHERE row_id = ?", [message.rowID])
+        }
+        return batch.count
+    }
+
+    func purgeEvents(of conversation: ConversationID, limit: Int) throws -> Int {
+        let id = RowCoding.blob(conversation)
+        try execute(
+            """
+            DELETE FROM events WHERE conversation_id = ?
+                AND seq IN (SELECT seq FROM events WHERE conversation_id = ? ORDER BY seq LIMIT ?)
+            """, [id, id, limit])
+        return db.changesCount
+    }
+
+    func deleteConversation(_ conversation: ConversationID) throws {
+        let id = RowCoding.blob(conversation)
+        try execute("DELETE FROM members WHERE conversation_id = ?", [id])
+        try execute("DELETE FROM key_envelopes WHERE conversation_id = ?", [id])
+        try execute("DELETE FROM ack_cursors WHERE conversation_id = ?", [id])
+        // conversation_keys and retention_policies go with the conversation (ON DELETE CASCADE).
+        try execute("DELETE FROM conversation_keys WHERE conversation_id = ?", [id])
+        try execute("DELETE FROM retention_policies WHERE conversation_id = ?", [id])
+        try execute("DELETE FROM conversations WHERE id = ?", [id])
+    }
+}

@@ -6,10 +6,11 @@ import MessagingPresence
 /// The text of an event notification on ``PostgresChannels/events``.
 ///
 /// `i|CONVERSATION|SEQ|LEAVING|JSON` carries the event's protocol frame inline (`LEAVING` is
-/// the user whose membership the event ends, or empty); `r|CONVERSATION|SEQ` names an event
+/// the user whose membership the event ends, `*` when it ends every membership (a deleted
+/// conversation), or empty); `r|CONVERSATION|SEQ` names an event
 /// whose frame would pass NOTIFY's 8,000-byte limit: listeners fetch it from the store.
 enum EventAnnouncement: Equatable {
-    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, json: String)
+    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, json: String, endsConversation: Bool = false)
     case reference(conversationID: ConversationID, seq: Int64)
 
     /// The largest notification sent inline, in bytes; PostgreSQL refuses payloads of 8,000
@@ -19,7 +20,8 @@ enum EventAnnouncement: Equatable {
     /// The notification for a committed event.
     static func payload(for event: ConversationEvent) throws -> String {
         let encoded = try EncodedEvent(event)
-        let head = "i|\(event.conversationID)|\(event.seq)|\(encoded.endsMembershipOf.map { "\($0)" } ?? "")|"
+        let leaving = encoded.endsConversation ? "*" : encoded.endsMembershipOf.map { "\($0)" } ?? ""
+        let head = "i|\(event.conversationID)|\(event.seq)|\(leaving)|"
         let count = head.utf8.count + encoded.payloadCount
         guard count <= inlineLimit else { return "r|\(event.conversationID)|\(event.seq)" }
         return head + String(decoding: encoded.bytes, as: UTF8.self)
@@ -36,6 +38,10 @@ enum EventAnnouncement: Equatable {
             self = .reference(conversationID: conversation, seq: seq)
         case "i" where parts.count == 5:
             var leaving: UserID?
+            if parts[3] == "*" {
+                self = .inline(conversationID: conversation, seq: seq, leaving: nil, json: String(parts[4]), endsConversation: true)
+                return
+            }
             if !parts[3].isEmpty {
                 guard let user = UserID(String(parts[3])) else { return nil }
                 leaving = user

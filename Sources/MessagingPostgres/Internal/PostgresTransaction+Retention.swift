@@ -95,3 +95,41 @@ extension PostgresTransaction {
         try execute("UPDATE users SET display_name = \(displayName) WHERE id = \(id)", "renaming a deleted user")
     }
 }
+
+// MARK: - ConversationDeletionStore
+
+extension PostgresTransaction {
+    func purgeMessages(of conversation: ConversationID, limit: Int) throws -> Int {
+        let id = PostgresCoding.uuid(conversation)
+        try execute(
+            """
+            DELETE FROM reactions WHERE message_id IN (
+                SELECT id FROM messages WHERE conversation_id = \(id) ORDER BY seq LIMIT \(limit))
+            """, "deleting a deleted conversation's reactions")
+        // The search column goes with its row.
+        return try execute(
+            """
+            DELETE FROM messages WHERE id IN (
+                SELECT id FROM messages WHERE conversation_id = \(id) ORDER BY seq LIMIT \(limit))
+            """, "deleting a deleted conversation's messages")
+    }
+
+    func purgeEvents(of conversation: ConversationID, limit: Int) throws -> Int {
+        let id = PostgresCoding.uuid(conversation)
+        return try execute(
+            """
+            DELETE FROM events WHERE conversation_id = \(id)
+                AND seq IN (SELECT seq FROM events WHERE conversation_id = \(id) ORDER BY seq LIMIT \(limit))
+            """, "deleting a deleted conversation's events")
+    }
+
+    func deleteConversation(_ conversation: ConversationID) throws {
+        let id = PostgresCoding.uuid(conversation)
+        try execute("DELETE FROM members WHERE conversation_id = \(id)", "deleting memberships")
+        try execute("DELETE FROM key_envelopes WHERE conversation_id = \(id)", "deleting key envelopes")
+        try execute("DELETE FROM ack_cursors WHERE conversation_id = \(id)", "deleting acknowledgement cursors")
+        try execute("DELETE FROM conversation_keys WHERE conversation_id = \(id)", "deleting a key state")
+        try execute("DELETE FROM retention_policies WHERE conversation_id = \(id)", "deleting a retention policy")
+        try execute("DELETE FROM conversations WHERE id = \(id)", "deleting a conversation")
+    }
+}

@@ -140,6 +140,7 @@ public final class ChatServer: Service, Sendable {
                 handlers: [
                     NotificationRequest.queue: NotificationDispatcher(provider: LoggedPushProvider(logger: logger)).handler,
                     RetentionSweeper.queue: sweeper.handler,
+                    ConversationService.purgeQueue: ConversationPurger(conversations: messaging.conversations).handler,
                 ],
                 configuration: JobRunnerConfiguration(workerName: name, shutdownGracePeriod: configuration.shutdownGracePeriod),
                 wallClock: wallClock, logger: logger)

@@ -1293,6 +1293,43 @@ enum OpenAPIDocument {
    }
   },
   "/v1/conversations/{id}": {
+   "delete": {
+    "operationId": "deleteConversation",
+    "summary": "Delete a group or channel and its data (owners only; members get a conversation.deleted event; see ChatServer.md, Deleting a conversation)",
+    "responses": {
+     "204": {
+      "description": "deleted"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   },
    "get": {
     "operationId": "getConversation",
     "summary": "A conversation the caller is a member of",
