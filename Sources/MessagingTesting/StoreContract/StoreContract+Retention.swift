@@ -199,4 +199,42 @@ extension StoreContract {
             #expect(try await messaging.conversations.members(of: keptRoom.id, for: bob.id).first?.role == .owner)
         }
     }
+
+    /// Use cases: erasing an account removes its devices (device.removed, a new epoch required) and deletes every envelope addressed to them.
+    public func accountErasureDevices() async throws {
+        try await withStore { store in
+            let clock = ManualClock()
+            let messaging = Messaging(store: store, clock: clock.wall)
+            let alice = try await messaging.users.register(handle: "alice", displayName: "Alice")
+            let bob = try await messaging.users.register(handle: "bob", displayName: "Bob")
+            let room = try await makeConversation(store, members: [alice, bob], encrypted: true)
+            let (first, second, bobs): (DeviceID, DeviceID, DeviceID) = (ids.next(), ids.next(), ids.next())
+            try await store.write { transaction throws in
+                for (id, user) in [(first, alice.id), (second, alice.id), (bobs, bob.id)] {
+                    try transaction.insert(Device(id: id, userID: user, bundle: Data([1]), addedAt: self.time, removedAt: nil))
+                }
+                try transaction.setKeyState(ConversationKeyState(keyEpoch: 1, requiredEpoch: 1), of: room.id)
+                for recipient in [first, second, bobs] {
+                    _ = try transaction.appendEnvelope(
+                        Data([7]), to: recipient, conversation: room.id, epoch: 1, sender: bobs, at: self.time)
+                }
+            }
+            try await messaging.accounts.eraseData(of: alice.id, messages: .tombstone)
+            try await store.read { transaction throws in
+                #expect(try transaction.activeDevices(of: alice.id).isEmpty)
+                #expect(try transaction.device(id: first)?.removedAt != nil && transaction.device(id: second)?.removedAt != nil)
+                #expect(try transaction.envelopes(for: first, after: 0, limit: 10).isEmpty)
+                #expect(try transaction.envelopes(for: second, after: 0, limit: 10).isEmpty)
+                #expect(try transaction.envelopes(for: bobs, after: 0, limit: 10).count == 1, "other accounts' envelopes stay")
+                #expect(try transaction.keyState(of: room.id)?.requiredEpoch ?? 0 >= 2, "a new epoch is required")
+                let kinds = try transaction.events(in: room.id, after: 0, limit: 10).map(\.payload)
+                #expect(kinds == [
+                    .deviceRemoved(userID: alice.id, deviceID: min(first, second)),
+                    .deviceRemoved(userID: alice.id, deviceID: max(first, second)),
+                    .memberRoleChanged(userID: bob.id, from: .member, to: .owner),  // alice was the only owner
+                    .memberLeft(userID: alice.id, removedBy: nil),
+                ], "\(kinds)")
+            }
+        }
+    }
 }

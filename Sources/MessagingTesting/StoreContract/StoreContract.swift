@@ -89,6 +89,7 @@ public struct StoreContract: Sendable {
         Suite("batchSends", "use cases: a batch is one transaction") { try await $0.batchSends() },
         Suite("retentionStore", "RetentionStore: set, replace (keeping the sweep position), list by keyset, remove; AccountDataStore and AccountErasureStore") { try await $0.retentionStore() },
         Suite("retentionSweep", "use cases: the retention sweep tombstones exactly the messages older than the cut-off, in bounded batches, gapless, idempotently") { try await $0.retentionSweep() },
+        Suite("accountErasureDevices", "use cases: erasing an account removes its devices (device.removed, a new epoch required) and deletes every envelope addressed to them") { try await $0.accountErasureDevices() },
         Suite("conversationDeletion", "use cases: only an owner deletes a group; members get conversation.deleted, then notFound; the data is purged") { try await $0.conversationDeletion() },
         Suite("accountErasure", "use cases: erasing an account's data tombstones its messages, hands ownership on and leaves every conversation") { try await $0.accountErasure() },
     ]
