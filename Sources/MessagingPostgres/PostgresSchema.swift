@@ -21,7 +21,8 @@ enum PostgresSchema {
 
     /// Per-conversation retention policies: messages older than `retention_days` are
     /// tombstoned by the sweep, which resumes after `swept_seq`. Deleted with their
-    /// conversation. The SQLite schema's `v7-retention`; touches only its own table.
+    /// conversation. And the deleted accounts, which nobody may add to a conversation any more.
+    /// The SQLite schema's `v7-retention`; touches only its own tables.
     static let retention = """
         CREATE TABLE retention_policies (
             conversation_id uuid PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
@@ -29,6 +30,10 @@ enum PostgresSchema {
             set_by uuid NOT NULL,
             set_at bigint NOT NULL,
             swept_seq bigint NOT NULL DEFAULT 0 CHECK (swept_seq >= 0)
+        );
+        CREATE TABLE deleted_accounts (
+            user_id uuid PRIMARY KEY REFERENCES users (id),
+            deleted_at bigint NOT NULL
         )
         """
 

@@ -19,4 +19,8 @@ public protocol AccountDataStore {
     func undeletedMessages(from sender: UserID, in conversation: ConversationID, limit: Int) throws -> [MessageID]
     /// Deletes every key envelope in the inboxes of the devices of `user` (removed ones too).
     func deleteEnvelopes(ofDevicesOf user: UserID) throws
+    /// Records that the account of `user` is being deleted (again: no change).
+    func markAccountDeleted(_ user: UserID, at time: Timestamp) throws
+    /// Whether the account of `user` was deleted (or is being deleted).
+    func isAccountDeleted(_ user: UserID) throws -> Bool
 }

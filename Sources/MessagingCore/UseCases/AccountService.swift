@@ -33,6 +33,8 @@ public struct AccountService: Sendable {
     }
 
     /// Erases the messaging data of `user`, in short transactions, idempotently:
+    /// 0. the account is marked deleted: creating a conversation with it or adding it to one
+    ///    answers `notFound`, as for a user that does not exist;
     /// 1. each active device is removed as ``DeviceService/remove(_:by:)`` does (a
     ///    `device.removed` event in each encrypted conversation, a new epoch required), and
     ///    every key envelope addressed to the account's devices is deleted;
@@ -44,6 +46,8 @@ public struct AccountService: Sendable {
     public func eraseData(of user: UserID, messages: DeletedAccountMessages) async throws {
         let now = context.clock.now()
         try await context.write { transaction in
+            // First: from here on nobody can add the account to a conversation.
+            try transaction.markAccountDeleted(user, at: now)
             let conversations = try transaction.encryptedConversations(of: user)
             for device in try transaction.activeDevices(of: user) {
                 try transaction.markRemoved(device.id, at: now)

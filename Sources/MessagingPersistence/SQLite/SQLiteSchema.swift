@@ -251,6 +251,7 @@ enum SQLiteSchema {
 
     /// Per-conversation retention policies: messages older than `retention_days` are
     /// tombstoned by the sweep, which resumes after `swept_seq`. Deleted with their conversation.
+    /// And the deleted accounts, which nobody may add to a conversation any more.
     static let retention = """
         CREATE TABLE retention_policies (
             conversation_id BLOB PRIMARY KEY NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
@@ -258,6 +259,11 @@ enum SQLiteSchema {
             set_by BLOB NOT NULL,
             set_at INTEGER NOT NULL,
             swept_seq INTEGER NOT NULL DEFAULT 0 CHECK (swept_seq >= 0)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE deleted_accounts (
+            user_id BLOB PRIMARY KEY NOT NULL REFERENCES users (id),
+            deleted_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         """
 }

@@ -74,6 +74,16 @@ extension SQLiteTransaction {
             "DELETE FROM key_envelopes WHERE device_id IN (SELECT id FROM devices WHERE user_id = ?)", [RowCoding.blob(user)])
     }
 
+    func markAccountDeleted(_ user: UserID, at time: Timestamp) throws {
+        try execute(
+            "INSERT INTO deleted_accounts (user_id, deleted_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
+            [RowCoding.blob(user), time.millisecondsSince1970])
+    }
+
+    func isAccountDeleted(_ user: UserID) throws -> Bool {
+        try fetchOne("SELECT 1 FROM deleted_accounts WHERE user_id = ?", [RowCoding.blob(user)]) { _ in true } ?? false
+    }
+
     func eraseCredentialAndSessions(of user: UserID, displayName: String) throws {
         let id = RowCoding.blob(user)
         try execute(

@@ -85,6 +85,20 @@ extension PostgresTransaction {
             """, "deleting key envelopes")
     }
 
+    func markAccountDeleted(_ user: UserID, at time: Timestamp) throws {
+        try execute(
+            """
+            INSERT INTO deleted_accounts (user_id, deleted_at) VALUES (\(PostgresCoding.uuid(user)), \(time.millisecondsSince1970))
+            ON CONFLICT (user_id) DO NOTHING
+            """, "marking an account deleted")
+    }
+
+    func isAccountDeleted(_ user: UserID) throws -> Bool {
+        try fetchOne(
+            "SELECT 1 FROM deleted_accounts WHERE user_id = \(PostgresCoding.uuid(user))", "reading a deleted account"
+        ) { _ in true } ?? false
+    }
+
     func eraseCredentialAndSessions(of user: UserID, displayName: String) throws {
         let id = PostgresCoding.uuid(user)
         try execute(

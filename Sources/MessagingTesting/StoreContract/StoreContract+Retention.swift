@@ -187,6 +187,18 @@ extension StoreContract {
                 .memberLeft(userID: alice.id, removedBy: nil),
             ])
 
+            // Nobody can bring the deleted account back into a conversation.
+            await #expect(throws: MessagingError.self) {
+                _ = try await messaging.conversations.create(.group(title: "x", members: [alice.id]), by: bob.id)
+            }
+            await #expect(throws: MessagingError.self) {
+                _ = try await messaging.conversations.create(.direct(with: alice.id), by: carol.id)
+            }
+            await #expect(throws: MessagingError.self) {
+                _ = try await messaging.conversations.addMember(alice.id, to: room.id, by: carol.id)
+            }
+            #expect(try await messaging.conversations.members(of: room.id, for: bob.id).count == 2)
+
             // Keeping messages: they stay, the account still leaves.
             let dave = try await fixture.user("dave")
             let keptRoom = try await messaging.conversations.create(.group(title: "k", members: [bob.id]), by: dave.id)
