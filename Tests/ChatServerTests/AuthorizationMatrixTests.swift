@@ -159,6 +159,19 @@ struct AuthorizationMatrixTests {
             let spare = try await f.client.login(f.owner.handle, device: "spare")
             return Call(method: "DELETE", path: "/v1/sessions/\(spare.session)")
         },
+        // The caller's own account: a fresh user per caller (the route ends its sessions or the account).
+        Route(name: "POST /v1/account/password", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
+            let json = ["currentPassword": HTTPClient.password, "newPassword": "a brand new passphrase"]
+            guard ![.noToken, .expired, .revoked].contains(caller) else { return Call(method: "POST", path: "/v1/account/password", json: json) }
+            let fresh = try await f.client.user("pw-\(caller.rawValue.lowercased())-\(Int.random(in: 0..<1_000_000))")
+            return Call(method: "POST", path: "/v1/account/password", json: json, token: fresh)
+        },
+        Route(name: "POST /v1/account/delete", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
+            let json = ["password": HTTPClient.password]
+            guard ![.noToken, .expired, .revoked].contains(caller) else { return Call(method: "POST", path: "/v1/account/delete", json: json) }
+            let fresh = try await f.client.user("del-\(caller.rawValue.lowercased())-\(Int.random(in: 0..<1_000_000))")
+            return Call(method: "POST", path: "/v1/account/delete", json: json, token: fresh)
+        },
         Route(name: "POST /v1/auth/logout", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
             Call(method: "POST", path: "/v1/auth/logout", token: try await f.freshLogin(for: caller))
         },
