@@ -197,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "ChatServerApp", "MessagingPostgres",
+                "ChatServerApp", "MessagingPostgres", "MessagingCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -374,7 +374,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
-                "MessagingE2EE",
+                "MessagingE2EE", "MessagingAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,6 +18,7 @@ enum PostgresSchema {
         Migration(identifier: "pg-v4-threads", statements: split(threads)),
         Migration(identifier: "pg-v5-user-feed", statements: split(userFeed)),
         Migration(identifier: "pg-v6-moderation", statements: split(moderation)),
+        Migration(identifier: "pg-v7-retention", statements: split(retention)),
     ]
 
     /// Each user's feed of changes to their conversation list (the SQLite schema's
@@ -80,6 +81,24 @@ enum PostgresSchema {
             PRIMARY KEY (conversation_id, message_id)
         );
         CREATE INDEX pinned_messages_by_message ON pinned_messages (message_id)
+        """
+
+    /// Per-conversation retention policies: messages older than `retention_days` are
+    /// tombstoned by the sweep, which resumes after `swept_seq`. Deleted with their
+    /// conversation. And the deleted accounts, which nobody may add to a conversation any more.
+    /// The SQLite schema's `v7-retention`; touches only its own tables.
+    static let retention = """
+        CREATE TABLE retention_policies (
+            conversation_id uuid PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            retention_days integer NOT NULL CHECK (retention_days BETWEEN 1 AND 36500),
+            set_by uuid NOT NULL,
+            set_at bigint NOT NULL,
+            swept_seq bigint NOT NULL DEFAULT 0 CHECK (swept_seq >= 0)
+        );
+        CREATE TABLE deleted_accounts (
+            user_id uuid PRIMARY KEY REFERENCES users (id),
+            deleted_at bigint NOT NULL
+        )
         """
 
     /// Thread reads: a thread's replies by keyset on `seq`, and each root's reply count and

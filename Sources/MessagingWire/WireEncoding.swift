@@ -134,6 +134,7 @@ extension ConversationEvent.Payload {
         case .slowModeChanged: "conversation.slow_mode"
         case .messagePinned: "message.pinned"
         case .messageUnpinned: "message.unpinned"
+        case .conversationDeleted: "conversation.deleted"
         }
     }
 }
@@ -201,6 +202,8 @@ public struct WireEvent: Encodable, Sendable {
             try c.encode(sender.description, forKey: .senderDevice)
             try c.encode(recipients.map(\.description), forKey: .devices)
             try c.encode(rotated, forKey: .rotated)
+        case .conversationDeleted:
+            break  // the common keys say it all: the actor is the owner who deleted it
         }
     }
 }
@@ -242,6 +245,8 @@ public struct WireFeedEntry: Encodable, Sendable {
             if let topic { try c.encode(topic, forKey: .topic) } else { try c.encodeNil(forKey: .topic) }
         case .roleChanged(let role, let by):
             try c.encode(role.rawValue, forKey: .role)
+            try c.encode(by.description, forKey: .by)
+        case .deleted(let by):
             try c.encode(by.description, forKey: .by)
         }
     }

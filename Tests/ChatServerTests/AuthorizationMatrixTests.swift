@@ -69,6 +69,10 @@ struct AuthorizationMatrixTests {
         Route(name: "PATCH /v1/conversations/{id}", expected: [200, 200, 403, 404, 404] + denied) { _, caller in
             Call(method: "PATCH", path: "", json: ["title": "renamed by \(caller)"])
         },
+        Route(name: "DELETE /v1/conversations/{id}", expected: [204, 403, 403, 404, 404] + denied) { f, _ in
+            // A room of its own per caller, with the same people in the same roles.
+            Call(method: "DELETE", path: "/v1/conversations/\(try await f.freshRoom())")
+        },
         Route(name: "GET /v1/conversations/{id}/members", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/conversations/\(f.room)/members")
         },
@@ -176,6 +180,15 @@ struct AuthorizationMatrixTests {
         Route(name: "DELETE /v1/blocks/{userId}", expected: [204, 204, 204, 204, 204] + denied) { f, _ in
             Call(method: "DELETE", path: "/v1/blocks/\(f.nonMember.id)")
         },
+        Route(name: "GET /v1/conversations/{id}/retention", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/conversations/\(f.room)/retention")
+        },
+        Route(name: "PUT /v1/conversations/{id}/retention", expected: [200, 200, 403, 404, 404] + denied) { f, _ in
+            Call(method: "PUT", path: "/v1/conversations/\(f.room)/retention", jsonInt: ["retentionDays": 30])
+        },
+        Route(name: "DELETE /v1/conversations/{id}/retention", expected: [204, 204, 403, 404, 404] + denied) { f, _ in
+            Call(method: "DELETE", path: "/v1/conversations/\(f.room)/retention")
+        },
         Route(name: "GET /v1/search", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
             Call(method: "GET", path: "/v1/search?q=seed&conversation=\(f.room)")
         },
@@ -210,6 +223,19 @@ struct AuthorizationMatrixTests {
         Route(name: "DELETE /v1/sessions/{sessionId}", expected: [204, 404, 404, 404, 404] + denied) { f, _ in
             let spare = try await f.client.login(f.owner.handle, device: "spare")
             return Call(method: "DELETE", path: "/v1/sessions/\(spare.session)")
+        },
+        // The caller's own account: a fresh user per caller (the route ends its sessions or the account).
+        Route(name: "POST /v1/account/password", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
+            let json = ["currentPassword": HTTPClient.password, "newPassword": "a brand new passphrase"]
+            guard ![.noToken, .expired, .revoked].contains(caller) else { return Call(method: "POST", path: "/v1/account/password", json: json) }
+            let fresh = try await f.client.user("pw-\(caller.rawValue.lowercased())-\(Int.random(in: 0..<1_000_000))")
+            return Call(method: "POST", path: "/v1/account/password", json: json, token: fresh)
+        },
+        Route(name: "POST /v1/account/delete", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
+            let json = ["password": HTTPClient.password]
+            guard ![.noToken, .expired, .revoked].contains(caller) else { return Call(method: "POST", path: "/v1/account/delete", json: json) }
+            let fresh = try await f.client.user("del-\(caller.rawValue.lowercased())-\(Int.random(in: 0..<1_000_000))")
+            return Call(method: "POST", path: "/v1/account/delete", json: json, token: fresh)
         },
         Route(name: "POST /v1/auth/logout", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
             Call(method: "POST", path: "/v1/auth/logout", token: try await f.freshLogin(for: caller))
@@ -286,6 +312,17 @@ extension AuthorizationMatrixTests.Fixture {
         return Self(
             client: client, server: server, owner: owner, admin: admin, member: member, removed: removed,
             nonMember: nonMember, revoked: revoked, banned: banned, room: room)
+    }
+
+    /// A new room like `room`: owner, admin, member, and `removed` added then removed.
+    func freshRoom() async throws -> String {
+        let fresh = try await client.group(by: owner, members: [admin, member, removed])
+        let promoted = try await client.call(
+            "PUT", "/v1/conversations/\(fresh)/members/\(admin.id)/role", token: owner.token, json: ["role": "admin"])
+        try #require(promoted.status == 200)
+        let removal = try await client.call("DELETE", "/v1/conversations/\(fresh)/members/\(removed.id)", token: owner.token)
+        try #require(removal.status == 204)
+        return fresh
     }
 
     /// Adds a fresh user with `role`; returns its id.

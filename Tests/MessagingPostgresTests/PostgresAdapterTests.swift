@@ -43,7 +43,7 @@ struct PostgresAdapterTests {
                 try transaction.fetchAll("SELECT identifier FROM swift_messaging_migrations", "reading migrations") { try $0.string(0) }
             }.value
             #expect(recorded.sorted() == PostgresSchema.migrations.map(\.identifier).sorted(), "each migration recorded once")
-            #expect(recorded.contains("pg-v5-user-feed") && recorded.contains("pg-v6-moderation"))
+            #expect(recorded.contains("pg-v5-user-feed") && recorded.contains("pg-v6-moderation") && recorded.contains("pg-v7-retention"))
         }
     }
 

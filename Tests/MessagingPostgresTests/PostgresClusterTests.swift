@@ -81,6 +81,32 @@ struct PostgresClusterTests {
         }
     }
 
+    @Test("a conversation deleted on node A ends the sessions of its room on node B after they receive conversation.deleted")
+    func conversationDeletedAcrossNodes() async throws {
+        try await TestCluster.with(nodes: 2) { nodes in
+            let users = try await Self.users(nodes[0].messaging, "alice", "bob")
+            let room = try await nodes[0].messaging.conversations.create(.group(title: "room", members: [users[1].id]), by: users[0].id)
+            let onB = Self.session(2, for: users[1].id)
+            try await nodes[1].hub.join(onB, to: room.id, after: room.lastSeq)
+            _ = try await Self.send("hello", on: nodes[0], to: room.id, by: users[0].id)
+            try await nodes[0].messaging.conversations.delete(room.id, by: users[0].id)
+            let events = try await Self.receive(2, from: onB)
+            #expect(events.map(\.seq) == [room.lastSeq + 1, room.lastSeq + 2])
+            let last = try #require(events.last)
+            #expect(last.endsConversation && last.endsMembership(of: users[1].id), "the announcement says it ends every membership")
+            #expect(String(decoding: last.bytes, as: UTF8.self).contains(#""kind":"conversation.deleted""#))
+            #expect(nodes[1].hub.sessionCount(in: room.id) == 0, "node B's room has no session left")
+            // The announcement's text form round-trips the flag.
+            let event = ConversationEvent(
+                conversationID: room.id, seq: 9, actorID: users[0].id, occurredAt: Timestamp(millisecondsSince1970: 1),
+                payload: .conversationDeleted)
+            guard case .inline(_, 9, nil, nil, _, true)? = EventAnnouncement(try EventAnnouncement.payload(for: event)) else {
+                Issue.record("the announcement lost the flag")
+                return
+            }
+        }
+    }
+
     @Test("cross-node delivery latency: send on node A to receive on node B, beside the same node (200 sends; node B at most 1 s behind at p99)")
     func crossNodeLatency() async throws {
         try await TestCluster.with(nodes: 2) { nodes in

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatServerApp
 import Foundation
 import Logging
+import MessagingCore
 import MessagingPostgres
 import Metrics
 
@@ -34,6 +35,9 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @Option(help: "A PostgreSQL database shared by the nodes of a cluster, postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (env MESSAGING_POSTGRES_URL; default: the SQLite file).")
     var postgres: String?
+
+    @Option(help: "What deleting an account does to its messages: tombstone or keep (env CHAT_DELETED_ACCOUNT_MESSAGES; default tombstone).")
+    var deletedAccountMessages: String?
 
     @Flag(help: "Leave the durable jobs to a separate DeliveryWorker (env CHAT_NO_JOBS=1).")
     var noJobs = false
@@ -141,6 +145,12 @@ struct ChatServerCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError(error.message)
             }
+        }
+        if let text = deletedAccountMessages ?? environment["CHAT_DELETED_ACCOUNT_MESSAGES"] {
+            guard let value = DeletedAccountMessages(rawValue: text) else {
+                throw ValidationError("--deleted-account-messages (CHAT_DELETED_ACCOUNT_MESSAGES) must be tombstone or keep; it is '\(text)'.")
+            }
+            configuration.deletedAccountMessages = value
         }
         if let headerTimeout { configuration.http.headerReadTimeout = headerTimeout }
         if let idleTimeout { configuration.http.idleTimeout = idleTimeout }

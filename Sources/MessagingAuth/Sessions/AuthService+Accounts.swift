@@ -40,8 +40,14 @@ extension AuthService {
 
     /// Disables (and revokes every session of) or re-enables an account; requires
     /// ``ServerAction/manageAccounts``.
+    ///
+    /// An administrator cannot disable their own account (`forbidden`): another one must, so
+    /// a server never loses its last administrator by mistake.
     public func setDisabled(_ disabled: Bool, account user: UserID, by principal: AuthenticatedPrincipal) async throws(AuthError) {
         try configuration.rolePolicy.require(principal, mayPerform: .manageAccounts)
+        if disabled, user == principal.userID {
+            throw AuthError(code: .forbidden, message: "You cannot disable your own account; ask another administrator.")
+        }
         let now = clock.now()
         let revoked = try await write { transaction -> [SessionID]? in
             guard try transaction.credential(of: user) != nil else { return nil }
@@ -55,8 +61,19 @@ extension AuthService {
 
     /// Replaces an account's server roles; requires ``ServerAction/manageAccounts``. Access
     /// tokens carry the new roles from the session's next refresh on.
+    ///
+    /// An administrator cannot take away their own right to manage accounts (`forbidden`).
     public func setRoles(_ roles: Set<ServerRole>, account user: UserID, by principal: AuthenticatedPrincipal) async throws(AuthError) {
         try configuration.rolePolicy.require(principal, mayPerform: .manageAccounts)
+        if user == principal.userID {
+            let after = AuthenticatedPrincipal(
+                userID: principal.userID, sessionID: principal.sessionID, roles: roles, issuedAt: principal.issuedAt,
+                expiresAt: principal.expiresAt)
+            guard configuration.rolePolicy.allows(after, to: .manageAccounts) else {
+                throw AuthError(
+                    code: .forbidden, message: "You cannot remove your own right to manage accounts; ask another administrator.")
+            }
+        }
         let updated = try await write { transaction -> Bool in
             guard try transaction.credential(of: user) != nil else { return false }
             try transaction.setRoles(roles, of: user)
@@ -64,6 +81,13 @@ extension AuthService {
         }
         guard updated else { throw AuthError(code: .notFound, message: "No account has the id \(user).") }
         logger.notice("roles changed", metadata: ["user": "\(user)", "by": "\(principal.userID)"])
+    }
+
+    /// The account with `user` (no password hash) for `principal`: their own, or any with
+    /// ``ServerAction/manageAccounts`` (`forbidden` otherwise); `notFound` when there is none.
+    public func account(_ user: UserID, by principal: AuthenticatedPrincipal) async throws(AuthError) -> Account {
+        if user != principal.userID { try configuration.rolePolicy.require(principal, mayPerform: .manageAccounts) }
+        return try await account(user)
     }
 
     /// The account with `user` (no password hash); `notFound` when there is none.

@@ -23,7 +23,7 @@ public protocol AuthStore: Sendable {
 ///
 /// A transaction value is valid only inside the closure it was handed to and must not
 /// escape it or be used from another thread.
-public protocol AuthTransaction: UserStore, CredentialStore, AuthSessionStore {}
+public protocol AuthTransaction: UserStore, CredentialStore, AuthSessionStore, AccountErasureStore {}
 
 /// Password hashes, server roles and the disabled flag of accounts.
 public protocol CredentialStore {
@@ -68,4 +68,12 @@ public protocol AuthSessionStore {
     func revokeSession(_ id: SessionID, at time: Timestamp, reason: RevocationReason) throws -> Bool
     /// Revokes every session of `user` that is not yet revoked; returns their ids.
     func revokeSessions(of user: UserID, at time: Timestamp, reason: RevocationReason) throws -> [SessionID]
+}
+
+/// The auth side of deleting an account.
+public protocol AccountErasureStore {
+    /// Deletes the credential of `user`, every session of it and the hashes of their refresh
+    /// tokens, and replaces the user's display name with `displayName`. The user row (id and
+    /// handle) stays: messages, events and tombstones refer to it, and the handle stays taken.
+    func eraseCredentialAndSessions(of user: UserID, displayName: String) throws
 }

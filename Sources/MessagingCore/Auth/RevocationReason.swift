@@ -21,6 +21,10 @@ public struct RevocationReason: RawRepresentable, Hashable, Sendable, CustomStri
     public static let passwordChanged = RevocationReason(rawValue: "passwordChanged")
     /// The account was disabled.
     public static let accountDisabled = RevocationReason(rawValue: "accountDisabled")
+    /// An administrator reset the password.
+    public static let passwordReset = RevocationReason(rawValue: "passwordReset")
+    /// The account was deleted (by its owner or an administrator).
+    public static let accountDeleted = RevocationReason(rawValue: "accountDeleted")
     /// An administrator revoked the session.
     public static let revokedByAdmin = RevocationReason(rawValue: "revokedByAdmin")
     /// A refresh token of this session was presented after it had been rotated (RFC 9700 reuse detection).

@@ -70,6 +70,10 @@ public struct ConversationEvent: Hashable, Sendable, Codable {
         case deviceRemoved(userID: UserID, deviceID: DeviceID)
         /// Key envelopes for `epoch` were uploaded for `recipients`; `rotated` when this started the epoch.
         case keyDistributed(epoch: UInt64, senderDeviceID: DeviceID, recipients: [DeviceID], rotated: Bool)
+        /// The owner deleted the conversation: the last event of its log. Every membership
+        /// ended with it; live sessions receive it and then nothing more of the conversation,
+        /// and the log itself is deleted (see ``ConversationService/delete(_:by:)``).
+        case conversationDeleted
 
         /// The message an event is about, for message events.
         public var messageID: MessageID? {

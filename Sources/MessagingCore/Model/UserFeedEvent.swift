@@ -42,15 +42,18 @@ public struct UserFeedEvent: Hashable, Sendable, Codable {
         case updated(title: String?, topic: String?)
         /// The user's role changed.
         case roleChanged(to: Role, by: UserID)
+        /// An owner deleted the conversation: the user's membership ended with it.
+        case deleted(by: UserID)
 
         /// The stable name of the change (`conversation.joined`, `conversation.left`,
-        /// `conversation.updated`, `conversation.role`), as on the wire.
+        /// `conversation.updated`, `conversation.role`, `conversation.deleted`), as on the wire.
         public var name: String {
             switch self {
             case .joined: "conversation.joined"
             case .left: "conversation.left"
             case .updated: "conversation.updated"
             case .roleChanged: "conversation.role"
+            case .deleted: "conversation.deleted"
             }
         }
     }

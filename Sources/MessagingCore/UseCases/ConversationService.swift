@@ -31,7 +31,7 @@ public struct ConversationService: Sendable {
                 throw MessagingError.notFound("No user has the id \(creator); register the creator first.")
             }
             let (kind, title, topic, others) = try Self.normalize(spec, creator: creator, limits: limits)
-            for other in others where try transaction.user(id: other) == nil {
+            for other in others where try transaction.user(id: other) == nil || transaction.isAccountDeleted(other) {
                 throw MessagingError.notFound("No user has the id \(other); every member must be registered.")
             }
             var directKey: [UInt8]?
@@ -92,7 +92,7 @@ public struct ConversationService: Sendable {
             guard role <= me.role else {
                 throw MessagingError.forbidden("You cannot grant the role \(role), which is above your own (\(me.role)).")
             }
-            guard try transaction.user(id: user) != nil else {
+            guard try transaction.user(id: user) != nil, try !transaction.isAccountDeleted(user) else {
                 throw MessagingError.notFound("No user has the id \(user).")
             }
             if let existing = try transaction.member(user, in: conversationID) { return (existing, []) }

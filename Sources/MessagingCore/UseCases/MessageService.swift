@@ -187,18 +187,9 @@ public struct MessageService: Sendable {
         let now = context.clock.now()
         let permissions = context.permissions
         return try await context.write { transaction in
-            var (message, conversation, me) = try transaction.requireVisibleMessage(messageID, for: actor)
+            let (message, _, me) = try transaction.requireVisibleMessage(messageID, for: actor)
             if message.senderID != actor { try permissions.require(me.role, to: .deleteOthersMessages) }
-            guard !message.isDeleted else { return message }
-            let seq = try transaction.nextSeq(of: conversation.id, at: now)
-            try transaction.tombstone(messageID, at: now)
-            message.body = nil
-            message.mentions = []
-            message.attachments = []
-            message.deletedAt = now
-            try transaction.append(ConversationEvent(
-                conversationID: conversation.id, seq: seq, actorID: actor, occurredAt: now, payload: .messageDeleted(message)))
-            return message
+            return try transaction.deleteMessage(message, by: actor, at: now)
         }
     }
 

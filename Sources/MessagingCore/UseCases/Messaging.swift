@@ -60,6 +60,10 @@ public struct Messaging: Sendable {
     public let moderation: ModerationService
     /// Each user's block list.
     public let blocks: BlockService
+    /// Per-conversation retention policies and the sweep that applies them.
+    public let retention: RetentionService
+    /// The messaging side of deleting an account.
+    public let accounts: AccountService
 
     /// Makes the use cases over `store`.
     ///
@@ -108,6 +112,8 @@ public struct Messaging: Sendable {
         feed = UserFeedService(context: context)
         moderation = ModerationService(context: context)
         blocks = BlockService(context: context)
+        retention = RetentionService(context: context)
+        accounts = AccountService(context: context)
     }
 }
 

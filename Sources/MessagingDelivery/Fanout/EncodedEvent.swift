@@ -36,18 +36,30 @@ public struct EncodedEvent: Sendable {
     /// its content), or `nil`: a session whose user blocks that sender gets ``withheld()``
     /// instead (``OutboundSession/setBlockedUsers(_:)``).
     public let messageSender: UserID?
+    /// `true` when the event ends every membership (`conversation.deleted`): the hub delivers
+    /// it to every session of the room, then closes the room; nothing of the conversation follows.
+    public let endsConversation: Bool
 
     /// Frames a payload that already encodes the event at `seq`; `endsMembershipOf` names
     /// the user whose membership the event ends (a `member.left` or `member.banned` event), if
-    /// any; `messageSender` the sender of the message a `message.created` or `message.edited` event carries.
+    /// any; `messageSender` the sender of the message a `message.created` or `message.edited`
+    /// event carries; `endsConversation` says it ends everyone's (a `conversation.deleted` event).
     public init(
-        conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil, messageSender: UserID? = nil
+        conversationID: ConversationID, seq: Int64, bytes: [UInt8], endsMembershipOf: UserID? = nil,
+        messageSender: UserID? = nil, endsConversation: Bool = false
     ) {
         self.conversationID = conversationID
         self.seq = seq
         (self.frame, self.headerLength) = WebSocketTextFrame.make(payload: bytes)
         self.endsMembershipOf = endsMembershipOf
         self.messageSender = messageSender
+        self.endsConversation = endsConversation
+    }
+
+    /// Whether the event ends the membership of `user` (its own `member.left` or
+    /// `member.banned`, or `conversation.deleted`).
+    public func endsMembership(of user: UserID) -> Bool {
+        endsConversation || endsMembershipOf == user
     }
 
     /// A frame that is not an event of the log (a read receipt): delivered to the sessions of
@@ -61,9 +73,11 @@ public struct EncodedEvent: Sendable {
 
     /// Encodes `event` once as a JSON frame `{"type":"event","event":{…}}`.
     public init(_ event: ConversationEvent) throws {
+        var ending = false
+        if case .conversationDeleted = event.payload { ending = true }
         self.init(
             conversationID: event.conversationID, seq: event.seq, bytes: try EventFrameEncoder.encode(event),
-            endsMembershipOf: event.endsMembershipOf, messageSender: Self.sender(of: event))
+            endsMembershipOf: event.endsMembershipOf, messageSender: Self.sender(of: event), endsConversation: ending)
     }
 
     /// The sender of the message whose content `event` carries (see ``messageSender``).
@@ -92,7 +106,9 @@ public struct EncodedEvent: Sendable {
         frame["event"] = event
         guard let bytes = try? JSONSerialization.data(withJSONObject: frame, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return self }
-        var hidden = EncodedEvent(conversationID: conversationID, seq: seq, bytes: Array(bytes), endsMembershipOf: endsMembershipOf)
+        var hidden = EncodedEvent(
+            conversationID: conversationID, seq: seq, bytes: Array(bytes), endsMembershipOf: endsMembershipOf,
+            endsConversation: endsConversation)
         hidden.followsGap = followsGap
         return hidden
     }

@@ -60,6 +60,15 @@ final class Room: Sendable {
                 for id in Array(joining.keys) where joining[id]?.floor == nil { joining[id]?.buffered.append(event) }
             }
             if let user = event.endsMembershipOf { dropSessions(of: user) }
+            if event.endsConversation { dropEverySession() }
+        }
+
+        /// The conversation was deleted: every session got the event (it is in the snapshot
+        /// above) and receives nothing after it; joins in progress end (their store reads
+        /// answer `notFound`).
+        private mutating func dropEverySession() {
+            sessions.removeAll()
+            joining.removeAll()
         }
 
         /// A member left or was removed: their sessions got the event that says so (it is in

@@ -30,6 +30,10 @@ enum SQLiteSchema {
         migrator.registerMigration("v6-moderation") { db in
             try db.execute(sql: moderation)
         }
+        // Touches its own tables; independent of v5 and v6.
+        migrator.registerMigration("v7-retention") { db in
+            try db.execute(sql: retention)
+        }
         return migrator
     }
 
@@ -312,5 +316,23 @@ enum SQLiteSchema {
             PRIMARY KEY (conversation_id, message_id)
         ) WITHOUT ROWID;
         CREATE INDEX pinned_messages_by_message ON pinned_messages (message_id);
+        """
+
+    /// Per-conversation retention policies: messages older than `retention_days` are
+    /// tombstoned by the sweep, which resumes after `swept_seq`. Deleted with their conversation.
+    /// And the deleted accounts, which nobody may add to a conversation any more.
+    static let retention = """
+        CREATE TABLE retention_policies (
+            conversation_id BLOB PRIMARY KEY NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            retention_days INTEGER NOT NULL CHECK (retention_days BETWEEN 1 AND 36500),
+            set_by BLOB NOT NULL,
+            set_at INTEGER NOT NULL,
+            swept_seq INTEGER NOT NULL DEFAULT 0 CHECK (swept_seq >= 0)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE deleted_accounts (
+            user_id BLOB PRIMARY KEY NOT NULL REFERENCES users (id),
+            deleted_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """
 }

@@ -185,7 +185,7 @@ extension SQLiteTransaction {
 enum EventType: String {
     case messageCreated, messageEdited, messageDeleted, reactionAdded, reactionRemoved
     case memberJoined, memberLeft, memberRoleChanged, conversationUpdated
-    case deviceAdded, deviceRemoved, keyDistributed
+    case deviceAdded, deviceRemoved, keyDistributed, conversationDeleted
     case memberBanned, memberUnbanned, slowModeChanged, messagePinned, messageUnpinned
 
     init(_ payload: ConversationEvent.Payload) {
@@ -207,6 +207,7 @@ enum EventType: String {
         case .slowModeChanged: .slowModeChanged
         case .messagePinned: .messagePinned
         case .messageUnpinned: .messageUnpinned
+        case .conversationDeleted: .conversationDeleted
         }
     }
 }

@@ -8,10 +8,11 @@ import MessagingPresence
 /// `i|CONVERSATION|SEQ|LEAVING|JSON` carries the event's protocol frame inline (`LEAVING` is
 /// the user whose membership the event ends, or empty); `m|CONVERSATION|SEQ|SENDER|JSON` the
 /// frame of a message event with content, and its message's sender (what a session of a user
-/// who blocks the sender withholds); `r|CONVERSATION|SEQ` names an event
+/// who blocks the sender withholds); in `i|…`, LEAVING is `*` when the event ends every
+/// membership (a deleted conversation); `r|CONVERSATION|SEQ` names an event
 /// whose frame would pass NOTIFY's 8,000-byte limit: listeners fetch it from the store.
 enum EventAnnouncement: Equatable {
-    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, sender: UserID?, json: String)
+    case inline(conversationID: ConversationID, seq: Int64, leaving: UserID?, sender: UserID?, json: String, endsConversation: Bool = false)
     case reference(conversationID: ConversationID, seq: Int64)
 
     /// The largest notification sent inline, in bytes; PostgreSQL refuses payloads of 8,000
@@ -24,7 +25,7 @@ enum EventAnnouncement: Equatable {
         let head = if let sender = encoded.messageSender {
             "m|\(event.conversationID)|\(event.seq)|\(sender)|"
         } else {
-            "i|\(event.conversationID)|\(event.seq)|\(encoded.endsMembershipOf.map { "\($0)" } ?? "")|"
+            "i|\(event.conversationID)|\(event.seq)|\(encoded.endsConversation ? "*" : encoded.endsMembershipOf.map { "\($0)" } ?? "")|"
         }
         let count = head.utf8.count + encoded.payloadCount
         guard count <= inlineLimit else { return "r|\(event.conversationID)|\(event.seq)" }
@@ -42,6 +43,11 @@ enum EventAnnouncement: Equatable {
             self = .reference(conversationID: conversation, seq: seq)
         case "i" where parts.count == 5:
             var leaving: UserID?
+            if parts[3] == "*" {
+                self = .inline(
+                    conversationID: conversation, seq: seq, leaving: nil, sender: nil, json: String(parts[4]), endsConversation: true)
+                return
+            }
             if !parts[3].isEmpty {
                 guard let user = UserID(String(parts[3])) else { return nil }
                 leaving = user

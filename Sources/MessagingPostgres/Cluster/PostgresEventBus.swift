@@ -136,11 +136,12 @@ public final class PostgresEventBus: EventBus, Service, Sendable {
             return false
         }
         switch announcement {
-        case .inline(let conversationID, let seq, let leaving, let sender, let json):
+        case .inline(let conversationID, let seq, let leaving, let sender, let json, let endsConversation):
             // Most nodes have no session in most conversations: frame nothing for them.
             guard hub.hasRoom(for: conversationID) else { return true }
             hub.publish(EncodedEvent(
-                conversationID: conversationID, seq: seq, bytes: Array(json.utf8), endsMembershipOf: leaving, messageSender: sender))
+                conversationID: conversationID, seq: seq, bytes: Array(json.utf8), endsMembershipOf: leaving, messageSender: sender,
+                endsConversation: endsConversation))
             return true
         case .reference(let conversationID, let seq):
             guard hub.hasRoom(for: conversationID) else { return true }

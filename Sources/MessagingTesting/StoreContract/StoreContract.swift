@@ -97,6 +97,11 @@ public struct StoreContract: Sendable {
         Suite("slowMode", "use cases: slow mode holds a member to one message per interval, exempts admins and repeats, and holds under concurrent sends") { try await $0.slowMode() },
         Suite("mutes", "use cases: a muted conversation makes no mention job for that member, until the mute ends") { try await $0.mutes() },
         Suite("pins", "use cases: pins by role, logged, bounded, listed for members only; a deleted message loses its pin") { try await $0.pins() },
+        Suite("retentionStore", "RetentionStore: set, replace (keeping the sweep position), list by keyset, remove; AccountDataStore and AccountErasureStore") { try await $0.retentionStore() },
+        Suite("retentionSweep", "use cases: the retention sweep tombstones exactly the messages older than the cut-off, in bounded batches, gapless, idempotently") { try await $0.retentionSweep() },
+        Suite("accountErasureDevices", "use cases: erasing an account removes its devices (device.removed, a new epoch required) and deletes every envelope addressed to them") { try await $0.accountErasureDevices() },
+        Suite("conversationDeletion", "use cases: only an owner deletes a group; members get conversation.deleted, then notFound; the data is purged") { try await $0.conversationDeletion() },
+        Suite("accountErasure", "use cases: erasing an account's data tombstones its messages, hands ownership on and leaves every conversation") { try await $0.accountErasure() },
     ]
 
     // MARK: Helpers

@@ -129,7 +129,7 @@ extension Gateway {
             } catch {
                 return
             }
-            if event.endsMembershipOf == session.userID {
+            if event.endsMembership(of: session.userID) {
                 // The hub sends nothing after this event; forget the subscription here too.
                 endSubscription(to: event.conversationID, of: session, context)
             }

@@ -108,8 +108,9 @@ public struct InboundFrames<Connection: TransportConnection>: AsyncSequence, Sen
 /// Implementers: write the session's events in queue order, interleaved with
 /// ``TransportConnection/write(_:)`` frames in the order the calls were made; stop reading the
 /// queue while the socket is not writable (the session's limits then close it for resync);
-/// after writing an event whose ``MessagingDelivery/EncodedEvent/endsMembershipOf`` is the
-/// session's user, call `membershipEnded` with its conversation; once the session closed
+/// after writing an event that ends the membership of the session's user
+/// (``MessagingDelivery/EncodedEvent/endsMembership(of:)``: its `member.left`, or
+/// `conversation.deleted`), call `membershipEnded` with its conversation; once the session closed
 /// with ``MessagingDelivery/CloseReason/resync`` and everything queued was written, call
 /// `resync` once. Callbacks run on any thread and must not block.
 public protocol SessionStreamingConnection: TransportConnection {

@@ -265,7 +265,7 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
                 } else {
                     context.write(NIOAny(Self.frames(of: event.payload, opcode: 0x1, fragmentLimit: fragmentLimit)), promise: nil)
                 }
-                if let leaving = event.endsMembershipOf, leaving == user { ended.append(event.conversationID) }
+                if event.endsMembership(of: user) { ended.append(event.conversationID) }
             }
             wrote = wrote || count > 0
             if isEmpty { break }

@@ -128,9 +128,20 @@ public final class ChatServer: Service, Sendable {
             sharedRateLimit: backend.rateWindows, logger: logger)
         if configuration.runsJobs {
             let name = "chat-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+            let milliseconds = configuration.retentionSweepInterval.components
+            let sweeper = RetentionSweeper(
+                retention: messaging.retention, jobs: jobs,
+                intervalMilliseconds: milliseconds.seconds * 1000 + milliseconds.attoseconds / 1_000_000_000_000_000,
+                wallClock: wallClock, logger: logger)
+            // The first sweep; coalesced with one already waiting (another node's, or a restart's).
+            try await sweeper.schedule(now: wallClock.now())
             jobRunner = JobRunner(
                 queue: jobs,
-                handlers: [NotificationRequest.queue: NotificationDispatcher(provider: LoggedPushProvider(logger: logger)).handler],
+                handlers: [
+                    NotificationRequest.queue: NotificationDispatcher(provider: LoggedPushProvider(logger: logger)).handler,
+                    RetentionSweeper.queue: sweeper.handler,
+                    ConversationService.purgeQueue: ConversationPurger(conversations: messaging.conversations).handler,
+                ],
                 configuration: JobRunnerConfiguration(workerName: name, shutdownGracePeriod: configuration.shutdownGracePeriod),
                 wallClock: wallClock, logger: logger)
         } else {
@@ -146,7 +157,8 @@ public final class ChatServer: Service, Sendable {
                 limits: limits.rateLimits, clock: ContinuousClock(), shared: backend.sharedRateCheck(wallClock: wallClock)),
             metrics: metrics,
             cookie: cookie, secureCookies: configuration.secureCookies, limits: limits, clock: wallClock,
-            readiness: readiness, announceReads: { [gateway] in await gateway.announce($0) }, logger: logger,
+            readiness: readiness, announceReads: { [gateway] in await gateway.announce($0) },
+            deletedAccountMessages: configuration.deletedAccountMessages, logger: logger,
             blockListChanged: { user in await liveGateway.refreshBlockList(of: user) })
     }
 
@@ -154,6 +166,11 @@ public final class ChatServer: Service, Sendable {
     /// server's realtime subscribers, so a host calling them directly (an importer, a bot, an
     /// admin task) reaches connected clients exactly as an HTTP or realtime request does.
     public var messaging: Messaging { api.messaging }
+
+    /// The server's account use cases (logins, sessions, account administration), for host
+    /// code such as bootstrapping the first administrator:
+    /// `try await server.accounts.register(handle: "root", password: password, roles: [.admin])`.
+    public var accounts: AuthService { auth }
 
     /// Authenticated realtime connections open now.
     public var realtimeConnectionCount: Int { gateway.connectionCount }

@@ -49,6 +49,13 @@ public struct ChatServerConfiguration: Sendable {
     /// everything in the SQLite file at ``databasePath``. With one, the event bus, the
     /// revocation feed, presence and login throttling are shared across the nodes.
     public var postgresURL: PostgresURL?
+    /// What deleting an account does to its messages: ``DeletedAccountMessages/tombstone``
+    /// (the default: body, mentions, attachments and reactions dropped, a `message.deleted`
+    /// event each) or ``DeletedAccountMessages/keep``.
+    public var deletedAccountMessages: DeletedAccountMessages = .tombstone
+    /// Time between two retention sweeps when the last one left nothing for later (default
+    /// one hour; 1 s to 1 day). Sweeps run in the job runner, so only with ``runsJobs``.
+    public var retentionSweepInterval: Duration = .seconds(3600)
 
     /// Makes a configuration; every value has the default listed on its property.
     public init(

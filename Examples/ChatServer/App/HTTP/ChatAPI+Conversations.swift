@@ -35,6 +35,7 @@ extension ChatAPI {
             APIRoute(method: .get, path: "/v1/conversations", handler: listConversations),
             APIRoute(method: .get, path: "/v1/conversations/:id", handler: getConversation),
             APIRoute(method: .patch, path: "/v1/conversations/:id", handler: updateConversation),
+            APIRoute(method: .delete, path: "/v1/conversations/:id", handler: deleteConversation),
             APIRoute(method: .get, path: "/v1/conversations/:id/members", handler: listMembers),
             APIRoute(method: .post, path: "/v1/conversations/:id/members", handler: addMember),
             APIRoute(method: .delete, path: "/v1/conversations/:id/members/:userId", handler: removeMember),
@@ -172,5 +173,14 @@ extension ChatAPI {
             throw APIError.invalidField("role", "must be \"member\", \"admin\" or \"owner\"")
         }
         return role
+    }
+
+    @Sendable func deleteConversation(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        _ = try QueryInput(request, allowed: [])
+        let principal = try await principal(request)
+        let id = try context.identifier("id", as: ConversationID.self)
+        try await messaging.conversations.delete(id, by: principal.userID)
+        context.logger.notice("conversation deleted", metadata: ["conversation": "\(id)", "user": "\(principal.userID)"])
+        return noContent()
     }
 }

@@ -39,6 +39,8 @@ struct ChatAPI: Sendable {
     let readiness: Readiness
     /// Tells realtime subscribers that read positions moved (the gateway's `receipt` frames).
     let announceReads: @Sendable ([ReadReceipt]) async -> Void
+    /// What deleting an account does to its messages.
+    let deletedAccountMessages: DeletedAccountMessages
     let logger: Logger
     /// Hands a user's new block list to this node's realtime connections of that user.
     let blockListChanged: @Sendable (UserID) async -> Void
@@ -46,8 +48,7 @@ struct ChatAPI: Sendable {
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
         authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes()
-            + queryRoutes()
-            + operationRoutes()
+            + queryRoutes() + operationRoutes() + adminRoutes() + retentionRoutes()
     }
 
     // MARK: Helpers shared by the handlers

@@ -389,6 +389,660 @@ enum OpenAPIDocument {
     ]
    }
   },
+  "/v1/admin/accounts/{userId}": {
+   "get": {
+    "operationId": "getAccount",
+    "summary": "An account with its server roles and disabled state (server admin, or the account itself)",
+    "responses": {
+     "200": {
+      "description": "the account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "account": {
+           "$ref": "#/components/schemas/Account"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "account"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "admin"
+    ]
+   },
+   "delete": {
+    "operationId": "deleteAccount",
+    "summary": "Delete another account and its data (server admin; see ChatServer.md, Deleting an account)",
+    "responses": {
+     "204": {
+      "description": "deleted"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "admin"
+    ]
+   }
+  },
+  "/v1/admin/accounts/{userId}/disable": {
+   "post": {
+    "operationId": "disableAccount",
+    "summary": "Disable an account and revoke its sessions at once (server admin; not your own)",
+    "responses": {
+     "200": {
+      "description": "the account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "account": {
+           "$ref": "#/components/schemas/Account"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "account"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "admin"
+    ]
+   }
+  },
+  "/v1/admin/accounts/{userId}/enable": {
+   "post": {
+    "operationId": "enableAccount",
+    "summary": "Enable a disabled account (server admin)",
+    "responses": {
+     "200": {
+      "description": "the account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "account": {
+           "$ref": "#/components/schemas/Account"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "account"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "admin"
+    ]
+   }
+  },
+  "/v1/admin/accounts/{userId}/roles": {
+   "put": {
+    "operationId": "setAccountRoles",
+    "summary": "Replace an account's server roles (server admin; tokens carry them from the next refresh)",
+    "responses": {
+     "200": {
+      "description": "the account",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "account": {
+           "$ref": "#/components/schemas/Account"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "account"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "roles": {
+          "type": "array",
+          "maxItems": 16,
+          "items": {
+           "type": "string",
+           "pattern": "^[a-z][a-z0-9._-]{0,31}$"
+          }
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "roles"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "admin"
+    ]
+   }
+  },
+  "/v1/admin/accounts/{userId}/password": {
+   "post": {
+    "operationId": "resetAccountPassword",
+    "summary": "Set a new password on another account and revoke its sessions (server admin)",
+    "responses": {
+     "204": {
+      "description": "reset"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/UserId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "password": {
+          "type": "string",
+          "description": "at least 10 characters"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "password"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "admin"
+    ]
+   }
+  },
+  "/v1/account/password": {
+   "post": {
+    "operationId": "changePassword",
+    "summary": "Change your own password; every session of yours is revoked (log in again)",
+    "responses": {
+     "204": {
+      "description": "changed"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "currentPassword": {
+          "type": "string"
+         },
+         "newPassword": {
+          "type": "string",
+          "description": "at least 10 characters"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "currentPassword",
+         "newPassword"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/account/delete": {
+   "post": {
+    "operationId": "deleteOwnAccount",
+    "summary": "Delete your own account and its data, confirmed with your password (see ChatServer.md, Deleting an account)",
+    "responses": {
+     "204": {
+      "description": "deleted; the refresh cookie is cleared"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "password": {
+          "type": "string"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "password"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "auth"
+    ]
+   }
+  },
+  "/v1/conversations/{id}/retention": {
+   "get": {
+    "operationId": "getRetention",
+    "summary": "The conversation's retention policy (absent: messages are kept forever)",
+    "responses": {
+     "200": {
+      "description": "the policy, if any",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "retention": {
+           "$ref": "#/components/schemas/Retention"
+          }
+         },
+         "additionalProperties": false,
+         "required": []
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   },
+   "put": {
+    "operationId": "setRetention",
+    "summary": "Delete messages older than retentionDays days (owners and admins; either member of a direct conversation)",
+    "responses": {
+     "200": {
+      "description": "the policy",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "retention": {
+           "$ref": "#/components/schemas/Retention"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "retention"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "retentionDays": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 36500
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "retentionDays"
+        ]
+       }
+      }
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   },
+   "delete": {
+    "operationId": "removeRetention",
+    "summary": "Keep messages forever again (owners and admins; either member of a direct conversation)",
+    "responses": {
+     "204": {
+      "description": "removed"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   }
+  },
   "/v1/users/{handle}": {
    "get": {
     "operationId": "userByHandle",
@@ -649,6 +1303,43 @@ enum OpenAPIDocument {
    }
   },
   "/v1/conversations/{id}": {
+   "delete": {
+    "operationId": "deleteConversation",
+    "summary": "Delete a group or channel and its data (owners only; members get a conversation.deleted event; see ChatServer.md, Deleting a conversation)",
+    "responses": {
+     "204": {
+      "description": "deleted"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "403": {
+      "$ref": "#/components/responses/E403"
+     },
+     "404": {
+      "$ref": "#/components/responses/E404"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/ConversationId"
+     }
+    ],
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "conversations"
+    ]
+   },
    "get": {
     "operationId": "getConversation",
     "summary": "A conversation the caller is a member of",
@@ -4000,6 +4691,54 @@ enum OpenAPIDocument {
      "error"
     ]
    },
+   "Account": {
+    "type": "object",
+    "properties": {
+     "user": {
+      "$ref": "#/components/schemas/User"
+     },
+     "roles": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "disabledAt": {
+      "type": "integer",
+      "description": "when the account was disabled; absent while enabled"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "user",
+     "roles"
+    ]
+   },
+   "Retention": {
+    "type": "object",
+    "properties": {
+     "retentionDays": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 36500
+     },
+     "setBy": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "who set the policy (the actor of the message.deleted events the sweep appends)"
+     },
+     "setAt": {
+      "type": "integer"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "retentionDays",
+     "setBy",
+     "setAt"
+    ]
+   },
    "User": {
     "type": "object",
     "properties": {
@@ -4308,7 +5047,8 @@ enum OpenAPIDocument {
        "conversation.joined",
        "conversation.left",
        "conversation.updated",
-       "conversation.role"
+       "conversation.role",
+       "conversation.deleted"
       ]
      },
      "at": {
@@ -4415,7 +5155,8 @@ enum OpenAPIDocument {
        "member.unbanned",
        "conversation.slow_mode",
        "message.pinned",
-       "message.unpinned"
+       "message.unpinned",
+       "conversation.deleted"
       ]
      },
      "message": {
