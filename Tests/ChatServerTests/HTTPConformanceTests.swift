@@ -194,7 +194,7 @@ struct HTTPConformanceTests {
             let client = HTTPClient(base: server.base)
             let id = "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a"
             for (method, path, allow) in [
-                ("GET", "/v1/auth/login", "POST"), ("DELETE", "/healthz", "GET"), ("PUT", "/v1/conversations/\(id)", "GET, PATCH"),
+                ("GET", "/v1/auth/login", "POST"), ("DELETE", "/healthz", "GET"), ("PUT", "/v1/conversations/\(id)", "GET, PATCH, DELETE"),
                 ("POST", "/v1/realtime", "GET"), ("POST", "/.well-known/jwks.json", "GET"),
             ] {
                 let answer = try await client.call(method, path)
