@@ -20,8 +20,17 @@ extension StoreOptions {
     /// connection pool running around `body`, migrated first) when a URL is given, else the
     /// SQLite file's.
     func withQueue<T: Sendable>(logger: Logger, _ body: (any JobQueue) async throws -> T) async throws -> T {
+        try await withStores(logger: logger) { queue, _ in try await body(queue) }
+    }
+
+    /// Runs `body` with the job queue and the messaging store of the configured database (the
+    /// retention and purge jobs need the store).
+    func withStores<T: Sendable>(
+        logger: Logger, _ body: (any JobQueue, any MessagingStore) async throws -> T
+    ) async throws -> T {
         guard let url = try postgresURL() else {
-            return try await body(SQLiteJobQueue(store: try openStore(logger: logger)))
+            let store = try openStore(logger: logger)
+            return try await body(SQLiteJobQueue(store: store), store)
         }
         var configuration = url.clientConfiguration
         configuration.options.maximumConnections = 8
@@ -46,7 +55,7 @@ extension StoreOptions {
             guard migrated else {
                 throw MessagingError(code: .storage, message: "PostgreSQL at \(url) did not answer within 30 s; check the URL and that the server runs.")
             }
-            return try await body(PostgresJobQueue(store: store))
+            return try await body(PostgresJobQueue(store: store), store)
         }
     }
 }

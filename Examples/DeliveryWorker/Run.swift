@@ -47,12 +47,23 @@ extension DeliveryWorker {
         func run() async throws {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
-                try await store.withQueue(logger: logger) { queue in
+                try await store.withStores(logger: logger) { queue, messagingStore in
                     let provider = try makeProvider(logger: logger)
                     let name = workerName ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+                    // Retention sweeps and conversation purges run here too, so a deployment whose
+                    // ChatServers run with --no-jobs still applies retention policies. (Their
+                    // events reach PostgreSQL nodes through the store's announcements; SQLite
+                    // clients see them when they resume.)
+                    let messaging = Messaging(store: messagingStore)
+                    let sweeper = RetentionSweeper(retention: messaging.retention, jobs: queue, logger: logger)
+                    if !once { try await sweeper.schedule(now: SystemWallClock().now()) }
                     let runner = JobRunner(
                         queue: queue,
-                        handlers: [NotificationRequest.queue: NotificationDispatcher(provider: provider).handler],
+                        handlers: [
+                            NotificationRequest.queue: NotificationDispatcher(provider: provider).handler,
+                            RetentionSweeper.queue: sweeper.handler,
+                            ConversationService.purgeQueue: ConversationPurger(conversations: messaging.conversations).handler,
+                        ],
                         configuration: JobRunnerConfiguration(
                             workerName: name, concurrency: concurrency, leaseMilliseconds: Int64(leaseSeconds) * 1000,
                             pollInterval: .milliseconds(pollMilliseconds), shutdownGracePeriod: .seconds(graceSeconds)),
