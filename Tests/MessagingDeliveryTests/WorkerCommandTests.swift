@@ -1,6 +1,7 @@
 import TestSupport
 import Foundation
 import MessagingCore
+import MessagingDelivery
 import Testing
 
 @Suite("DeliveryWorker command line")
@@ -29,6 +30,27 @@ struct WorkerCommandTests {
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+    }
+
+    @Test("run --once takes a due retention sweep: the worker tombstones the expired messages of a conversation with a policy")
+    func retentionSweep() async throws {
+        let fixture = try DeliveryFixture()
+        defer { fixture.remove() }
+        let users = try await fixture.users("alice", "bob")
+        // The fixture's clock stands in mid-2025: to the worker's clock these messages are over a day old.
+        let room = try await fixture.messaging.conversations.create(.group(title: "old", members: [users[1].id]), by: users[0].id)
+        for index in 0..<3 {
+            _ = try await fixture.messaging.messages.send(
+                try MessageDraft(text: "old \(index)", clientMessageID: ClientMessageID("old-\(index)")), to: room.id, by: users[0].id)
+        }
+        _ = try await fixture.messaging.retention.setPolicy(days: 1, of: room.id, by: users[0].id)
+        try await RetentionSweeper(retention: fixture.messaging.retention, jobs: fixture.jobs).schedule(now: SystemWallClock().now())
+
+        let run = try worker(["run", "--once", "--database", fixture.databasePath])
+        #expect(run.status == 0, "\(run.errors)")
+        let messages = try await fixture.messaging.messages.history(of: room.id, for: users[0].id).messages
+        #expect(messages.count == 3)
+        #expect(messages.allSatisfy { $0.deletedAt != nil }, "every expired message is a tombstone: \(messages.map(\.deletedAt))")
     }
 
     @Test("dlq list, show, replay (once), purge, stats and run --once, with their exit codes")
