@@ -209,7 +209,6 @@ struct PostgresClusterTests {
                 return page.events.last?.seq ?? after
             }
             nodes[1].hub.feeds.add(follower)
-            defer { nodes[1].hub.feeds.remove(follower) }
 
             let room = try await nodes[0].messaging.conversations.create(.group(title: "Team", members: [bob.id]), by: alice.id)
             // Timed from the committed change (the write itself is not the feed's lag); node
@@ -228,6 +227,10 @@ struct PostgresClusterTests {
             try await TestCluster.waitUntil("node B's follower has every entry") { received.withLock { $0.count } == 3 }
             #expect(received.withLock { $0.map(\.seq) } == [1, 2, 3], "nothing missed, nothing twice")
             #expect(received.withLock { $0.last?.payload } == .left(removedBy: alice.id, reason: nil, banned: false))
+            // No delivery may still be reading when the nodes' pools shut down.
+            nodes[1].hub.feeds.remove(follower)
+            follower.stop()
+            try await TestCluster.waitUntil("the follower's last delivery ended") { !follower.isDelivering }
         }
     }
 

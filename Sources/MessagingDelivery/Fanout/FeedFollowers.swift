@@ -90,6 +90,9 @@ public final class FeedFollower: Sendable {
     /// Whether ``stop()`` was called or a delivery ended the follower.
     public var isStopped: Bool { state.withLock { $0.stopped } }
 
+    /// Whether a catch-up task is delivering now.
+    public var isDelivering: Bool { state.withLock { $0.running } }
+
     /// Delivers the entries after the cursor (up to at least `seq`), unless it already did.
     public func wake(upTo seq: Int64) {
         let start = state.withLock { state -> Bool in
