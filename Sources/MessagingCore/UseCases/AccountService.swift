@@ -78,17 +78,19 @@ public struct AccountService: Sendable {
                     }
                 }
             }
-            try await context.write { transaction in try Self.leave(conversationID, user: user, at: now, transaction) }
+            try await context.write(feed: { transaction in ((), try Self.leave(conversationID, user: user, at: now, transaction)) })
         }
     }
 
-    /// The account leaves one conversation, handing ownership on when it is the last owner.
+    /// The account leaves one conversation, handing ownership on when it is the last owner;
+    /// returns the feed entries it appended (the heir's new role, the account's departure).
     private static func leave(
         _ conversationID: ConversationID, user: UserID, at now: Timestamp, _ transaction: any MessagingTransaction
-    ) throws {
+    ) throws -> [UserFeedEvent] {
         guard let me = try transaction.member(user, in: conversationID),
             let conversation = try transaction.conversation(id: conversationID)
-        else { return }
+        else { return [] }
+        var feed: [UserFeedEvent] = []
         if me.role == .owner, try transaction.memberCount(of: conversationID, role: .owner) == 1,
             let heir = try heir(of: conversationID, leaving: user, transaction)
         {
@@ -96,10 +98,13 @@ public struct AccountService: Sendable {
             try transaction.record(
                 { _ in .memberRoleChanged(userID: heir.userID, from: heir.role, to: .owner) }, in: conversationID, by: user,
                 at: now)
+            feed.append(try transaction.appendFeedEvent(.roleChanged(to: .owner, by: user), for: heir.userID, about: conversationID, at: now))
         }
         try transaction.removeMember(user, from: conversationID)
         try transaction.record({ _ in .memberLeft(userID: user, removedBy: nil) }, in: conversationID, by: user, at: now)
         if conversation.isEncrypted { try transaction.requireNewEpoch(in: conversationID) }
+        feed.append(try transaction.appendFeedEvent(.left(removedBy: nil, reason: nil, banned: false), for: user, about: conversationID, at: now))
+        return feed
     }
 
     /// The first admin by user id, else the first other member; `nil` when no one else is left.

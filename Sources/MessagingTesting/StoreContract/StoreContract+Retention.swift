@@ -173,6 +173,8 @@ extension StoreContract {
             let members = try await messaging.conversations.members(of: room.id, for: bob.id)
             #expect(Set(members.map(\.userID)) == [bob.id, carol.id])
             #expect(members.first { $0.userID == carol.id }?.role == .owner, "the first admin becomes owner")
+            #expect(try await messaging.feed.events(for: carol.id, after: 0).events.last?.payload == .roleChanged(to: .owner, by: alice.id),
+                    "the heir's feed says so")
             let page = try await messaging.messages.history(of: room.id, for: bob.id, HistoryRequest(limit: 50))
             for message in page.messages where message.senderID == alice.id && message.kind != .system {
                 #expect(message.isDeleted && message.body == nil)
