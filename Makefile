@@ -34,7 +34,11 @@ run: deps
 ## initdb into a temporary directory, a free port, MESSAGING_TEST_POSTGRES_URL), stopped and
 ## removed after the run, also when tests fail; they fail, never skip, when it cannot start.
 ## They run in their own `swift test` after the others, so their load (thousands of
-## transactions) does not slow the timing-sensitive realtime tests.
+## transactions) does not slow the timing-sensitive realtime tests, and one at a time: run
+## in parallel (eight clusters of nodes, each with its pools and LISTEN connections, on two
+## cores) the step stalled twice in this session with every test suspended and no database
+## connection open (cause not found; see the closing note), and a stall now fails the step
+## after 15 minutes instead of holding CI.
 # Suites that check wall-clock bounds (a revoked session closed within 1 s, timeouts, a graceful
 # shutdown): they run after the others, not while 400 tests compete for the same 2 cores.
 LATENCY_SUITES := GatewaySecurityTests|RealtimeEndToEndTests|OperationsTests|HTTPConformanceTests
@@ -49,8 +53,9 @@ test: deps
 	$(SWIFT) test --skip-build --skip 'MessagingPostgresTests|$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh
 	@echo "==> running the suites with latency bounds on their own (revocation within 1 s, HTTP timeouts, shutdown)"
 	$(SWIFT) test --skip-build --filter '$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh latency
-	@echo "==> running the PostgreSQL tests on a throwaway server"
-	bash scripts/postgres-test.sh run $(SWIFT) test --skip-build --filter MessagingPostgresTests 2>&1 \
+	@echo "==> running the PostgreSQL tests on a throwaway server (one at a time; stopped after 15 min)"
+	bash scripts/postgres-test.sh run timeout --kill-after=30 900 \
+		$(SWIFT) test --skip-build --no-parallel --filter MessagingPostgresTests 2>&1 \
 		| bash scripts/test-summary.sh postgres
 	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
 	@bash scripts/test-summary.sh --total
