@@ -1,3 +1,5 @@
+import Foundation
+
 /// One entry of a user's own feed: a change to the user's list of conversations, with its
 /// gapless per-user `seq`.
 ///
@@ -56,6 +58,25 @@ public struct UserFeedEvent: Hashable, Sendable, Codable {
             case .deleted: "conversation.deleted"
             }
         }
+    }
+}
+
+extension UserFeedEvent.Payload {
+    /// The stored form of a payload (sorted-key JSON), as both store adapters keep it.
+    public func storedJSON() throws(MessagingError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        do {
+            return Array(try encoder.encode(self))
+        } catch {
+            throw MessagingError(code: .storage, message: "A feed entry could not be encoded: \(error)")
+        }
+    }
+
+    /// A payload from its stored form; `nil` when the bytes are not one.
+    public init?(storedJSON bytes: some Collection<UInt8>) {
+        guard let payload = try? JSONDecoder().decode(Self.self, from: Data(bytes)) else { return nil }
+        self = payload
     }
 }
 

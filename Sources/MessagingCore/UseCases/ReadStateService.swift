@@ -9,10 +9,7 @@ public struct ReadStateService: Sendable {
     public func markRead(_ conversationID: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Member {
         try await context.write { transaction in
             let (conversation, initial) = try transaction.requireMembership(of: user, in: conversationID)
-            guard seq >= 0, seq <= conversation.lastSeq else {
-                throw MessagingError.invalidInput(
-                    "Cannot mark seq \(seq) read: the conversation's seqs run from 1 to \(conversation.lastSeq).")
-            }
+            try Self.requireReadable(seq, in: conversation)
             guard seq > initial.readSeq else { return initial }
             try transaction.setReadSeq(seq, of: user, in: conversationID)
             var member = initial
@@ -27,10 +24,7 @@ public struct ReadStateService: Sendable {
     public func advanceRead(_ conversationID: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Bool {
         try await context.write { transaction in
             let (conversation, member) = try transaction.requireMembership(of: user, in: conversationID)
-            guard seq >= 0, seq <= conversation.lastSeq else {
-                throw MessagingError.invalidInput(
-                    "Cannot mark seq \(seq) read: the conversation's seqs run from 1 to \(conversation.lastSeq).")
-            }
+            try Self.requireReadable(seq, in: conversation)
             guard seq > member.readSeq else { return false }
             try transaction.setReadSeq(seq, of: user, in: conversationID)
             return true
@@ -43,10 +37,7 @@ public struct ReadStateService: Sendable {
     public func checkMarkRead(_ conversationID: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Int64 {
         try await context.store.read { transaction in
             let (conversation, member) = try transaction.requireMembership(of: user, in: conversationID)
-            guard seq >= 0, seq <= conversation.lastSeq else {
-                throw MessagingError.invalidInput(
-                    "Cannot mark seq \(seq) read: the conversation's seqs run from 1 to \(conversation.lastSeq).")
-            }
+            try Self.requireReadable(seq, in: conversation)
             return max(seq, member.readSeq)
         }
     }
@@ -71,6 +62,14 @@ public struct ReadStateService: Sendable {
     public func unreadCounts(for user: UserID) async throws -> [UnreadCount] {
         try await context.store.read { transaction in
             try transaction.unreadCounts(for: user)
+        }
+    }
+
+    /// A read position must name a `seq` of the log (0 = nothing read).
+    private static func requireReadable(_ seq: Int64, in conversation: Conversation) throws(MessagingError) {
+        guard seq >= 0, seq <= conversation.lastSeq else {
+            throw MessagingError.invalidInput(
+                "Cannot mark seq \(seq) read: the conversation's seqs run from 1 to \(conversation.lastSeq).")
         }
     }
 }

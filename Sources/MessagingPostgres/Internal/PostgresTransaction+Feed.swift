@@ -17,7 +17,7 @@ extension PostgresTransaction {
             ON CONFLICT (user_id) DO UPDATE SET head = user_feed_heads.head + 1 RETURNING head
             """, "taking the next feed seq", { try $0.int64(0) })
         else { throw PostgresCoding.corrupt("the feed counter returned no row") }
-        let json = String(decoding: try Self.encodeFeedPayload(payload), as: UTF8.self)
+        let json = String(decoding: try payload.storedJSON(), as: UTF8.self)
         try execute(
             """
             INSERT INTO user_feed (user_id, seq, conversation_id, occurred_at, payload)
@@ -35,11 +35,8 @@ extension PostgresTransaction {
             WHERE user_id = \(PostgresCoding.uuid(user)) AND seq > \(seq) ORDER BY seq LIMIT \(limit)
             """, "reading a feed"
         ) { row in
-            let payload: UserFeedEvent.Payload
-            do {
-                payload = try JSONDecoder().decode(UserFeedEvent.Payload.self, from: Data(try row.string(3).utf8))
-            } catch {
-                throw PostgresCoding.corrupt("a feed entry's payload does not decode (\(error))")
+            guard let payload = UserFeedEvent.Payload(storedJSON: Array(try row.string(3).utf8)) else {
+                throw PostgresCoding.corrupt("a feed entry's payload does not decode")
             }
             return UserFeedEvent(
                 userID: user, seq: try row.int64(0), conversationID: try row.id(1), occurredAt: try row.timestamp(2),
@@ -51,16 +48,6 @@ extension PostgresTransaction {
         try fetchOne(
             "SELECT head FROM user_feed_heads WHERE user_id = \(PostgresCoding.uuid(user))", "reading a feed's head",
             { try $0.int64(0) }) ?? 0
-    }
-
-    private static func encodeFeedPayload(_ payload: UserFeedEvent.Payload) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        do {
-            return try encoder.encode(payload)
-        } catch {
-            throw MessagingError(code: .storage, message: "A feed entry could not be encoded: \(error)")
-        }
     }
 }
 
