@@ -44,6 +44,8 @@ public enum IDKind {
     public enum Conversation {}
     /// Messages.
     public enum Message {}
+    /// Notification records.
+    public enum Notification {}
 }
 
 /// Identifies a user.
@@ -54,3 +56,5 @@ public typealias DeviceID = Identifier<IDKind.Device>
 public typealias ConversationID = Identifier<IDKind.Conversation>
 /// Identifies a message.
 public typealias MessageID = Identifier<IDKind.Message>
+/// Identifies a notification record.
+public typealias NotificationID = Identifier<IDKind.Notification>

@@ -14,13 +14,15 @@ public struct PushNotification: Hashable, Sendable, Codable {
     public let latestSeq: Int64
     /// The latest message, when a message caused it.
     public let messageID: MessageID?
-    /// How many records were coalesced into this notification (at least 1).
+    /// How many messages (or coalesced records) the notification covers (at least 1).
     public let count: Int
+    /// The stored ``MessagingCore/NotificationRecord`` it announces, when there is one.
+    public let notificationID: NotificationID?
 
     /// Makes a notification.
     public init(
         userID: UserID, conversationID: ConversationID, reason: NotificationRequest.Reason, latestSeq: Int64,
-        messageID: MessageID?, count: Int
+        messageID: MessageID?, count: Int, notificationID: NotificationID? = nil
     ) {
         self.userID = userID
         self.conversationID = conversationID
@@ -28,6 +30,38 @@ public struct PushNotification: Hashable, Sendable, Codable {
         self.latestSeq = latestSeq
         self.messageID = messageID
         self.count = count
+        self.notificationID = notificationID
+    }
+
+    /// The alert title push adapters show. Notifications never carry message content (the
+    /// conversation may be end-to-end encrypted); an app that wants a preview fetches it
+    /// with the ids in the payload (APNs `mutable-content`, an FCM data message).
+    public var alertTitle: String {
+        switch reason {
+        case .mention: "You were mentioned"
+        case .offline: "New messages"
+        }
+    }
+
+    /// The alert body push adapters show: how many messages are waiting.
+    public var alertBody: String {
+        count == 1 ? "1 new message" : "\(count) new messages"
+    }
+
+    /// The key that collapses notifications of one conversation on the device (APNs
+    /// `apns-collapse-id`, FCM `collapse_key`): the conversation id, 36 bytes.
+    public var collapseKey: String { conversationID.description }
+
+    /// The app-defined data every adapter sends beside the alert, all strings:
+    /// `conversationId`, `seq`, `reason`, `count`, and `messageId` / `notificationId` when set.
+    public var data: [String: String] {
+        var data = [
+            "conversationId": conversationID.description, "seq": String(latestSeq), "reason": reason.rawValue,
+            "count": String(count),
+        ]
+        if let messageID { data["messageId"] = messageID.description }
+        if let notificationID { data["notificationId"] = notificationID.description }
+        return data
     }
 }
 
@@ -40,6 +74,30 @@ public struct PushNotification: Hashable, Sendable, Codable {
 public protocol PushProvider: Sendable {
     /// Sends one notification.
     func push(_ notification: PushNotification) async throws
+}
+
+/// What a push service answered for one device token.
+public enum PushDeliveryResult: Hashable, Sendable {
+    /// The service accepted the notification.
+    case delivered
+    /// The service says the token is no longer valid (APNs `410 Unregistered` or
+    /// `400 BadDeviceToken`, FCM `UNREGISTERED`): the token is removed and never used again.
+    case tokenInvalid(reason: String)
+}
+
+/// Sends a notification to one device token of one push service (APNs, FCM).
+///
+/// ``DevicePushDispatcher`` looks up a user's tokens and calls the provider of each token's
+/// platform. Implementers: return ``PushDeliveryResult/tokenInvalid(reason:)`` only when the
+/// service says the token is dead; throw ``DeliveryError/Code/pushFailed`` for everything
+/// that may succeed later (network errors, 5xx, 429, rejected credentials), so the job is
+/// retried. Never put tokens, keys or message content in error messages. Must be safe to
+/// call from any task.
+public protocol DevicePushProvider: Sendable {
+    /// The platform whose tokens this provider serves.
+    var platform: PushPlatform { get }
+    /// Sends `notification` to `token` (whose platform is ``platform``).
+    func send(_ notification: PushNotification, to token: PushToken) async throws -> PushDeliveryResult
 }
 
 /// Dispatches notification jobs (queue ``MessagingCore/NotificationRequest/queue``) to a
