@@ -19,7 +19,47 @@ enum PostgresSchema {
         Migration(identifier: "pg-v5-user-feed", statements: split(userFeed)),
         Migration(identifier: "pg-v6-moderation", statements: split(moderation)),
         Migration(identifier: "pg-v7-retention", statements: split(retention)),
+        Migration(identifier: "pg-v8-notifications", statements: split(notifications)),
     ]
+
+    /// Notification records (`source_key` makes a retried job's insert a no-op), each
+    /// member's notified position, and one push token per device of a user. The SQLite
+    /// schema's `v8-notifications`; new tables only.
+    static let notifications = """
+        CREATE TABLE notifications (
+            id uuid PRIMARY KEY,
+            user_id uuid NOT NULL,
+            conversation_id uuid NOT NULL,
+            reason text NOT NULL CHECK (reason IN ('mention', 'offline')),
+            first_seq bigint NOT NULL,
+            latest_seq bigint NOT NULL,
+            message_id uuid,
+            count integer NOT NULL CHECK (count >= 1),
+            created_at bigint NOT NULL,
+            read_at bigint,
+            source_key text NOT NULL UNIQUE
+        );
+        CREATE INDEX notifications_by_user ON notifications (user_id, id);
+        CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+        CREATE INDEX notifications_by_conversation ON notifications (conversation_id);
+        CREATE TABLE notification_marks (
+            conversation_id uuid NOT NULL,
+            user_id uuid NOT NULL,
+            notified_seq bigint NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        );
+        CREATE INDEX notification_marks_by_user ON notification_marks (user_id);
+        CREATE TABLE push_tokens (
+            user_id uuid NOT NULL,
+            device_id uuid NOT NULL,
+            platform text NOT NULL CHECK (platform IN ('apns', 'fcm')),
+            token text NOT NULL,
+            sandbox boolean NOT NULL,
+            updated_at bigint NOT NULL,
+            PRIMARY KEY (user_id, device_id),
+            UNIQUE (platform, token)
+        )
+        """
 
     /// Each user's feed of changes to their conversation list (the SQLite schema's
     /// `v5-user-feed`). The next `seq` comes from a per-user counter row that the appending

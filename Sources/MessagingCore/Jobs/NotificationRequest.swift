@@ -26,14 +26,24 @@ public struct NotificationRequest: Hashable, Sendable, Codable {
     public let seq: Int64
     /// The message that caused it, when one did.
     public let messageID: MessageID?
+    /// The stored record the push announces, when the record was made first (by a
+    /// ``NotificationScan``); `nil` for a mention, whose record the dispatcher makes.
+    public let notificationID: NotificationID?
+    /// How many messages the push covers, when known; `nil`: one per coalesced record.
+    public let count: Int?
 
     /// Makes a request.
-    public init(userID: UserID, conversationID: ConversationID, reason: Reason, seq: Int64, messageID: MessageID?) {
+    public init(
+        userID: UserID, conversationID: ConversationID, reason: Reason, seq: Int64, messageID: MessageID?,
+        notificationID: NotificationID? = nil, count: Int? = nil
+    ) {
         self.userID = userID
         self.conversationID = conversationID
         self.reason = reason
         self.seq = seq
         self.messageID = messageID
+        self.notificationID = notificationID
+        self.count = count
     }
 
     /// The key that coalesces records of one user, conversation and reason.

@@ -37,7 +37,8 @@ public struct AccountService: Sendable {
     ///    answers `notFound`, as for a user that does not exist;
     /// 1. each active device is removed as ``DeviceService/remove(_:by:)`` does (a
     ///    `device.removed` event in each encrypted conversation, a new epoch required), and
-    ///    every key envelope addressed to the account's devices is deleted;
+    ///    every key envelope addressed to the account's devices is deleted, as are its
+    ///    notification records and push tokens;
     /// 2. in each conversation the account is a member of: its messages are tombstoned
     ///    (``DeletedAccountMessages/tombstone``, 500 per transaction) or kept; then it leaves
     ///    (`member.left`, read position gone, a new epoch required in an encrypted one). The
@@ -58,6 +59,8 @@ public struct AccountService: Sendable {
                 }
             }
             try transaction.deleteEnvelopes(ofDevicesOf: user)
+            // Its notification records and push tokens: nothing is pushed to a deleted account.
+            try transaction.deleteNotificationData(of: user)
         }
         // Each conversation left drops out of the list, so the first page is read again until empty.
         while let summary = try await context.store.read({ transaction in

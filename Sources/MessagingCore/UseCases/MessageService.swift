@@ -32,8 +32,11 @@ public struct MessageService: Sendable {
     /// sender (coalesced per user and conversation within
     /// ``MessagingConfiguration/notificationWindowMilliseconds``), except members who muted
     /// the conversation (``ConversationService/mute(_:until:by:)``) or block the sender
-    /// (``BlockService``). A repeated send enqueues nothing. So a committed message always has
-    /// its jobs, and a job never names a message that did not commit.
+    /// (``BlockService``), and one ``NotificationScan`` of the conversation for the batch
+    /// (coalesced per conversation: the members who do not receive the messages get one
+    /// notification for the burst, ``NotificationService``). A repeated send enqueues nothing.
+    /// So a committed message always has its jobs, and a job never names a message that did
+    /// not commit.
     public func send(_ drafts: [MessageDraft], to conversationID: ConversationID, by sender: UserID) async throws -> [SendReceipt] {
         let committed = try await sendDeferringPublication(drafts, to: conversationID, by: sender)
         await context.publish(committed.events)
@@ -61,7 +64,7 @@ public struct MessageService: Sendable {
         let committed = try await context.store.commit { transaction in
             let (conversation, me) = try transaction.requireMembership(of: sender, in: conversationID)
             if conversation.kind == .channel { try permissions.require(me.role, to: .postInChannel) }
-            return try prepared.map { item in
+            let receipts = try prepared.map { item in
                 let receipt = try Self.send(
                     item.draft, id: item.id, digest: item.digest, to: conversation, by: sender, role: me.role,
                     at: now, permissions: permissions, verifier: verifier, transaction: transaction)
@@ -71,6 +74,12 @@ public struct MessageService: Sendable {
                 }
                 return receipt
             }
+            // One scan for the whole batch: the members who do not receive it are notified once.
+            if let newest = receipts.filter({ !$0.isDuplicate }).map(\.message.seq).max() {
+                let scan = NotificationScan(conversationID: conversationID, seq: newest)
+                try transaction.enqueue(scan.makeJob(windowMilliseconds: window), at: now)
+            }
+            return receipts
         }
         failpoint(.cp3)
         return committed

@@ -64,6 +64,8 @@ public struct Messaging: Sendable {
     public let retention: RetentionService
     /// The messaging side of deleting an account.
     public let accounts: AccountService
+    /// Notification records of members who did not receive messages, and device push tokens.
+    public let notifications: NotificationService
 
     /// Makes the use cases over `store`.
     ///
@@ -114,6 +116,7 @@ public struct Messaging: Sendable {
         blocks = BlockService(context: context)
         retention = RetentionService(context: context)
         accounts = AccountService(context: context)
+        notifications = NotificationService(context: context)
     }
 }
 

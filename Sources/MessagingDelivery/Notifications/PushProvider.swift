@@ -101,16 +101,24 @@ public protocol DevicePushProvider: Sendable {
 }
 
 /// Dispatches notification jobs (queue ``MessagingCore/NotificationRequest/queue``) to a
-/// ``PushProvider``. Records were coalesced per user, conversation and reason by the
-/// queue during the batch window, so each job is one push.
+/// ``PushProvider``.
+///
+/// With a `messaging` (the host's use cases), every push has a stored
+/// ``MessagingCore/NotificationRecord`` the user can list and mark read: a scan made it
+/// before enqueueing the job, or the dispatcher makes it here for a mention (or a device that
+/// stopped acknowledging) through ``MessagingCore/NotificationService/record(_:count:jobID:)``,
+/// once per job. A request whose user left the conversation, or an `offline` request a scan
+/// already covered, pushes nothing. Without one, each job is pushed as it is (no records).
 ///
 /// Thread safety: immutable; safe to share across tasks.
 public struct NotificationDispatcher: Sendable {
     private let provider: any PushProvider
+    private let messaging: Messaging?
 
-    /// A dispatcher to `provider`.
-    public init(provider: any PushProvider) {
+    /// A dispatcher to `provider`; with `messaging`, pushes carry stored records.
+    public init(provider: any PushProvider, messaging: Messaging? = nil) {
         self.provider = provider
+        self.messaging = messaging
     }
 
     /// The handler to register for ``MessagingCore/NotificationRequest/queue``.
@@ -118,11 +126,42 @@ public struct NotificationDispatcher: Sendable {
         { job in try await handle(job) }
     }
 
-    /// Decodes the job and pushes it.
+    /// Decodes the job, records it when needed, and pushes it.
     public func handle(_ job: ClaimedJob) async throws {
         let request = try NotificationRequest(payload: job.payload)
+        var count = request.count ?? (1 + job.coalescedCount)
+        var notificationID = request.notificationID
+        if notificationID == nil, let messaging {
+            guard let record = try await messaging.notifications.record(request, count: count, jobID: job.id) else { return }
+            notificationID = record.id
+            count = record.count
+        }
         try await provider.push(PushNotification(
             userID: request.userID, conversationID: request.conversationID, reason: request.reason, latestSeq: request.seq,
-            messageID: request.messageID, count: 1 + job.coalescedCount))
+            messageID: request.messageID, count: count, notificationID: notificationID))
+    }
+}
+
+/// Runs notification scans (queue ``MessagingCore/NotificationScan/queue``): each finds the
+/// members of a conversation who did not receive its newest messages and gives each one
+/// notification record and push job (``MessagingCore/NotificationService/scan(_:through:)``).
+///
+/// Register it beside the ``NotificationDispatcher`` in the same job runner.
+///
+/// Thread safety: immutable; safe to share across tasks.
+public struct NotificationScanner: Sendable {
+    private let messaging: Messaging
+
+    /// A scanner over the host's use cases.
+    public init(messaging: Messaging) {
+        self.messaging = messaging
+    }
+
+    /// The handler to register for ``MessagingCore/NotificationScan/queue``.
+    public var handler: JobHandler {
+        { job in
+            let scan = try NotificationScan(payload: job.payload)
+            try await messaging.notifications.scan(scan.conversationID, through: scan.seq)
+        }
     }
 }

@@ -34,11 +34,55 @@ enum SQLiteSchema {
         migrator.registerMigration("v7-retention") { db in
             try db.execute(sql: retention)
         }
+        // Notification records, positions and push tokens; new tables only.
+        migrator.registerMigration("v8-notifications") { db in
+            try db.execute(sql: notifications)
+        }
         return migrator
     }
 
     /// Every migration this library knows.
     static var knownMigrations: Set<String> { Set(migrator.migrations) }
+
+    /// Notification records (`source_key` makes a retried job's insert a no-op), each
+    /// member's notified position, and one push token per device of a user.
+    static let notifications = """
+        CREATE TABLE notifications (
+            id BLOB PRIMARY KEY NOT NULL,
+            user_id BLOB NOT NULL,
+            conversation_id BLOB NOT NULL,
+            reason TEXT NOT NULL CHECK (reason IN ('mention', 'offline')),
+            first_seq INTEGER NOT NULL,
+            latest_seq INTEGER NOT NULL,
+            message_id BLOB,
+            count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            read_at INTEGER,
+            source_key TEXT NOT NULL UNIQUE
+        ) WITHOUT ROWID;
+        CREATE INDEX notifications_by_user ON notifications (user_id, id);
+        CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+        CREATE INDEX notifications_by_conversation ON notifications (conversation_id);
+
+        CREATE TABLE notification_marks (
+            conversation_id BLOB NOT NULL,
+            user_id BLOB NOT NULL,
+            notified_seq INTEGER NOT NULL,
+            PRIMARY KEY (conversation_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX notification_marks_by_user ON notification_marks (user_id);
+
+        CREATE TABLE push_tokens (
+            user_id BLOB NOT NULL,
+            device_id BLOB NOT NULL,
+            platform TEXT NOT NULL CHECK (platform IN ('apns', 'fcm')),
+            token TEXT NOT NULL,
+            sandbox INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, device_id),
+            UNIQUE (platform, token)
+        ) WITHOUT ROWID;
+        """
 
     static let version1 = """
         CREATE TABLE users (

@@ -131,6 +131,8 @@ extension SQLiteTransaction {
         try execute("DELETE FROM members WHERE conversation_id = ?", [id])
         try execute("DELETE FROM key_envelopes WHERE conversation_id = ?", [id])
         try execute("DELETE FROM ack_cursors WHERE conversation_id = ?", [id])
+        try execute("DELETE FROM notifications WHERE conversation_id = ?", [id])
+        try execute("DELETE FROM notification_marks WHERE conversation_id = ?", [id])
         // conversation_keys and retention_policies go with the conversation (ON DELETE CASCADE).
         try execute("DELETE FROM conversation_keys WHERE conversation_id = ?", [id])
         try execute("DELETE FROM retention_policies WHERE conversation_id = ?", [id])

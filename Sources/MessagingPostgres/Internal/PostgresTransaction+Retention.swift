@@ -142,6 +142,8 @@ extension PostgresTransaction {
         try execute("DELETE FROM members WHERE conversation_id = \(id)", "deleting memberships")
         try execute("DELETE FROM key_envelopes WHERE conversation_id = \(id)", "deleting key envelopes")
         try execute("DELETE FROM ack_cursors WHERE conversation_id = \(id)", "deleting acknowledgement cursors")
+        try execute("DELETE FROM notifications WHERE conversation_id = \(id)", "deleting notification records")
+        try execute("DELETE FROM notification_marks WHERE conversation_id = \(id)", "deleting notified positions")
         try execute("DELETE FROM conversation_keys WHERE conversation_id = \(id)", "deleting a key state")
         try execute("DELETE FROM retention_policies WHERE conversation_id = \(id)", "deleting a retention policy")
         try execute("DELETE FROM conversations WHERE id = \(id)", "deleting a conversation")
