@@ -60,7 +60,8 @@ extension DeliveryWorker {
                     let runner = JobRunner(
                         queue: queue,
                         handlers: [
-                            NotificationRequest.queue: NotificationDispatcher(provider: provider).handler,
+                            NotificationScan.queue: NotificationScanner(messaging: messaging).handler,
+                            NotificationRequest.queue: NotificationDispatcher(provider: provider, messaging: messaging).handler,
                             RetentionSweeper.queue: sweeper.handler,
                             ConversationService.purgeQueue: ConversationPurger(conversations: messaging.conversations).handler,
                         ],

@@ -63,6 +63,9 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env CHAT_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(help: "Milliseconds a conversation's notification scan waits after a message; a burst within it is one notification (env CHAT_NOTIFICATION_WINDOW_MS; default 30000; 10 to 3600000).")
+    var notificationWindowMs: Int?
+
     @Flag(help: "Load-test settings, never for production: no rate limits, 100,000 connections per user, a large outbound queue, and the cheapest password hashing (env CHAT_BENCHMARK_LIMITS=1).")
     var benchmarkLimits = false
 
@@ -151,6 +154,13 @@ struct ChatServerCommand: AsyncParsableCommand {
                 throw ValidationError("--deleted-account-messages (CHAT_DELETED_ACCOUNT_MESSAGES) must be tombstone or keep; it is '\(text)'.")
             }
             configuration.deletedAccountMessages = value
+        }
+        if let window = try integer(notificationWindowMs, "CHAT_NOTIFICATION_WINDOW_MS") {
+            guard (10...3_600_000).contains(window) else {
+                throw ValidationError(
+                    "--notification-window-ms (CHAT_NOTIFICATION_WINDOW_MS) must be between 10 and 3600000; it is \(window).")
+            }
+            configuration.notificationWindow = .milliseconds(window)
         }
         if let headerTimeout { configuration.http.headerReadTimeout = headerTimeout }
         if let idleTimeout { configuration.http.idleTimeout = idleTimeout }

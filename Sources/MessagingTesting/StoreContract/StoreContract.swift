@@ -102,6 +102,9 @@ public struct StoreContract: Sendable {
         Suite("accountErasureDevices", "use cases: erasing an account removes its devices (device.removed, a new epoch required) and deletes every envelope addressed to them") { try await $0.accountErasureDevices() },
         Suite("conversationDeletion", "use cases: only an owner deletes a group; members get conversation.deleted, then notFound; the data is purged") { try await $0.conversationDeletion() },
         Suite("accountErasure", "use cases: erasing an account's data tombstones its messages, hands ownership on and leaves every conversation") { try await $0.accountErasure() },
+        Suite("notificationScan", "use cases: a burst to members who received nothing is one notification each; sender, delivered, read, muted and blocking members get none") { try await $0.notificationScan() },
+        Suite("notificationRecords", "use cases: mention records are made once per job; covered offline requests and members who left make none") { try await $0.notificationRecords() },
+        Suite("pushTokens", "use cases: push tokens per device, validated, bounded, moved, removed; erasure and conversation deletion remove records and tokens") { try await $0.pushTokens() },
     ]
 
     // MARK: Helpers

@@ -97,7 +97,9 @@ public final class ChatServer: Service, Sendable {
 
         let limits = configuration.limits
         let useCases = Messaging(
-            store: store, clock: wallClock, configuration: MessagingConfiguration(limits: limits.messaging),
+            store: store, clock: wallClock,
+            configuration: MessagingConfiguration(
+                limits: limits.messaging, notificationWindowMilliseconds: configuration.notificationWindowMilliseconds),
             verifier: SodiumEndToEndVerifier())
         let hub = FanoutHub(messaging: useCases, logger: logger)
         let backendBus = backend.makeBus(hub: hub, logger: logger)
@@ -133,12 +135,16 @@ public final class ChatServer: Service, Sendable {
                 retention: messaging.retention, jobs: jobs,
                 intervalMilliseconds: milliseconds.seconds * 1000 + milliseconds.attoseconds / 1_000_000_000_000_000,
                 wallClock: wallClock, logger: logger)
+            let pushProvider: any PushProvider = configuration.pushProviders.isEmpty
+                ? LoggedPushProvider(logger: logger)
+                : try DevicePushDispatcher(messaging: messaging, providers: configuration.pushProviders, logger: logger)
             // The first sweep; coalesced with one already waiting (another node's, or a restart's).
             try await sweeper.schedule(now: wallClock.now())
             jobRunner = JobRunner(
                 queue: jobs,
                 handlers: [
-                    NotificationRequest.queue: NotificationDispatcher(provider: LoggedPushProvider(logger: logger)).handler,
+                    NotificationScan.queue: NotificationScanner(messaging: messaging).handler,
+                    NotificationRequest.queue: NotificationDispatcher(provider: pushProvider, messaging: messaging).handler,
                     RetentionSweeper.queue: sweeper.handler,
                     ConversationService.purgeQueue: ConversationPurger(conversations: messaging.conversations).handler,
                 ],

@@ -56,6 +56,13 @@ public struct ChatServerConfiguration: Sendable {
     /// Time between two retention sweeps when the last one left nothing for later (default
     /// one hour; 1 s to 1 day). Sweeps run in the job runner, so only with ``runsJobs``.
     public var retentionSweepInterval: Duration = .seconds(3600)
+    /// How long a conversation's notification scan waits after a message (the batch
+    /// window: a burst within it is one notification per member who did not receive it).
+    /// Default 30 s; 10 ms to 1 hour.
+    public var notificationWindow: Duration = .seconds(30)
+    /// The push services notifications go to, one per platform (`MessagingPush`'s APNs and
+    /// FCM providers); empty (the default): notifications are recorded and logged, not pushed.
+    public var pushProviders: [any DevicePushProvider] = []
 
     /// Makes a configuration; every value has the default listed on its property.
     public init(
@@ -165,5 +172,15 @@ public struct ChatServerLimits: Sendable {
             throw .invalidConfiguration(
                 "The rate limit of '\(action.rawValue)' needs a burst of at least 1 and a positive rate per second.")
         }
+    }
+}
+
+extension ChatServerConfiguration {
+    /// ``notificationWindow`` in milliseconds, held within 10 ms and 1 hour.
+    var notificationWindowMilliseconds: Int64 {
+        let parts = notificationWindow.components
+        let milliseconds = parts.seconds.multipliedReportingOverflow(by: 1000)
+        guard parts.seconds >= 0, !milliseconds.overflow else { return parts.seconds < 0 ? 10 : 3_600_000 }
+        return min(max(milliseconds.partialValue + parts.attoseconds / 1_000_000_000_000_000, 10), 3_600_000)
     }
 }

@@ -48,7 +48,7 @@ struct ChatAPI: Sendable {
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
         authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes()
-            + queryRoutes() + operationRoutes() + adminRoutes() + retentionRoutes()
+            + queryRoutes() + operationRoutes() + adminRoutes() + retentionRoutes() + notificationRoutes()
     }
 
     // MARK: Helpers shared by the handlers
