@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MessagingCore
 
 /// Every authenticated HTTP route × {owner, admin, member, removed member, non-member, no
 /// token, expired token, revoked session}: the status each caller gets, and no side effect
@@ -203,6 +204,24 @@ struct AuthorizationMatrixTests {
         },
         Route(name: "PUT /v1/me/settings", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
             Call(method: "PUT", path: "/v1/me/settings", jsonBool: ["hideReadReceipts": true])
+        },
+        // The caller's own notifications and push tokens: no route names another user's.
+        Route(name: "GET /v1/notifications", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/notifications")
+        },
+        Route(name: "POST /v1/notifications/read", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "POST", path: "/v1/notifications/read")
+        },
+        Route(name: "GET /v1/me/push-tokens", expected: [200, 200, 200, 200, 200] + denied) { _, _ in
+            Call(method: "GET", path: "/v1/me/push-tokens")
+        },
+        Route(name: "PUT /v1/me/push-tokens/{deviceId}", expected: [200, 200, 200, 200, 200] + denied) { _, caller in
+            Call(
+                method: "PUT", path: "/v1/me/push-tokens/\(UUIDv7Generator().next().uuidString)",
+                json: ["platform": "fcm", "token": "token-\(caller.rawValue)-\(Int.random(in: 0..<1_000_000_000))"])
+        },
+        Route(name: "DELETE /v1/me/push-tokens/{deviceId}", expected: [204, 204, 204, 204, 204] + denied) { _, _ in
+            Call(method: "DELETE", path: "/v1/me/push-tokens/\(UUIDv7Generator().next().uuidString)")
         },
         // The caller's own feed: there is no way to name another user's.
         Route(name: "GET /v1/feed", expected: [200, 200, 200, 200, 200] + denied) { _, _ in

@@ -4660,6 +4660,372 @@ enum OpenAPIDocument {
      "blocks"
     ]
    }
+  },
+  "/v1/notifications": {
+   "get": {
+    "operationId": "listNotifications",
+    "summary": "The caller's notification records, newest first, with the unread count",
+    "parameters": [
+     {
+      "name": "before",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+      },
+      "description": "the last id of the previous page (records with smaller ids follow)"
+     },
+     {
+      "name": "limit",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "integer",
+       "minimum": 1,
+       "maximum": 200,
+       "default": 50
+      },
+      "description": "page size"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "a page of records",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "notifications": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Notification"
+           }
+          },
+          "hasMore": {
+           "type": "boolean",
+           "description": "older records follow; ask again with before = the last id"
+          },
+          "unread": {
+           "type": "integer",
+           "minimum": 0,
+           "description": "the caller's unread records (all, not only this page)"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "notifications",
+          "hasMore",
+          "unread"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "notifications"
+    ]
+   }
+  },
+  "/v1/notifications/read": {
+   "post": {
+    "operationId": "markNotificationsRead",
+    "summary": "Mark the caller's records read: those named in ids, or every unread one when the body is empty",
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "ids": {
+          "type": "array",
+          "maxItems": 200,
+          "items": {
+           "type": "string",
+           "format": "uuid",
+           "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+           "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+          },
+          "description": "records to mark; ids of other users' records change nothing"
+         }
+        },
+        "additionalProperties": false,
+        "required": []
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "how many records changed, and how many stay unread",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "marked": {
+           "type": "integer",
+           "minimum": 0
+          },
+          "unread": {
+           "type": "integer",
+           "minimum": 0
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "marked",
+          "unread"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "notifications"
+    ]
+   }
+  },
+  "/v1/me/push-tokens": {
+   "get": {
+    "operationId": "listPushTokens",
+    "summary": "The caller's registered push tokens, by device (tokens themselves are not returned)",
+    "responses": {
+     "200": {
+      "description": "the tokens",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "pushTokens": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/PushToken"
+           }
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "pushTokens"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "notifications"
+    ]
+   }
+  },
+  "/v1/me/push-tokens/{deviceId}": {
+   "put": {
+    "operationId": "registerPushToken",
+    "summary": "Register or refresh the push token of one of the caller's devices (at most 50 devices; a token held by another device moves to this one)",
+    "parameters": [
+     {
+      "name": "deviceId",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+      },
+      "description": "the client's device id (the one it names on the realtime connection)"
+     }
+    ],
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "properties": {
+         "platform": {
+          "type": "string",
+          "enum": [
+           "apns",
+           "fcm"
+          ]
+         },
+         "token": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 4096,
+          "description": "APNs: 64–200 hexadecimal digits; FCM: 1–4,096 characters of A–Z a–z 0–9 - _ : ."
+         },
+         "sandbox": {
+          "type": "boolean",
+          "default": false,
+          "description": "APNs only: a development-environment token"
+         }
+        },
+        "additionalProperties": false,
+        "required": [
+         "platform",
+         "token"
+        ]
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "the registered token",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "pushToken": {
+           "$ref": "#/components/schemas/PushToken"
+          }
+         },
+         "additionalProperties": false,
+         "required": [
+          "pushToken"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "413": {
+      "$ref": "#/components/responses/E413"
+     },
+     "415": {
+      "$ref": "#/components/responses/E415"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "notifications"
+    ]
+   },
+   "delete": {
+    "operationId": "removePushToken",
+    "summary": "Remove the push token of one of the caller's devices (idempotent)",
+    "parameters": [
+     {
+      "name": "deviceId",
+      "in": "path",
+      "required": true,
+      "schema": {
+       "type": "string",
+       "format": "uuid",
+       "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+       "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+      },
+      "description": "the client's device id (the one it names on the realtime connection)"
+     }
+    ],
+    "responses": {
+     "204": {
+      "description": "removed, or there was none"
+     },
+     "400": {
+      "$ref": "#/components/responses/E400"
+     },
+     "401": {
+      "$ref": "#/components/responses/E401"
+     },
+     "429": {
+      "$ref": "#/components/responses/E429"
+     },
+     "503": {
+      "$ref": "#/components/responses/E503"
+     }
+    },
+    "security": [
+     {
+      "bearer": []
+     }
+    ],
+    "tags": [
+     "notifications"
+    ]
+   }
   }
  },
  "components": {
@@ -5642,6 +6008,110 @@ enum OpenAPIDocument {
     "required": [
      "conversation",
      "muted"
+    ]
+   },
+   "Notification": {
+    "type": "object",
+    "description": "A notification record: one per burst of messages the user received on no device when the conversation's batch window closed (reason offline), or per mention (reason mention).",
+    "properties": {
+     "id": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "conversation": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "reason": {
+      "type": "string",
+      "enum": [
+       "offline",
+       "mention"
+      ]
+     },
+     "firstSeq": {
+      "type": "integer",
+      "format": "int64",
+      "minimum": 1,
+      "description": "first seq the notification covers"
+     },
+     "latestSeq": {
+      "type": "integer",
+      "format": "int64",
+      "minimum": 1,
+      "description": "latest seq it covers"
+     },
+     "message": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "the newest message it covers"
+     },
+     "count": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 1000,
+      "description": "messages it covers (at most 1,000 are counted)"
+     },
+     "createdAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     },
+     "readAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "when the user marked it read; absent while unread"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "id",
+     "conversation",
+     "reason",
+     "firstSeq",
+     "latestSeq",
+     "count",
+     "createdAt"
+    ]
+   },
+   "PushToken": {
+    "type": "object",
+    "description": "A device's registered push token; the token itself is never sent back.",
+    "properties": {
+     "device": {
+      "type": "string",
+      "format": "uuid",
+      "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-7[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$",
+      "description": "a UUIDv7 (RFC 9562 version 7), any letter case"
+     },
+     "platform": {
+      "type": "string",
+      "enum": [
+       "apns",
+       "fcm"
+      ]
+     },
+     "sandbox": {
+      "type": "boolean",
+      "description": "APNs development environment"
+     },
+     "updatedAt": {
+      "type": "integer",
+      "format": "int64",
+      "description": "milliseconds since 1970-01-01T00:00:00Z"
+     }
+    },
+    "additionalProperties": false,
+    "required": [
+     "device",
+     "platform",
+     "sandbox",
+     "updatedAt"
     ]
    }
   },
