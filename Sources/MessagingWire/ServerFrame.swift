@@ -36,7 +36,7 @@ public enum ServerFrame: Sendable {
         /// The authenticated user.
         public var user: UserID
         /// The login session.
-        public var session: MessagingCore.SessionID
+        public var session: SessionID
         /// The device the server tracks acknowledgements and presence for.
         public var device: DeviceID
         /// How often the client should send `presence` heartbeats, in milliseconds.
@@ -48,7 +48,7 @@ public enum ServerFrame: Sendable {
 
         /// A `ready` frame's fields.
         public init(
-            user: UserID, session: MessagingCore.SessionID, device: DeviceID, heartbeatMs: Int64, idleTimeoutMs: Int64,
+            user: UserID, session: SessionID, device: DeviceID, heartbeatMs: Int64, idleTimeoutMs: Int64,
             maxFrameBytes: Int
         ) {
             self.user = user

@@ -124,7 +124,7 @@ struct ChatProbe {
             if let lastSeq, resume >= lastSeq { return }
             session += 1
             let outbound = OutboundSession(
-                id: SessionID(UInt64(index * 1_000_000 + session)), userID: user, deviceID: deviceID,
+                id: ConnectionID(UInt64(index * 1_000_000 + session)), userID: user, deviceID: deviceID,
                 limits: SessionQueueLimits(maxEvents: 256))
             log.write("run \(label)/\(session) resume \(resume)")
             try await tracker.join(outbound, to: conversation, after: resume)

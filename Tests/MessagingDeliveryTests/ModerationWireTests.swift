@@ -75,7 +75,7 @@ struct ModerationWireTests {
 
     @Test("a session withholds the message events of the users its user blocks, from the set it was last given")
     func sessionWithholds() throws {
-        let session = OutboundSession(id: SessionID(1), userID: W.bob, deviceID: DeviceID(UUIDv7Generator().next()))
+        let session = OutboundSession(id: ConnectionID(1), userID: W.bob, deviceID: DeviceID(UUIDv7Generator().next()))
         let message = try W.message()
         let created = try EncodedEvent(event(.messageCreated(message)))
         session.enqueue(created)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MessagingE2EE
+@_spi(Benchmarks) @testable import MessagingE2EE
 import MessagingSodium
 
 /// Random and mutated inputs to every parse / open / verify / decrypt entry point of the
@@ -15,7 +15,7 @@ import MessagingSodium
 /// `open(as:from:conversationID:epoch:)`; `MessageReceiver.accept(_:from:conversationID:epoch:)`
 /// / `receive(_:in:from:)`; `SealedMessage.verifySignature(from:)` / `open(with:from:)`;
 /// `DeviceIdentity(importingSecretKeys:)` / `(importingSecretKeysText:)` / `(importing:password:)`;
-/// `MediaDecryptor(reference:)` / `decrypt(_:)` / `finish()`; `_E2EEBenchmarkSupport.aeadOpen`.
+/// `MediaDecryptor(reference:)` / `decrypt(_:)` / `finish()`; `E2EEBenchmarkSupport.aeadOpen`.
 ///
 /// Deterministic: every test draws from a seeded generator; each is bounded to a few seconds
 /// (fewer rounds on a slow, sanitized build).
@@ -124,11 +124,11 @@ struct FuzzTests {
 
     @Test("AEAD (benchmark entry point): mutated ciphertexts never open")
     func aead() throws {
-        let original = _E2EEBenchmarkSupport.aeadSeal(Array("aead".utf8), associatedData: [9, 9], key: key)
+        let original = E2EEBenchmarkSupport.aeadSeal(Array("aead".utf8), associatedData: [9, 9], key: key)
         var mutator = Mutator(seed: 0xAE_AD)
         fuzzRounds(500) { _ in
             let (mutation, bytes) = mutator.mutate(original)
-            let opened = attempt("aeadOpen", mutation) { try _E2EEBenchmarkSupport.aeadOpen(bytes, associatedData: [9, 9], key: key) }
+            let opened = attempt("aeadOpen", mutation) { try E2EEBenchmarkSupport.aeadOpen(bytes, associatedData: [9, 9], key: key) }
             if bytes != original { #expect(opened == nil, "a mutated AEAD box (\(mutation)) opened") }
         }
     }

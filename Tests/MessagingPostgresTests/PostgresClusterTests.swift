@@ -26,7 +26,7 @@ struct PostgresClusterTests {
 
     static func session(_ number: UInt64, for user: UserID) -> OutboundSession {
         OutboundSession(
-            id: MessagingDelivery.SessionID(number), userID: user, deviceID: DeviceID(UUIDv7Generator().next()),
+            id: ConnectionID(number), userID: user, deviceID: DeviceID(UUIDv7Generator().next()),
             limits: SessionQueueLimits(maxEvents: 10_000, maxBytes: 64 << 20))
     }
 
@@ -265,7 +265,7 @@ struct PostgresClusterTests {
             let now = Timestamp(Date())
             let sessions = (0..<3).map { index in
                 AuthSession(
-                    id: MessagingCore.SessionID(UUIDv7Generator().next()), userID: user.id, deviceName: "d\(index)", clientAddress: nil,
+                    id: SessionID(UUIDv7Generator().next()), userID: user.id, deviceName: "d\(index)", clientAddress: nil,
                     createdAt: now, lastUsedAt: now, expiresAt: now.adding(milliseconds: 3_600_000))
             }
             try await auth.write { transaction in
@@ -299,7 +299,7 @@ struct PostgresClusterTests {
             // Revoking all of a user's sessions announces each; node A yields each once.
             let rest = try await auth.write { try $0.revokeSessions(of: user.id, at: now, reason: .logoutEverywhere) }
             #expect(Set(rest) == [sessions[0].id, sessions[2].id])
-            var onBoth: [Set<MessagingCore.SessionID>] = [[], []]
+            var onBoth: [Set<SessionID>] = [[], []]
             for _ in 0..<2 {
                 onBoth[1].insert(try #require(await iteratorB.next()).sessionID)
                 onBoth[0].insert(try #require(await iteratorA.next()).sessionID)
@@ -309,7 +309,7 @@ struct PostgresClusterTests {
             try await Task.sleep(for: .milliseconds(200))
             await nodes[0].revocations.publish(SessionRevocation(sessionID: sessions[2].id, userID: user.id, reason: .logoutEverywhere, revokedAt: now))
             let marker = SessionRevocation(
-                sessionID: MessagingCore.SessionID(UUIDv7Generator().next()), userID: user.id, reason: .revokedByAdmin, revokedAt: now)
+                sessionID: SessionID(UUIDv7Generator().next()), userID: user.id, reason: .revokedByAdmin, revokedAt: now)
             await nodes[0].revocations.publish(marker)
             #expect(await iteratorA.next()?.sessionID == marker.sessionID, "no revocation is yielded twice on one node")
         }

@@ -164,7 +164,7 @@ struct GatewayIsolationTests {
             let client = try await h.connect(as: alice)
             _ = try await client.roundTrip()
             let admin = AuthenticatedPrincipal(
-                userID: UserID(UUIDv7Generator().next()), sessionID: MessagingCore.SessionID(UUIDv7Generator().next()),
+                userID: UserID(UUIDv7Generator().next()), sessionID: SessionID(UUIDv7Generator().next()),
                 roles: [.admin], issuedAt: h.tokenClock.now(), expiresAt: h.tokenClock.now())
             try await h.auth.setDisabled(true, account: alice.id, by: admin)
             let (close, _) = try await client.closed(timeout: .seconds(3))

@@ -29,7 +29,7 @@ struct GatewayModerationTests {
             // An unblock announced on the session feed (another node's change) reaches it; it stays open.
             #expect(try await h.messaging.blocks.unblock(bob.id, by: alice.id))
             await h.events.publish(SessionRevocation(
-                sessionID: MessagingCore.SessionID(UUIDv7Generator().next()), userID: alice.id, reason: .blockListChanged,
+                sessionID: SessionID(UUIDv7Generator().next()), userID: alice.id, reason: .blockListChanged,
                 revokedAt: Timestamp(Date())))
             var whole = false
             for index in 0..<50 where !whole {

@@ -3,7 +3,7 @@
 // Each size is measured four ways in the same run:
 //   1. "raw AEAD"      crypto_aead_xchacha20poly1305_ietf_encrypt/decrypt called directly,
 //                      with the work any caller must do (random nonce, output allocation);
-//   2. "AEAD layer"    MessagingE2EE's internal AEAD wrapper (via _E2EEBenchmarkSupport);
+//   2. "AEAD layer"    MessagingE2EE's internal AEAD wrapper (via E2EEBenchmarkSupport);
 //   3. "raw signed"    the same libsodium calls the message format needs (AEAD + Ed25519
 //                      detached sign / verify over label ‖ header ‖ nonce ‖ ciphertext);
 //   4. "message"       SealedMessage.seal / SealedMessage.open (header, AEAD, signature, parsing).
@@ -12,7 +12,7 @@
 import Benchmark
 import CSodium
 import Foundation
-import MessagingE2EE
+@_spi(Benchmarks) import MessagingE2EE
 
 private struct Fixture: @unchecked Sendable {  // immutable after creation; read-only in benchmarks
     let plaintext: [UInt8]
@@ -45,7 +45,7 @@ private struct Fixture: @unchecked Sendable {  // immutable after creation; read
         _ = crypto_sign_keypair(&pk, &sk)
         signingPublicKey = pk
         signingSecretKey = sk
-        sealedAEAD = _E2EEBenchmarkSupport.aeadSeal(plaintext, associatedData: associatedData, key: key)
+        sealedAEAD = E2EEBenchmarkSupport.aeadSeal(plaintext, associatedData: associatedData, key: key)
         rawSealedAEAD = rawSeal(plaintext, associatedData: associatedData, key: keyBytes)
         message = try! SealedMessage.seal(plaintext, clientMessageID: "bench-0001", with: key, from: sender)
         rawSigned = rawSignedSeal(plaintext, associatedData: associatedData, key: keyBytes, secretKey: sk)
@@ -162,7 +162,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         Benchmark("seal \(size.name) AEAD layer", configuration: configuration) { benchmark in
             for _ in benchmark.scaledIterations {
-                blackHole(_E2EEBenchmarkSupport.aeadSeal(fixture.plaintext, associatedData: fixture.associatedData, key: fixture.key))
+                blackHole(E2EEBenchmarkSupport.aeadSeal(fixture.plaintext, associatedData: fixture.associatedData, key: fixture.key))
             }
         }
         Benchmark("open \(size.name) raw AEAD", configuration: configuration) { benchmark in
@@ -172,7 +172,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         Benchmark("open \(size.name) AEAD layer", configuration: configuration) { benchmark in
             for _ in benchmark.scaledIterations {
-                blackHole(try _E2EEBenchmarkSupport.aeadOpen(fixture.sealedAEAD, associatedData: fixture.associatedData, key: fixture.key))
+                blackHole(try E2EEBenchmarkSupport.aeadOpen(fixture.sealedAEAD, associatedData: fixture.associatedData, key: fixture.key))
             }
         }
         Benchmark("seal \(size.name) raw signed", configuration: configuration) { benchmark in

@@ -74,7 +74,7 @@ final class FanoutContext: @unchecked Sendable {
         var sessions: [OutboundSession] = []
         sessions.reserveCapacity(count)
         for index in 0..<count {
-            let session = OutboundSession(id: SessionID(UInt64(index)), userID: user.id, deviceID: DeviceID(ids.next()))
+            let session = OutboundSession(id: ConnectionID(UInt64(index)), userID: user.id, deviceID: DeviceID(ids.next()))
             try await hub.join(session, to: conversation, after: 0)
             try StreamingBenchmarkSupport.stream(session, into: channels.channels[index])
             sessions.append(session)

@@ -4,7 +4,7 @@ import MessagingCore
 /// value whose transitions are tested synchronously. ``AckTracker`` holds it in a `Mutex`.
 struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     struct Key: Hashable, Sendable {
-        let session: SessionID
+        let session: ConnectionID
         let conversation: ConversationID
     }
 
@@ -47,23 +47,23 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
     }
 
     /// Marks a join complete: from now on every delivered event is in the session's queue.
-    mutating func activate(_ session: SessionID, in conversation: ConversationID, through seq: Int64) {
+    mutating func activate(_ session: ConnectionID, in conversation: ConversationID, through seq: Int64) {
         entries[Key(session: session, conversation: conversation)]?.active = true
         entries[Key(session: session, conversation: conversation)]?.joinedThrough = seq
     }
 
-    mutating func unsubscribe(_ session: SessionID, from conversation: ConversationID) {
+    mutating func unsubscribe(_ session: ConnectionID, from conversation: ConversationID) {
         entries[Key(session: session, conversation: conversation)] = nil
     }
 
-    mutating func unsubscribeAll(_ session: SessionID) {
+    mutating func unsubscribeAll(_ session: ConnectionID) {
         entries = entries.filter { $0.key.session != session }
     }
 
     /// A cumulative acknowledgement by `session` of everything through `seq`.
     /// `deliveredSeq` is the highest `seq` the hub handed to the conversation's sessions.
     mutating func acknowledge(
-        _ session: SessionID, conversation: ConversationID, through seq: Int64, deliveredSeq: Int64?
+        _ session: ConnectionID, conversation: ConversationID, through seq: Int64, deliveredSeq: Int64?
     ) throws(DeliveryError) -> AckOutcome {
         let key = Key(session: session, conversation: conversation)
         guard var entry = entries[key] else {
@@ -150,7 +150,7 @@ struct AckLedger<Instant: InstantProtocol>: Sendable where Instant.Duration == D
 
     var dirtyCount: Int { dirty.count }
 
-    func entry(_ session: SessionID, _ conversation: ConversationID) -> Entry? {
+    func entry(_ session: ConnectionID, _ conversation: ConversationID) -> Entry? {
         entries[Key(session: session, conversation: conversation)]
     }
 }

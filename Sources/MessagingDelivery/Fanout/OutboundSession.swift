@@ -38,13 +38,14 @@ public struct SessionQueueLimits: Hashable, Sendable {
     }
 }
 
-/// Identifies a session within a process.
-public struct SessionID: Hashable, Sendable, CustomStringConvertible {
+/// Identifies one realtime connection (an ``OutboundSession``) within a process; not to be
+/// confused with `MessagingCore.SessionID`, the authentication session a connection belongs to.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     /// The number.
     public let rawValue: UInt64
     /// Wraps a number.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-    public var description: String { "session-\(rawValue)" }
+    public var description: String { "connection-\(rawValue)" }
 }
 
 /// One connected device: a bounded outbound queue the fanout hub fills and the transport
@@ -109,7 +110,7 @@ public final class OutboundSession: Sendable {
     /// Queue bounds.
     public let limits: SessionQueueLimits
     /// This session.
-    public let id: SessionID
+    public let id: ConnectionID
     /// The authenticated user.
     public let userID: UserID
     /// The user's device.
@@ -122,7 +123,7 @@ public final class OutboundSession: Sendable {
     private let blocked = Mutex<(users: Set<UserID>, version: UInt64)>(([], 0))
 
     /// Makes an open session.
-    public init(id: SessionID, userID: UserID, deviceID: DeviceID, limits: SessionQueueLimits = .init()) {
+    public init(id: ConnectionID, userID: UserID, deviceID: DeviceID, limits: SessionQueueLimits = .init()) {
         self.id = id
         self.userID = userID
         self.deviceID = deviceID

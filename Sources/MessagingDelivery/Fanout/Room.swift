@@ -19,7 +19,7 @@ final class Room: Sendable {
 
     struct State {
         var sessions: [OutboundSession] = []
-        var joining: [SessionID: Joining] = [:]
+        var joining: [ConnectionID: Joining] = [:]
         var lastTaken: Int64?
         var pending: [Int64: EncodedEvent] = [:]
         var ready = RingBuffer<(EncodedEvent, [OutboundSession])>()
@@ -140,12 +140,12 @@ final class Room: Sendable {
     }
 
     /// Whether a session is in the room's list or joining it.
-    func contains(_ id: SessionID) -> Bool {
+    func contains(_ id: ConnectionID) -> Bool {
         state.withLock { state in state.joining[id] != nil || state.sessions.contains { $0.id == id } }
     }
 
     /// Removes a session (and a join in progress).
-    func remove(_ id: SessionID) {
+    func remove(_ id: ConnectionID) {
         state.withLock { state in
             state.sessions.removeAll { $0.id == id }
             state.joining[id] = nil

@@ -4,11 +4,13 @@ import MessagingSodium
 /// Entry points into the module's internal AEAD layer for the benchmark package, which is
 /// built in release mode and cannot use `@testable import`.
 ///
-/// Not stable API (hence the underscore). Like the rest of the module it accepts no nonce:
+/// Not public API: it is visible only to a client that imports the module with
+/// `@_spi(Benchmarks) import MessagingE2EE`. Like the rest of the module it accepts no nonce:
 /// every seal draws a fresh one with `randombytes_buf`.
 ///
 /// Thread safety: stateless; every member is safe to call concurrently.
-public enum _E2EEBenchmarkSupport {
+@_spi(Benchmarks)
+public enum E2EEBenchmarkSupport {
     /// Seals `plaintext` with the AEAD layer under `key`; returns nonce ‖ ciphertext ‖ tag.
     ///
     /// Thread safety: safe from any thread.

@@ -72,7 +72,7 @@ enum RevocationAnnouncement {
     /// Parses a notification; `nil` when it is not one this library sends.
     static func revocation(from payload: String) -> SessionRevocation? {
         let parts = payload.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 4, let session = MessagingCore.SessionID(String(parts[0])), let user = UserID(String(parts[1])),
+        guard parts.count == 4, let session = SessionID(String(parts[0])), let user = UserID(String(parts[1])),
             !parts[2].isEmpty, parts[2].utf8.count <= 64, let millis = Int64(parts[3])
         else { return nil }
         return SessionRevocation(

@@ -11,7 +11,7 @@ final class ConnectionRegistry<Instant: InstantProtocol>: Sendable {
 
     struct Entry: Sendable {
         let userID: UserID
-        let sessionID: MessagingCore.SessionID
+        let sessionID: SessionID
         let session: OutboundSession
         let close: Closer
     }
@@ -25,7 +25,7 @@ final class ConnectionRegistry<Instant: InstantProtocol>: Sendable {
     private struct State {
         var entries: [UInt64: Entry] = [:]
         var byUser: [UserID: Set<UInt64>] = [:]
-        var revoked: [MessagingCore.SessionID: Instant] = [:]
+        var revoked: [SessionID: Instant] = [:]
     }
 
     private let state = Mutex(State())
@@ -50,7 +50,7 @@ final class ConnectionRegistry<Instant: InstantProtocol>: Sendable {
     }
 
     /// Records a revocation and returns the closers of the session's connections.
-    func revoke(_ session: MessagingCore.SessionID, at now: Instant) -> [Closer] {
+    func revoke(_ session: SessionID, at now: Instant) -> [Closer] {
         state.withLock { state in
             state.revoked[session] = now
             return state.entries.values.filter { $0.sessionID == session }.map(\.close)
@@ -65,7 +65,7 @@ final class ConnectionRegistry<Instant: InstantProtocol>: Sendable {
         }
     }
 
-    func isRevoked(_ session: MessagingCore.SessionID) -> Bool {
+    func isRevoked(_ session: SessionID) -> Bool {
         state.withLock { $0.revoked[session] != nil }
     }
 

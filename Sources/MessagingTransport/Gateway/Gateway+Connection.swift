@@ -220,7 +220,7 @@ extension Gateway {
         }
         let deviceID = device ?? DeviceID(principal.sessionID.uuid)
         let session = OutboundSession(
-            id: MessagingDelivery.SessionID(context.id), userID: principal.userID, deviceID: deviceID,
+            id: ConnectionID(context.id), userID: principal.userID, deviceID: deviceID,
             limits: configuration.outboundQueue)
         let entry = ConnectionRegistry<C.Instant>.Entry(userID: principal.userID, sessionID: principal.sessionID, session: session) { close in
             session.close(.closed)

@@ -58,29 +58,29 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     /// Orders the block-list reads handed to sessions (``OutboundSession/setBlockedUsers(_:version:)``).
     let blockListReads = Atomic<UInt64>(0)
 
-    /// Makes a gateway over the use cases, the token verifier, the revocation feed, the
-    /// delivery pieces (hub, acknowledgement tracker, event bus) and the presence tracker.
+    /// Makes a gateway over the token verifier, the revocation feed, the delivery pieces
+    /// (``MessagingDelivery/RealtimeDelivery``: hub, event bus, publishing use cases and
+    /// acknowledgement tracker, built to agree) and the presence tracker.
     /// `wallClock` is what a connection's access-token expiry is checked against.
     /// `sharedRateLimit` makes the per-user rules of ``GatewayConfiguration/rateLimits``
     /// hold across several nodes (also what its windows are read against); leave it `nil`
     /// on one node.
     public init(
-        messaging: Messaging, verifier: any AccessTokenVerifier, sessionEvents: any SessionEvents, hub: FanoutHub,
-        acks: AckTracker<C>, bus: any EventBus, presence: PresenceTracker<C>,
-        configuration: GatewayConfiguration = .init(), messagingLimits: MessagingLimits = .default, clock: C,
-        wallClock: any WallClock = SystemWallClock(), sharedRateLimit: (any SharedRateLimit)? = nil, logger: Logger
+        verifier: any AccessTokenVerifier, sessionEvents: any SessionEvents, delivery: RealtimeDelivery<C>,
+        presence: PresenceTracker<C>, configuration: GatewayConfiguration = .init(), messagingLimits: MessagingLimits = .default,
+        clock: C, wallClock: any WallClock = SystemWallClock(), sharedRateLimit: (any SharedRateLimit)? = nil, logger: Logger
     ) {
         self.sharedRateLimit = sharedRateLimit
-        // Every use case the gateway runs publishes what it commits (edits, reactions,
-        // devices…); a host's messaging that publishes already is used as it is.
-        let messaging = messaging.isPublishing ? messaging : messaging.publishing(to: EventBusPublisher(bus: bus, logger: logger))
+        // Every use case the gateway runs publishes what it commits (edits, reactions, devices…).
+        let messaging = delivery.messaging
+        let bus = delivery.bus
         self.messaging = messaging
         self.readReceipts = ReadReceiptCoalescer(
             messaging: messaging, window: .milliseconds(250), logger: logger,
             broadcast: { receipts in await Self.broadcast(receipts, messaging: messaging, bus: bus, logger: logger) })
         self.verifier = verifier
-        self.hub = hub
-        self.acks = acks
+        self.hub = delivery.hub
+        self.acks = delivery.acks
         self.bus = bus
         self.presence = presence
         self.pipeline = DeliveryPipeline(messaging: messaging, bus: bus)
@@ -149,7 +149,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
         for closer in registry.all() { await closer(close) }
     }
 
-    func revoke(_ session: MessagingCore.SessionID) async {
+    func revoke(_ session: SessionID) async {
         let closers = registry.revoke(session, at: clock.now)
         if !closers.isEmpty {
             logger.info("closing the connections of a revoked session", metadata: ["connections": "\(closers.count)"])

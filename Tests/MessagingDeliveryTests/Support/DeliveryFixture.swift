@@ -80,7 +80,7 @@ extension Logger {
 
 /// A session for `user` with a fresh device id.
 func makeSession(_ number: UInt64, user: UserID, limits: SessionQueueLimits = .init()) -> OutboundSession {
-    OutboundSession(id: SessionID(number), userID: user, deviceID: DeviceID(UUIDv7Generator().next()), limits: limits)
+    OutboundSession(id: ConnectionID(number), userID: user, deviceID: DeviceID(UUIDv7Generator().next()), limits: limits)
 }
 
 /// An event of `conversation` at `seq` with small distinct bytes.

@@ -35,7 +35,7 @@ struct TestUser: Sendable {
     let id: UserID
     let handle: String
     let token: String
-    let sessionID: MessagingCore.SessionID
+    let sessionID: SessionID
     /// The session's refresh token (encoded), for tests that renew the access token.
     var refreshToken: String = ""
 }
@@ -75,17 +75,13 @@ struct Harness: Sendable {
             store: store.authStore, tokens: tokens,
             configuration: AuthConfiguration(passwordHashing: .minimumForTestsOnly, maximumConcurrentHashes: 4),
             events: events, clock: tokenClock, logger: .quiet)
-        let hub = FanoutHub(messaging: useCases, logger: .quiet)
-        // What a host does: every use case publishes what it commits.
-        let messaging = useCases.publishing(to: EventBusPublisher(bus: InMemoryEventBus(hub: hub), logger: .quiet))
-        let acks = AckTracker(
-            hub: hub, messaging: messaging, cursors: store, jobs: SQLiteJobQueue(store: store), clock: ContinuousClock(),
-            logger: .quiet)
+        let delivery = RealtimeDelivery(
+            messaging: useCases, cursors: store, jobs: SQLiteJobQueue(store: store), clock: ContinuousClock(), logger: .quiet)
+        let (hub, acks, messaging) = (delivery.hub, delivery.acks, delivery.messaging)
         let presence = try PresenceTracker(audience: StoreMembershipAudience(store: store), clock: ContinuousClock(), logger: .quiet)
         let gateway = Gateway(
-            messaging: messaging, verifier: tokens, sessionEvents: events, hub: hub, acks: acks,
-            bus: InMemoryEventBus(hub: hub), presence: presence, configuration: configuration, clock: ContinuousClock(),
-            wallClock: tokenClock, sharedRateLimit: sharedRateLimit, logger: .quiet)
+            verifier: tokens, sessionEvents: events, delivery: delivery, presence: presence, configuration: configuration,
+            clock: ContinuousClock(), wallClock: tokenClock, sharedRateLimit: sharedRateLimit, logger: .quiet)
         return Harness(
             directory: directory, store: store, messaging: messaging, tokenClock: tokenClock, tokens: tokens, auth: auth,
             events: events, hub: hub, acks: acks, presence: presence, gateway: gateway,

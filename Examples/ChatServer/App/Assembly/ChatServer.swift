@@ -101,17 +101,23 @@ public final class ChatServer: Service, Sendable {
             configuration: MessagingConfiguration(
                 limits: limits.messaging, notificationWindowMilliseconds: configuration.notificationWindowMilliseconds),
             verifier: SodiumEndToEndVerifier())
-        let hub = FanoutHub(messaging: useCases, logger: logger)
-        let backendBus = backend.makeBus(hub: hub, logger: logger)
-        self.bus = backendBus
-        readiness.setListenerCheck { StorageBackend.listenerBlocker(bus: backendBus, sessionEvents: sessionEvents) }
-        let bus = CountingEventBus(wrapping: backendBus, hub: hub, metrics: metrics)
-        // Every use case publishes what it commits, whichever route (HTTP, realtime) ran it.
-        let messaging = useCases.publishing(to: EventBusPublisher(bus: bus, logger: logger))
         let jobs = MeasuredJobQueue(wrapping: backend.jobs, clock: wallClock, metrics: metrics)
-        acks = AckTracker(
-            hub: hub, messaging: messaging, cursors: store, jobs: jobs, clock: ContinuousClock(), wallClock: wallClock,
-            logger: logger)
+        // The backend's bus (in-process, or PostgreSQL's on a cluster), counted for /metrics.
+        var backendBus: (any EventBus)?
+        let (busBackend, busLogger, busMetrics) = (backend, logger, metrics)
+        let delivery = RealtimeDelivery(
+            messaging: useCases, cursors: store, jobs: jobs, clock: ContinuousClock(), wallClock: wallClock, logger: logger
+        ) { hub in
+            let bus = busBackend.makeBus(hub: hub, logger: busLogger)
+            backendBus = bus
+            return CountingEventBus(wrapping: bus, hub: hub, metrics: busMetrics)
+        }
+        let bus = backendBus!
+        self.bus = bus
+        readiness.setListenerCheck { StorageBackend.listenerBlocker(bus: bus, sessionEvents: sessionEvents) }
+        // Every use case publishes what it commits, whichever route (HTTP, realtime) ran it.
+        let messaging = delivery.messaging
+        acks = delivery.acks
         presence = try PresenceTracker(
             configuration: PresenceConfiguration(nodeID: presenceNode),
             audience: StoreMembershipAudience(store: store), store: backend.presence, clock: ContinuousClock(), wallClock: wallClock,
@@ -120,8 +126,7 @@ public final class ChatServer: Service, Sendable {
         var protocolLimits = ProtocolLimits()
         protocolLimits.maxFrameBytes = limits.maxFrameBytes
         gateway = Gateway(
-            messaging: messaging, verifier: SessionCheckingVerifier(auth: auth), sessionEvents: sessionEvents, hub: hub, acks: acks, bus: bus,
-            presence: presence,
+            verifier: SessionCheckingVerifier(auth: auth), sessionEvents: sessionEvents, delivery: delivery, presence: presence,
             configuration: GatewayConfiguration(
                 protocolLimits: protocolLimits,
                 maxConnectionsPerUser: limits.maxConnectionsPerUser,

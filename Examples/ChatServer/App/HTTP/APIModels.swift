@@ -89,7 +89,7 @@ struct SessionJSON: Encodable, Sendable {
     let expiresAt: Int64
     let current: Bool
 
-    init(_ session: AuthSession, current: MessagingCore.SessionID?) {
+    init(_ session: AuthSession, current: SessionID?) {
         id = session.id.description
         deviceName = session.deviceName
         clientAddress = session.clientAddress
