@@ -6,7 +6,7 @@ SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
 
-.PHONY: all deps build run test soak bench bench-e2e bench-postgres bench-cluster clean
+.PHONY: all deps build run test docs-check soak bench bench-e2e bench-postgres bench-cluster clean
 
 all: build
 
@@ -49,6 +49,8 @@ test: deps
 	@rm -f $(TEST_COUNTS)
 	@echo "==> building (first build from a clean clone takes a few minutes)"
 	$(SWIFT) build --build-tests
+	@echo "==> checking the public API's documentation with DocC (warnings are errors)"
+	@bash scripts/docc-check.sh
 	@echo "==> running tests"
 	$(SWIFT) test --skip-build --skip 'MessagingPostgresTests|$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh
 	@echo "==> running the suites with latency bounds on their own (revocation within 1 s, HTTP timeouts, shutdown)"
@@ -59,6 +61,11 @@ test: deps
 		| bash scripts/test-summary.sh postgres
 	@SWIFT=$(SWIFT) bash scripts/test-sanitized.sh
 	@bash scripts/test-summary.sh --total
+
+## The public API of every library product through DocC, warnings as errors (also part of make test).
+docs-check: deps
+	$(SWIFT) build
+	@bash scripts/docc-check.sh
 
 ## Cluster soak (separate from `make test`): the PostgreSQL cluster tests with 200 SIGKILLs of a
 ## ChatServer node under traffic (and the 10,000-job worker test of make test), on a throwaway server.

@@ -28,7 +28,7 @@ public struct RealtimeDelivery<C: Clock>: Sendable where C.Duration == Duration 
     /// Builds the hub over `messaging`'s store, the bus over the hub (`bus`; the default is
     /// an ``InMemoryEventBus``, one process), the publishing use cases and the tracker.
     ///
-    /// `messaging` that publishes already (``MessagingCore/Messaging/publishing(to:)``) is
+    /// `messaging` that publishes already (`MessagingCore.Messaging.publishing(to:)`) is
     /// kept as it is; otherwise it is made to publish to the bus.
     public init(
         messaging: Messaging, cursors: any AckCursorStore, jobs: any JobQueue, fanout: FanoutConfiguration = .init(),

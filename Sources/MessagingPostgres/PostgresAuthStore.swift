@@ -1,6 +1,6 @@
 import MessagingCore
 
-/// The PostgreSQL implementation of ``MessagingCore/AuthStore``: credentials, sessions and
+/// The PostgreSQL implementation of `MessagingCore.AuthStore`: credentials, sessions and
 /// refresh-token hashes in the same database (and through the same connections) as the
 /// ``PostgresMessagingStore`` it is made from, so an account's user row and its credential
 /// commit together.

@@ -4,8 +4,8 @@ import MessagingCore
 import NIOPosix
 import PostgresNIO
 
-/// The PostgreSQL implementation of ``MessagingCore/MessagingStore`` (and of
-/// ``MessagingCore/AckCursorStore``), for several processes on one database.
+/// The PostgreSQL implementation of `MessagingCore.MessagingStore` (and of
+/// `MessagingCore.AckCursorStore`), for several processes on one database.
 ///
 /// The store borrows connections from a `PostgresClient` the host runs (`client.run()`, or
 /// the client as a `Service` in the host's `ServiceGroup`), and needs ``migrate()`` once at

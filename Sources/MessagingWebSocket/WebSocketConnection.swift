@@ -7,7 +7,7 @@ import NIOWebSocket
 import Synchronization
 import WSCore
 
-/// A ``MessagingTransport/TransportConnection`` over one WebSocket (either side).
+/// A `MessagingTransport.TransportConnection` over one WebSocket (either side).
 ///
 /// - Inbound: ``receive()`` reads the next message straight from the socket (no extra
 ///   buffer: TCP backpressure reaches the peer when the reader is slow), joining
@@ -162,7 +162,7 @@ public final class WebSocketConnection: SessionStreamingConnection, Sendable {
     }
 
     /// On the server, small complete text messages are offered to `filter` on the event
-    /// loop, before the reading task (see ``InboundFilterHandler``); on the client, ignored.
+    /// loop, before the reading task (see `InboundFilterHandler`); on the client, ignored.
     public func setInboundFilter(_ filter: @escaping @Sendable ([UInt8]) -> Bool) {
         sink?.inbound.set(filter)
     }

@@ -9,7 +9,7 @@ import NIOCore
 import Synchronization
 @_spi(WSInternal) import WSCore
 
-/// The server side of the WebSocket adapter: a ``MessagingTransport/TransportListener``
+/// The server side of the WebSocket adapter: a `MessagingTransport.TransportListener`
 /// fed by a Hummingbird 2 WebSocket upgrade route.
 ///
 /// Hummingbird owns the socket and accepts connections; this listener registers the

@@ -8,7 +8,7 @@ import WSClient
 import WSCore
 
 /// The client side of the WebSocket adapter: opens a connection to a protocol v1 server and
-/// hands it to a closure as a ``MessagingTransport/TransportConnection``.
+/// hands it to a closure as a `MessagingTransport.TransportConnection`.
 ///
 /// The connection lives for the duration of the closure (structured, like grpc-swift-2's
 /// clients); when the closure returns the connection is closed normally if it is still
@@ -61,7 +61,7 @@ public struct WebSocketTransportClient: Sendable {
     /// Opens a connection, runs `body` with it, and returns what `body` returned together
     /// with how the connection closed.
     ///
-    /// - Throws: ``MessagingTransport/TransportError`` with code `connectionClosed` when
+    /// - Throws: `MessagingTransport.TransportError` with code `connectionClosed` when
     ///   the server cannot be reached or refuses the upgrade (the message says why), or
     ///   whatever `body` throws.
     public func withConnection<Value: Sendable>(

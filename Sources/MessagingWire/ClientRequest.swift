@@ -94,7 +94,7 @@ public struct ClientRequest: Hashable, Sendable {
         case uploadEnvelopes(EnvelopeUpload)
         /// `envelopes`: the envelopes addressed to one of the caller's devices after `after`.
         case envelopes(device: DeviceID, after: Int64, limit: Int)
-        /// `feed.subscribe`: follow the user's own feed (``MessagingCore/UserFeedEvent``) on
+        /// `feed.subscribe`: follow the user's own feed (`MessagingCore.UserFeedEvent`) on
         /// this connection, from after `after` (from now when `nil`).
         case feedSubscribe(after: Int64?)
         /// `feed.unsubscribe`: stop following the user's feed on this connection.

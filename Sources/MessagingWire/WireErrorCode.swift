@@ -130,8 +130,8 @@ extension WireErrorCode {
     }
 }
 
-/// An error of a module above this one (``MessagingDelivery``'s `DeliveryError`, for one)
-/// that says its own wire code, so that ``WireErrorCode/of(_:)`` maps it without this module
+/// An error of a module above this one (`MessagingDelivery`'s `DeliveryError`, for one)
+/// that says its own wire code, so that the wire-code lookup maps it without this module
 /// depending on that one.
 public protocol WireCodedError: Error {
     /// The code protocol v1 answers for this error.

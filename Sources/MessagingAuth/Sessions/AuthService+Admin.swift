@@ -41,7 +41,7 @@ extension AuthService {
     ///    connections close): from here on nothing can act as the user;
     /// 2. `eraser` erases the messaging data (devices, key envelopes, memberships, messages);
     /// 3. the credential, the sessions and the refresh-token hashes are deleted and the display
-    ///    name becomes ``AccountService/deletedDisplayName``. The user row stays with its id and
+    ///    name becomes `MessagingCore.AccountService.deletedDisplayName`. The user row stays with its id and
     ///    handle: the handle is not freed (nobody can take the name of a deleted user).
     ///
     /// When step 2 fails, the account stays disabled with its credential, so an administrator

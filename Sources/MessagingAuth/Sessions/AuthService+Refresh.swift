@@ -20,7 +20,9 @@ extension AuthService {
     /// lifetime is revoked and answered `tokenExpired`; a revoked one `sessionRevoked`; an
     /// unknown token `invalidToken`.
     ///
-    /// - Parameter clientAddress: the client's address, recorded as the session's last seen one.
+    /// - Parameters:
+    ///   - presented: the refresh token the client holds.
+    ///   - clientAddress: the client's address, recorded as the session's last seen one.
     public func refresh(_ presented: RefreshToken, clientAddress: String? = nil) async throws(AuthError) -> TokenPair {
         let now = clock.now()
         let presentedHash = presented.hash

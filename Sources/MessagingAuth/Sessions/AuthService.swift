@@ -2,7 +2,7 @@ import Logging
 import MessagingCore
 import MessagingSodium
 
-/// Accounts, logins, token refresh and sessions: the auth use cases over an ``AuthStore``.
+/// Accounts, logins, token refresh and sessions: the auth use cases over an `MessagingCore.AuthStore`.
 ///
 /// ```swift
 /// let keys = try AccessTokenKeys(signingKey: try .generateEd25519(id: "2025-01"))

@@ -1,5 +1,5 @@
 /// Erases what the messaging side holds of an account being deleted (devices and their key
-/// envelopes, memberships, messages): the step ``AuthService``'s `deleteAccount` runs after
+/// envelopes, memberships, messages): the step `MessagingAuth.AuthService`'s `deleteAccount` runs after
 /// it has disabled the account and revoked its sessions, and before it removes the
 /// credential.
 ///

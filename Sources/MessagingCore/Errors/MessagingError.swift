@@ -56,7 +56,7 @@ public struct MessagingError: Error, Sendable, CustomStringConvertible {
         /// The user is banned from the conversation: it cannot join or be added until unbanned.
         public static let banned = Code(.banned)
         /// The conversation is in slow mode and the sender posted less than its interval ago;
-        /// ``MessagingError/retryAfterMilliseconds`` says how long to wait.
+        /// `MessagingError.retryAfterMilliseconds` says how long to wait.
         public static let slowMode = Code(.slowMode)
 
         /// The code's stable name, such as `notFound`.

@@ -15,7 +15,7 @@ public struct HistoryRequest: Hashable, Sendable, Codable {
     /// Exclusive bound: backward reads `seq < cursor` (nil: from the newest), forward reads
     /// `seq > cursor` (nil: from the oldest).
     public var cursor: Int64?
-    /// Page size, 1…``MessagingLimits/maxHistoryPage``.
+    /// Page size, 1…`MessagingLimits.maxHistoryPage`.
     public var limit: Int
     /// Whether the page carries the reader's reaction and thread summaries
     /// (``MessagePage/reactions``, ``MessagePage/threads``): one more store statement per

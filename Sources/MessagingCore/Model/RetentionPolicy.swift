@@ -1,5 +1,5 @@
 /// How long a conversation keeps its messages: messages older than ``days`` days are
-/// tombstoned by the retention sweep (``RetentionService/sweep(batchSize:conversations:)``).
+/// tombstoned by the retention sweep (``RetentionService/sweep(batchSize:conversations:after:)``).
 ///
 /// Thread safety: a value type; safe to share across tasks.
 public struct RetentionPolicy: Hashable, Sendable {

@@ -8,7 +8,7 @@ public struct ConversationService: Sendable {
     ///
     /// A direct conversation with a user who already has one with `creator` returns the
     /// existing one (asking for an encrypted one when the existing one is not is a `conflict`). With a `requestID`, a retried request returns the conversation the first
-    /// one created (for ``MessagingConfiguration/idempotencyRetentionMilliseconds``).
+    /// one created (for `MessagingConfiguration.idempotencyRetentionMilliseconds`).
     ///
     /// `encrypted` makes it end-to-end encrypted for good: it then accepts only encrypted
     /// messages sealed with its key epochs (see ``DeviceService``) and is never indexed.

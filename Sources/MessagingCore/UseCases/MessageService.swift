@@ -30,7 +30,7 @@ public struct MessageService: Sendable {
     /// Jobs (outbox): a new message that mentions members enqueues, in the same
     /// transaction, one ``NotificationRequest`` job per mentioned member other than the
     /// sender (coalesced per user and conversation within
-    /// ``MessagingConfiguration/notificationWindowMilliseconds``), except members who muted
+    /// `MessagingConfiguration.notificationWindowMilliseconds`), except members who muted
     /// the conversation (``ConversationService/mute(_:until:by:)``) or block the sender
     /// (``BlockService``), and one ``NotificationScan`` of the conversation for the batch
     /// (coalesced per conversation: the members who do not receive the messages get one
@@ -203,7 +203,7 @@ public struct MessageService: Sendable {
     }
 
     /// Adds a reaction; adding one that exists changes nothing. At most
-    /// ``MessagingLimits/maxReactionsPerUserPerMessage`` distinct emoji per user and message.
+    /// `MessagingLimits.maxReactionsPerUserPerMessage` distinct emoji per user and message.
     public func react(to messageID: MessageID, with emoji: Emoji, by user: UserID) async throws {
         let now = context.clock.now()
         let maxReactions = context.limits.maxReactionsPerUserPerMessage

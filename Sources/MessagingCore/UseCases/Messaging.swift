@@ -13,7 +13,7 @@ public struct MessagingConfiguration: Hashable, Sendable {
     /// conversation and reason within the window become one notification. Default 30 s.
     public var notificationWindowMilliseconds: Int64
 
-    /// Makes a configuration; the defaults are ``MessagingLimits/default`` and ``PermissionTable/standard``.
+    /// Makes a configuration; the defaults are `MessagingLimits.default` and ``PermissionTable/standard``.
     public init(
         limits: MessagingLimits = .default, permissions: PermissionTable = .standard,
         idempotencyRetentionMilliseconds: Int64 = 24 * 3600 * 1000, notificationWindowMilliseconds: Int64 = 30_000

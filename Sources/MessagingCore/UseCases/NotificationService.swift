@@ -6,7 +6,7 @@ import Foundation
 /// How a member is notified:
 /// - A send enqueues a ``NotificationScan`` for its conversation in its own transaction,
 ///   coalesced per conversation and run when the batch window
-///   (``MessagingConfiguration/notificationWindowMilliseconds``) closes.
+///   (`MessagingConfiguration.notificationWindowMilliseconds`) closes.
 /// - The scan (``scan(_:through:)``) gives every member whose devices acknowledged none of the
 ///   new messages, who has not read them and was not notified of them, one
 ///   ``NotificationRecord`` for all of them (a burst of 50 messages is one notification), and

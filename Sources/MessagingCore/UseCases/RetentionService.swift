@@ -58,6 +58,7 @@ public struct RetentionService: Sendable {
     /// - Parameters:
     ///   - batchSize: messages examined per conversation, 1…1,000 (clamped).
     ///   - conversations: conversations visited, 1…1,000 (clamped).
+    ///   - after: the conversation the previous call ended after (its `resumeAfter`); `nil` starts from the first.
     public func sweep(batchSize: Int = 500, conversations: Int = 200, after: ConversationID? = nil) async throws
         -> RetentionSweep
     {

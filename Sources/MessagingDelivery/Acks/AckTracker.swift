@@ -16,7 +16,7 @@ import Synchronization
 /// - Events not acknowledged within ``AckConfiguration/ackTimeout`` are resent from the
 ///   store, with exponential backoff and full jitter between resends, at most
 ///   ``AckConfiguration/maxRedeliveries`` times; then the device counts as offline for the
-///   conversation and an offline ``MessagingCore/NotificationRequest`` job is enqueued.
+///   conversation and an offline `MessagingCore.NotificationRequest` job is enqueued.
 ///
 /// Run it in the host's `ServiceGroup`: its `run()` checks deadlines, flushes cursors and
 /// sweeps the hub; on shutdown it flushes once more.

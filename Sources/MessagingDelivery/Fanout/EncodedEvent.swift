@@ -34,7 +34,7 @@ public struct EncodedEvent: Sendable {
     public let endsMembershipOf: UserID?
     /// The sender of the message a `message.created` or `message.edited` event carries (with
     /// its content), or `nil`: a session whose user blocks that sender gets ``withheld()``
-    /// instead (``OutboundSession/setBlockedUsers(_:)``).
+    /// instead (``OutboundSession/setBlockedUsers(_:version:)``).
     public let messageSender: UserID?
     /// `true` when the event ends every membership (`conversation.deleted`): the hub delivers
     /// it to every session of the room, then closes the room; nothing of the conversation follows.

@@ -51,7 +51,7 @@ public struct InMemoryEventBus: EventBus {
     }
 }
 
-/// The delivering layer: a ``MessagingCore/CommittedEventPublisher`` that encodes each
+/// The delivering layer: a `MessagingCore.CommittedEventPublisher` that encodes each
 /// committed event once (``EncodedEvent``) and publishes it on an ``EventBus``.
 ///
 /// Attach it with `Messaging.publishing(to:)` and every use case publishes what it

@@ -22,7 +22,7 @@ public struct FanoutConfiguration: Hashable, Sendable {
 /// The fanout hub: rooms `conv:{conversationID}` mapping to the local sessions that joined
 /// them, each event encoded once and its bytes shared by every recipient.
 ///
-/// - Joining checks membership through the use cases (``MessagingCore/SyncService``) and
+/// - Joining checks membership through the use cases (`MessagingCore.SyncService`) and
 ///   catches the session up from the store, so a session receives every event after the
 ///   `seq` it asked for, gapless and in order.
 /// - ``publish(_:)`` hands the same ``EncodedEvent`` to every session of the room: no
@@ -51,7 +51,7 @@ public final class FanoutHub: Sendable {
 
     /// Joins `session` to a conversation's room and queues every event after `seq`
     /// (backlog from the store, then live events, gapless and in order). Throws
-    /// `notFound` (``MessagingCore/MessagingError``) when the session's user is not a
+    /// `notFound` (`MessagingCore.MessagingError`) when the session's user is not a
     /// member. Returns the `seq` the session is caught up to.
     @discardableResult
     public func join(_ session: OutboundSession, to conversationID: ConversationID, after seq: Int64) async throws -> Int64 {

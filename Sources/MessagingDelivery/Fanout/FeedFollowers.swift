@@ -1,7 +1,7 @@
 import MessagingCore
 import Synchronization
 
-/// The followers of users' feeds on this node (``MessagingCore/UserFeedEvent``), woken when
+/// The followers of users' feeds on this node (`MessagingCore.UserFeedEvent`), woken when
 /// entries are appended.
 ///
 /// Feed entries are rare (a conversation created, a member added or removed, a title

@@ -196,7 +196,7 @@ public final class OutboundSession: Sendable {
     /// Lets a transport drain the queue without a task: `waker` is called (on the
     /// enqueuing thread, outside the session's lock) when an event is queued while no drain
     /// is pending, and when the session closes. The transport then schedules
-    /// ``drain(upTo:_:)`` on its own thread; a drain that empties the queue re-arms the
+    /// ``drain(upTo:unless:_:)`` on its own thread; a drain that empties the queue re-arms the
     /// waker. Called once, before the first event is queued (when events are already
     /// queued, `waker` is called at once).
     public func setWaker(_ waker: @escaping @Sendable () -> Void) {

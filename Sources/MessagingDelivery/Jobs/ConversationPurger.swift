@@ -1,7 +1,7 @@
 import MessagingCore
 
-/// The handler of ``MessagingCore/ConversationService/purgeQueue`` jobs: finishes deleting the
-/// data of a conversation its owner deleted (``MessagingCore/ConversationService/purgeDeleted(_:)``),
+/// The handler of `MessagingCore.ConversationService.purgeQueue` jobs: finishes deleting the
+/// data of a conversation its owner deleted (`MessagingCore.ConversationService.purgeDeleted(_:)`),
 /// when the deleting process did not.
 ///
 /// ```swift
@@ -15,7 +15,7 @@ public struct ConversationPurger: Sendable {
     /// Makes the handler over the use cases.
     public init(conversations: ConversationService) { self.conversations = conversations }
 
-    /// The handler to register for ``MessagingCore/ConversationService/purgeQueue``; a payload
+    /// The handler to register for `MessagingCore.ConversationService.purgeQueue`; a payload
     /// that is not a conversation id completes without effect.
     public var handler: JobHandler {
         { [conversations] job in

@@ -3,11 +3,11 @@ import MessagingCore
 import ServiceLifecycle
 import Synchronization
 
-/// Runs jobs from a ``MessagingCore/JobQueue`` with handlers registered by queue name:
+/// Runs jobs from a `MessagingCore.JobQueue` with handlers registered by queue name:
 /// bounded concurrency, retries with exponential backoff and full jitter, dead-lettering
 /// after the last attempt, and graceful shutdown. Run it in the host's `ServiceGroup`.
 ///
-/// Persisted times (run-at, lease expiry) come from the injected ``MessagingCore/WallClock``
+/// Persisted times (run-at, lease expiry) come from the injected `MessagingCore.WallClock`
 /// because they must mean the same after a restart; waiting uses the injected monotonic
 /// `Clock`.
 ///

@@ -1,10 +1,10 @@
 import Logging
 import MessagingCore
 
-/// Runs the retention sweep (``MessagingCore/RetentionService/sweep(batchSize:conversations:after:)``)
+/// Runs the retention sweep (`MessagingCore.RetentionService.sweep(batchSize:conversations:after:)`)
 /// as a periodic job of the ``JobRunner``: one job on the ``queue`` queue at a time, which
 /// sweeps once and schedules the next sweep (at once when the sweep left expired messages or
-/// conversations for later, else after ``interval``).
+/// conversations for later, else after ``intervalMilliseconds``).
 ///
 /// Each sweep handles at most `batchSize` messages per conversation, one transaction each, so
 /// a huge backlog is worked off in short writes between other writers' transactions.

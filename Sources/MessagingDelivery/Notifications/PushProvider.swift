@@ -16,7 +16,7 @@ public struct PushNotification: Hashable, Sendable, Codable {
     public let messageID: MessageID?
     /// How many messages (or coalesced records) the notification covers (at least 1).
     public let count: Int
-    /// The stored ``MessagingCore/NotificationRecord`` it announces, when there is one.
+    /// The stored `MessagingCore.NotificationRecord` it announces, when there is one.
     public let notificationID: NotificationID?
 
     /// Makes a notification.
@@ -100,13 +100,13 @@ public protocol DevicePushProvider: Sendable {
     func send(_ notification: PushNotification, to token: PushToken) async throws -> PushDeliveryResult
 }
 
-/// Dispatches notification jobs (queue ``MessagingCore/NotificationRequest/queue``) to a
+/// Dispatches notification jobs (queue `MessagingCore.NotificationRequest.queue`) to a
 /// ``PushProvider``.
 ///
 /// With a `messaging` (the host's use cases), every push has a stored
-/// ``MessagingCore/NotificationRecord`` the user can list and mark read: a scan made it
+/// `MessagingCore.NotificationRecord` the user can list and mark read: a scan made it
 /// before enqueueing the job, or the dispatcher makes it here for a mention (or a device that
-/// stopped acknowledging) through ``MessagingCore/NotificationService/record(_:count:jobID:)``,
+/// stopped acknowledging) through `MessagingCore.NotificationService.record(_:count:jobID:)`,
 /// once per job. A request whose user left the conversation, or an `offline` request a scan
 /// already covered, pushes nothing. Without one, each job is pushed as it is (no records).
 ///
@@ -121,7 +121,7 @@ public struct NotificationDispatcher: Sendable {
         self.messaging = messaging
     }
 
-    /// The handler to register for ``MessagingCore/NotificationRequest/queue``.
+    /// The handler to register for `MessagingCore.NotificationRequest.queue`.
     public var handler: JobHandler {
         { job in try await handle(job) }
     }
@@ -142,9 +142,9 @@ public struct NotificationDispatcher: Sendable {
     }
 }
 
-/// Runs notification scans (queue ``MessagingCore/NotificationScan/queue``): each finds the
+/// Runs notification scans (queue `MessagingCore.NotificationScan.queue`): each finds the
 /// members of a conversation who did not receive its newest messages and gives each one
-/// notification record and push job (``MessagingCore/NotificationService/scan(_:through:)``).
+/// notification record and push job (`MessagingCore.NotificationService.scan(_:through:)`).
 ///
 /// Register it beside the ``NotificationDispatcher`` in the same job runner.
 ///
@@ -157,7 +157,7 @@ public struct NotificationScanner: Sendable {
         self.messaging = messaging
     }
 
-    /// The handler to register for ``MessagingCore/NotificationScan/queue``.
+    /// The handler to register for `MessagingCore.NotificationScan.queue`.
     public var handler: JobHandler {
         { job in
             let scan = try NotificationScan(payload: job.payload)

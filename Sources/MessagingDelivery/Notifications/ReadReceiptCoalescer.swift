@@ -73,7 +73,7 @@ public final class ReadReceiptCoalescer: Service, Sendable {
     /// case again, so a member removed meanwhile is not written. An update that was answered
     /// but not yet flushed is lost if the process dies; clients send their position again
     /// after reconnecting (read state is a watermark, so repeats are harmless).
-    /// Throws what ``MessagingCore/ReadStateService/markRead(_:upTo:by:)`` throws.
+    /// Throws what `MessagingCore.ReadStateService.markRead(_:upTo:by:)` throws.
     public func record(_ conversation: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Int64 {
         let position = try await messaging.readState.checkMarkRead(conversation, upTo: seq, by: user)
         return pending.withLock { pending in

@@ -3,7 +3,7 @@ import MessagingSodium
 
 /// Decrypts a media stream made by ``MediaEncryptor`` incrementally, in constant memory.
 ///
-/// Feed the encrypted bytes in pieces of any size to ``decrypt(_:)``, which returns the
+/// Feed the encrypted bytes in pieces of any size to `decrypt(_:)`, which returns the
 /// plaintext authenticated so far; then call ``finish()``. The reference fixes the stream's
 /// exact length, so each chunk's boundary is known in advance: the last expected chunk must
 /// carry `TAG_FINAL` and no other may. A stream that ends early (or whose final chunk is

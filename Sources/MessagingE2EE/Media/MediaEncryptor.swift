@@ -4,7 +4,7 @@ import MessagingSodium
 /// Encrypts an attachment of any size incrementally with `crypto_secretstream_xchacha20poly1305`,
 /// in constant memory.
 ///
-/// Feed plaintext in pieces of any size to ``encrypt(_:)`` and write out what it returns;
+/// Feed plaintext in pieces of any size to `encrypt(_:)` and write out what it returns;
 /// ``finish(contentType:locator:)`` returns the last bytes and the ``MediaReference`` to send
 /// inside an encrypted message. The blob is a 6-byte prefix followed by chunks of
 /// `chunkSize + 17` bytes; the last chunk (at most `chunkSize + 17` bytes) carries

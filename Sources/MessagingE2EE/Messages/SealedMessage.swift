@@ -6,7 +6,7 @@ import Foundation
 /// The associated data binds the format version and kind, the message domain label, the
 /// conversation, the epoch, the sender device and the message's client id; the signature
 /// covers the same header plus nonce and ciphertext, so one member of a conversation cannot
-/// pass a message off as another's. Seal with ``seal(_:clientMessageID:with:from:)``; open
+/// pass a message off as another's. Seal with `seal(_:clientMessageID:with:from:)`; open
 /// with a ``MessageReceiver`` (which also reports replays) or ``open(with:from:)``.
 ///
 /// Binary form (`n` = client id length, `c` = ciphertext length = plaintext length + 16):

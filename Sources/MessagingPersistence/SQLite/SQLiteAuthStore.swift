@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import MessagingCore
 
-/// The SQLite implementation of ``MessagingCore/AuthStore``: the credentials, sessions and
+/// The SQLite implementation of `MessagingCore.AuthStore`: the credentials, sessions and
 /// refresh-token hashes of migration `v2-auth`, in the same database file (and through the
 /// same connection pool) as the ``SQLiteMessagingStore`` it is made from, so an account's
 /// user row and its credential are written in one transaction.

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import MessagingCore
 
-/// The SQLite implementation of ``MessagingCore/JobQueue``, in the same database file as
+/// The SQLite implementation of `MessagingCore.JobQueue`, in the same database file as
 /// the store (so use cases enqueue through the transaction's outbox, and a worker in
 /// another process shares the queue through WAL).
 ///

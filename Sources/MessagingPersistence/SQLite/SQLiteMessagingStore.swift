@@ -3,7 +3,7 @@ import GRDB
 import Logging
 import MessagingCore
 
-/// The SQLite implementation of ``MessagingCore/MessagingStore``: one database file in WAL
+/// The SQLite implementation of `MessagingCore.MessagingStore`: one database file in WAL
 /// mode, one writer and concurrent readers, versioned migrations, FTS5 search.
 ///
 /// Opening never recreates or overwrites a file: a file that is not an SQLite database
@@ -72,7 +72,7 @@ public final class SQLiteMessagingStore: MessagingStore {
     /// thread, on one of the store's own read-only connections, when one is idle and fewer
     /// than ``SQLiteConfiguration/maximumCallerThreadOperations`` store operations run on
     /// callers' threads: it costs what its statements cost, and never waits for a lock (see
-    /// ``ReaderConnections``). Otherwise, or when SQLite would have the read wait, it runs on
+    /// `ReaderConnections`). Otherwise, or when SQLite would have the read wait, it runs on
     /// GRDB's pool, on a reader's own queue, while the calling task is suspended. (Reading through GRDB's synchronous pool read on
     /// cooperative threads was tried and reverted: it waits for a reader of the pool and for
     /// busy locks, and stalled parallel test runs for up to 16 s.)

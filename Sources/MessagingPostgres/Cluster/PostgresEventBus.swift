@@ -3,9 +3,9 @@ import MessagingCore
 import MessagingDelivery
 import ServiceLifecycle
 
-/// The ``MessagingDelivery/EventBus`` of several nodes on one PostgreSQL database: events
+/// The `MessagingDelivery.EventBus` of several nodes on one PostgreSQL database: events
 /// are announced with `NOTIFY` in the transaction that commits them, and every node's bus
-/// listens and hands them to its ``MessagingDelivery/FanoutHub``.
+/// listens and hands them to its `MessagingDelivery.FanoutHub`.
 ///
 /// - **Nothing uncommitted is announced.** ``PostgresMessagingStore`` sends `pg_notify`
 ///   inside the transaction that appends the events (``PostgresStoreConfiguration/announcesEvents``);

@@ -2,12 +2,12 @@ import Logging
 import MessagingAuth
 import MessagingCore
 
-/// The ``MessagingAuth/LoginThrottle`` of several nodes on one PostgreSQL database: login
+/// The `MessagingAuth.LoginThrottle` of several nodes on one PostgreSQL database: login
 /// failures per account and per client address are counted in the `login_throttle` table,
 /// so guesses spread over the nodes are slowed down as if they hit one.
 ///
 /// Each ``admit(account:address:at:)`` is one transaction that locks the (at most two)
-/// counter rows, checks the waits of ``MessagingAuth/LoginBackoff`` and records the attempt
+/// counter rows, checks the waits of `MessagingAuth.LoginBackoff` and records the attempt
 /// as a failure, so parallel guesses on several nodes are counted one by one. Keys are
 /// stored as given (the normalized handle, the address), never a password. Rows idle past
 /// their policy's `forgetAfter` are removed a hundred at a time as attempts come in.

@@ -1,7 +1,7 @@
 import MessagingCore
 import MessagingPresence
 
-/// The ``MessagingPresence/PresenceStore`` of several nodes on one PostgreSQL database: a
+/// The `MessagingPresence.PresenceStore` of several nodes on one PostgreSQL database: a
 /// user online on any node is seen online from every node, and a dead node's devices
 /// expire with its lease.
 ///

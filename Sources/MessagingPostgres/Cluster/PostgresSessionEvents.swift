@@ -3,7 +3,7 @@ import MessagingCore
 import ServiceLifecycle
 import Synchronization
 
-/// The ``MessagingCore/SessionEvents`` feed of several nodes on one PostgreSQL database:
+/// The `MessagingCore.SessionEvents` feed of several nodes on one PostgreSQL database:
 /// a session revoked on any node closes its connections on every node.
 ///
 /// ``PostgresAuthStore`` sends `pg_notify` on ``PostgresChannels/revocations`` inside the

@@ -1,7 +1,7 @@
 import MessagingCore
 import PostgresNIO
 
-/// Maps PostgreSQL and PostgresNIO failures to ``MessagingCore/MessagingError``.
+/// Maps PostgreSQL and PostgresNIO failures to `MessagingCore.MessagingError`.
 ///
 /// Messages carry the SQLSTATE and the server's one-line message, never its detail field
 /// or the statement's arguments (the detail of a unique violation shows the key, which can

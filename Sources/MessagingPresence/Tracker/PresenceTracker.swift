@@ -52,7 +52,7 @@ public final class PresenceTracker<C: Clock>: Service, Sendable where C.Duration
     ///   - audience: who may see whom (``StoreMembershipAudience`` over the message store).
     ///   - store: where presence is written behind; ``InMemoryPresenceStore`` for one node.
     ///   - clock: the clock expiry runs on; inject a manual one in tests.
-    ///   - wallClock: turns last-seen times into ``Timestamp``s.
+    ///   - wallClock: turns last-seen times into `MessagingCore.Timestamp`s.
     ///   - logger: where store failures are reported.
     /// - Throws: ``PresenceError`` `invalidConfiguration` when the configuration is invalid.
     public init(

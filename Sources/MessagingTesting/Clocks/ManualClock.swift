@@ -61,7 +61,7 @@ public final class ManualClock: Clock, Sendable {
     /// The current wall time.
     public var timestamp: Timestamp { start.adding(milliseconds: elapsedMilliseconds) }
 
-    /// The same time as a ``MessagingCore/WallClock``, for the code under test that stamps values.
+    /// The same time as a `MessagingCore.WallClock`, for the code under test that stamps values.
     public var wall: Wall { Wall(clock: self) }
 
     /// How many tasks sleep on this clock right now.
@@ -124,7 +124,7 @@ public final class ManualClock: Clock, Sendable {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
-    /// A ``ManualClock``'s time as a ``MessagingCore/WallClock``, with the clock's controls.
+    /// A ``ManualClock``'s time as a `MessagingCore.WallClock`, with the clock's controls.
     ///
     /// Thread safety: a value type over the shared clock; safe to share across tasks.
     public struct Wall: WallClock {

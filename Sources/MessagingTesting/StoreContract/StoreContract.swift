@@ -165,7 +165,7 @@ public struct StoreContract: Sendable {
     }
 }
 
-/// Asserts that `body` throws a ``MessagingCore/MessagingError`` with `code`, and records
+/// Asserts that `body` throws a `MessagingCore.MessagingError` with `code`, and records
 /// an issue naming what happened instead.
 public func expectError<T>(
     _ code: MessagingError.Code, _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation,

@@ -338,7 +338,7 @@ extension Gateway {
     }
 
     /// Takes a token from the user's and the address's buckets of `action`, then (with a
-    /// ``MessagingCore/SharedRateLimit``) counts the request in the deployment's window of
+    /// `MessagingCore.SharedRateLimit`) counts the request in the deployment's window of
     /// the user's rule; returns how long to wait when any of them refuses. A request the
     /// shared count refuses gives its local tokens back.
     func rateLimit(_ action: RateLimitedAction, address: String, user: UserID?) -> Duration? {

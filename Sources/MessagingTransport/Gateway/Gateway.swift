@@ -11,15 +11,15 @@ import Synchronization
 ///
 /// For each connection (``handle(_:)``) it authenticates the first `auth` frame (or the
 /// token the adapter took from the upgrade request's `Authorization` header) with the
-/// ``MessagingCore/AccessTokenVerifier``, caps connections per user, validates every
-/// frame (``FrameDecoder``), rate-limits every request per user and per client address,
+/// `MessagingCore.AccessTokenVerifier`, caps connections per user, validates every
+/// frame (`MessagingWire.FrameDecoder`), rate-limits every request per user and per client address,
 /// answers each request through the use cases (which check membership and roles), streams
-/// the events of subscribed conversations from the ``MessagingDelivery/FanoutHub`` via the
-/// ``MessagingDelivery/AckTracker``, and closes idle, half-open, abusive, slow and revoked
+/// the events of subscribed conversations from the `MessagingDelivery.FanoutHub` via the
+/// `MessagingDelivery.AckTracker`, and closes idle, half-open, abusive, slow and revoked
 /// connections, and those whose access token expired (4401), with the close codes of
-/// ``CloseCode``. A subscription ends with the `member.left` event of its own user.
+/// `MessagingWire.CloseCode`. A subscription ends with the `member.left` event of its own user.
 ///
-/// Run it as a `Service` (its ``run()`` follows the ``MessagingCore/SessionEvents`` feed
+/// Run it as a `Service` (its ``run()`` follows the `MessagingCore.SessionEvents` feed
 /// and closes the connections of revoked sessions; on graceful shutdown it closes every
 /// connection with 1001 going away), and hand it connections with ``handle(_:)`` or
 /// ``serve(_:)``. The revocation feed is subscribed in `init`, so no revocation published
@@ -59,7 +59,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     let blockListReads = Atomic<UInt64>(0)
 
     /// Makes a gateway over the token verifier, the revocation feed, the delivery pieces
-    /// (``MessagingDelivery/RealtimeDelivery``: hub, event bus, publishing use cases and
+    /// (`MessagingDelivery.RealtimeDelivery`: hub, event bus, publishing use cases and
     /// acknowledgement tracker, built to agree) and the presence tracker.
     /// `wallClock` is what a connection's access-token expiry is checked against.
     /// `sharedRateLimit` makes the per-user rules of ``GatewayConfiguration/rateLimits``
@@ -162,7 +162,7 @@ public final class Gateway<C: Clock>: Service, Sendable where C.Duration == Dura
     /// Re-reads `user`'s block list and hands it to the user's open connections on this node:
     /// from then on they get the message events of blocked users withheld (same `seq`, no
     /// content). Call it after the user blocks or unblocks someone; the gateway also calls it
-    /// for every ``MessagingCore/RevocationReason/blockListChanged`` notice of the session feed
+    /// for every `MessagingCore.RevocationReason.blockListChanged` notice of the session feed
     /// (other nodes' changes). Fanout itself never reads the store for it.
     public func refreshBlockList(of user: UserID) async {
         let sessions = registry.sessions(of: user)

@@ -97,21 +97,21 @@ public struct InboundFrames<Connection: TransportConnection>: AsyncSequence, Sen
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(connection: connection) }
 }
 
-/// A connection that writes an ``MessagingDelivery/OutboundSession``'s events itself, on
+/// A connection that writes an `MessagingDelivery.OutboundSession`'s events itself, on
 /// its own I/O thread, as they are queued: no task per connection, one flush per batch.
 ///
 /// The gateway hands such a connection the session after the handshake (``stream(_:membershipEnded:resync:)``)
 /// instead of running a task that waits on the session and calls ``TransportConnection/write(_:)``
 /// for each event. The WebSocket adapter writes each event's pre-built frame
-/// (``MessagingDelivery/EncodedEvent/frame``) straight to the socket.
+/// (`MessagingDelivery.EncodedEvent.frame`) straight to the socket.
 ///
 /// Implementers: write the session's events in queue order, interleaved with
 /// ``TransportConnection/write(_:)`` frames in the order the calls were made; stop reading the
 /// queue while the socket is not writable (the session's limits then close it for resync);
 /// after writing an event that ends the membership of the session's user
-/// (``MessagingDelivery/EncodedEvent/endsMembership(of:)``: its `member.left`, or
+/// (`MessagingDelivery.EncodedEvent.endsMembership(of:)`: its `member.left`, or
 /// `conversation.deleted`), call `membershipEnded` with its conversation; once the session closed
-/// with ``MessagingDelivery/CloseReason/resync`` and everything queued was written, call
+/// with `MessagingDelivery.CloseReason.resync` and everything queued was written, call
 /// `resync` once. Callbacks run on any thread and must not block.
 public protocol SessionStreamingConnection: TransportConnection {
     /// Whether this connection streams sessions (``stream(_:membershipEnded:resync:)``);

@@ -8,9 +8,9 @@ import Synchronization
 /// the channel from its event loop, past the frame encoder.
 ///
 /// Server frames are never masked, so an event's frame is the same bytes for every
-/// recipient: the hub builds it once (``MessagingDelivery/EncodedEvent/frame``) and the
+/// recipient: the hub builds it once (`MessagingDelivery.EncodedEvent.frame`) and the
 /// sink writes that buffer (a retain, no copy). A streamed session is drained on the event
-/// loop when it has something queued (``MessagingDelivery/OutboundSession/setWaker(_:)``):
+/// loop when it has something queued (`MessagingDelivery.OutboundSession.setWaker(_:)`):
 /// no task and no continuation per event, one flush per batch, and nothing read from the
 /// queue while the socket is not writable. Answers (``write(_:)``) go through the same event
 /// loop, so frames never interleave and no lock is needed.
@@ -21,7 +21,7 @@ final class FrameSink: Sendable {
     private let handler: NIOLoopBound<FrameSinkHandler>
     private let signals: FrameSinkHandler.Signals
 
-    /// The inbound side's filter and counters (see ``InboundFilterHandler``).
+    /// The inbound side's filter and counters (see `InboundFilterHandler`).
     let inbound: InboundFilterState
 
     init(handler: FrameSinkHandler, eventLoop: any EventLoop, inbound: InboundFilterState = InboundFilterState()) {
@@ -71,7 +71,7 @@ final class FrameSink: Sendable {
         eventLoop.execute { handler.value.writeFrames(body()) }
     }
 
-    /// Starts streaming `session` (see ``MessagingTransport/SessionStreamingConnection``).
+    /// Starts streaming `session` (see `MessagingTransport.SessionStreamingConnection`).
     func stream(
         _ session: OutboundSession, membershipEnded: @escaping @Sendable (ConversationID) -> Void,
         resync: @escaping @Sendable () -> Void
@@ -246,7 +246,7 @@ final class FrameSinkHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes the posted frames, then what the session queued while the socket takes it,
     /// with one flush. A frame posted while the session drains goes out before any event
-    /// the session hands out after it (``MessagingDelivery/OutboundSession/drain(upTo:unless:_:)``):
+    /// the session hands out after it (`MessagingDelivery.OutboundSession.drain(upTo:unless:_:)`):
     /// a backlog page is posted before the hub join that queues the live events after it.
     func drain() {
         guard let context else { return }

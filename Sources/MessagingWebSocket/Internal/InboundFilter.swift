@@ -3,7 +3,7 @@ import NIOWebSocket
 import Synchronization
 
 /// What the reading task and the event loop share to let a filter handle messages where
-/// they arrive (``MessagingTransport/SessionStreamingConnection/setInboundFilter(_:)``):
+/// they arrive (`MessagingTransport.SessionStreamingConnection.setInboundFilter(_:)`):
 /// the filter, and two counters that keep the arrival order.
 ///
 /// Thread safety: safe to share across threads.
