@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
         .library(name: "MessagingWire", targets: ["MessagingWire"]),
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
+        .library(name: "MessagingMedia", targets: ["MessagingMedia"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
         .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
@@ -141,6 +142,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Media attachments: the MediaStore port, local files and S3 (SigV4 presigning on libsodium)
+        .target(
+            name: "MessagingMedia",
+            dependencies: ["MessagingCore", "MessagingSodium"],
             swiftSettings: strictSettings
         ),
 
@@ -344,6 +352,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingMediaTests",
+            dependencies: ["TestSupport", "MessagingMedia", "MessagingSodium"],
             swiftSettings: strictSettings
         ),
         .testTarget(
