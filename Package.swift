@@ -269,6 +269,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // A child process for the media memory test: a 200 MiB streamed write and read,
+        // measured in its own process.
+        .executableTarget(
+            name: "MediaStreamProbe",
+            dependencies: ["MessagingMedia"],
+            path: "Tests/MediaStreamProbe",
+            swiftSettings: strictSettings
+        ),
+
         // A child process for the delivery fault tests: a loaded chat node (send, fan out,
         // acknowledge) or a job worker, killed by the test or by an armed failpoint.
         .executableTarget(
@@ -356,7 +365,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MessagingMediaTests",
-            dependencies: ["TestSupport", "MessagingMedia", "MessagingSodium"],
+            dependencies: ["TestSupport", "MessagingMedia", "MessagingCore", "MediaStreamProbe"],
             swiftSettings: strictSettings
         ),
         .testTarget(

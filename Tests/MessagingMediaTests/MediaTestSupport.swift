@@ -22,6 +22,18 @@ enum MediaPaths {
         return venv
     }
 
+    /// An executable SwiftPM builds beside the test bundle (`swift build --build-tests`).
+    static func builtExecutable(_ name: String) throws -> URL {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw TestFailure("\(name) was not found next to \(executable.path); build with `swift build --build-tests` (make test does)")
+    }
+
     static func temporaryDirectory(_ label: String) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("media-\(label)-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -40,16 +52,6 @@ final class ManualClock: WallClock, Sendable {
     init(_ date: Date) { milliseconds = Mutex(Int64(date.timeIntervalSince1970 * 1000)) }
     func now() -> Timestamp { Timestamp(millisecondsSince1970: milliseconds.withLock { $0 }) }
     func advance(seconds: Int64) { milliseconds.withLock { $0 += seconds * 1000 } }
-}
-
-/// The resident set size of this process, from /proc/self/status (VmRSS), in bytes.
-func residentBytes() -> Int64 {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-    for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        let kilobytes = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? -1
-        return kilobytes * 1024
-    }
-    return -1
 }
 
 /// `count` chunks of `size` bytes, each made when asked for.
