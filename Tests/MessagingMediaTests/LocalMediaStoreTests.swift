@@ -38,6 +38,9 @@ struct LocalMediaStoreTests {
         #expect(target.url.absoluteString.hasPrefix("https://chat.example.com/media/uploads/%C3%BC%20b%2Bc%3D%26%25/"))
         let grant = try Self.verify(store, "PUT", target.url)
         #expect(grant.key == key && grant.sizeLimit == Int64(content.count) && grant.contentType == "application/pdf")
+        try grant.checkUploadContentType("Application/PDF")
+        #expect(throws: MediaError.self) { try grant.checkUploadContentType("text/html") }
+        #expect(throws: MediaError.self) { try grant.checkUploadContentType(nil) }
         let chunks = stride(from: 0, to: content.count, by: 7_000).map { Array(content[$0..<min($0 + 7_000, content.count)]) }
         let written = try await store.write(key, from: chunks.async, grant: grant)
         #expect(written == Int64(content.count))
@@ -191,6 +194,21 @@ struct LocalMediaStoreTests {
         #expect(last.count == 8 * 65_536)
         #expect(Set(last).count == 1 && (100..<106).contains(Int(last[0])))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("incoming").path).isEmpty)
+    }
+
+    @Test("temporary files of unfinished uploads are purged")
+    func purge() async throws {
+        let directory = try MediaPaths.temporaryDirectory("local-purge")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try Self.makeStore(directory)
+        let incoming = directory.appendingPathComponent("incoming")
+        let old = incoming.appendingPathComponent("left-by-a-crash")
+        let fresh = incoming.appendingPathComponent("in-progress")
+        _ = FileManager.default.createFile(atPath: old.path, contents: Data(count: 10))
+        _ = FileManager.default.createFile(atPath: fresh.path, contents: Data(count: 10))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old.path)
+        #expect(store.purgeIncoming(olderThan: 3600) == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: incoming.path) == ["in-progress"])
     }
 
     @Test("configuration is checked")

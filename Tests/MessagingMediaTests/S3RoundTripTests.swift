@@ -27,7 +27,7 @@ struct S3RoundTripTests {
         init() throws {
             let python = try MediaPaths.python()
             log = FileManager.default.temporaryDirectory.appendingPathComponent("s3-gate-\(UUID()).log")
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let logHandle = try FileHandle(forWritingTo: log)
             let stdout = Pipe()
             process.executableURL = URL(fileURLWithPath: python)

@@ -19,6 +19,20 @@ public struct LocalMediaGrant: Hashable, Sendable {
     public var contentType: String
     /// For `GET`, the `Content-Disposition` to answer with; empty for `PUT`.
     public var contentDisposition: String
+
+    /// Checks an upload request's `Content-Type` header against the signed type (compared
+    /// without case; parameters must match too).
+    ///
+    /// - Throws: ``MediaError/Code/invalidRequest`` when the types differ or the grant is
+    ///   not an upload.
+    public func checkUploadContentType(_ header: String?) throws(MediaError) {
+        guard method == "PUT" else {
+            throw MediaError(code: .invalidRequest, message: "the media URL allows \(method), not an upload")
+        }
+        guard let header, header.trimmingSpaces().lowercased() == contentType.trimmingSpaces().lowercased() else {
+            throw MediaError(code: .invalidRequest, message: "the upload's Content-Type must be '\(contentType)', the type declared for it")
+        }
+    }
 }
 
 /// The query parameters of local-store URLs and the string their signature covers.

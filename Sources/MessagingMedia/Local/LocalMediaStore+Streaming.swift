@@ -67,7 +67,32 @@ extension LocalMediaStore {
         }
         guard rename(temporary, destination.path) == 0 else { throw Self.ioError("move '\(key)' into place") }
         stored = true
+        // Make the rename itself durable.
+        let folder = Glibc.open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder >= 0 {
+            _ = fsync(folder)
+            close(folder)
+        }
         return total
+    }
+
+    /// Removes temporary files of uploads that never finished (the process stopped during an
+    /// upload) and were last written more than `seconds` ago. Call it at startup or from a
+    /// periodic job, with `seconds` longer than any upload can take.
+    ///
+    /// - Returns: how many files were removed.
+    @discardableResult
+    public func purgeIncoming(olderThan seconds: Int) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: incomingDirectory.path)) ?? []
+        let limit = Date().addingTimeInterval(-TimeInterval(seconds))
+        var removed = 0
+        for name in names {
+            let path = incomingDirectory.appendingPathComponent(name).path
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  modified < limit, unlink(path) == 0 else { continue }
+            removed += 1
+        }
+        return removed
     }
 
     /// The object's bytes as an asynchronous sequence of chunks of at most `chunkSize`
