@@ -171,6 +171,9 @@ struct SigV4InteropTests {
         #expect(throws: MediaError.self) {
             try SigV4Presigner(credentials: SigV4Credentials(accessKeyID: "", secretAccessKey: "x"), region: "us-east-1", bucket: "media", endpoint: endpoint)
         }
+        #expect(throws: MediaError.self) {
+            try SigV4Presigner(credentials: credentials, region: "us-east-1", bucket: "media", endpoint: S3Endpoint(url: "http://127.0.0.1:9000", addressingStyle: .virtualHosted))
+        }
         for url in ["ftp://host", "https://host/path", "https://host?x=1", "not a url"] {
             #expect(throws: MediaError.self) { try S3Endpoint(url: url, addressingStyle: .path) }
         }

@@ -138,7 +138,8 @@ public struct SigV4Presigner: Sendable {
     /// - Throws: ``MediaError/Code/invalidConfiguration`` for an empty access key or secret,
     ///   a region or service that is not lowercase letters, digits and `-`, or a bucket name
     ///   S3 refuses (3–63 characters of lowercase letters, digits, `.` and `-`; a DNS label
-    ///   without dots for virtual-hosted addressing over https).
+    ///   without dots for virtual-hosted addressing over https), or virtual-hosted addressing
+    ///   on an IP address.
     public init(credentials: SigV4Credentials, region: String, service: String = "s3", bucket: String, endpoint: S3Endpoint) throws(MediaError) {
         guard !credentials.accessKeyID.isEmpty, !credentials.secretAccessKey.isEmpty else {
             throw MediaError(code: .invalidConfiguration, message: "S3 access key id and secret access key must not be empty")
@@ -161,6 +162,10 @@ public struct SigV4Presigner: Sendable {
               bucketBytes.first != 0x2D, bucketBytes.first != 0x2E, bucketBytes.last != 0x2D, bucketBytes.last != 0x2E,
               !bucket.contains("..") else {
             throw MediaError(code: .invalidConfiguration, message: "S3 bucket '\(bucket)' must be 3–63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit")
+        }
+        if endpoint.addressingStyle == .virtualHosted,
+           endpoint.host.contains(":") || endpoint.host.split(separator: ".").allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
+            throw MediaError(code: .invalidConfiguration, message: "S3 endpoint \(endpoint.host) is an IP address, which cannot carry the bucket as a subdomain; use path-style addressing")
         }
         if endpoint.addressingStyle == .virtualHosted, endpoint.scheme == "https", bucket.contains(".") {
             throw MediaError(code: .invalidConfiguration, message: "S3 bucket '\(bucket)' has dots, which break TLS certificates in virtual-hosted addressing; use path-style addressing")
