@@ -178,5 +178,6 @@ public struct LocalMediaReader: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator reading on from the file's current position.
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(file: file, chunkSize: chunkSize) }
 }
