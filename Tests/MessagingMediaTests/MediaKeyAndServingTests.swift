@@ -44,7 +44,7 @@ struct MediaKeyAndServingTests {
             == "attachment; filename=\"r_sum_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf")
         #expect(MediaServingHeaders.sanitizedFileName("../../etc/passwd") == "passwd")
         #expect(MediaServingHeaders.sanitizedFileName("C:\\Users\\x\\evil.exe") == "evil.exe")
-        #expect(MediaServingHeaders.sanitizedFileName("a\"b\r\nContent-Type: text/html.txt") == "a_b__Content-Type_ text_html.txt" || !MediaServingHeaders.sanitizedFileName("a\"b\r\nX: y").contains("\r"))
+        #expect(MediaServingHeaders.sanitizedFileName("a\"b\r\nX: y<z>.txt") == "a_b__X_ y_z_.txt")
         #expect(MediaServingHeaders.sanitizedFileName("...") == "file")
         #expect(MediaServingHeaders.sanitizedFileName("  .bashrc ") == "bashrc")
         #expect(MediaServingHeaders.sanitizedFileName("invoice\u{202E}fdp.exe") == "invoice_fdp.exe")
