@@ -29,7 +29,7 @@ run: deps
 ## Builds once and runs every test, then builds the libsodium-facing targets (MessagingE2EE,
 ## MessagingAuth, MessagingE2EEVerification) a second time under AddressSanitizer and runs their
 ## tests again (scripts/test-sanitized.sh, .build-asan); ends with "total: N passed, N failed".
-## The interoperability tests (PyJWT, PyNaCl) need the throwaway venv that interop-venv.sh makes.
+## The interoperability tests (PyJWT, PyNaCl, botocore, moto) need the throwaway venv that interop-venv.sh makes.
 ## The PostgreSQL tests run against a throwaway server on 127.0.0.1 (scripts/postgres-test.sh:
 ## initdb into a temporary directory, a free port, MESSAGING_TEST_POSTGRES_URL), stopped and
 ## removed after the run, also when tests fail; they fail, never skip, when it cannot start.

@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MessagingPresence", targets: ["MessagingPresence"]),
         .library(name: "MessagingWire", targets: ["MessagingWire"]),
         .library(name: "MessagingDelivery", targets: ["MessagingDelivery"]),
+        .library(name: "MessagingMedia", targets: ["MessagingMedia"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
         .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
@@ -144,6 +145,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Media attachments: the MediaStore port, local files and S3 (SigV4 presigning on libsodium)
+        .target(
+            name: "MessagingMedia",
+            dependencies: ["MessagingCore", "MessagingSodium"],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Transport ports and the realtime gateway (no network stack, no JWT library)
         .target(
             name: "MessagingTransport",
@@ -261,6 +269,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // A child process for the media memory test: a 200 MiB streamed write and read,
+        // measured in its own process.
+        .executableTarget(
+            name: "MediaStreamProbe",
+            dependencies: ["MessagingMedia"],
+            path: "Tests/MediaStreamProbe",
+            swiftSettings: strictSettings
+        ),
+
         // A child process for the delivery fault tests: a loaded chat node (send, fan out,
         // acknowledge) or a job worker, killed by the test or by an armed failpoint.
         .executableTarget(
@@ -344,6 +361,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingMediaTests",
+            dependencies: ["TestSupport", "MessagingMedia", "MessagingCore", "MediaStreamProbe"],
             swiftSettings: strictSettings
         ),
         .testTarget(
