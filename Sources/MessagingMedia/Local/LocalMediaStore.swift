@@ -36,8 +36,11 @@ public struct LocalMediaStore: MediaStore {
     /// Makes the store and creates its directories.
     ///
     /// - Parameters:
+    ///   - directory: where objects live (`objects/`) and uploads are written (`incoming/`).
+    ///   - baseURL: the public base URL of the host's media route.
     ///   - signingKey: at least 32 random bytes, kept secret and shared by every node
     ///     serving the same directory.
+    ///   - clock: the time URLs expire against.
     /// - Throws: ``MediaError/Code/invalidConfiguration`` for a short key, a base URL that is
     ///   not http(s) or has a query, or a directory that cannot be created.
     public init(directory: URL, baseURL: URL, signingKey: [UInt8], clock: any WallClock = SystemWallClock()) throws(MediaError) {

@@ -181,6 +181,7 @@ public struct SigV4Presigner: Sendable {
     ///
     /// - Parameters:
     ///   - method: `GET`, `PUT`, `HEAD` or `DELETE`.
+    ///   - key: the object.
     ///   - expiresInSeconds: 1 … 604,800 (`X-Amz-Expires`).
     ///   - date: the signing time (`X-Amz-Date`); the URL works from then until `date + expires`.
     ///   - headers: headers the request must carry, all signed (names are lowercased), such as
@@ -236,6 +237,10 @@ public struct SigV4Presigner: Sendable {
     /// A request signed in its `Authorization` header, for the server's own calls.
     ///
     /// - Parameters:
+    ///   - method: `GET`, `PUT`, `HEAD` or `DELETE`.
+    ///   - key: the object.
+    ///   - date: the signing time (`x-amz-date`).
+    ///   - headers: further headers to sign and send (names are lowercased).
     ///   - payloadSHA256: the lowercase hex SHA-256 of the body (the default is the empty
     ///     body's), or `UNSIGNED-PAYLOAD`.
     public func sign(
