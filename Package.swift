@@ -200,6 +200,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Examples/ChatServer/App",
+            resources: [.copy("Operations/openapi.json")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -59,8 +59,12 @@ extension ChatAPI {
 
     /// The OpenAPI 3.1 description of the HTTP API.
     @Sendable func openAPI(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        guard let document = OpenAPIDocument.json else {
+            context.logger.error("openapi.json is missing from ChatServerApp's resources; reinstall the server with its resource bundle")
+            throw APIError.internalError
+        }
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: document)))
     }
 }
