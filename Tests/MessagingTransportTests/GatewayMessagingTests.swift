@@ -6,67 +6,103 @@ import Testing
 
 @Suite("Gateway: send, receive, ack, resume")
 struct GatewayMessagingTests {
-    @Test("two clients: send, receive, ack; a repeated send returns the original")
-    func sendReceiveAck() async throws {
+    /// Alice and Bob in a group, both connected and subscribed, with the creation events read.
+    struct Pair {
+        let alice: TestUser, bob: TestUser
+        let room: ConversationID
+        let a: TestClient, b: TestClient
+    }
+
+    func subscribedPair(_ h: Harness) async throws -> Pair {
+        let alice = try await h.user("alice")
+        let bob = try await h.user("bob")
+        let room = try await h.group(alice, [bob])
+        let a = try await h.connect(as: alice)
+        let b = try await h.connect(as: bob)
+        for client in [a, b] {
+            let subscribed = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            #expect(subscribed["type"]?.string == "ok", "\(subscribed)")
+        }
+        // The creation events (member joins) arrive first: read them.
+        let backlog = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: alice.id).events.count
+        _ = try await a.events(backlog)
+        _ = try await b.events(backlog)
+        return Pair(alice: alice, bob: bob, room: room, a: a, b: b)
+    }
+
+    /// Alice sends `text` with client message id `key`; returns the `ok` answer's message.
+    func send(_ text: String, key: String, in pair: Pair) async throws -> JSONValue {
+        let sent = try await pair.a.request(["type": "send", "conversation": "\(pair.room)", "clientMessageId": key, "text": text])
+        #expect(sent["type"]?.string == "ok", "\(sent)")
+        #expect(sent["result"]?["duplicate"]?.bool == false)
+        return try #require(sent["result"]?["message"])
+    }
+
+    @Test("a sent message reaches the other member as the documented message.created event and echoes to the sender")
+    func sendReceive() async throws {
         try await Harness.with { h in
-            let alice = try await h.user("alice")
-            let bob = try await h.user("bob")
-            let room = try await h.group(alice, [bob])
-            let a = try await h.connect(as: alice)
-            let b = try await h.connect(as: bob)
-            for client in [a, b] {
-                let subscribed = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
-                #expect(subscribed["type"]?.string == "ok", "\(subscribed)")
-            }
-            // The creation events (member joins) arrive first: read them.
-            let backlog = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: alice.id).events.count
-            _ = try await a.events(backlog)
-            _ = try await b.events(backlog)
-
-            let sent = try await a.request([
-                "type": "send", "conversation": "\(room)", "clientMessageId": "c-1", "text": "hello bob",
-            ])
-            #expect(sent["type"]?.string == "ok", "\(sent)")
-            #expect(sent["result"]?["duplicate"]?.bool == false)
-            let message = try #require(sent["result"]?["message"])
+            let pair = try await subscribedPair(h)
+            let message = try await send("hello bob", key: "c-1", in: pair)
             let seq = try #require(message["seq"]?.int)
-
-            let received = try await b.events(1)
+            let received = try await pair.b.events(1)
             #expect(received[0]["seq"]?.int == seq)
-            #expect(received[0]["actor"]?.string == "\(alice.id)")
+            #expect(received[0]["actor"]?.string == "\(pair.alice.id)")
             // The documented event shape (Protocol.md §4).
             #expect(received[0]["kind"]?.string == "message.created")
             let created = received[0]["message"]
             #expect(created?["text"]?.string == "hello bob")
             #expect(created?["clientMessageId"]?.string == "c-1")
-            #expect(created?["sender"]?.string == "\(alice.id)")
+            #expect(created?["sender"]?.string == "\(pair.alice.id)")
             #expect(created?["contentDigest"] == nil)
             #expect(created == message, "the event and the send result carry the same Message object")
-            #expect(received[0]["conversation"]?.string == "\(room)")
-            let echoed = try await a.events(1)
-            #expect(echoed[0]["seq"]?.int == seq)
+            #expect(received[0]["conversation"]?.string == "\(pair.room)")
+            #expect(try await pair.a.events(1)[0]["seq"]?.int == seq, "the sender's own connection gets it too")
+        }
+    }
 
-            let acked = try await b.request(["type": "ack", "conversation": "\(room)", "seq": Int(seq)])
+    @Test("acknowledgements are cumulative: a stale one keeps the cursor, one beyond what was delivered is invalid_ack")
+    func acknowledgements() async throws {
+        try await Harness.with { h in
+            let pair = try await subscribedPair(h)
+            let seq = try #require(try await send("hello bob", key: "c-1", in: pair)["seq"]?.int)
+            _ = try await pair.b.events(1)
+            let acked = try await pair.b.request(["type": "ack", "conversation": "\(pair.room)", "seq": Int(seq)])
             #expect(acked["result"]?["seq"]?.int == seq, "\(acked)")
-            let stale = try await b.request(["type": "ack", "conversation": "\(room)", "seq": 1])
+            let stale = try await pair.b.request(["type": "ack", "conversation": "\(pair.room)", "seq": 1])
             #expect(stale["result"]?["seq"]?.int == seq)
-            let future = try await b.request(["type": "ack", "conversation": "\(room)", "seq": Int(seq) + 50])
+            let future = try await pair.b.request(["type": "ack", "conversation": "\(pair.room)", "seq": Int(seq) + 50])
             #expect(future["code"]?.string == "invalid_ack", "\(future)")
+        }
+    }
 
-            let repeated = try await a.request([
-                "type": "send", "conversation": "\(room)", "clientMessageId": "c-1", "text": "hello bob",
+    @Test("a send repeated with the same clientMessageId returns the original; with other content it is a conflict")
+    func idempotentSend() async throws {
+        try await Harness.with { h in
+            let pair = try await subscribedPair(h)
+            let message = try await send("hello bob", key: "c-1", in: pair)
+            let repeated = try await pair.a.request([
+                "type": "send", "conversation": "\(pair.room)", "clientMessageId": "c-1", "text": "hello bob",
             ])
             #expect(repeated["result"]?["duplicate"]?.bool == true)
             #expect(repeated["result"]?["message"]?["id"] == message["id"])
-            #expect(repeated["result"]?["message"]?["seq"]?.int == seq)
-            let conflicting = try await a.request([
-                "type": "send", "conversation": "\(room)", "clientMessageId": "c-1", "text": "something else",
+            #expect(repeated["result"]?["message"]?["seq"] == message["seq"])
+            let conflicting = try await pair.a.request([
+                "type": "send", "conversation": "\(pair.room)", "clientMessageId": "c-1", "text": "something else",
             ])
             #expect(conflicting["code"]?.string == "conflict")
+            let history = try await pair.b.request(["type": "history", "conversation": "\(pair.room)", "limit": 10])
+            #expect(history["result"]?["messages"]?.array?.count == 1, "stored once")
+        }
+    }
 
-            let history = try await b.request(["type": "history", "conversation": "\(room)", "limit": 10])
-            #expect(history["result"]?["messages"]?.array?.count == 1)
-            let read = try await b.request(["type": "read", "conversation": "\(room)", "seq": Int(seq)])
+    @Test("a member reads the history and moves its read position over the connection")
+    func historyAndRead() async throws {
+        try await Harness.with { h in
+            let pair = try await subscribedPair(h)
+            let seq = try #require(try await send("hello bob", key: "c-1", in: pair)["seq"]?.int)
+            let history = try await pair.b.request(["type": "history", "conversation": "\(pair.room)", "limit": 10])
+            #expect(history["result"]?["messages"]?.array?.first?["seq"]?.int == seq)
+            let read = try await pair.b.request(["type": "read", "conversation": "\(pair.room)", "seq": Int(seq)])
             #expect(read["result"]?["readSeq"]?.int == seq)
         }
     }
@@ -141,35 +177,31 @@ struct GatewayMessagingTests {
         }
     }
 
-    @Test("edits, deletions and reactions reach subscribers; typing reaches the other members")
+    @Test("edits, deletions and reactions reach subscribers in order")
     func otherEvents() async throws {
         try await Harness.with { h in
-            let alice = try await h.user("alice")
-            let bob = try await h.user("bob")
-            let room = try await h.group(alice, [bob])
-            let a = try await h.connect(as: alice)
-            let b = try await h.connect(as: bob)
-            _ = try await a.request(["type": "subscribe", "conversation": "\(room)"])
-            _ = try await b.request(["type": "subscribe", "conversation": "\(room)"])
-            let base = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: bob.id).events.count
-            _ = try await b.events(base)
-            let sent = try await a.request(["type": "send", "conversation": "\(room)", "clientMessageId": "k", "text": "hi"])
-            let id = try #require(sent["result"]?["message"]?["id"]?.string)
-            #expect(try await a.request(["type": "edit", "message": id, "text": "hi!"])["type"]?.string == "ok")
-            #expect(try await a.request(["type": "react", "message": id, "emoji": "👍"])["type"]?.string == "ok")
-            #expect(try await a.request(["type": "unreact", "message": id, "emoji": "👍"])["type"]?.string == "ok")
-            #expect(try await a.request(["type": "delete", "message": id])["type"]?.string == "ok")
-            let events = try await b.events(5)
-            let kinds = events.compactMap { $0["kind"]?.string }
+            let pair = try await subscribedPair(h)
+            let id = try #require(try await send("hi", key: "k", in: pair)["id"]?.string)
+            #expect(try await pair.a.request(["type": "edit", "message": id, "text": "hi!"])["type"]?.string == "ok")
+            #expect(try await pair.a.request(["type": "react", "message": id, "emoji": "👍"])["type"]?.string == "ok")
+            #expect(try await pair.a.request(["type": "unreact", "message": id, "emoji": "👍"])["type"]?.string == "ok")
+            #expect(try await pair.a.request(["type": "delete", "message": id])["type"]?.string == "ok")
+            let kinds = try await pair.b.events(5).compactMap { $0["kind"]?.string }
             #expect(kinds == ["message.created", "message.edited", "reaction.added", "reaction.removed", "message.deleted"])
+        }
+    }
 
-            let typing = try await a.request(["type": "typing", "conversation": "\(room)", "typing": true])
+    @Test("typing reaches the other members")
+    func typing() async throws {
+        try await Harness.with { h in
+            let pair = try await subscribedPair(h)
+            let typing = try await pair.a.request(["type": "typing", "conversation": "\(pair.room)", "typing": true])
             #expect(typing["result"]?["throttled"]?.bool == false, "\(typing)")
             var notice: JSONValue?
-            while notice == nil, let frame = try await b.next() {
+            while notice == nil, let frame = try await pair.b.next() {
                 if frame["type"]?.string == "typing" { notice = frame }
             }
-            #expect(notice?["user"]?.string == "\(alice.id)")
+            #expect(notice?["user"]?.string == "\(pair.alice.id)")
             #expect(notice?["typing"]?.bool == true)
         }
     }
