@@ -101,8 +101,15 @@ final class ListenLoop: Sendable {
                         if !answered { throw HealthCheckFailed() }
                     }
                 }
-                // Whichever ends first (the stream, a failed check) ends the connection.
-                defer { group.cancelAll() }
+                // Whichever ends first (the stream, a failed check, cancellation) ends the
+                // connection. It is closed here as well as cancelled: a closed connection ends
+                // the notification stream whatever state its iterator is in, so the group never
+                // waits on a stream that missed the cancellation.
+                defer {
+                    group.cancelAll()
+                    let closing: EventLoopFuture<Void> = connection.close()
+                    _ = closing
+                }
                 _ = try await group.next()
             }
         }

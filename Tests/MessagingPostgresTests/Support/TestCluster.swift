@@ -20,6 +20,11 @@ struct TestNode {
     let messaging: Messaging
 }
 
+/// The names of a cluster's background tasks that have not ended yet.
+final class RunningTasks: Sendable {
+    let names = Mutex<Set<String>>([])
+}
+
 enum TestCluster {
     /// Runs `body` with `count` nodes whose buses and feeds are listening; drops the schema afterwards.
     static func with<T>(nodes count: Int = 2, _ body: ([TestNode]) async throws -> T) async throws -> T {
@@ -46,14 +51,37 @@ enum TestCluster {
             let messaging = Messaging(store: store).publishing(to: EventBusPublisher(bus: bus, logger: logger))
             nodes.append(TestNode(name: name, store: store, hub: hub, bus: bus, revocations: revocations, messaging: messaging))
         }
+        // Which background tasks are still running: a teardown that takes long names them on
+        // standard error (the PostgreSQL step once stalled with every task suspended).
+        let running = RunningTasks()
+        func track(_ name: String, _ work: @escaping @Sendable () async -> Void) -> @Sendable () async -> Void {
+            running.names.withLock { _ = $0.insert(name) }
+            return {
+                await work()
+                _ = running.names.withLock { $0.remove(name) }
+            }
+        }
         let outcome: Result<T, any Error> = await withTaskGroup(of: Void.self) { group in
-            for client in clients { group.addTask { await client.run() } }
-            defer { group.cancelAll() }
+            for (index, client) in clients.enumerated() { group.addTask(operation: track("pool \(index)") { await client.run() }) }
+            defer {
+                group.cancelAll()
+                let watchdog = Task.detached { [running] in
+                    try? await Task.sleep(for: .seconds(30))
+                    let left = running.names.withLock { $0.sorted() }
+                    if !left.isEmpty {
+                        FileHandle.standardError.write(Data("TestCluster \(schema): still running 30 s after cancellation: \(left)\n".utf8))
+                    }
+                }
+                Task.detached { [running] in
+                    while running.names.withLock({ !$0.isEmpty }) { try? await Task.sleep(for: .milliseconds(100)) }
+                    watchdog.cancel()
+                }
+            }
             do {
                 try await nodes[0].store.migrate()
                 for node in nodes {
-                    group.addTask { try? await node.bus.run() }
-                    group.addTask { try? await node.revocations.run() }
+                    group.addTask(operation: track("bus \(node.name)") { try? await node.bus.run() })
+                    group.addTask(operation: track("revocations \(node.name)") { try? await node.revocations.run() })
                 }
                 for node in nodes {
                     try await waitUntil("the listeners of \(node.name) listen") {
