@@ -78,7 +78,7 @@ struct FCMPushProviderTests {
             let assertion = try #require(form["assertion"])
 
             let keys = JWTKeyCollection()
-            await keys.add(rsa: try RSA.PublicKey(pem: fcm.key.publicKey.pemRepresentation), digestAlgorithm: .sha256)
+            await keys.add(rsa: try Insecure.RSA.PublicKey(pem: fcm.key.publicKey.pemRepresentation), digestAlgorithm: .sha256)
             _ = try await keys.verify(assertion, as: AnyClaims.self)
             let jwt = try DecodedJWT(assertion)
             #expect(jwt.header["alg"] as? String == "RS256")

@@ -30,7 +30,7 @@ actor FCMAccessTokens {
     }
 
     private let account: FCMServiceAccount
-    private let key: RSA.PrivateKey
+    private let key: Insecure.RSA.PrivateKey
     private let httpClient: HTTPClient
     private let timeout: Duration
     private let refreshMarginMilliseconds: Int64
@@ -38,7 +38,7 @@ actor FCMAccessTokens {
     private var current: (token: String, refreshAt: Timestamp)?
     private var fetching: Task<String, any Error>?
 
-    init(account: FCMServiceAccount, key: RSA.PrivateKey, httpClient: HTTPClient, timeout: Duration, refreshMargin: Duration) {
+    init(account: FCMServiceAccount, key: Insecure.RSA.PrivateKey, httpClient: HTTPClient, timeout: Duration, refreshMargin: Duration) {
         self.account = account
         self.key = key
         self.httpClient = httpClient

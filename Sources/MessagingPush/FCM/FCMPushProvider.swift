@@ -64,9 +64,9 @@ public struct FCMPushProvider: DevicePushProvider {
         guard !account.privateKeyID.isEmpty, !account.privateKeyID.contains(where: \.isWhitespace) else {
             throw invalid("private_key_id must be the id of the service account's key, as in the key file.")
         }
-        let key: RSA.PrivateKey
+        let key: Insecure.RSA.PrivateKey
         do {
-            key = try RSA.PrivateKey(pem: account.privateKeyPEM)
+            key = try Insecure.RSA.PrivateKey(pem: account.privateKeyPEM)
         } catch {
             throw invalid("private_key does not parse as an RSA private key of at least 2048 bits in PEM form; pass the key file's private_key unchanged (BEGIN and END lines included).")
         }
