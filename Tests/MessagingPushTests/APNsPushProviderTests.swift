@@ -66,7 +66,7 @@ func withAPNs(_ body: (APNsHarness) async throws -> Void) async throws {
 struct APNsPushProviderTests {
     @Test("a push is one HTTP/2 POST /3/device/<token> with every documented header and the content-free JSON body")
     func requestShape() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             #expect(try await apns.send() == .delivered)
             let requests = apns.production.requests
             try #require(requests.count == 1)
@@ -105,7 +105,7 @@ struct APNsPushProviderTests {
 
     @Test("the provider token is an ES256 JWT (kid, iss, iat) that verifies with the public key, is reused, and is replaced after 51 minutes")
     func providerToken() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             let firstIssued = apns.clock.seconds
             #expect(try await apns.send() == .delivered)
             apns.clock.advance(seconds: 60)
@@ -134,7 +134,7 @@ struct APNsPushProviderTests {
 
     @Test("a sandbox token goes to the sandbox host, a production token to the production host")
     func sandboxRouting() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             #expect(try await apns.send(sandbox: true) == .delivered)
             #expect(apns.sandbox.requests.map(\.path) == ["/3/device/" + Fixture.apnsToken])
             #expect(apns.production.requests.isEmpty)
@@ -147,7 +147,7 @@ struct APNsPushProviderTests {
 
     @Test("410 Unregistered, 400 BadDeviceToken and 400 DeviceTokenNotForTopic make the token invalid")
     func invalidTokens() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             let path = "/3/device/" + Fixture.apnsToken
             apns.production.enqueue(
                 MockResponse(status: 410, headers: [("content-type", "application/json")], body: #"{"reason":"Unregistered","timestamp":1767225600000}"#),
@@ -163,7 +163,7 @@ struct APNsPushProviderTests {
 
     @Test("500, 429 and a 400 about the payload throw pushFailed naming status and reason, never the device or provider token")
     func retryableFailures() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             let path = "/3/device/" + Fixture.apnsToken
             apns.production.enqueue(.apns(500, "InternalServerError"), forPath: path)
             apns.production.enqueue(.apns(429, "TooManyRequests", headers: [("retry-after", "30")]), forPath: path)
@@ -187,7 +187,7 @@ struct APNsPushProviderTests {
 
     @Test("403 ExpiredProviderToken throws pushFailed and the next push carries a newly signed provider token")
     func expiredProviderToken() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             let path = "/3/device/" + Fixture.apnsToken
             #expect(try await apns.send() == .delivered)
             apns.clock.advance(seconds: 5 * 60)
@@ -210,7 +210,7 @@ struct APNsPushProviderTests {
 
     @Test("other 403s (InvalidProviderToken) throw pushFailed and keep the token")
     func otherForbidden() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             apns.production.enqueue(.apns(403, "InvalidProviderToken"), forPath: "/3/device/" + Fixture.apnsToken)
             let error = try await #require(throws: DeliveryError.self) { try await apns.send() }
             #expect(error.code == .pushFailed)
@@ -224,7 +224,7 @@ struct APNsPushProviderTests {
 
     @Test("a malformed device token is tokenInvalid without a request; an FCM token throws pushFailed")
     func localTokenChecks() async throws {
-        try await withAPNs { apns in
+        try await withAPNs { apns async throws in
             let short = try await apns.provider.send(Fixture.notification, to: Fixture.token(.apns, "abc123"))
             #expect(short == .tokenInvalid(reason: "MalformedDeviceToken"))
             let slash = try await apns.provider.send(

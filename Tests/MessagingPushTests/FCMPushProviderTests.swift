@@ -64,7 +64,7 @@ func withFCM(_ body: (FCMHarness) async throws -> Void) async throws {
 struct FCMPushProviderTests {
     @Test("the token request is a form POST of grant_type and an RS256 assertion whose signature and claims check out")
     func tokenRequest() async throws {
-        try await withFCM { fcm in
+        try await withFCM { fcm async throws in
             #expect(try await fcm.send() == .delivered)
             let requests = fcm.server.requests
             try #require(requests.count == 2)
@@ -94,7 +94,7 @@ struct FCMPushProviderTests {
 
     @Test("a send is POST /v1/projects/<project>/messages:send with the bearer token and the documented body")
     func sendRequest() async throws {
-        try await withFCM { fcm in
+        try await withFCM { fcm async throws in
             #expect(try await fcm.send() == .delivered)
             let request = try #require(fcm.sendRequests.first)
             #expect(request.method == "POST")
@@ -119,7 +119,7 @@ struct FCMPushProviderTests {
 
     @Test("the access token is reused across sends, fetched again once it is about to expire, and after a 401")
     func accessTokenCache() async throws {
-        try await withFCM { fcm in
+        try await withFCM { fcm async throws in
             #expect(try await fcm.send() == .delivered)
             fcm.clock.advance(seconds: 600)
             #expect(try await fcm.send() == .delivered)
@@ -149,7 +149,7 @@ struct FCMPushProviderTests {
 
     @Test("404 UNREGISTERED makes the token invalid; 500 and 429 throw pushFailed without the token")
     func answers() async throws {
-        try await withFCM { fcm in
+        try await withFCM { fcm async throws in
             fcm.server.enqueue(
                 .json(404, """
                     {"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND","details":[\
@@ -165,15 +165,15 @@ struct FCMPushProviderTests {
                 forPath: FCMHarness.sendPath)
             #expect(try await fcm.send() == .tokenInvalid(reason: "UNREGISTERED"))
 
-            let internal = try await #require(throws: DeliveryError.self) { try await fcm.send() }
-            #expect(internal.code == .pushFailed)
-            #expect(internal.message.contains("500 INTERNAL"))
+            let serverError = try await #require(throws: DeliveryError.self) { try await fcm.send() }
+            #expect(serverError.code == .pushFailed)
+            #expect(serverError.message.contains("500 INTERNAL"))
             let quota = try await #require(throws: DeliveryError.self) { try await fcm.send() }
             #expect(quota.code == .pushFailed)
             #expect(quota.message.contains("429 RESOURCE_EXHAUSTED"))
             #expect(quota.message.contains("QUOTA_EXCEEDED"))
             #expect(quota.message.contains("retry after 12 s"))
-            for error in [internal, quota] {
+            for error in [serverError, quota] {
                 #expect(!error.description.contains(Fixture.fcmToken))
                 #expect(!error.description.contains("ya29"))
             }
@@ -184,7 +184,7 @@ struct FCMPushProviderTests {
 
     @Test("a refused token request throws pushFailed naming the OAuth error, and nothing is sent")
     func tokenEndpointFailure() async throws {
-        try await withFCM { fcm in
+        try await withFCM { fcm async throws in
             fcm.server.enqueue(.json(400, #"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#), forPath: "/token")
             let error = try await #require(throws: DeliveryError.self) { try await fcm.send() }
             #expect(error.code == .pushFailed)
@@ -197,7 +197,7 @@ struct FCMPushProviderTests {
 
     @Test("an APNs token throws pushFailed without a request")
     func wrongPlatform() async throws {
-        try await withFCM { fcm in
+        try await withFCM { fcm async throws in
             let error = try await #require(throws: DeliveryError.self) {
                 try await fcm.provider.send(Fixture.notification, to: Fixture.token(.apns, Fixture.apnsToken))
             }
