@@ -132,6 +132,20 @@ struct APNsPushProviderTests {
         }
     }
 
+    @Test("concurrent pushes with no token yet share one newly signed provider token")
+    func concurrentPushesShareOneToken() async throws {
+        try await withAPNs { apns async throws in
+            let results = try await withThrowingTaskGroup(of: PushDeliveryResult.self) { group in
+                for _ in 0..<6 { group.addTask { try await apns.send() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results == Array(repeating: .delivered, count: 6))
+            let authorizations = Set(apns.production.requests.compactMap { $0.header("authorization") })
+            #expect(apns.production.requests.count == 6)
+            #expect(authorizations.count == 1)
+        }
+    }
+
     @Test("a sandbox token goes to the sandbox host, a production token to the production host")
     func sandboxRouting() async throws {
         try await withAPNs { apns async throws in
@@ -250,7 +264,7 @@ struct APNsPushProviderTests {
             let provider = try APNsPushProvider(
                 configuration: APNsConfiguration(
                     teamID: APNsHarness.teamID, keyID: APNsHarness.keyID, privateKeyPEM: P256.Signing.PrivateKey().pemRepresentation,
-                    topic: APNsHarness.topic, productionBaseURL: url, sandboxBaseURL: url, requestTimeout: .seconds(5)),
+                    topic: APNsHarness.topic, productionBaseURL: url, sandboxBaseURL: url, requestTimeout: .seconds(2)),
                 httpClient: client, clock: TestClock())
             let error = try await #require(throws: DeliveryError.self) {
                 try await provider.send(Fixture.notification, to: Fixture.token(.apns, Fixture.apnsToken))

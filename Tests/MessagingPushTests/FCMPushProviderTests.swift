@@ -147,6 +147,20 @@ struct FCMPushProviderTests {
         }
     }
 
+    @Test("concurrent sends with no access token yet make one token request")
+    func concurrentSendsShareOneFetch() async throws {
+        try await withFCM { fcm async throws in
+            let results = try await withThrowingTaskGroup(of: PushDeliveryResult.self) { group in
+                for _ in 0..<6 { group.addTask { try await fcm.send() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(results == Array(repeating: .delivered, count: 6))
+            #expect(fcm.tokenRequests.count == 1)
+            #expect(Set(fcm.sendRequests.compactMap { $0.header("authorization") }) == ["Bearer ya29.access-1"])
+            #expect(fcm.sendRequests.count == 6)
+        }
+    }
+
     @Test("404 UNREGISTERED makes the token invalid; 500 and 429 throw pushFailed without the token")
     func answers() async throws {
         try await withFCM { fcm async throws in

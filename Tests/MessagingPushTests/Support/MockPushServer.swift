@@ -194,7 +194,13 @@ private final class RecordingHandler: ChannelInboundHandler {
             context.write(
                 wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))),
                 promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+            // No DATA frame for an empty body, as APNs answers 200: the stream ends with the
+            // final frame. (With an empty DATA frame before the final one, two concurrent
+            // requests on a new connection never completed; whether the client or this mock
+            // stalls was not determined.)
+            if !response.body.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: response.body)))), promise: nil)
+            }
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
