@@ -274,6 +274,33 @@ struct APNsPushProviderTests {
         }
     }
 
+    @Test("an answer whose body never ends throws pushFailed once the request timeout passes")
+    func stalledAnswer() async throws {
+        let pki = try TestPKI()
+        let server = try await MockPushServer.start(pki: pki) { _, _ in
+            MockResponse(status: 200, headers: [("content-type", "application/json")], body: "{}", stallAfterHead: true)
+        }
+        let client = pki.makeClient()
+        try await withCleanup({
+            try? await client.shutdown()
+            await server.shutdown()
+        }) {
+            let provider = try APNsPushProvider(
+                configuration: APNsConfiguration(
+                    teamID: APNsHarness.teamID, keyID: APNsHarness.keyID, privateKeyPEM: P256.Signing.PrivateKey().pemRepresentation,
+                    topic: APNsHarness.topic, productionBaseURL: server.baseURL, sandboxBaseURL: server.baseURL,
+                    requestTimeout: .seconds(1)),
+                httpClient: client, clock: TestClock())
+            let started = ContinuousClock.now
+            let error = try await #require(throws: DeliveryError.self) {
+                try await provider.send(Fixture.notification, to: Fixture.token(.apns, Fixture.apnsToken))
+            }
+            #expect(error.code == .pushFailed)
+            #expect(ContinuousClock.now - started < .seconds(30))
+            #expect(server.requests.count == 1)
+        }
+    }
+
     @Test("a bad configuration throws invalidConfiguration saying what to fix")
     func badConfiguration() throws {
         let good = APNsConfiguration(

@@ -31,13 +31,31 @@ enum PushHTTP {
         let amount = TimeAmount.nanoseconds(
             Int64(timeout.components.seconds) * 1_000_000_000 + Int64(timeout.components.attoseconds / 1_000_000_000))
         do {
-            let response = try await client.execute(request, timeout: amount)
-            var buffer = try await response.body.collect(upTo: maxResponseBytes)
-            let body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body)
+            // AsyncHTTPClient's deadline bounds the wait for the answer's head; the race with a
+            // timer also bounds reading the body, so a stalled stream cannot hold a job forever.
+            return try await withThrowingTaskGroup(of: Answer?.self) { group in
+                group.addTask {
+                    let response = try await client.execute(request, timeout: amount)
+                    var buffer = try await response.body.collect(upTo: maxResponseBytes)
+                    let body = buffer.readBytes(length: buffer.readableBytes) ?? []
+                    return Answer(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body)
+                }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let answer = first else { throw AnswerTimedOut() }
+                return answer
+            }
         } catch {
             throw transportError(error, service: service, secrets: secrets)
         }
+    }
+
+    /// The answer did not arrive completely within the request timeout.
+    struct AnswerTimedOut: Error, CustomStringConvertible {
+        var description: String { "the answer did not complete within the request timeout" }
     }
 
     /// ``DeliveryError/Code/pushFailed`` for a request that got no complete answer.

@@ -48,6 +48,8 @@ struct MockResponse: Sendable {
     var status: Int
     var headers: [(String, String)] = []
     var body: String = ""
+    /// Send the head and then nothing: the stream never ends.
+    var stallAfterHead = false
 
     static let ok = MockResponse(status: 200, headers: [("apns-id", "8c2a1e4e-5f2d-4b7a-9c11-0d4c6a0e7f10")])
 
@@ -194,6 +196,10 @@ private final class RecordingHandler: ChannelInboundHandler {
             context.write(
                 wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers))),
                 promise: nil)
+            if response.stallAfterHead {
+                context.flush()
+                return
+            }
             // No DATA frame for an empty body, as APNs answers 200: the stream ends with the
             // final frame. (With an empty DATA frame before the final one, two concurrent
             // requests on a new connection never completed; whether the client or this mock
