@@ -129,9 +129,9 @@ public struct APNsPushProvider: DevicePushProvider {
         case (410, _):
             logger.info("APNs says the device token is no longer registered", metadata: ["device": "\(token.deviceID)"])
             return .tokenInvalid(reason: reason ?? "Unregistered")
-        case (400, "BadDeviceToken"?), (400, "DeviceTokenNotForTopic"?):
-            logger.info("APNs rejected the device token", metadata: ["device": "\(token.deviceID)", "reason": "\(reason!)"])
-            return .tokenInvalid(reason: reason!)
+        case (400, let reason?) where reason == "BadDeviceToken" || reason == "DeviceTokenNotForTopic":
+            logger.info("APNs rejected the device token", metadata: ["device": "\(token.deviceID)", "reason": "\(reason)"])
+            return .tokenInvalid(reason: reason)
         case (403, "ExpiredProviderToken"?):
             await tokens.discard(providerToken)
             throw DeliveryError(
