@@ -6,7 +6,7 @@ import Foundation
 /// The credentials come from the Apple Developer account: a push key (the `.p8` file, a
 /// P-256 private key in PEM form), its 10-character Key ID, and the 10-character Team ID.
 /// ``topic`` is the app's bundle id. ``APNsPushProvider/init(configuration:httpClient:clock:logger:)``
-/// checks every value and throws ``MessagingDelivery/DeliveryError/Code/invalidConfiguration``
+/// checks every value and throws `MessagingDelivery.DeliveryError.Code.invalidConfiguration`
 /// naming the one to fix.
 ///
 /// ``description`` never shows the private key.
@@ -37,7 +37,7 @@ public struct APNsConfiguration: Sendable, CustomStringConvertible {
     /// opens anyway). `.zero` sends `apns-expiration: 0`, "now or never".
     public var expiration: Duration
     /// How long one request may take, connection included, before it fails with
-    /// ``MessagingDelivery/DeliveryError/Code/pushFailed``. Default 10 seconds.
+    /// `MessagingDelivery.DeliveryError.Code.pushFailed`. Default 10 seconds.
     public var requestTimeout: Duration
 
     /// Makes a configuration; the provider's initializer validates it.

@@ -2,7 +2,7 @@ import JWTKit
 import MessagingCore
 
 /// The APNs provider token (a JWT signed ES256 with the push key): made once, reused for
-/// every request, replaced when it is ``lifetime`` old or APNs called it expired.
+/// every request, replaced when it is `lifetimeMilliseconds` old or APNs called it expired.
 ///
 /// Apple rejects tokens older than an hour and refuses new ones more often than every 20
 /// minutes (`TooManyProviderTokenUpdates`); 50 minutes sits between the two. Concurrent
@@ -32,7 +32,7 @@ actor APNsProviderTokens {
         self.key = key
     }
 
-    /// The token to send at `now`: the current one while it is younger than ``lifetimeMilliseconds``,
+    /// The token to send at `now`: the current one while it is younger than `lifetimeMilliseconds`,
     /// else a new one issued at `now`.
     func token(now: Timestamp) async throws -> String {
         if let current {

@@ -7,7 +7,7 @@ import MessagingDelivery
 import NIOCore
 import NIOHTTP1
 
-/// A ``MessagingDelivery/DevicePushProvider`` for Apple Push Notification service: HTTP/2
+/// A `MessagingDelivery.DevicePushProvider` for Apple Push Notification service: HTTP/2
 /// with token-based authentication (a provider JWT signed with the team's push key).
 ///
 /// Each ``send(_:to:)`` is one `POST /3/device/<token>` to the production host, or to the
@@ -16,19 +16,19 @@ import NIOHTTP1
 /// `apns-priority: 10`, `apns-expiration` (send time plus
 /// ``APNsConfiguration/expiration``), `apns-collapse-id` (the conversation) and
 /// `content-type: application/json`. The body is the content-free alert of
-/// ``MessagingDelivery/PushNotification`` (title, body, `sound`, `thread-id`,
-/// `mutable-content: 1`) with ``MessagingDelivery/PushNotification/data`` beside `aps`
+/// `MessagingDelivery.PushNotification` (title, body, `sound`, `thread-id`,
+/// `mutable-content: 1`) with `MessagingDelivery.PushNotification.data` beside `aps`
 /// at the top level; never message content.
 ///
 /// The provider token (`{"alg":"ES256","kid":…}`, `{"iss":<team>,"iat":…}`) is reused for
 /// 50 minutes, then replaced; a `403 ExpiredProviderToken` drops it at once so the retry
 /// carries a new one.
 ///
-/// Answers: `200` is ``MessagingDelivery/PushDeliveryResult/delivered``; `410` and `400`
+/// Answers: `200` is `MessagingDelivery.PushDeliveryResult.delivered`; `410` and `400`
 /// with reason `BadDeviceToken` or `DeviceTokenNotForTopic` are
-/// ``MessagingDelivery/PushDeliveryResult/tokenInvalid(reason:)`` (the reason is APNs'
+/// `MessagingDelivery.PushDeliveryResult.tokenInvalid(reason:)` (the reason is APNs'
 /// own); everything else, and any transport failure, throws
-/// ``MessagingDelivery/DeliveryError/Code/pushFailed`` naming the status and APNs' reason
+/// `MessagingDelivery.DeliveryError.Code.pushFailed` naming the status and APNs' reason
 /// (never the device token, the provider token or the key), so the job is retried.
 ///
 /// The injected `HTTPClient` must be allowed to speak HTTP/2 (`httpVersion: .automatic`,
@@ -47,7 +47,7 @@ public struct APNsPushProvider: DevicePushProvider {
     /// A provider for `configuration`, sending through `httpClient` (the process-wide shared
     /// client unless a host or a test brings its own), with token times from `clock`.
     ///
-    /// Throws ``MessagingDelivery/DeliveryError/Code/invalidConfiguration`` when a value is
+    /// Throws `MessagingDelivery.DeliveryError.Code.invalidConfiguration` when a value is
     /// unusable: an empty or malformed Team ID, Key ID or topic, a key that is not a P-256
     /// private key in PEM form, a base URL that is not `https://host[:port]`, a negative
     /// expiration or a timeout that is not positive. (An `HTTPClient` configured
@@ -94,14 +94,14 @@ public struct APNsPushProvider: DevicePushProvider {
         self.tokens = APNsProviderTokens(teamID: configuration.teamID, keyID: configuration.keyID, key: key)
     }
 
-    /// ``MessagingCore/PushPlatform/apns``.
+    /// `MessagingCore.PushPlatform.apns`.
     public var platform: PushPlatform { .apns }
 
     /// Sends `notification` to the device of `token` and reports what APNs answered.
     ///
     /// A token that is not 64–200 hexadecimal digits is never sent: the result is
-    /// ``MessagingDelivery/PushDeliveryResult/tokenInvalid(reason:)`` with reason
-    /// `MalformedDeviceToken`. Throws ``MessagingDelivery/DeliveryError/Code/pushFailed``
+    /// `MessagingDelivery.PushDeliveryResult.tokenInvalid(reason:)` with reason
+    /// `MalformedDeviceToken`. Throws `MessagingDelivery.DeliveryError.Code.pushFailed`
     /// for a token of another platform and for every answer that may succeed later.
     public func send(_ notification: PushNotification, to token: PushToken) async throws -> PushDeliveryResult {
         guard token.platform == .apns else {
@@ -184,7 +184,7 @@ public struct APNsPushProvider: DevicePushProvider {
             && value.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
     }
 
-    /// An APNs device token: 64–200 hexadecimal digits (as ``MessagingCore/PushToken`` documents).
+    /// An APNs device token: 64–200 hexadecimal digits (as `MessagingCore.PushToken` documents).
     static func isDeviceToken(_ value: String) -> Bool {
         (64...200).contains(value.utf8.count) && value.utf8.allSatisfy { $0.isHexDigit }
     }

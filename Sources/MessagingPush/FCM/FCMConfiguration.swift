@@ -38,7 +38,7 @@ public struct FCMServiceAccount: Sendable, CustomStringConvertible {
     /// Reads a service-account JSON key file.
     ///
     /// A missing `token_uri` means ``googleTokenURI``. Throws
-    /// ``MessagingDelivery/DeliveryError/Code/invalidConfiguration`` when the bytes are not a
+    /// `MessagingDelivery.DeliveryError.Code.invalidConfiguration` when the bytes are not a
     /// JSON object, a required field is missing or not a string, or `token_uri` is not a URL.
     public init(json: Data) throws(DeliveryError) {
         guard let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
@@ -92,7 +92,7 @@ public struct FCMConfiguration: Sendable, CustomStringConvertible {
     /// Where `v1/projects/<project>/messages:send` lives; ``fcmURL`` unless a test points it elsewhere.
     public var apiBaseURL: URL
     /// How long one request (token or send) may take before it fails with
-    /// ``MessagingDelivery/DeliveryError/Code/pushFailed``. Default 10 seconds.
+    /// `MessagingDelivery.DeliveryError.Code.pushFailed`. Default 10 seconds.
     public var requestTimeout: Duration
     /// How long before an access token runs out (`expires_in`) a new one is fetched.
     /// Default 60 seconds, so no request leaves with a token about to expire.

@@ -6,7 +6,7 @@ import MessagingCore
 import MessagingDelivery
 import NIOCore
 
-/// A ``MessagingDelivery/DevicePushProvider`` for Firebase Cloud Messaging, HTTP v1 API,
+/// A `MessagingDelivery.DevicePushProvider` for Firebase Cloud Messaging, HTTP v1 API,
 /// authenticated as a Google service account.
 ///
 /// Authentication: an OAuth 2.0 access token, obtained by POSTing a service-account
@@ -20,13 +20,13 @@ import NIOCore
 /// Each ``send(_:to:)`` is one `POST <base>/v1/projects/<project_id>/messages:send` with
 /// `authorization: Bearer <access token>` and the body
 /// `{"message":{"token":…,"notification":{"title":…,"body":…},"data":{…},"android":{"collapse_key":…,"priority":"high"},"apns":{"headers":{"apns-collapse-id":…}}}}`:
-/// the content-free alert of ``MessagingDelivery/PushNotification``, its
-/// ``MessagingDelivery/PushNotification/data`` and its collapse key; never message content.
+/// the content-free alert of `MessagingDelivery.PushNotification`, its
+/// `MessagingDelivery.PushNotification.data` and its collapse key; never message content.
 ///
-/// Answers: `200` is ``MessagingDelivery/PushDeliveryResult/delivered``; an error whose
+/// Answers: `200` is `MessagingDelivery.PushDeliveryResult.delivered`; an error whose
 /// `details` carry `"errorCode": "UNREGISTERED"` (FCM sends it with `404 NOT_FOUND`) is
-/// ``MessagingDelivery/PushDeliveryResult/tokenInvalid(reason:)``; everything else, and any
-/// failure to get an access token, throws ``MessagingDelivery/DeliveryError/Code/pushFailed``
+/// `MessagingDelivery.PushDeliveryResult.tokenInvalid(reason:)`; everything else, and any
+/// failure to get an access token, throws `MessagingDelivery.DeliveryError.Code.pushFailed`
 /// naming the status and FCM's error code (never a token or the key), so the job is retried.
 ///
 /// Thread safety: immutable apart from the access-token cache, an actor; safe to share
@@ -42,7 +42,7 @@ public struct FCMPushProvider: DevicePushProvider {
     /// A provider for `configuration`, sending through `httpClient` (the process-wide shared
     /// client unless a host or a test brings its own), with token times from `clock`.
     ///
-    /// Throws ``MessagingDelivery/DeliveryError/Code/invalidConfiguration`` when a value is
+    /// Throws `MessagingDelivery.DeliveryError.Code.invalidConfiguration` when a value is
     /// unusable: an empty or malformed project id, client email or key id, a key that is not
     /// an RSA private key (at least 2,048 bits) in PEM form, a `token_uri` or API base URL
     /// that is not `https`, or a timeout that is not positive.
@@ -91,12 +91,12 @@ public struct FCMPushProvider: DevicePushProvider {
             refreshMargin: configuration.tokenRefreshMargin)
     }
 
-    /// ``MessagingCore/PushPlatform/fcm``.
+    /// `MessagingCore.PushPlatform.fcm`.
     public var platform: PushPlatform { .fcm }
 
     /// Sends `notification` to the device of `token` and reports what FCM answered.
     ///
-    /// Throws ``MessagingDelivery/DeliveryError/Code/pushFailed`` for a token of another
+    /// Throws `MessagingDelivery.DeliveryError.Code.pushFailed` for a token of another
     /// platform, when no access token can be had, and for every answer that may succeed later.
     public func send(_ notification: PushNotification, to token: PushToken) async throws -> PushDeliveryResult {
         guard token.platform == .fcm else {

@@ -22,7 +22,7 @@ enum PushHTTP {
     }
 
     /// Executes `request` and reads the answer; a transport failure or the timeout throws
-    /// ``DeliveryError/Code/pushFailed`` naming `service` and what failed, never a secret in
+    /// `MessagingDelivery.DeliveryError.Code.pushFailed` naming `service` and what failed, never a secret in
     /// `secrets` (the device token, a bearer token), which are checked against the cause's
     /// description before it is attached.
     static func execute(
@@ -58,7 +58,7 @@ enum PushHTTP {
         var description: String { "the answer did not complete within the request timeout" }
     }
 
-    /// ``DeliveryError/Code/pushFailed`` for a request that got no complete answer.
+    /// `MessagingDelivery.DeliveryError.Code.pushFailed` for a request that got no complete answer.
     static func transportError(_ error: any Error, service: String, secrets: [String]) -> DeliveryError {
         let described = String(describing: error)
         let safe = !secrets.contains { !$0.isEmpty && described.contains($0) }
