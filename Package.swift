@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
         .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
         .library(name: "MessagingTesting", targets: ["MessagingTesting"]),
+        .library(name: "MessagingPush", targets: ["MessagingPush"]),
         .executable(name: "DeliveryWorker", targets: ["DeliveryWorker"]),
         .executable(name: "ChatServer", targets: ["ChatServer"]),
         .executable(name: "ChatClient", targets: ["ChatClient"]),
@@ -41,6 +42,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // MessagingPush: HTTP/2 to APNs and HTTPS to FCM.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The push tests' mock servers: TLS with a certificate made at test time, HTTP/2.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // MARK: Domain + application (Foundation only)
@@ -180,6 +189,20 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Push adapters: APNs (HTTP/2, token authentication) and FCM HTTP v1 (AsyncHTTPClient + jwt-kit)
+        .target(
+            name: "MessagingPush",
+            dependencies: [
+                "MessagingCore", "MessagingDelivery",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -389,6 +412,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MessagingPushTests",
+            dependencies: [
+                "MessagingCore", "MessagingDelivery", "MessagingPush",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
