@@ -229,7 +229,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "ChatServerApp", "MessagingPostgres", "MessagingCore",
+                "ChatServerApp", "MessagingPostgres", "MessagingCore", "MessagingDelivery", "MessagingPush",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -250,7 +250,7 @@ let package = Package(
         .executableTarget(
             name: "DeliveryWorker",
             dependencies: [
-                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "MessagingPostgres",
+                "MessagingCore", "MessagingPersistence", "MessagingDelivery", "MessagingPostgres", "MessagingPush",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -418,7 +418,7 @@ let package = Package(
         .testTarget(
             name: "MessagingPushTests",
             dependencies: [
-                "MessagingCore", "MessagingDelivery", "MessagingPush",
+                "MessagingCore", "MessagingDelivery", "MessagingPush", "MessagingPersistence",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,6 +4,7 @@ import Logging
 import MessagingCore
 import MessagingDelivery
 import MessagingPersistence
+import MessagingPush
 import ServiceLifecycle
 
 extension DeliveryWorker {
@@ -29,6 +30,21 @@ extension DeliveryWorker {
         @Option(help: "Webhook URL for notifications (env MESSAGING_WEBHOOK_URL); without one, notifications are logged.")
         var webhookURL: String?
 
+        @Option(help: "APNs push key file (.p8) (env MESSAGING_APNS_KEY_FILE); with --apns-key-id, --apns-team-id and --apns-topic, notifications are pushed to iOS devices instead of the webhook.")
+        var apnsKeyFile: String?
+
+        @Option(help: "APNs key id (env MESSAGING_APNS_KEY_ID).")
+        var apnsKeyId: String?
+
+        @Option(help: "Apple Developer team id (env MESSAGING_APNS_TEAM_ID).")
+        var apnsTeamId: String?
+
+        @Option(help: "The app's bundle id, the APNs topic (env MESSAGING_APNS_TOPIC).")
+        var apnsTopic: String?
+
+        @Option(help: "FCM service-account key file (JSON) (env MESSAGING_FCM_SERVICE_ACCOUNT); notifications are then pushed to Android devices.")
+        var fcmServiceAccount: String?
+
         @Option(help: "Webhook timeout in seconds.")
         var webhookTimeoutSeconds = 5
 
@@ -48,13 +64,13 @@ extension DeliveryWorker {
             let logger = try store.makeLogger(label: "DeliveryWorker")
             try await Self.reportingErrors {
                 try await store.withStores(logger: logger) { queue, messagingStore in
-                    let provider = try makeProvider(logger: logger)
                     let name = workerName ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
                     // Retention sweeps and conversation purges run here too, so a deployment whose
                     // ChatServers run with --no-jobs still applies retention policies. (Their
                     // events reach PostgreSQL nodes through the store's announcements; SQLite
                     // clients see them when they resume.)
                     let messaging = Messaging(store: messagingStore)
+                    let provider = try makeProvider(messaging: messaging, logger: logger)
                     let sweeper = RetentionSweeper(retention: messaging.retention, jobs: queue, logger: logger)
                     if !once { try await sweeper.schedule(now: SystemWallClock().now()) }
                     let runner = JobRunner(
@@ -82,7 +98,27 @@ extension DeliveryWorker {
             }
         }
 
-        private func makeProvider(logger: Logger) throws -> any PushProvider {
+        private func makeProvider(messaging: Messaging, logger: Logger) throws -> any PushProvider {
+            let apns = [
+                apnsKeyFile ?? Environment.value("MESSAGING_APNS_KEY_FILE"), apnsKeyId ?? Environment.value("MESSAGING_APNS_KEY_ID"),
+                apnsTeamId ?? Environment.value("MESSAGING_APNS_TEAM_ID"), apnsTopic ?? Environment.value("MESSAGING_APNS_TOPIC"),
+            ].compactMap { $0 }
+            guard apns.isEmpty || apns.count == 4 else {
+                throw ValidationError(
+                    "APNs needs all four of --apns-key-file, --apns-key-id, --apns-team-id and --apns-topic (or MESSAGING_APNS_*); \(apns.count) given.")
+            }
+            let fcm = fcmServiceAccount ?? Environment.value("MESSAGING_FCM_SERVICE_ACCOUNT")
+            if !apns.isEmpty || fcm != nil {
+                do {
+                    let providers = try PushProviderFiles.providers(
+                        apns: apns.isEmpty ? nil : PushProviderFiles.APNs(keyFile: URL(fileURLWithPath: apns[0]), keyID: apns[1], teamID: apns[2], topic: apns[3]),
+                        fcmServiceAccount: fcm.map { URL(fileURLWithPath: $0) }, logger: logger)
+                    logger.notice("notifications are pushed to devices", metadata: ["platforms": "\(providers.map(\.platform.rawValue))"])
+                    return try DevicePushDispatcher(messaging: messaging, providers: providers, logger: logger)
+                } catch let error as DeliveryError {
+                    throw ValidationError(error.message)
+                }
+            }
             guard let address = webhookURL ?? Environment.value("MESSAGING_WEBHOOK_URL") else {
                 logger.notice("no webhook configured; notifications are logged only")
                 return LoggingPushProvider(logger: logger)

@@ -58,9 +58,13 @@ struct PostgresWorkerClusterTests {
                 let queue = PostgresJobQueue(store: store)
                 let ids = UUIDv7Generator()
                 let now = SystemWallClock().now()
+                // Pushes of records a scan made (they name their record), so the workers push
+                // them as they are: a request without a record is recorded first, and these
+                // users are members of nothing.
                 let requests = (0..<Self.jobs).map { _ in
                     NotificationRequest(
-                        userID: UserID(ids.next()), conversationID: ConversationID(ids.next()), reason: .offline, seq: 1, messageID: nil)
+                        userID: UserID(ids.next()), conversationID: ConversationID(ids.next()), reason: .offline, seq: 1, messageID: nil,
+                        notificationID: NotificationID(ids.next()), count: 1)
                 }
                 let expected = Set(requests.map { "\($0.conversationID)" })
                 // In transactions of 1,000 (the queue's own enqueue is one transaction per job).

@@ -3,7 +3,9 @@ import ChatServerApp
 import Foundation
 import Logging
 import MessagingCore
+import MessagingDelivery
 import MessagingPostgres
+import MessagingPush
 import Metrics
 
 /// `ChatServer`: runs the chat server until SIGTERM or SIGINT.
@@ -62,6 +64,21 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env CHAT_LOG_LEVEL; default info).")
     var logLevel: String?
+
+    @Option(help: "APNs push key file (.p8) (env CHAT_APNS_KEY_FILE); with --apns-key-id, --apns-team-id and --apns-topic, notifications are pushed to iOS devices.")
+    var apnsKeyFile: String?
+
+    @Option(help: "APNs key id (env CHAT_APNS_KEY_ID).")
+    var apnsKeyId: String?
+
+    @Option(help: "Apple Developer team id (env CHAT_APNS_TEAM_ID).")
+    var apnsTeamId: String?
+
+    @Option(help: "The app's bundle id, the APNs topic (env CHAT_APNS_TOPIC).")
+    var apnsTopic: String?
+
+    @Option(help: "FCM service-account key file (JSON) (env CHAT_FCM_SERVICE_ACCOUNT); notifications are then pushed to Android devices.")
+    var fcmServiceAccount: String?
 
     @Option(help: "Milliseconds a conversation's notification scan waits after a message; a burst within it is one notification (env CHAT_NOTIFICATION_WINDOW_MS; default 30000; 10 to 3600000).")
     var notificationWindowMs: Int?
@@ -162,6 +179,12 @@ struct ChatServerCommand: AsyncParsableCommand {
             }
             configuration.notificationWindow = .milliseconds(window)
         }
+        configuration.pushProviders = try Self.pushProviders(
+            apns: [
+                apnsKeyFile ?? environment["CHAT_APNS_KEY_FILE"], apnsKeyId ?? environment["CHAT_APNS_KEY_ID"],
+                apnsTeamId ?? environment["CHAT_APNS_TEAM_ID"], apnsTopic ?? environment["CHAT_APNS_TOPIC"],
+            ],
+            fcm: fcmServiceAccount ?? environment["CHAT_FCM_SERVICE_ACCOUNT"])
         if let headerTimeout { configuration.http.headerReadTimeout = headerTimeout }
         if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
         do {
@@ -170,6 +193,25 @@ struct ChatServerCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         return configuration
+    }
+
+    /// The push providers of the APNs settings (key file, key id, team id, topic: all or
+    /// none) and the FCM service-account file.
+    private static func pushProviders(apns: [String?], fcm: String?) throws -> [any DevicePushProvider] {
+        let given = apns.compactMap { $0.flatMap { $0.isEmpty ? nil : $0 } }
+        guard given.isEmpty || given.count == 4 else {
+            throw ValidationError(
+                "APNs needs all four of --apns-key-file, --apns-key-id, --apns-team-id and --apns-topic (or CHAT_APNS_*); \(given.count) given.")
+        }
+        let settings = given.count == 4
+            ? PushProviderFiles.APNs(keyFile: URL(fileURLWithPath: given[0]), keyID: given[1], teamID: given[2], topic: given[3]) : nil
+        do {
+            return try PushProviderFiles.providers(
+                apns: settings, fcmServiceAccount: fcm.flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) },
+                logger: Logger(label: "ChatServer.push"))
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     private static func printBanner(configuration: ChatServerConfiguration, host: String, port: Int) {
