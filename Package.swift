@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MessagingMedia", targets: ["MessagingMedia"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
+        .library(name: "MessagingClient", targets: ["MessagingClient"]),
         .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
         .library(name: "MessagingTesting", targets: ["MessagingTesting"]),
         .library(name: "MessagingPush", targets: ["MessagingPush"]),
@@ -150,6 +151,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: The typed realtime client (resume, dedupe, acks, idempotent sends) over a client transport
+        .target(
+            name: "MessagingClient",
+            dependencies: [
+                "MessagingCore", "MessagingWire", "MessagingTransport", "MessagingWebSocket",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -438,7 +449,7 @@ let package = Package(
             name: "ChatServerTests",
             dependencies: [
                 "TestSupport",
-                "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
+                "ChatServerApp", "ChatServer", "ChatClient", "MessagingClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
                 "MessagingE2EE", "MessagingAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

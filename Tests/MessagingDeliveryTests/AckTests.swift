@@ -145,7 +145,7 @@ struct AckTests {
         #expect(cursors.saves.first?.map(\.ackedSeq) == [10])
         #expect(cursors.saves.first?.first?.deviceID == reader.deviceID)
 
-        // The silent device: armed, resent once, then offline with a notification job.
+        // The silent device: armed, resent once, then offline: a notification scan of the conversation.
         try await Task.sleep(for: .milliseconds(5))
         await tracker.tick()
         try await Task.sleep(for: .milliseconds(5))
@@ -156,11 +156,11 @@ struct AckTests {
         try await Task.sleep(for: .milliseconds(5))
         await tracker.tick()
         let claimed = try await fixture.jobs.claim(
-            from: [NotificationRequest.queue], owner: "t", limit: 10, leaseMilliseconds: 10, now: fixture.clock.now())
-        let requests = try claimed.map { try NotificationRequest(payload: $0.payload) }
-        #expect(requests.map(\.reason) == [.offline])
-        #expect(requests.first?.userID == users[0].id)
-        #expect(requests.first?.seq == 10)
+            from: [NotificationScan.queue], owner: "t", limit: 10, leaseMilliseconds: 10,
+            now: fixture.clock.now().adding(milliseconds: 3_600_000))
+        let scans = try claimed.map { try NotificationScan(payload: $0.payload) }
+        #expect(scans == [NotificationScan(conversationID: room, seq: 10)], "one scan (the sends' and the tracker's coalesce), through the last seq")
+        #expect((claimed.first?.coalescedCount ?? 0) == 10, "ten sends and the tracker's request share one job")
         #expect(drained(reader).isEmpty, "the device that acknowledged got no duplicate")
     }
 

@@ -16,7 +16,9 @@ import Synchronization
 /// - Events not acknowledged within ``AckConfiguration/ackTimeout`` are resent from the
 ///   store, with exponential backoff and full jitter between resends, at most
 ///   ``AckConfiguration/maxRedeliveries`` times; then the device counts as offline for the
-///   conversation and an offline `MessagingCore.NotificationRequest` job is enqueued.
+///   conversation and a `MessagingCore.NotificationScan` of the conversation is enqueued
+///   (coalesced with a waiting one): the scan notifies the members whose devices have not
+///   received the messages, this device's user among them unless another of its devices did.
 ///
 /// Run it in the host's `ServiceGroup`: its `run()` checks deadlines, flushes cursors and
 /// sweeps the hub; on shutdown it flushes once more.
@@ -205,17 +207,17 @@ public final class AckTracker<C: Clock>: Service, Sendable where C.Duration == D
     }
 
     private func notifyOffline(_ session: OutboundSession, in conversation: ConversationID, seq: Int64) async {
-        // A member who muted the conversation gets no notification for it.
-        if (try? await messaging.conversations.isMuted(conversation, for: session.userID)) == true { return }
-        let request = NotificationRequest(
-            userID: session.userID, conversationID: conversation, reason: .offline, seq: seq, messageID: nil)
+        // The scan decides who is notified (mutes, blocks, own messages, other devices that
+        // did receive them), exactly as for a send; it runs after the cursors were flushed.
+        let scan = NotificationScan(conversationID: conversation, seq: seq)
         do {
-            try await jobs.enqueue(request.makeJob(windowMilliseconds: configuration.notificationWindowMilliseconds), at: wallClock.now())
-            logger.info("device treated as offline for the conversation; notification enqueued", metadata: [
+            try await jobs.enqueue(scan.makeJob(windowMilliseconds: configuration.notificationWindowMilliseconds), at: wallClock.now())
+            logger.info("device treated as offline for the conversation; notification scan enqueued", metadata: [
                 "session": "\(session.id)", "conversation": "\(conversation)", "seq": "\(seq)",
             ])
         } catch {
-            logger.error("enqueueing an offline notification failed", metadata: ["error": "\(error)"])
+            logger.error("enqueueing an offline notification scan failed", metadata: ["error": "\(error)"])
         }
     }
+
 }

@@ -1,0 +1,333 @@
+import Foundation
+import Logging
+import MessagingCore
+import MessagingTransport
+import MessagingWire
+import Synchronization
+
+extension RealtimeClient {
+    /// What one connection ended with, shared by its tasks.
+    final class SessionOutcome: Sendable {
+        let value = Mutex(SessionEnd())
+    }
+
+    /// What one connection ended with, for the reconnect decision.
+    struct SessionEnd: Sendable {
+        /// The connection became ready and every subscription caught up (resets the backoff).
+        var caughtUp = false
+        /// The server refused the access token.
+        var tokenRefused = false
+        /// A `rate_limited` answer's delay, for the backoff.
+        var retryAfterMilliseconds: Int64?
+    }
+
+    /// Connects, keeps the subscriptions flowing and reconnects after every disconnect, until
+    /// the task is cancelled (then it returns) or the server ends the session for good (then it
+    /// throws ``ClientError`` `sessionEnded`: revoked, an unsupported protocol, or a token
+    /// refused twice in a row, also after a refresh). On return every waiting send fails with
+    /// `stopped` and ``updates`` finishes. Call it once per client.
+    public func run() async throws {
+        let first = state.withLock { state -> Bool in
+            guard !state.running, !state.stopped else { return false }
+            state.running = true
+            return true
+        }
+        guard first else {
+            throw ClientError(code: .invalidArgument, message: "run() was already called on this client; make a new one.")
+        }
+        defer { shutdown() }
+        var backoff = ReconnectBackoff(base: configuration.backoffBase, cap: configuration.backoffCap)
+        var refresh = false
+        var refusedInARow = 0
+        while !Task.isCancelled {
+            var closeCode: CloseCode?
+            var retryAfter: Int64?
+            do {
+                let token = try await self.token(refresh)
+                refresh = false
+                let outcome = try await transport.withConnection { connection in await self.session(on: connection, token: token) }
+                let end = outcome.value
+                closeCode = outcome.close?.code
+                retryAfter = end.retryAfterMilliseconds
+                continuation.yield(.disconnected(outcome.close.map { TransportCloseSummary(code: $0.code.rawValue, reason: $0.reason) }))
+                if end.caughtUp {
+                    backoff.reset()
+                    refusedInARow = 0
+                }
+                if closeCode == .forbidden || closeCode == .policyViolation {
+                    throw ClientError(
+                        code: .sessionEnded,
+                        message: "The server ended the session (\(outcome.close?.reason ?? "closed")); log in again.", close: outcome.close)
+                }
+                if end.tokenRefused || closeCode == .unauthorized {
+                    refresh = true
+                    if !end.caughtUp { refusedInARow += 1 }
+                    if refusedInARow >= 2 {
+                        throw ClientError(
+                            code: .sessionEnded, message: "The server refused the access token twice, a refreshed one too; log in again.",
+                            close: outcome.close)
+                    }
+                }
+            } catch let error as ClientError where error.code == .sessionEnded {
+                throw error
+            } catch {
+                if Task.isCancelled { break }
+                logger.info("realtime connection failed; retrying", metadata: ["error": "\(error)"])
+            }
+            let delay = backoff.nextDelay(closeCode: closeCode, retryAfterMilliseconds: retryAfter)
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                break
+            }
+        }
+    }
+
+    /// Everything one connection does, from the `auth` frame to its end.
+    func session(on connection: any TransportConnection, token: String) async -> SessionEnd {
+        let end = SessionOutcome()
+        var auth: [String: ClientJSON] = ["type": "auth", "id": "auth", "token": .string(token), "protocol": .integer(1)]
+        if let device = configuration.deviceID { auth["device"] = .string("\(device)") }
+        guard let session = await handshake(on: connection, auth: auth, end: end) else { return end.value.withLock { $0 } }
+        state.withLock { $0.session = session }
+        let link = Link(connection: connection)
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await frame in link.outbound {
+                        do {
+                            try await connection.write(frame)
+                        } catch {
+                            break
+                        }
+                    }
+                }
+                group.addTask { await self.read(link, end: end) }
+                group.addTask { await self.maintain(link, session: session, end: end) }
+                // The reader ends first (the connection closed) or maintenance gives up on a dead one.
+                _ = await group.next()
+                link.close()
+                await connection.close(.goingAway, reason: "client reconnecting")
+                group.cancelAll()
+            }
+        } onCancel: {
+            link.close()
+            Task { await connection.close(.goingAway, reason: "client stopped") }
+        }
+        state.withLock { state in
+            if state.link === link { state.link = nil }
+            state.session = nil
+        }
+        return end.value.withLock { $0 }
+    }
+
+    /// Sends `auth` and reads until `ready`; `nil` when the server refused (recorded in `end`).
+    private func handshake(on connection: any TransportConnection, auth: [String: ClientJSON], end: SessionOutcome) async -> ClientSession? {
+        do {
+            try await connection.write(.text(ClientJSON.object(auth).text))
+            while let frame = try await connection.receive() {
+                guard let json = ClientJSON(parsing: frame.bytes) else { continue }
+                switch json["type"]?.string {
+                case "ready":
+                    guard let user = json["user"]?.string.flatMap(UserID.init), let device = json["device"]?.string.flatMap(DeviceID.init)
+                    else { return nil }
+                    return ClientSession(
+                        userID: user, sessionID: json["session"]?.string ?? "", deviceID: device,
+                        heartbeatMilliseconds: json["heartbeatMs"]?.integer ?? 30_000,
+                        idleTimeoutMilliseconds: json["idleTimeoutMs"]?.integer ?? 60_000)
+                case "error":
+                    let code = json["code"]?.string
+                    end.value.withLock { end in
+                        if code == "unauthorized" { end.tokenRefused = true }
+                        if let retry = json["retryAfterMs"]?.integer { end.retryAfterMilliseconds = retry }
+                    }
+                    logger.info("realtime handshake refused", metadata: ["code": "\(code ?? "?")"])
+                    return nil
+                case "ping":
+                    try await connection.write(.text(ClientJSON.object(["type": "pong"]).text))
+                default:
+                    continue
+                }
+            }
+        } catch {
+            logger.debug("realtime handshake failed", metadata: ["error": "\(error)"])
+        }
+        return nil
+    }
+
+    /// Reads frames until the connection ends.
+    private func read(_ link: Link, end: SessionOutcome) async {
+        while true {
+            let frame: TransportFrame?
+            do {
+                frame = try await link.connection.receive()
+            } catch {
+                break
+            }
+            guard let frame else { break }
+            link.touch()
+            handle(frame, on: link, end: end)
+        }
+        link.close()
+    }
+
+    private func handle(_ frame: TransportFrame, on link: Link, end: SessionOutcome) {
+        guard let json = ClientJSON(parsing: frame.bytes), let type = json["type"]?.string else {
+            logger.warning("the server sent a frame that is not a JSON object with a type; ignored")
+            return
+        }
+        switch type {
+        case "ok":
+            if let id = json["id"]?.string { link.resolve(id, .success(json["result"] ?? .object([:]))) }
+        case "error":
+            let error = ClientError(
+                code: .server, message: json["message"]?.string ?? "", serverCode: json["code"]?.string,
+                retryAfterMilliseconds: json["retryAfterMs"]?.integer)
+            if let id = json["id"]?.string, link.resolve(id, .failure(error)) { return }
+            if error.serverCode == "rate_limited", let retry = error.retryAfterMilliseconds {
+                end.value.withLock { $0.retryAfterMilliseconds = retry }
+            }
+            logger.info("the server reported an error", metadata: ["code": "\(error.serverCode ?? "?")", "message": "\(error.message)"])
+        case "event":
+            guard let event = json["event"].flatMap(ClientEvent.init) else {
+                logger.warning("the server sent an event without its common keys; ignored")
+                return
+            }
+            deliver(event, on: link)
+        case "typing":
+            if let conversation = json["conversation"]?.string.flatMap(ConversationID.init),
+                let user = json["user"]?.string.flatMap(UserID.init), let typing = json["typing"]?.bool
+            {
+                continuation.yield(.typing(conversationID: conversation, userID: user, isTyping: typing))
+            }
+        case "receipt":
+            if let conversation = json["conversation"]?.string.flatMap(ConversationID.init),
+                let user = json["user"]?.string.flatMap(UserID.init), let seq = json["readSeq"]?.integer
+            {
+                continuation.yield(.receipt(conversationID: conversation, userID: user, readSeq: seq))
+            }
+        case "presence":
+            continuation.yield(.presence(json["presence"] ?? .null))
+        case "feed":
+            continuation.yield(.feed(json["entry"] ?? .null))
+        case "ping":
+            link.write(["type": "pong"])
+        default:
+            break  // pong, and frame types of later revisions (Protocol.md §2: ignore them)
+        }
+    }
+
+    /// Puts an event into `updates` when it is the next `seq` of a subscribed conversation.
+    private func deliver(_ event: ClientEvent, on link: Link) {
+        enum Decision { case deliver, drop, resync(after: Int64) }
+        let decision = state.withLock { state -> Decision in
+            guard let last = state.delivered[event.conversationID] else { return .drop }
+            if event.seq <= last { return .drop }
+            if event.seq > last + 1 { return .resync(after: last) }
+            state.delivered[event.conversationID] = event.seq
+            return .deliver
+        }
+        switch decision {
+        case .deliver:
+            continuation.yield(.event(event))
+        case .drop:
+            break
+        case .resync(let last):
+            // Never skip a seq (Protocol.md §10): subscribe again from the last one delivered.
+            logger.warning("a gap in a conversation's events; subscribing again from the last delivered seq", metadata: [
+                "conversation": "\(event.conversationID)", "last": "\(last)", "received": "\(event.seq)",
+            ])
+            Task {
+                _ = try? await self.request(
+                    ["type": "subscribe", "conversation": .string("\(event.conversationID)"), "after": .integer(last)], on: link)
+            }
+        }
+    }
+
+    /// Subscribes every conversation, then sends what waits, acknowledges and pings until the
+    /// connection ends.
+    private func maintain(_ link: Link, session: ClientSession, end: SessionOutcome) async {
+        var done: Set<ConversationID> = []
+        while true {
+            let next = state.withLock { state -> [(ConversationID, Int64)]? in
+                let missing = state.delivered.filter { !done.contains($0.key) }
+                if missing.isEmpty {
+                    state.link = link  // from here on, new subscriptions and sends use this link directly
+                    return nil
+                }
+                return missing.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            }
+            guard let next else { break }
+            for (conversation, after) in next {
+                done.insert(conversation)
+                do {
+                    _ = try await request(
+                        ["type": "subscribe", "conversation": .string("\(conversation)"), "after": .integer(after)], on: link)
+                } catch let error as ClientError where error.code == .server {
+                    state.withLock { state in
+                        state.delivered[conversation] = nil
+                        state.acknowledged[conversation] = nil
+                    }
+                    continuation.yield(.subscriptionEnded(conversationID: conversation, error: error))
+                } catch {
+                    return  // the connection ended or stopped answering: the reader ends the session
+                }
+            }
+        }
+        end.value.withLock { $0.caughtUp = true }
+        continuation.yield(.connected(session))
+        for id in state.withLock({ $0.sendOrder }) { dispatch(id, on: link) }
+        var lastPing = ContinuousClock.now
+        while !link.isClosed {
+            do {
+                try await Task.sleep(for: configuration.ackInterval)
+            } catch {
+                return
+            }
+            acknowledge(on: link)
+            if ContinuousClock.now - lastPing >= configuration.pingInterval {
+                link.write(["type": "ping"])
+                lastPing = .now
+            }
+            if link.silence >= configuration.deadConnectionTimeout {
+                logger.info("nothing arrived on the realtime connection for too long; reconnecting")
+                link.close()
+                await link.connection.close(.goingAway, reason: "no frame from the server")
+                return
+            }
+        }
+    }
+
+    /// Acknowledges every conversation's last delivered `seq` not acknowledged yet.
+    func acknowledge(on link: Link) {
+        let due = state.withLock { state -> [(ConversationID, Int64)] in
+            var due: [(ConversationID, Int64)] = []
+            for (conversation, seq) in state.delivered where seq > (state.acknowledged[conversation] ?? 0) {
+                due.append((conversation, seq))
+                state.acknowledged[conversation] = seq
+            }
+            return due
+        }
+        for (conversation, seq) in due {
+            link.write(["type": "ack", "conversation": .string("\(conversation)"), "seq": .integer(seq)])
+        }
+    }
+
+    /// Ends the client: waiting sends fail with `stopped`, `updates` finishes.
+    func shutdown() {
+        let (sends, link) = state.withLock { state -> ([PendingSend], Link?) in
+            state.stopped = true
+            state.running = false
+            let sends = state.sendOrder.compactMap { state.sends[$0] }
+            state.sends.removeAll()
+            state.sendOrder.removeAll()
+            defer { state.link = nil }
+            return (sends, state.link)
+        }
+        link?.close()
+        for send in sends {
+            send.continuation.resume(throwing: ClientError(code: .stopped, message: "The client stopped before the server answered the send."))
+        }
+        continuation.finish()
+    }
+}
