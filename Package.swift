@@ -251,7 +251,7 @@ let package = Package(
         .executableTarget(
             name: "ChatClient",
             dependencies: [
-                "MessagingWebSocket", "MessagingTransport", "MessagingWire", "MessagingCore", "MessagingE2EE",
+                "MessagingWebSocket", "MessagingTransport", "MessagingWire", "MessagingCore", "MessagingE2EE", "MessagingClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

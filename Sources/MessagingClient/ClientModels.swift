@@ -144,7 +144,7 @@ public enum ClientUpdate: Sendable {
     case disconnected(TransportCloseSummary?)
     /// A subscription was dropped: re-subscribing after a reconnect failed (removed from
     /// the conversation, or it was deleted). The error says why.
-    case subscriptionEnded(conversationID: ConversationID, error: ClientError)
+    case subscriptionEnded(conversationID: ConversationID, error: RealtimeClientError)
 }
 
 /// How a connection closed: the code and the server's reason.

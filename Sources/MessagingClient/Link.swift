@@ -70,5 +70,5 @@ final class Link: Sendable {
         outboundContinuation.finish()
     }
 
-    static let closedError = ClientError(code: .notConnected, message: "The connection closed before the answer came.")
+    static let closedError = RealtimeClientError(code: .notConnected, message: "The connection closed before the answer came.")
 }

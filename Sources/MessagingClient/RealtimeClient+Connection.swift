@@ -23,7 +23,7 @@ extension RealtimeClient {
 
     /// Connects, keeps the subscriptions flowing and reconnects after every disconnect, until
     /// the task is cancelled (then it returns) or the server ends the session for good (then it
-    /// throws ``ClientError`` `sessionEnded`: revoked, an unsupported protocol, or a token
+    /// throws ``RealtimeClientError`` `sessionEnded`: revoked, an unsupported protocol, or a token
     /// refused twice in a row, also after a refresh). On return every waiting send fails with
     /// `stopped` and ``updates`` finishes. Call it once per client.
     public func run() async throws {
@@ -33,15 +33,17 @@ extension RealtimeClient {
             return true
         }
         guard first else {
-            throw ClientError(code: .invalidArgument, message: "run() was already called on this client; make a new one.")
+            throw RealtimeClientError(code: .invalidArgument, message: "run() was already called on this client; make a new one.")
         }
         defer { shutdown() }
         var backoff = ReconnectBackoff(base: configuration.backoffBase, cap: configuration.backoffCap)
         var refresh = false
         var refusedInARow = 0
+        var failedInARow = 0
         while !Task.isCancelled {
             var closeCode: CloseCode?
             var retryAfter: Int64?
+            var caughtUp = false
             do {
                 let token = try await self.token(refresh)
                 refresh = false
@@ -51,11 +53,12 @@ extension RealtimeClient {
                 retryAfter = end.retryAfterMilliseconds
                 continuation.yield(.disconnected(outcome.close.map { TransportCloseSummary(code: $0.code.rawValue, reason: $0.reason) }))
                 if end.caughtUp {
+                    caughtUp = true
                     backoff.reset()
                     refusedInARow = 0
                 }
                 if closeCode == .forbidden || closeCode == .policyViolation {
-                    throw ClientError(
+                    throw RealtimeClientError(
                         code: .sessionEnded,
                         message: "The server ended the session (\(outcome.close?.reason ?? "closed")); log in again.", close: outcome.close)
                 }
@@ -63,16 +66,21 @@ extension RealtimeClient {
                     refresh = true
                     if !end.caughtUp { refusedInARow += 1 }
                     if refusedInARow >= 2 {
-                        throw ClientError(
+                        throw RealtimeClientError(
                             code: .sessionEnded, message: "The server refused the access token twice, a refreshed one too; log in again.",
                             close: outcome.close)
                     }
                 }
-            } catch let error as ClientError where error.code == .sessionEnded {
+            } catch let error as RealtimeClientError where error.code == .sessionEnded {
                 throw error
             } catch {
                 if Task.isCancelled { break }
                 logger.info("realtime connection failed; retrying", metadata: ["error": "\(error)"])
+            }
+            failedInARow = caughtUp ? 0 : failedInARow + 1
+            if let limit = configuration.maxFailedConnections, failedInARow > limit {
+                throw RealtimeClientError(
+                    code: .notConnected, message: "Gave up after \(limit) failed connection attempts in a row (the server is unreachable or refuses).")
             }
             let delay = backoff.nextDelay(closeCode: closeCode, retryAfterMilliseconds: retryAfter)
             do {
@@ -180,7 +188,7 @@ extension RealtimeClient {
         case "ok":
             if let id = json["id"]?.string { link.resolve(id, .success(json["result"] ?? .object([:]))) }
         case "error":
-            let error = ClientError(
+            let error = RealtimeClientError(
                 code: .server, message: json["message"]?.string ?? "", serverCode: json["code"]?.string,
                 retryAfterMilliseconds: json["retryAfterMs"]?.integer)
             if let id = json["id"]?.string, link.resolve(id, .failure(error)) { return }
@@ -263,7 +271,7 @@ extension RealtimeClient {
                 do {
                     _ = try await request(
                         ["type": "subscribe", "conversation": .string("\(conversation)"), "after": .integer(after)], on: link)
-                } catch let error as ClientError where error.code == .server {
+                } catch let error as RealtimeClientError where error.code == .server {
                     state.withLock { state in
                         state.delivered[conversation] = nil
                         state.acknowledged[conversation] = nil
@@ -326,7 +334,7 @@ extension RealtimeClient {
         }
         link?.close()
         for send in sends {
-            send.continuation.resume(throwing: ClientError(code: .stopped, message: "The client stopped before the server answered the send."))
+            send.continuation.resume(throwing: RealtimeClientError(code: .stopped, message: "The client stopped before the server answered the send."))
         }
         continuation.finish()
     }

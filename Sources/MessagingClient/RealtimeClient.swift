@@ -50,7 +50,7 @@ public final class RealtimeClient: Sendable {
         /// How long a request waits for its answer. Default 10 s.
         public var requestTimeout: Duration
         /// How long a send keeps retrying (across reconnects) before it fails with
-        /// ``ClientError/Code-swift.struct/timedOut``. Default 2 minutes.
+        /// ``RealtimeClientError/Code-swift.struct/timedOut``. Default 2 minutes.
         public var sendTimeout: Duration
         /// How often processed events are acknowledged. Default 100 ms.
         public var ackInterval: Duration
@@ -63,14 +63,19 @@ public final class RealtimeClient: Sendable {
         public var backoffBase: Duration
         /// The reconnect backoff's cap. Default 15 s.
         public var backoffCap: Duration
+        /// Connection attempts in a row that may fail (no connection, or one that never
+        /// caught up) before ``RealtimeClient/run()`` gives up with
+        /// ``RealtimeClientError/Code-swift.struct/notConnected``; `nil` (the default): never.
+        public var maxFailedConnections: Int?
 
         /// Makes settings; every value has the default listed on its property.
         public init(
             deviceID: DeviceID? = nil, requestTimeout: Duration = .seconds(10), sendTimeout: Duration = .seconds(120),
             ackInterval: Duration = .milliseconds(100), pingInterval: Duration = .seconds(15),
             deadConnectionTimeout: Duration = .seconds(45), backoffBase: Duration = ReconnectBackoff.defaultBase,
-            backoffCap: Duration = ReconnectBackoff.defaultCap
+            backoffCap: Duration = ReconnectBackoff.defaultCap, maxFailedConnections: Int? = nil
         ) {
+            self.maxFailedConnections = maxFailedConnections
             self.deviceID = deviceID
             self.requestTimeout = requestTimeout
             self.sendTimeout = sendTimeout
@@ -132,11 +137,11 @@ public final class RealtimeClient: Sendable {
     /// keeps it subscribed across reconnects. Returns once the server answered, or at once
     /// when no connection is open (it is subscribed when one is).
     ///
-    /// Throws ``ClientError`` `server` (`not_found` for a conversation you are not a member
+    /// Throws ``RealtimeClientError`` `server` (`not_found` for a conversation you are not a member
     /// of) and then forgets the subscription; `invalidArgument` for a negative `seq`.
     public func subscribe(_ conversation: ConversationID, after seq: Int64) async throws {
         guard seq >= 0 else {
-            throw ClientError(code: .invalidArgument, message: "after is a seq and cannot be negative; pass 0 to replay everything.")
+            throw RealtimeClientError(code: .invalidArgument, message: "after is a seq and cannot be negative; pass 0 to replay everything.")
         }
         let link = state.withLock { state -> Link? in
             state.delivered[conversation] = seq
@@ -146,7 +151,7 @@ public final class RealtimeClient: Sendable {
         guard let link else { return }
         do {
             _ = try await request(["type": "subscribe", "conversation": .string("\(conversation)"), "after": .integer(seq)], on: link)
-        } catch let error as ClientError where error.code == .server {
+        } catch let error as RealtimeClientError where error.code == .server {
             state.withLock { state in
                 state.delivered[conversation] = nil
                 state.acknowledged[conversation] = nil
@@ -182,7 +187,7 @@ public final class RealtimeClient: Sendable {
     /// connection until the server answers (at most ``Configuration/sendTimeout``): the
     /// server stores it once and answers a retry with the stored message (`duplicate`).
     ///
-    /// Throws ``ClientError`` `server` for a refusal (the `serverCode` says which:
+    /// Throws ``RealtimeClientError`` `server` for a refusal (the `serverCode` says which:
     /// `not_found`, `forbidden`, `slow_mode`, …), `timedOut`, or `stopped`.
     public func send(
         text: String, to conversation: ConversationID, clientMessageID: String = UUID().uuidString.lowercased(),
@@ -204,7 +209,7 @@ public final class RealtimeClient: Sendable {
                 return (state.link, false)
             }
             if stopped {
-                continuation.resume(throwing: ClientError(code: .stopped, message: "The client stopped; nothing was sent."))
+                continuation.resume(throwing: RealtimeClientError(code: .stopped, message: "The client stopped; nothing was sent."))
                 return
             }
             if let link { dispatch(clientMessageID, on: link) }
@@ -212,7 +217,7 @@ public final class RealtimeClient: Sendable {
                 try? await Task.sleep(for: timeout)
                 self.finishSend(
                     clientMessageID,
-                    .failure(ClientError(
+                    .failure(RealtimeClientError(
                         code: .timedOut,
                         message: "No answer to the send within \(timeout); it may have been stored: send again with the same clientMessageID.")))
             }
@@ -228,15 +233,15 @@ public final class RealtimeClient: Sendable {
                     guard let message = result["message"].flatMap(ClientMessage.init) else {
                         self.finishSend(
                             clientMessageID,
-                            .failure(ClientError(code: .invalidResponse, message: "The send's answer carries no valid message.")))
+                            .failure(RealtimeClientError(code: .invalidResponse, message: "The send's answer carries no valid message.")))
                         return
                     }
                     self.finishSend(clientMessageID, .success(SentMessage(message: message, duplicate: result["duplicate"]?.bool ?? false)))
                     return
-                } catch let error as ClientError where error.code == .server {
+                } catch let error as RealtimeClientError where error.code == .server {
                     self.finishSend(clientMessageID, .failure(error))
                     return
-                } catch let error as ClientError where error.code == .timedOut {
+                } catch let error as RealtimeClientError where error.code == .timedOut {
                     continue  // the same link is still open: ask again (idempotent)
                 } catch {
                     return  // the connection ended: the next one sends it again
@@ -259,11 +264,11 @@ public final class RealtimeClient: Sendable {
     /// Sends any request of Protocol.md §3 on the open connection and returns its `result`
     /// (`history`, `read`, `react`, `receipts`, …): `fields` without `id` (the client adds it).
     ///
-    /// Throws ``ClientError`` `notConnected` while no connection is open, `server` for an
+    /// Throws ``RealtimeClientError`` `notConnected` while no connection is open, `server` for an
     /// `error` answer, `timedOut`.
     public func request(_ fields: [String: ClientJSON]) async throws -> ClientJSON {
         guard let link = state.withLock({ $0.link }) else {
-            throw ClientError(code: .notConnected, message: "No connection is open; wait for .connected in updates, or retry.")
+            throw RealtimeClientError(code: .notConnected, message: "No connection is open; wait for .connected in updates, or retry.")
         }
         return try await request(fields, on: link)
     }
@@ -272,7 +277,7 @@ public final class RealtimeClient: Sendable {
     public func markRead(_ conversation: ConversationID, upTo seq: Int64) async throws -> Int64 {
         let result = try await request(["type": "read", "conversation": .string("\(conversation)"), "seq": .integer(seq)])
         guard let readSeq = result["readSeq"]?.integer else {
-            throw ClientError(code: .invalidResponse, message: "The read answer carries no readSeq.")
+            throw RealtimeClientError(code: .invalidResponse, message: "The read answer carries no readSeq.")
         }
         return readSeq
     }
@@ -302,7 +307,7 @@ public final class RealtimeClient: Sendable {
             Task {
                 try? await Task.sleep(for: timeout)
                 link.resolve(
-                    id, .failure(ClientError(code: .timedOut, message: "No answer to '\(fields["type"]?.string ?? "?")' within \(timeout).")))
+                    id, .failure(RealtimeClientError(code: .timedOut, message: "No answer to '\(fields["type"]?.string ?? "?")' within \(timeout).")))
             }
         }
     }

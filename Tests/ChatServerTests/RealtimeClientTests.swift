@@ -131,7 +131,7 @@ struct RealtimeClientTests {
                 #expect(b.lastSeq(in: room) == sent.message.seq)
                 // A server refusal is a typed error with the protocol code.
                 let outsider = ConversationID(UUIDv7Generator().next())
-                await #expect { try await a.send(text: "x", to: outsider) } throws: { ($0 as? ClientError)?.serverCode == "not_found" }
+                await #expect { try await a.send(text: "x", to: outsider) } throws: { ($0 as? RealtimeClientError)?.serverCode == "not_found" }
                 let read = try await b.markRead(room, upTo: sent.message.seq)
                 #expect(read == sent.message.seq)
             }

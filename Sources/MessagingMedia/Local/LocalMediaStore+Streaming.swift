@@ -56,24 +56,61 @@ extension LocalMediaStore {
         if let expectedByteCount, total != expectedByteCount {
             throw MediaError(code: .sizeMismatch, message: "the upload of '\(key)' has \(total) bytes, not the declared \(expectedByteCount); nothing was stored")
         }
-        guard fsync(descriptor) == 0 else { throw Self.ioError("flush '\(key)'") }
-        isOpen = false
-        guard close(descriptor) == 0 else { throw Self.ioError("close '\(key)'") }
+        // fsync, rename and the folder's fsync can block for long on a busy disk: they run on
+        // the media I/O queue, never on a thread of the Swift concurrency pool.
         let destination = fileURL(for: key)
-        do {
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw MediaError(code: .storageFailed, message: "cannot create the folder of media object '\(key)'", cause: error)
+        let finish = await Self.onIOQueue { () -> FinishOutcome in
+            var outcome = FinishOutcome()
+            guard fsync(descriptor) == 0 else {
+                outcome.error = Self.ioError("flush '\(key)'")
+                return outcome
+            }
+            outcome.closed = true
+            guard close(descriptor) == 0 else {
+                outcome.error = Self.ioError("close '\(key)'")
+                return outcome
+            }
+            do {
+                try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            } catch {
+                outcome.error = MediaError(code: .storageFailed, message: "cannot create the folder of media object '\(key)'", cause: error)
+                return outcome
+            }
+            guard rename(temporary, destination.path) == 0 else {
+                outcome.error = Self.ioError("move '\(key)' into place")
+                return outcome
+            }
+            outcome.renamed = true
+            // Make the rename itself durable.
+            let folder = Glibc.open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if folder >= 0 {
+                _ = fsync(folder)
+                close(folder)
+            }
+            return outcome
         }
-        guard rename(temporary, destination.path) == 0 else { throw Self.ioError("move '\(key)' into place") }
-        stored = true
-        // Make the rename itself durable.
-        let folder = Glibc.open(destination.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folder >= 0 {
-            _ = fsync(folder)
-            close(folder)
-        }
+        if finish.closed { isOpen = false }
+        if finish.renamed { stored = true }
+        if let error = finish.error { throw error }
         return total
+    }
+
+    /// What the blocking end of a write did.
+    struct FinishOutcome: Sendable {
+        var closed = false
+        var renamed = false
+        var error: MediaError?
+    }
+
+    /// The queue that runs the blocking file operations (fsync, rename), so they never hold a
+    /// thread of the Swift concurrency pool.
+    static let ioQueue = DispatchQueue(label: "messaging.media.io", attributes: .concurrent)
+
+    /// Runs `work` on ``ioQueue`` and returns its result.
+    static func onIOQueue<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            ioQueue.async { continuation.resume(returning: work()) }
+        }
     }
 
     /// Removes temporary files of uploads that never finished (the process stopped during an

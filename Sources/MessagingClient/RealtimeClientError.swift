@@ -7,7 +7,7 @@ import MessagingWire
 /// Protocol.md §7) and ``message`` the server's explanation.
 ///
 /// Thread safety: a value type; safe to share across tasks.
-public struct ClientError: Error, Sendable, CustomStringConvertible {
+public struct RealtimeClientError: Error, Sendable, CustomStringConvertible {
     /// A stable, matchable code.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: String, Hashable, Sendable {
@@ -17,7 +17,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
         private let wrapped: Wrapped
         private init(_ wrapped: Wrapped) { self.wrapped = wrapped }
 
-        /// The server answered the request with an `error` frame (see ``ClientError/serverCode``).
+        /// The server answered the request with an `error` frame (see ``RealtimeClientError/serverCode``).
         public static let server = Code(.server)
         /// No connection is open; the request was not sent (sends wait for one instead).
         public static let notConnected = Code(.notConnected)
