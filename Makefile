@@ -40,8 +40,9 @@ run: deps
 ## connection open (cause not found; see the closing note), and a stall now fails the step
 ## after 15 minutes instead of holding CI.
 # Suites that check wall-clock bounds (a revoked session closed within 1 s, timeouts, a graceful
-# shutdown): they run after the others, not while 400 tests compete for the same 2 cores.
-LATENCY_SUITES := GatewaySecurityTests|RealtimeEndToEndTests|OperationsTests|HTTPConformanceTests
+# shutdown, a job runner's grace period, idle timeouts of test clients): they run after the
+# others, not while 450 tests compete for the same 2 cores.
+LATENCY_SUITES := GatewaySecurityTests|RealtimeEndToEndTests|OperationsTests|HTTPConformanceTests|JobRunnerTests|ProtocolFuzzTests|GatewayMessagingTests
 
 test: export TEST_COUNTS := .build/test-counts
 test: deps

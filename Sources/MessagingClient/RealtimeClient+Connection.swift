@@ -96,7 +96,16 @@ extension RealtimeClient {
         let end = SessionOutcome()
         var auth: [String: ClientJSON] = ["type": "auth", "id": "auth", "token": .string(token), "protocol": .integer(1)]
         if let device = configuration.deviceID { auth["device"] = .string("\(device)") }
-        guard let session = await handshake(on: connection, auth: auth, end: end) else { return end.value.withLock { $0 } }
+        // A server that accepted the connection but never answers (starting or stopping) is
+        // left after the request timeout, and the client tries again.
+        let timeout = configuration.requestTimeout
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            await connection.close(.goingAway, reason: "no ready frame within \(timeout)")
+        }
+        let ready = await handshake(on: connection, auth: auth, end: end)
+        watchdog.cancel()
+        guard let session = ready else { return end.value.withLock { $0 } }
         state.withLock { $0.session = session }
         let link = Link(connection: connection)
         await withTaskCancellationHandler {

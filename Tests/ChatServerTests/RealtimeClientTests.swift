@@ -76,9 +76,9 @@ struct RealtimeClientTests {
 
         let box: Box
 
-        /// The events of `conversation` once `seq` arrived (at most 15 s).
+        /// The events of `conversation` once `seq` arrived (at most 30 s).
         func events(in conversation: ConversationID, through seq: Int64) async throws -> [ClientEvent] {
-            let deadline = ContinuousClock.now + .seconds(15)
+            let deadline = ContinuousClock.now + .seconds(30)
             while true {
                 let events = box.items.withLock { items in
                     items.compactMap { update -> ClientEvent? in
