@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The libsodium-facing code under AddressSanitizer (`make test` runs it after the main run):
-# builds Tests/Sanitized — MessagingSodium, MessagingE2EE, MessagingAuth, MessagingE2EEVerification and their
+# builds Tests/Sanitized — MessagingSodium, MessagingE2EE, MessagingAuth, MessagingE2EEVerification, MessagingMedia and their
 # test targets, from the root package's sources — with `--sanitize=address` in its own
 # scratch path (.build-asan, so the main .build is never invalidated), runs every test in it
 # and summarises the run like the main one ("asan: N passed, N failed"). Any sanitizer report
@@ -15,7 +15,7 @@ swift=${SWIFT:-swift}
 package=Tests/Sanitized
 scratch=.build-asan
 
-echo "==> AddressSanitizer: building MessagingSodium, MessagingE2EE, MessagingAuth, MessagingE2EEVerification and their tests ($scratch)"
+echo "==> AddressSanitizer: building MessagingSodium, MessagingE2EE, MessagingAuth, MessagingE2EEVerification, MessagingMedia and their tests ($scratch)"
 start=$(date +%s)
 "$swift" build --package-path "$package" --scratch-path "$scratch" --build-tests --sanitize=address
 echo "==> AddressSanitizer: build took $(( $(date +%s) - start )) s; running the tests"

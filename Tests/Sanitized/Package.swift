@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// The libsodium-facing products and their tests, built a second time under AddressSanitizer
+// The libsodium-facing products (and MessagingMedia: SigV4 and URL signatures on libsodium,
+// raw file descriptors and buffers) and their tests, built a second time under AddressSanitizer
 // by `make test` (`scripts/test-sanitized.sh`).
 //
 // Why a separate package: `swift build --sanitize=address` on the root package compiles every
@@ -58,6 +59,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "MessagingTesting", dependencies: ["MessagingCore"], swiftSettings: strictSettings),
+        .target(name: "MessagingMedia", dependencies: ["MessagingCore", "MessagingSodium"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "MediaStreamProbe", dependencies: ["MessagingMedia"], path: "Tests/MediaStreamProbe", swiftSettings: strictSettings),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingAuthTests",
@@ -70,6 +74,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "MessagingSodiumTests", dependencies: ["MessagingSodium", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "MessagingMediaTests", dependencies: ["TestSupport", "MessagingMedia", "MessagingCore", "MediaStreamProbe"],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "MessagingE2EETests",
             dependencies: ["MessagingE2EE", "MessagingSodium", "TestSupport"],
