@@ -156,10 +156,14 @@ public final class SpawnedProcess: @unchecked Sendable {
 extension SpawnedProcess {
     /// Runs `executable arguments…` to its end with `input` on its stdin; returns its exit
     /// status and what it wrote to stdout and stderr.
-    public static func run(_ executable: URL, _ arguments: [String], input: Data) throws -> (status: Int32, output: Data, errors: Data) {
+    /// `environment` replaces the parent's when given.
+    public static func run(
+        _ executable: URL, _ arguments: [String], input: Data, environment: [String: String]? = nil
+    ) throws -> (status: Int32, output: Data, errors: Data) {
         let process = SpawnedProcess()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = environment
         let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
         process.standardInput = stdin
         process.standardOutput = stdout
