@@ -56,7 +56,8 @@ public struct Committed<Value: Sendable>: Sendable {
 /// It is also a ``JobOutbox``: jobs enqueued here commit with the domain change or not at all.
 public protocol MessagingTransaction:
     UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox,
-    DeviceStore, UserFeedStore, ModerationStore, RetentionStore, AccountDataStore, ConversationDeletionStore, NotificationStore
+    DeviceStore, UserFeedStore, ModerationStore, RetentionStore, AccountDataStore, ConversationDeletionStore, NotificationStore,
+    AttachmentStore
 {}
 
 /// Users.
