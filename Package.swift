@@ -191,7 +191,7 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
                 "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
-                "MessagingPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "MessagingPostgres", "MessagingMedia", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -206,7 +206,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "ChatServerApp", "MessagingPostgres", "MessagingCore",
+                "ChatServerApp", "MessagingPostgres", "MessagingCore", "MessagingMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -217,7 +217,7 @@ let package = Package(
         .executableTarget(
             name: "ChatClient",
             dependencies: [
-                "MessagingWebSocket", "MessagingTransport", "MessagingWire", "MessagingCore", "MessagingE2EE",
+                "MessagingWebSocket", "MessagingTransport", "MessagingWire", "MessagingCore", "MessagingE2EE", "MessagingSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
