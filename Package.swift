@@ -397,7 +397,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ChatServerApp", "ChatServer", "ChatClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
-                "MessagingE2EE", "MessagingAuth",
+                "MessagingE2EE", "MessagingAuth", "MessagingMedia",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

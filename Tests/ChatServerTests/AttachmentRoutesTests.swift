@@ -141,4 +141,35 @@ struct AttachmentRoutesTests {
             #expect(lateSend.status == 400, "\(lateSend)")
         }
     }
+
+    @Test("the realtime send frame names uploads: attached on success, refused like the HTTP send otherwise")
+    func realtimeSend() async throws {
+        try await TestServer.with { server in
+            let client = HTTPClient(base: server.base)
+            let alice = try await client.user("alice")
+            let bob = try await client.user("bob")
+            let room = try await client.group(by: alice, members: [bob])
+            let slot = try await client.uploadSlot(in: room, as: alice, fileName: "clip.mp3", contentType: "audio/mpeg", size: 5)
+            #expect(try await client.upload(Data([1, 2, 3, 4, 5]), to: slot).status == 200)
+            let other = try await client.uploadSlot(in: room, as: bob, fileName: "x.png", contentType: "image/png", size: 2)
+            _ = try await Peer.with(server, token: alice.token) { peer in
+                _ = try await peer.ready()
+                let refused = try await peer.request([
+                    "type": "send", "conversation": room, "clientMessageId": "rt-0", "text": "not mine", "attachments": [other.id],
+                ])
+                #expect(refused.type == "error" && refused.code == "not_found", "\(refused)")
+                let answer = try await peer.request([
+                    "type": "send", "conversation": room, "clientMessageId": "rt-1", "text": "listen", "attachments": [slot.id],
+                ])
+                #expect(answer.type == "ok", "\(answer)")
+                let attachments = answer.result.message["attachments"] as? [[String: Any]]
+                #expect(attachments?.first?["id"] as? String == slot.id && attachments?.first?["mediaType"] as? String == "audio/mpeg")
+                let malformed = try await peer.request([
+                    "type": "send", "conversation": room, "clientMessageId": "rt-2", "text": "x", "attachments": ["not-an-id"],
+                ])
+                #expect(malformed.type == "error", "\(malformed)")
+            }
+            #expect(try await client.downloadURL(slot.id, as: bob).status == 200)
+        }
+    }
 }

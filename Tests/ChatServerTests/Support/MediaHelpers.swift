@@ -37,7 +37,8 @@ extension HTTPClient {
 
     /// `PUT`s `bytes` to an upload URL with the slot's headers.
     func upload(_ bytes: Data, to slot: UploadSlot, headers extra: [String: String] = [:]) async throws -> Answer {
-        var headers = slot.headers
+        // Header names are case-insensitive: an extra one replaces the slot's of any case.
+        var headers = slot.headers.filter { name, _ in !extra.keys.contains { $0.lowercased() == name.lowercased() } }
         for (name, value) in extra { headers[name] = value }
         return try await call("PUT", try relative(slot.url), body: bytes, headers: headers)
     }
