@@ -98,9 +98,17 @@ public final class ChatServer: Service, Sendable {
             throttle: configuration.limits.rateLimits == .unlimited ? nil : backend.throttle, clock: wallClock, logger: logger)
 
         let limits = configuration.limits
-        let media = try ChatMedia(
-            configuration: configuration.media,
-            dataDirectory: URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent(), clock: wallClock)
+        let media: ChatMedia
+        do {
+            media = try ChatMedia(
+                configuration: configuration.media,
+                dataDirectory: URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent(), clock: wallClock)
+        } catch let error as ChatServerError {
+            throw error
+        } catch {
+            // MediaError messages name the bad setting and never contain secrets.
+            throw ChatServerError.invalidConfiguration("The media store cannot start: \(error)")
+        }
         self.media = media
         let useCases = Messaging(
             store: store, clock: wallClock,
