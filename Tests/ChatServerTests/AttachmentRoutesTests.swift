@@ -140,6 +140,15 @@ struct AttachmentRoutesTests {
             let lateSend = try await client.send("late", attachments: [late.id], to: room, as: aliceLater)
             // Refused either way: 400 while the record is there, 404 once the purge job deleted it.
             #expect(lateSend.status == 400 || lateSend.status == 404, "\(lateSend)")
+            // The purge job deletes the expired upload's object and record (the clock moved 25 h).
+            let lateObject = server.directory.appendingPathComponent("data/media/objects/uploads/\(late.id)")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while FileManager.default.fileExists(atPath: lateObject.path), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(!FileManager.default.fileExists(atPath: lateObject.path), "the expired upload was not purged")
+            let attachedObject = server.directory.appendingPathComponent("data/media/objects/uploads/\(slot.id)")
+            #expect(FileManager.default.fileExists(atPath: attachedObject.path), "an attached upload is kept")
         }
     }
 
@@ -171,6 +180,40 @@ struct AttachmentRoutesTests {
                 #expect(malformed.type == "error", "\(malformed)")
             }
             #expect(try await client.downloadURL(slot.id, as: bob).status == 200)
+        }
+    }
+
+    @Test("concurrent uploads of several members each land in their own object and attach to their own message")
+    func concurrentUploads() async throws {
+        try await TestServer.with { server in
+            let client = HTTPClient(base: server.base)
+            var members: [Login] = []
+            for index in 0..<4 { members.append(try await client.user("member\(index)")) }
+            let room = try await client.group(by: members[0], members: Array(members.dropFirst()))
+            let results = try await withThrowingTaskGroup(of: (String, Data, Int, Int).self) { group in
+                for (index, member) in members.enumerated() {
+                    for round in 0..<3 {
+                        group.addTask {
+                            let bytes = Data(repeating: UInt8(index * 16 + round), count: 300_000 + index * 1000 + round)
+                            let slot = try await client.uploadSlot(in: room, as: member, size: bytes.count)
+                            let uploaded = try await client.upload(bytes, to: slot)
+                            let sent = try await client.send("file \(round)", attachments: [slot.id], to: room, as: member)
+                            return (slot.id, bytes, uploaded.status, sent.status)
+                        }
+                    }
+                }
+                var all: [(String, Data, Int, Int)] = []
+                for try await result in group { all.append(result) }
+                return all
+            }
+            #expect(results.count == 12)
+            for (id, bytes, uploaded, sent) in results {
+                #expect(uploaded == 200 && sent == 201)
+                let stored = server.directory.appendingPathComponent("data/media/objects/uploads/\(id)")
+                #expect(try Data(contentsOf: stored) == bytes)
+            }
+            let incoming = server.directory.appendingPathComponent("data/media/incoming")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: incoming.path).isEmpty, "no temporary file is left behind")
         }
     }
 }
