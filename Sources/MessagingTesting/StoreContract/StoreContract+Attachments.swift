@@ -47,6 +47,25 @@ extension StoreContract {
             }
             #expect(try await store.read { try $0.attachment(id: second.id) } == nil)
             #expect(try await store.read { try $0.attachment(id: first.id) } != nil)
+
+            // Deleting the message releases its attachment, expired at the deletion time.
+            let deletedAt = time.adding(milliseconds: 50)
+            try await store.write { transaction throws in
+                try transaction.insert(message)
+                try transaction.tombstone(message.id, at: deletedAt)
+            }
+            let released = try #require(try await store.read { try $0.attachment(id: first.id) })
+            #expect(released.messageID == nil && released.expiresAt == deletedAt, "a deleted message's attachment is released")
+            #expect(try await store.read { try $0.expiredUnattachedAttachments(at: deletedAt, limit: 10) }.map(\.id).contains(first.id))
+
+            // Deleting the conversation releases every attachment of it (here the unattached third).
+            try await store.write { transaction throws in
+                while try transaction.purgeMessages(of: room.id, limit: 100) > 0 {}
+                while try transaction.purgeEvents(of: room.id, limit: 100) > 0 {}
+                try transaction.deleteConversation(room.id)
+            }
+            let orphan = try #require(try await store.read { try $0.attachment(id: third.id) })
+            #expect(orphan.expiresAt <= time, "a deleted conversation's uploads expire at once")
         }
     }
 
