@@ -225,7 +225,7 @@ let package = Package(
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
                 "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
-                "MessagingPostgres", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "MessagingPostgres", "MessagingMedia", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
@@ -240,7 +240,7 @@ let package = Package(
         .executableTarget(
             name: "ChatServer",
             dependencies: [
-                "ChatServerApp", "MessagingPostgres", "MessagingCore", "MessagingDelivery", "MessagingPush",
+                "ChatServerApp", "MessagingPostgres", "MessagingCore", "MessagingDelivery", "MessagingPush", "MessagingMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -252,6 +252,7 @@ let package = Package(
             name: "ChatClient",
             dependencies: [
                 "MessagingWebSocket", "MessagingTransport", "MessagingWire", "MessagingCore", "MessagingE2EE", "MessagingClient",
+                "MessagingSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -450,7 +451,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "ChatServerApp", "ChatServer", "ChatClient", "MessagingClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
-                "MessagingE2EE", "MessagingAuth",
+                "MessagingE2EE", "MessagingAuth", "MessagingMedia",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -255,6 +255,39 @@ actor E2EESession {
     /// Seals and sends `text`, first making sure a usable key epoch exists and that every
     /// verified device holds its key. Retries once after `rekey_required`.
     func send(_ text: String, clientMessageID: String, to conversation: String) async throws -> JSON {
+        try await send(plaintext: Array(text.utf8), attachments: [], clientMessageID: clientMessageID, to: conversation)
+    }
+
+    /// Encrypts `file` with a fresh media key (E2EE.md §7), uploads the ciphertext as an
+    /// opaque `application/octet-stream` object, and sends the media reference (key, digest
+    /// and the attachment id in its locator, §6.3) as the sealed plaintext of a message that
+    /// names the upload.
+    func send(file: URL, clientMessageID: String, to conversation: String) async throws -> JSON {
+        let encrypted = FileManager.default.temporaryDirectory.appendingPathComponent("chatclient-\(UUID().uuidString).enc")
+        defer { try? FileManager.default.removeItem(at: encrypted) }
+        FileManager.default.createFile(atPath: encrypted.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        let reference: MediaReference
+        do {
+            let input = try FileHandle(forReadingFrom: file)
+            let output = try FileHandle(forWritingTo: encrypted)
+            defer {
+                try? input.close()
+                try? output.close()
+            }
+            reference = try MediaEncryptor.encrypt(reading: input, writing: output, contentType: Attachments.contentType(of: file.path))
+        } catch {
+            throw ClientError.usage("Cannot encrypt \(file.path): \(error).")
+        }
+        let digest = try Attachments.sha256(of: encrypted)
+        let id = try await Attachments.upload(
+            encrypted, as: "encrypted", contentType: "application/octet-stream", in: conversation, api: api)
+        let locator = EncryptedAttachmentLocator(attachmentID: id, sha256: digest, fileName: file.lastPathComponent)
+        let carried = try reference.with(locator: locator.text)
+        return try await send(plaintext: carried.serialized, attachments: [id], clientMessageID: clientMessageID, to: conversation)
+    }
+
+    /// Seals `plaintext` with the conversation's current key and sends it, naming `attachments`.
+    func send(plaintext: [UInt8], attachments: [String], clientMessageID: String, to conversation: String) async throws -> JSON {
         guard let conversationUUID = UUID(uuidString: conversation) else { throw ClientError.usage("Bad conversation id \(conversation).") }
         try await syncInbox()
         var forceRotation = false
@@ -262,7 +295,7 @@ actor E2EESession {
             let key = try await currentKey(conversation: conversation, id: conversationUUID, forceRotation: forceRotation)
             let sealed: SealedMessage
             do {
-                sealed = try SealedMessage.seal(Array(text.utf8), clientMessageID: clientMessageID, with: key, from: identity)
+                sealed = try SealedMessage.seal(plaintext, clientMessageID: clientMessageID, with: key, from: identity)
             } catch {
                 throw ClientError.usage("Cannot encrypt the message: \(error).")
             }
@@ -272,6 +305,7 @@ actor E2EESession {
                     body: [
                         "clientMessageId": .string(clientMessageID), "ciphertext": .string(Data(sealed.serialized).base64EncodedString()),
                         "epoch": .number(Double(key.epoch)), "senderDevice": .string(device),
+                        "attachments": .array(attachments.map { .string($0) }),
                     ])
             } catch ClientError.server(status: 409, code: "rekey_required", let message) where attempt == 0 {
                 note("the server wants a new key epoch (\(message)); rotating")
@@ -280,7 +314,7 @@ actor E2EESession {
                 // Sealing again draws a new nonce, so a retried client message id never matches
                 // the stored ciphertext: find the original instead of reporting a conflict.
                 if let original = try await ownMessage(clientMessageID, in: conversation),
-                    (try? await open(original, in: conversation)) == text
+                    (try? await openPlaintext(original, in: conversation)) == plaintext
                 {
                     return .object(["message": original, "duplicate": .bool(true)])
                 }
@@ -411,6 +445,11 @@ actor E2EESession {
     /// message (conversation, client id), the sender device's bundle against the message's
     /// sender, then decrypts with the epoch's key. Never throws anything but ``Failure``.
     func open(_ message: JSON, in conversation: String) async throws(Failure) -> String {
+        Self.displayText(of: try await openPlaintext(message, in: conversation))
+    }
+
+    /// Opens an encrypted Message object as ``open(_:in:)`` does and returns the plaintext bytes.
+    func openPlaintext(_ message: JSON, in conversation: String) async throws(Failure) -> [UInt8] {
         guard let base64 = message["ciphertext"]?.string, let bytes = Data(base64Encoded: base64) else {
             throw Failure.tampered("invalidFormat")
         }
@@ -441,7 +480,7 @@ actor E2EESession {
         guard let key else { throw Failure.missingEnvelope(epoch: sealed.epoch) }
         do {
             let opened = try sealed.open(with: key, from: bundle)
-            return Self.displayText(of: opened.plaintext)
+            return opened.plaintext
         } catch {
             throw Failure.tampered(code(of: error))
         }
@@ -452,7 +491,10 @@ actor E2EESession {
     /// anything else is the message text in UTF-8.
     static func displayText(of plaintext: [UInt8]) -> String {
         if plaintext.starts(with: [0x01, 0x06]), let reference = try? MediaReference(serialized: plaintext) {
-            return "[attachment: \(reference.contentType), \(reference.plaintextLength) bytes; this client cannot fetch attachments]"
+            if let locator = EncryptedAttachmentLocator(reference.locator) {
+                return "[attachment: \(locator.fileName), \(reference.contentType), \(reference.plaintextLength) bytes; save it with ChatClient download]"
+            }
+            return "[attachment: \(reference.contentType), \(reference.plaintextLength) bytes; not stored on this server]"
         }
         return String(decoding: plaintext, as: UTF8.self)
     }

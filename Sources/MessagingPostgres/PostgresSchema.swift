@@ -20,7 +20,29 @@ enum PostgresSchema {
         Migration(identifier: "pg-v6-moderation", statements: split(moderation)),
         Migration(identifier: "pg-v7-retention", statements: split(retention)),
         Migration(identifier: "pg-v8-notifications", statements: split(notifications)),
+        Migration(identifier: "pg-v9-attachments", statements: split(attachments)),
     ]
+
+    /// Media attachments: one row per upload slot, with the object key, the declared name,
+    /// type and size, when the stored object was checked, and the message it belongs to once
+    /// attached. The SQLite schema's `v9-attachments`; a new table only.
+    static let attachments = """
+        CREATE TABLE attachments (
+            id uuid PRIMARY KEY,
+            owner_id uuid NOT NULL,
+            conversation_id uuid NOT NULL,
+            object_key text NOT NULL UNIQUE,
+            file_name text NOT NULL,
+            content_type text NOT NULL,
+            byte_count bigint NOT NULL CHECK (byte_count >= 0),
+            created_at bigint NOT NULL,
+            expires_at bigint NOT NULL,
+            confirmed_at bigint,
+            message_id uuid
+        );
+        CREATE INDEX attachments_unattached_by_expiry ON attachments (expires_at) WHERE message_id IS NULL;
+        CREATE INDEX attachments_by_message ON attachments (message_id) WHERE message_id IS NOT NULL
+        """
 
     /// Notification records (`source_key` makes a retried job's insert a no-op), each
     /// member's notified position, and one push token per device of a user. The SQLite

@@ -36,6 +36,8 @@ public struct ClientRequest: Hashable, Sendable {
         /// The end-to-end encryption header (`epoch` and `senderDevice`), required with a
         /// ciphertext in an encrypted conversation.
         public var encryption: EncryptionHeader? = nil
+        /// Uploads to attach (ids from an upload slot; see `MessagingCore.AttachmentService`).
+        public var attachments: [AttachmentID] = []
     }
 
     /// The content of an `envelopes.upload`.

@@ -34,7 +34,8 @@ public struct FrameDecoder: Sendable {
         "unsubscribe": Schema(required: ["conversation"], optional: [], idRequired: true),
         "send": Schema(
             required: ["conversation", "clientMessageId"],
-            optional: ["text", "ciphertext", "replyTo", "threadRoot", "mentions", "epoch", "senderDevice"], idRequired: true),
+            optional: ["text", "ciphertext", "replyTo", "threadRoot", "mentions", "epoch", "senderDevice", "attachments"],
+            idRequired: true),
         "edit": Schema(required: ["message"], optional: ["text", "ciphertext", "mentions"], idRequired: true),
         "delete": Schema(required: ["message"], optional: [], idRequired: true),
         "react": Schema(required: ["message", "emoji"], optional: ["conversation"], idRequired: true),
@@ -256,7 +257,8 @@ public struct FrameDecoder: Sendable {
             return .send(ClientRequest.Send(
                 conversationID: try r.id("conversation"), clientMessageID: clientMessageID, text: text,
                 ciphertext: ciphertext, replyTo: try r.optionalID("replyTo"), threadRoot: try r.optionalID("threadRoot"),
-                mentions: try r.optionalIDs("mentions") ?? [], encryption: encryption))
+                mentions: try r.optionalIDs("mentions") ?? [], encryption: encryption,
+                attachments: try r.optionalIDs("attachments") ?? []))
         case "edit":
             let text = try r.optionalString("text")
             let ciphertext = try r.optionalBase64("ciphertext")

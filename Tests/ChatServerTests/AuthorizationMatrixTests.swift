@@ -259,6 +259,12 @@ struct AuthorizationMatrixTests {
         Route(name: "POST /v1/auth/logout", expected: [204, 204, 204, 204, 204] + denied) { f, caller in
             Call(method: "POST", path: "/v1/auth/logout", token: try await f.freshLogin(for: caller))
         },
+        Route(name: "POST /v1/conversations/{id}/attachments", expected: [201, 201, 201, 404, 404] + denied) { f, _ in
+            Call(method: "POST", path: "/v1/conversations/\(f.room)/attachments")
+        },
+        Route(name: "GET /v1/attachments/{attachmentId}/download", expected: [200, 200, 200, 404, 404] + denied) { f, _ in
+            Call(method: "GET", path: "/v1/attachments/\(try await f.ownerAttachment())/download")
+        },
     ]
 
     @Test("a banned former member gets what a removed member gets on every route, and changes nothing", arguments: routes)
@@ -359,6 +365,16 @@ extension AuthorizationMatrixTests.Fixture {
         return try #require(message["id"] as? String)
     }
 
+    /// A fresh attachment of the owner, uploaded and sent in `room`; returns its id.
+    func ownerAttachment() async throws -> String {
+        let slot = try await client.uploadSlot(in: room, as: owner, fileName: "a.png", contentType: "image/png", size: 3)
+        let uploaded = try await client.upload(Data([1, 2, 3]), to: slot)
+        try #require(uploaded.status == 200, "\(uploaded)")
+        let sent = try await client.send("with a file", attachments: [slot.id], to: room, as: owner)
+        try #require(sent.status == 201, "\(sent)")
+        return slot.id
+    }
+
     /// Everything a refused call must leave unchanged: the owner's view of the log and the
     /// members, and the owner's sessions.
     func snapshot() async throws -> String {
@@ -374,6 +390,9 @@ extension AuthorizationMatrixTests.Fixture {
         if let body = call.json { json = body }
         if let body = call.jsonInt { json = body }
         if let body = call.jsonBool { json = body }
+        if route.name == "POST /v1/conversations/{id}/attachments" {
+            json = ["fileName": "photo.png", "contentType": "image/png", "size": 3] as [String: Any]
+        }
         if route.name == "POST /v1/conversations" {
             json = ["kind": "group", "title": "mine", "members": call.jsonArray?["members"] ?? []] as [String: Any]
         }

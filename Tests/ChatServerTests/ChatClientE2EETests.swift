@@ -193,7 +193,7 @@ struct ChatClientE2EETests {
         // Nothing the server stored holds a plaintext.
         try await server.stop(removingFiles: false)
         stopped = true
-        for file in try FileManager.default.contentsOfDirectory(at: server.directory.appendingPathComponent("data"), includingPropertiesForKeys: nil) {
+        for file in try TestServer.files(under: server.directory.appendingPathComponent("data")) {
             let bytes = try Data(contentsOf: file)
             for secret in secrets + ["after the injection"] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(file.lastPathComponent) holds \"\(secret)\"")

@@ -13,7 +13,10 @@ struct ChatClientPlaintextTests {
         _ = try encryptor.encrypt([UInt8](repeating: 7, count: 100))
         let (_, reference) = try encryptor.finish(contentType: "image/png", locator: "blob:launch-1")
         #expect(E2EESession.displayText(of: reference.serialized)
-            == "[attachment: image/png, 100 bytes; this client cannot fetch attachments]")
+            == "[attachment: image/png, 100 bytes; not stored on this server]")
+        let stored = try reference.with(locator: "attachment:0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a;sha256=\(String(repeating: "ab", count: 32));name=cat%20photo%2Epng")
+        #expect(E2EESession.displayText(of: stored.serialized)
+            == "[attachment: cat photo.png, image/png, 100 bytes; save it with ChatClient download]")
         // Text that merely starts like a reference is still text.
         #expect(E2EESession.displayText(of: [0x01, 0x06] + Array("x".utf8)) == "\u{1}\u{6}x")
     }

@@ -165,10 +165,10 @@ struct EncryptedConversationTests {
             #expect(global.status == 200 && hits == ["a secret in the clear"], "only the plain conversation is searched: \(global)")
             #expect(global["excludedEncryptedConversations"] as? Int == 1)
 
-            // The database file (and its WAL) holds none of the plaintexts.
+            // The database file (and its WAL), and every other file under the data directory
+            // (media objects included), hold none of the plaintexts.
             try await server.stop(removingFiles: false)
-            let files = try FileManager.default.contentsOfDirectory(
-                at: server.directory.appendingPathComponent("data"), includingPropertiesForKeys: nil)
+            let files = try TestServer.files(under: server.directory.appendingPathComponent("data"))
             #expect(files.contains { $0.lastPathComponent == "chat.sqlite" })
             for file in files {
                 let bytes = try Data(contentsOf: file)

@@ -58,6 +58,7 @@ struct OpenAPITests {
                     ("{id}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a"), ("{messageId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6b"),
                     ("{userId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6c"), ("{sessionId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6d"),
                     ("{handle}", "alice"), ("{emoji}", "%F0%9F%91%8D"), ("{deviceId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6e"),
+                    ("{attachmentId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6f"), ("{objectId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b70"),
                 ] {
                     path = path.replacingOccurrences(of: parameter, with: value)
                 }

@@ -18,65 +18,23 @@ struct S3RoundTripTests {
     static let region = "eu-west-1"
     static let bucket = "media-roundtrip"
 
-    /// The gate + moto child process, stopped by PID.
+    /// The gate + moto child process (TestSupport's `S3GateServer`), stopped by PID.
     final class S3Server {
-        let process = SpawnedProcess()
-        let port: Int
-        let log: URL
+        private let gate: S3GateServer
+        var port: Int { gate.port }
 
         init() throws {
-            let python = try MediaPaths.python()
-            log = FileManager.default.temporaryDirectory.appendingPathComponent("s3-gate-\(UUID()).log")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let logHandle = try FileHandle(forWritingTo: log)
-            let stdout = Pipe()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [MediaPaths.interop.appendingPathComponent("s3_gate.py").path, S3RoundTripTests.access, S3RoundTripTests.secret, S3RoundTripTests.region, S3RoundTripTests.bucket]
-            process.standardOutput = stdout
-            process.standardError = logHandle
-            try process.run()
-            try logHandle.close()
-            // Read "listening PORT" on another thread, waiting at most 60 s.
-            let line = LineBox()
-            let done = DispatchSemaphore(value: 0)
-            let reader = stdout.fileHandleForReading
-            Thread.detachNewThread {
-                var bytes = [UInt8]()
-                while true {
-                    let data = reader.readData(ofLength: 1)
-                    if data.isEmpty || data.first == 0x0A { break }
-                    bytes += data
-                }
-                line.set(String(decoding: bytes, as: UTF8.self))
-                done.signal()
+            do {
+                gate = try S3GateServer(
+                    access: S3RoundTripTests.access, secret: S3RoundTripTests.secret, region: S3RoundTripTests.region,
+                    bucket: S3RoundTripTests.bucket)
+            } catch let error as S3GateServer.StartError {
+                throw TestFailure(error.description)
             }
-            let ready = done.wait(timeout: .now() + 60) == .success
-            let text = line.get()
-            guard ready, text.hasPrefix("listening "), let port = Int(text.dropFirst("listening ".count)) else {
-                let pid = process.processIdentifier
-                if pid > 0, process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
-                let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                throw TestFailure("moto (Tests/Interop/s3_gate.py) did not start: '\(text)'\n\(logText.suffix(3000))")
-            }
-            self.port = port
         }
 
         /// Stops the child by its PID: SIGTERM, then SIGKILL after 5 s.
-        func stop() {
-            let pid = process.processIdentifier
-            guard pid > 0 else { return }
-            if process.isRunning { kill(pid, SIGTERM) }
-            for _ in 0..<250 where process.isRunning { usleep(20_000) }
-            if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() }
-            try? FileManager.default.removeItem(at: log)
-        }
-    }
-
-    final class LineBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = ""
-        func set(_ text: String) { lock.lock(); value = text; lock.unlock() }
-        func get() -> String { lock.lock(); defer { lock.unlock() }; return value }
+        func stop() { gate.stop() }
     }
 
     static func store(port: Int, clock: any WallClock = SystemWallClock(), secret: String = secret) throws -> S3MediaStore {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MessagingCore
 import MessagingDelivery
+import MessagingMedia
 import MessagingPostgres
 import MessagingPush
 import Metrics
@@ -82,6 +83,21 @@ struct ChatServerCommand: AsyncParsableCommand {
 
     @Option(help: "Milliseconds a conversation's notification scan waits after a message; a burst within it is one notification (env CHAT_NOTIFICATION_WINDOW_MS; default 30000; 10 to 3600000).")
     var notificationWindowMs: Int?
+
+    @Option(help: "Directory of local attachment files (env CHAT_MEDIA_DIR; default media beside the database).")
+    var mediaDir: String?
+
+    @Option(help: "Public base URL of this server's /media routes, such as https://chat.example.com/media (env CHAT_MEDIA_BASE_URL; default http://HOST:PORT/media).")
+    var mediaBaseURL: String?
+
+    @Option(help: "Largest attachment in bytes (env CHAT_MEDIA_MAX_BYTES; default 104857600).")
+    var mediaMaxBytes: Int?
+
+    @Option(help: "Allowed attachment types, comma-separated, such as image/*,application/pdf (env CHAT_MEDIA_TYPES; default image/*,audio/*,video/*,application/pdf,text/plain,application/octet-stream).")
+    var mediaTypes: String?
+
+    @Option(help: "S3-compatible endpoint for attachments instead of local files, such as https://s3.eu-west-1.amazonaws.com (env CHAT_S3_ENDPOINT; with CHAT_S3_REGION, CHAT_S3_BUCKET, CHAT_S3_ACCESS_KEY_ID, CHAT_S3_SECRET_ACCESS_KEY, optional CHAT_S3_SESSION_TOKEN, CHAT_S3_PATH_STYLE=1, CHAT_S3_SSE=AES256|aws:kms, CHAT_S3_SSE_KMS_KEY_ID).")
+    var s3Endpoint: String?
 
     @Flag(help: "Load-test settings, never for production: no rate limits, 100,000 connections per user, a large outbound queue, and the cheapest password hashing (env CHAT_BENCHMARK_LIMITS=1).")
     var benchmarkLimits = false
@@ -187,6 +203,7 @@ struct ChatServerCommand: AsyncParsableCommand {
             fcm: fcmServiceAccount ?? environment["CHAT_FCM_SERVICE_ACCOUNT"])
         if let headerTimeout { configuration.http.headerReadTimeout = headerTimeout }
         if let idleTimeout { configuration.http.idleTimeout = idleTimeout }
+        try configureMedia(&configuration.media, environment: environment, integer: integer, enabled: enabled)
         do {
             try configuration.validate()
         } catch {
@@ -211,6 +228,40 @@ struct ChatServerCommand: AsyncParsableCommand {
                 logger: Logger(label: "ChatServer.push"))
         } catch {
             throw ValidationError(error.message)
+        }
+    }
+
+    private func configureMedia(
+        _ media: inout MediaConfiguration, environment: [String: String], integer: (Int?, String) throws -> Int?,
+        enabled: (String) -> Bool
+    ) throws {
+        media.publicBaseURL = mediaBaseURL ?? environment["CHAT_MEDIA_BASE_URL"]
+        if let value = try integer(mediaMaxBytes, "CHAT_MEDIA_MAX_BYTES") { media.policy.maximumByteCount = Int64(value) }
+        if let list = mediaTypes ?? environment["CHAT_MEDIA_TYPES"] {
+            media.policy.allowedContentTypes = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                .filter { !$0.isEmpty }
+        }
+        if let endpoint = s3Endpoint ?? environment["CHAT_S3_ENDPOINT"] {
+            func required(_ name: String) throws -> String {
+                guard let value = environment[name], !value.isEmpty else {
+                    throw ValidationError("--s3-endpoint needs \(name) in the environment.")
+                }
+                return value
+            }
+            var encryption: S3ServerSideEncryption?
+            switch environment["CHAT_S3_SSE"] {
+            case nil, "": encryption = nil
+            case "AES256": encryption = .aes256
+            case "aws:kms": encryption = .kms(keyID: environment["CHAT_S3_SSE_KMS_KEY_ID"])
+            case let other?: throw ValidationError("CHAT_S3_SSE must be AES256 or aws:kms; it is '\(other)'.")
+            }
+            media.backend = .s3(S3Settings(
+                endpoint: endpoint, region: try required("CHAT_S3_REGION"), bucket: try required("CHAT_S3_BUCKET"),
+                accessKeyID: try required("CHAT_S3_ACCESS_KEY_ID"), secretAccessKey: try required("CHAT_S3_SECRET_ACCESS_KEY"),
+                sessionToken: environment["CHAT_S3_SESSION_TOKEN"], pathStyle: enabled("CHAT_S3_PATH_STYLE"),
+                serverSideEncryption: encryption))
+        } else if let directory = mediaDir ?? environment["CHAT_MEDIA_DIR"] {
+            media.backend = .local(directory: directory)
         }
     }
 

@@ -46,6 +46,8 @@ public enum IDKind {
     public enum Message {}
     /// Notification records.
     public enum Notification {}
+    /// Media attachments (upload slots and the objects they name).
+    public enum Attachment {}
 }
 
 /// Identifies a user.
@@ -58,3 +60,5 @@ public typealias ConversationID = Identifier<IDKind.Conversation>
 public typealias MessageID = Identifier<IDKind.Message>
 /// Identifies a notification record.
 public typealias NotificationID = Identifier<IDKind.Notification>
+/// Identifies a media attachment.
+public typealias AttachmentID = Identifier<IDKind.Attachment>

@@ -8,6 +8,7 @@ public protocol ConversationDeletionStore {
     func purgeEvents(of conversation: ConversationID, limit: Int) throws -> Int
     /// Deletes what is left of `conversation`: memberships and read positions, key state, key
     /// envelopes of the conversation, acknowledgement cursors, its retention policy, and the
-    /// conversation itself.
+    /// conversation itself; its attachment records are released (unattached and expired) so
+    /// the purge of expired uploads deletes their objects.
     func deleteConversation(_ conversation: ConversationID) throws
 }

@@ -56,7 +56,8 @@ public struct Committed<Value: Sendable>: Sendable {
 /// It is also a ``JobOutbox``: jobs enqueued here commit with the domain change or not at all.
 public protocol MessagingTransaction:
     UserStore, ConversationStore, MembershipStore, MessageStore, EventLog, SearchIndex, IdempotencyStore, JobOutbox,
-    DeviceStore, UserFeedStore, ModerationStore, RetentionStore, AccountDataStore, ConversationDeletionStore, NotificationStore
+    DeviceStore, UserFeedStore, ModerationStore, RetentionStore, AccountDataStore, ConversationDeletionStore, NotificationStore,
+    AttachmentStore
 {}
 
 /// Users.
@@ -137,7 +138,9 @@ public protocol MessageStore {
     func insert(_ message: Message) throws
     /// Replaces a message's body and mentions and sets `editedAt`; re-indexes it.
     func updateBody(of id: MessageID, to body: MessageBody, mentions: [UserID], editedAt: Timestamp) throws
-    /// Turns a message into a tombstone: drops body, mentions, attachments and reactions, unindexes it.
+    /// Turns a message into a tombstone: drops body, mentions, attachments and reactions, unindexes it,
+    /// and releases its attachment records (unattached, expired at `time`) for the purge of
+    /// expired uploads, which deletes their objects.
     func tombstone(_ id: MessageID, at time: Timestamp) throws
     /// The emoji `user` has left on `message`.
     func reactions(on message: MessageID, by user: UserID) throws -> [Emoji]

@@ -141,6 +141,7 @@ public struct MessageService: Sendable {
             attachments: draft.attachments, createdAt: now, editedAt: nil, deletedAt: nil, contentDigest: digest,
             encryption: draft.encryption)
         try transaction.insert(message)
+        try attach(draft.attachments, to: id, in: conversationID, by: sender, at: now, transaction: transaction)
         try transaction.append(ConversationEvent(
             conversationID: conversationID, seq: seq, actorID: sender, occurredAt: now, payload: .messageCreated(message)))
         return SendReceipt(message: message, isDuplicate: false)

@@ -12,12 +12,17 @@ public struct MessagingConfiguration: Hashable, Sendable {
     /// The batch window of notification jobs, in milliseconds: records for one user,
     /// conversation and reason within the window become one notification. Default 30 s.
     public var notificationWindowMilliseconds: Int64
+    /// The limits of attachment uploads (size, allowed types, lifetime of unattached uploads).
+    public var attachments: AttachmentPolicy
 
-    /// Makes a configuration; the defaults are `MessagingLimits.default` and ``PermissionTable/standard``.
+    /// Makes a configuration; the defaults are `MessagingLimits.default`, ``PermissionTable/standard``
+    /// and ``AttachmentPolicy/default``.
     public init(
         limits: MessagingLimits = .default, permissions: PermissionTable = .standard,
-        idempotencyRetentionMilliseconds: Int64 = 24 * 3600 * 1000, notificationWindowMilliseconds: Int64 = 30_000
+        idempotencyRetentionMilliseconds: Int64 = 24 * 3600 * 1000, notificationWindowMilliseconds: Int64 = 30_000,
+        attachments: AttachmentPolicy = .default
     ) {
+        self.attachments = attachments
         self.limits = limits
         self.permissions = permissions
         self.idempotencyRetentionMilliseconds = idempotencyRetentionMilliseconds
@@ -66,6 +71,8 @@ public struct Messaging: Sendable {
     public let accounts: AccountService
     /// Notification records of members who did not receive messages, and device push tokens.
     public let notifications: NotificationService
+    /// Media attachments: upload slots, checks before a send, downloads, expired uploads.
+    public let attachments: AttachmentService
 
     /// Makes the use cases over `store`.
     ///
@@ -81,6 +88,16 @@ public struct Messaging: Sendable {
         self.init(context: ServiceContext(
             store: store, clock: clock, ids: ids ?? UUIDv7Generator(clock: clock), configuration: configuration,
             verifier: verifier, publisher: nil))
+    }
+
+    /// The same use cases, checking uploaded attachments in `objects` and deleting expired
+    /// uploads from it (see ``AttachmentService``). Without one, sends cannot name uploads.
+    ///
+    /// - Parameter objects: the host's object storage (ChatServer adapts `MessagingMedia.MediaStore`).
+    public func storingAttachments(in objects: any AttachmentObjectStore) -> Messaging {
+        var context = context
+        context.attachmentObjects = objects
+        return Messaging(context: context)
     }
 
     /// The same use cases, handing every event they commit to `publisher` (see
@@ -117,6 +134,7 @@ public struct Messaging: Sendable {
         retention = RetentionService(context: context)
         accounts = AccountService(context: context)
         notifications = NotificationService(context: context)
+        attachments = AttachmentService(context: context)
     }
 }
 
@@ -128,6 +146,7 @@ struct ServiceContext: Sendable {
     let configuration: MessagingConfiguration
     let verifier: (any EndToEndVerifier)?
     var publisher: (any CommittedEventPublisher)?
+    var attachmentObjects: (any AttachmentObjectStore)? = nil
 
     /// Runs `body` in a write transaction, hands the events it committed to the publisher,
     /// and returns its value.

@@ -38,11 +38,38 @@ enum SQLiteSchema {
         migrator.registerMigration("v8-notifications") { db in
             try db.execute(sql: notifications)
         }
+        // Attachment records; a new table only.
+        migrator.registerMigration("v9-attachments") { db in
+            try db.execute(sql: attachments)
+        }
         return migrator
     }
 
     /// Every migration this library knows.
     static var knownMigrations: Set<String> { Set(migrator.migrations) }
+
+    /// Media attachments: one row per upload slot, with the object key, the declared name,
+    /// type and size, when the stored object was checked, and the message it belongs to once
+    /// attached. Unattached uploads are found by expiry (partial index: attached rows take no
+    /// space in it). No foreign keys: a record outlives nothing it names, and the purge of
+    /// expired uploads deletes the object before the row.
+    static let attachments = """
+        CREATE TABLE attachments (
+            id BLOB PRIMARY KEY NOT NULL,
+            owner_id BLOB NOT NULL,
+            conversation_id BLOB NOT NULL,
+            object_key TEXT NOT NULL UNIQUE,
+            file_name TEXT NOT NULL,
+            content_type TEXT NOT NULL,
+            byte_count INTEGER NOT NULL CHECK (byte_count >= 0),
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            confirmed_at INTEGER,
+            message_id BLOB
+        ) WITHOUT ROWID;
+        CREATE INDEX attachments_unattached_by_expiry ON attachments (expires_at) WHERE message_id IS NULL;
+        CREATE INDEX attachments_by_message ON attachments (message_id) WHERE message_id IS NOT NULL;
+        """
 
     /// Notification records (`source_key` makes a retried job's insert a no-op), each
     /// member's notified position, and one push token per device of a user.

@@ -90,6 +90,10 @@ extension SQLiteTransaction {
             [time.millisecondsSince1970, RowCoding.blob(id)])
         try execute("DELETE FROM reactions WHERE message_id = ?", [RowCoding.blob(id)])
         try execute("DELETE FROM pinned_messages WHERE message_id = ?", [RowCoding.blob(id)])
+        // Its uploads are released, expired at once: the purge deletes their objects.
+        try execute(
+            "UPDATE attachments SET message_id = NULL, expires_at = ? WHERE message_id = ?",
+            [time.millisecondsSince1970, RowCoding.blob(id)])
     }
 
     /// Removes a searchable message's current text from the index; returns its row id when it is searchable.

@@ -136,6 +136,8 @@ extension SQLiteTransaction {
         // conversation_keys and retention_policies go with the conversation (ON DELETE CASCADE).
         try execute("DELETE FROM conversation_keys WHERE conversation_id = ?", [id])
         try execute("DELETE FROM retention_policies WHERE conversation_id = ?", [id])
+        // Its uploads are released, expired at once: the purge deletes their objects.
+        try execute("UPDATE attachments SET message_id = NULL, expires_at = 0 WHERE conversation_id = ?", [id])
         try execute("DELETE FROM conversations WHERE id = ?", [id])
     }
 }

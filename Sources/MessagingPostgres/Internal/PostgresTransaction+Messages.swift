@@ -137,6 +137,12 @@ extension PostgresTransaction {
             """, "deleting a message")
         try execute("DELETE FROM reactions WHERE message_id = \(PostgresCoding.uuid(id))", "deleting reactions")
         try execute("DELETE FROM pinned_messages WHERE message_id = \(PostgresCoding.uuid(id))", "deleting a pin")
+        // Its uploads are released, expired at once: the purge deletes their objects.
+        try execute(
+            """
+            UPDATE attachments SET message_id = NULL, expires_at = \(time.millisecondsSince1970)
+            WHERE message_id = \(PostgresCoding.uuid(id))
+            """, "releasing a deleted message's attachments")
     }
 
     func reactions(on message: MessageID, by user: UserID) throws -> [Emoji] {

@@ -146,6 +146,9 @@ extension PostgresTransaction {
         try execute("DELETE FROM notification_marks WHERE conversation_id = \(id)", "deleting notified positions")
         try execute("DELETE FROM conversation_keys WHERE conversation_id = \(id)", "deleting a key state")
         try execute("DELETE FROM retention_policies WHERE conversation_id = \(id)", "deleting a retention policy")
+        try execute(
+            "UPDATE attachments SET message_id = NULL, expires_at = 0 WHERE conversation_id = \(id)",
+            "releasing a deleted conversation's attachments")
         try execute("DELETE FROM conversations WHERE id = \(id)", "deleting a conversation")
     }
 }

@@ -105,6 +105,8 @@ public struct StoreContract: Sendable {
         Suite("notificationScan", "use cases: a burst to members who received nothing is one notification each; sender, delivered, read, muted and blocking members get none") { try await $0.notificationScan() },
         Suite("notificationRecords", "use cases: mention records are made once per job; covered offline requests and members who left make none") { try await $0.notificationRecords() },
         Suite("pushTokens", "use cases: push tokens per device, validated, bounded, moved, removed; erasure and conversation deletion remove records and tokens") { try await $0.pushTokens() },
+        Suite("attachmentStore", "AttachmentStore: round trip, confirm once, attach once, expired unattached uploads by expiry, delete only unattached") { try await $0.attachmentStore() },
+        Suite("attachmentFlow", "use cases: upload slots for members within the policy; a send attaches confirmed uploads of the sender once; downloads for members; expired uploads purged") { try await $0.attachmentFlow() },
     ]
 
     // MARK: Helpers

@@ -134,15 +134,17 @@ extension Gateway {
             return .empty
 
         case .send(let send):
+            // Named uploads are checked in object storage first; the send's transaction attaches them.
+            let attachments = try await messaging.attachments.prepareForSend(send.attachments, in: send.conversationID, by: user)
             let draft: MessageDraft
             if let text = send.text {
                 draft = try MessageDraft(
                     text: text, clientMessageID: send.clientMessageID, replyTo: send.replyTo, threadRoot: send.threadRoot,
-                    mentions: send.mentions, limits: decoder.messagingLimits)
+                    mentions: send.mentions, attachments: attachments, limits: decoder.messagingLimits)
             } else {
                 draft = try MessageDraft(
                     ciphertext: send.ciphertext ?? Data(), clientMessageID: send.clientMessageID, replyTo: send.replyTo,
-                    threadRoot: send.threadRoot, mentions: send.mentions, encryption: send.encryption,
+                    threadRoot: send.threadRoot, mentions: send.mentions, attachments: attachments, encryption: send.encryption,
                     limits: decoder.messagingLimits)
             }
             let requestID = request.id

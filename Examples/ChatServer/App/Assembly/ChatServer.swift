@@ -48,6 +48,8 @@ public final class ChatServer: Service, Sendable {
     let jobRunner: JobRunner?
     let realtime: RealtimeEndpoint
     let readiness: Readiness
+    /// The object storage of attachments.
+    let media: ChatMedia
     let onListening: @Sendable (_ host: String, _ port: Int) async -> Void
     let logger: Logger
 
@@ -96,11 +98,25 @@ public final class ChatServer: Service, Sendable {
             throttle: configuration.limits.rateLimits == .unlimited ? nil : backend.throttle, clock: wallClock, logger: logger)
 
         let limits = configuration.limits
+        let media: ChatMedia
+        do {
+            media = try ChatMedia(
+                configuration: configuration.media,
+                dataDirectory: URL(fileURLWithPath: configuration.databasePath).deletingLastPathComponent(), clock: wallClock)
+        } catch let error as ChatServerError {
+            throw error
+        } catch {
+            // MediaError messages name the bad setting and never contain secrets.
+            throw ChatServerError.invalidConfiguration("The media store cannot start: \(error)")
+        }
+        self.media = media
         let useCases = Messaging(
             store: store, clock: wallClock,
             configuration: MessagingConfiguration(
-                limits: limits.messaging, notificationWindowMilliseconds: configuration.notificationWindowMilliseconds),
-            verifier: SodiumEndToEndVerifier())
+                limits: limits.messaging, notificationWindowMilliseconds: configuration.notificationWindowMilliseconds,
+                attachments: configuration.media.policy),
+            verifier: SodiumEndToEndVerifier()
+        ).storingAttachments(in: media)
         let jobs = MeasuredJobQueue(wrapping: backend.jobs, clock: wallClock, metrics: metrics)
         // The backend's bus (in-process, or PostgreSQL's on a cluster), counted for /metrics.
         var backendBus: (any EventBus)?
@@ -145,6 +161,8 @@ public final class ChatServer: Service, Sendable {
                 : try DevicePushDispatcher(messaging: messaging, providers: configuration.pushProviders, logger: logger)
             // The first sweep; coalesced with one already waiting (another node's, or a restart's).
             try await sweeper.schedule(now: wallClock.now())
+            let purger = AttachmentPurger(attachments: messaging.attachments, jobs: jobs, wallClock: wallClock, logger: logger)
+            try await purger.schedule(now: wallClock.now())
             jobRunner = JobRunner(
                 queue: jobs,
                 handlers: [
@@ -152,6 +170,7 @@ public final class ChatServer: Service, Sendable {
                     NotificationRequest.queue: NotificationDispatcher(provider: pushProvider, messaging: messaging).handler,
                     RetentionSweeper.queue: sweeper.handler,
                     ConversationService.purgeQueue: ConversationPurger(conversations: messaging.conversations).handler,
+                    AttachmentPurger.queue: purger.handler,
                 ],
                 configuration: JobRunnerConfiguration(workerName: name, shutdownGracePeriod: configuration.shutdownGracePeriod),
                 wallClock: wallClock, logger: logger)
@@ -170,7 +189,7 @@ public final class ChatServer: Service, Sendable {
             cookie: cookie, secureCookies: configuration.secureCookies, limits: limits, clock: wallClock,
             readiness: readiness, announceReads: { [gateway] in await gateway.announce($0) },
             deletedAccountMessages: configuration.deletedAccountMessages, logger: logger,
-            blockListChanged: { user in await liveGateway.refreshBlockList(of: user) })
+            blockListChanged: { user in await liveGateway.refreshBlockList(of: user) }, media: media)
     }
 
     /// The use cases over this server's store. Everything they commit is published to the
@@ -212,12 +231,16 @@ public final class ChatServer: Service, Sendable {
         let host = configuration.host
         let onListening = onListening
         let logger = logger
+        let media = media
         let application = Application(
             router: router, server: realtime.serverBuilder(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port), serverName: "swift-messaging-chat"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("listening", metadata: ["host": "\(host)", "port": "\(port)"])
+                do { try media.bind(host: host, port: port) } catch {
+                    logger.error("media URLs keep their configured base", metadata: ["error": "\(error)"])
+                }
                 await onListening(host, port)
             },
             logger: logger)

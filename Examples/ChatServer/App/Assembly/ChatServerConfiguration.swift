@@ -63,6 +63,9 @@ public struct ChatServerConfiguration: Sendable {
     /// The push services notifications go to, one per platform (`MessagingPush`'s APNs and
     /// FCM providers); empty (the default): notifications are recorded and logged, not pushed.
     public var pushProviders: [any DevicePushProvider] = []
+    /// Where attachments are stored (default: files under `media/` beside the database,
+    /// served by this server) and the limits of uploads.
+    public var media = MediaConfiguration()
 
     /// Makes a configuration; every value has the default listed on its property.
     public init(
@@ -119,6 +122,7 @@ public struct ChatServerConfiguration: Sendable {
             throw .invalidConfiguration("The HTTP head limits must allow at least a 1 KiB request line, a head at least that long and 16 header fields.")
         }
         try limits.validate()
+        try media.validate()
     }
 }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import MessagingAuth
 import MessagingCore
+import MessagingMedia
 import MessagingWebSocket
 
 /// An HTTP API error: a status, a stable snake_case code and a message that says what to
@@ -101,6 +102,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             self = Self.mapping(error)
         case let error as AuthError:
             self = Self.mapping(error)
+        case let error as MediaError:
+            self = Self.mapping(error)
         case let error as WebSocketUpgradeRefusal:
             self = APIError(error.status, code: error.code, message: error.message, headers: error.headers)
         case let error as HTTPError:
@@ -128,6 +131,20 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                 retryAfterSeconds: Int(max(1, ((error.retryAfterMilliseconds ?? 1000) + 999) / 1000)))
         case .storage: APIError(.serviceUnavailable, code: "unavailable", message: "The database is busy or failing; retry with backoff.")
         default: .internalError
+        }
+    }
+
+    private static func mapping(_ error: MediaError) -> APIError {
+        switch error.code {
+        case .invalidSignature: APIError(.forbidden, code: "invalid_signature", message: error.message)
+        case .expired: APIError(.forbidden, code: "url_expired", message: error.message)
+        case .sizeLimitExceeded: APIError(.contentTooLarge, code: "size_limit_exceeded", message: error.message)
+        case .sizeMismatch: APIError(.badRequest, code: "size_mismatch", message: error.message)
+        case .notFound: APIError(.notFound, code: "not_found", message: error.message)
+        case .invalidKey, .invalidRequest, .invalidExpiry: APIError(.badRequest, code: "invalid_input", message: error.message)
+        default:
+            // invalidConfiguration, storageFailed, and any code added later.
+            APIError(.serviceUnavailable, code: "unavailable", message: "The media store is failing; retry with backoff.")
         }
     }
 

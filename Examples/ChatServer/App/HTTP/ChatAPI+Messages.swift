@@ -5,7 +5,9 @@ import MessagingDelivery
 
 extension ChatAPI {
     struct SendBody: RequestBody {
-        static let fields = ["clientMessageId", "body", "mentions", "ciphertext", "epoch", "senderDevice", "replyTo", "threadRoot"]
+        static let fields = [
+            "clientMessageId", "body", "mentions", "ciphertext", "epoch", "senderDevice", "replyTo", "threadRoot", "attachments",
+        ]
         let clientMessageId: String
         let body: String?
         let mentions: [String]?
@@ -14,6 +16,7 @@ extension ChatAPI {
         let senderDevice: String?
         let replyTo: String?
         let threadRoot: String?
+        let attachments: [String]?
     }
 
     struct EditBody: RequestBody {
@@ -67,6 +70,15 @@ extension ChatAPI {
         let threadRoot = try body.threadRoot.map { (text) throws(APIError) in
             try identifier(text, field: "threadRoot", as: MessageID.self)
         }
+        // Each named upload is checked in object storage before the send's transaction, which
+        // then attaches it (same owner and conversation, not attached yet).
+        let attachmentIDs = try (body.attachments ?? []).enumerated().map { (index, text) throws(APIError) in
+            try identifier(text, field: "attachments[\(index)]", as: AttachmentID.self)
+        }
+        guard attachmentIDs.count <= limits.messaging.maxAttachments else {
+            throw APIError.invalidField("attachments", "may name at most \(limits.messaging.maxAttachments) uploads")
+        }
+        let attachments = try await messaging.attachments.prepareForSend(attachmentIDs, in: id, by: principal.userID)
         let draft: MessageDraft
         switch (body.body, body.ciphertext) {
         case (let text?, nil):
@@ -76,7 +88,7 @@ extension ChatAPI {
             try checkTextSize(text)
             draft = try MessageDraft(
                 text: text, clientMessageID: clientMessageID, replyTo: replyTo, threadRoot: threadRoot, mentions: mentions,
-                limits: limits.messaging)
+                attachments: attachments, limits: limits.messaging)
         case (nil, let encoded?):
             guard let ciphertext = Data(base64Encoded: encoded) else {
                 throw APIError.invalidField("ciphertext", "must be standard base64 (with padding)")
@@ -93,7 +105,7 @@ extension ChatAPI {
             }
             draft = try MessageDraft(
                 ciphertext: ciphertext, clientMessageID: clientMessageID, replyTo: replyTo, threadRoot: threadRoot,
-                mentions: mentions, encryption: encryption, limits: limits.messaging)
+                mentions: mentions, attachments: attachments, encryption: encryption, limits: limits.messaging)
         default:
             throw APIError.invalidField("body", "or ciphertext: give exactly one of them")
         }

@@ -44,11 +44,14 @@ struct ChatAPI: Sendable {
     let logger: Logger
     /// Hands a user's new block list to this node's realtime connections of that user.
     let blockListChanged: @Sendable (UserID) async -> Void
+    /// The object storage of attachments.
+    let media: ChatMedia
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
         authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes()
             + queryRoutes() + operationRoutes() + adminRoutes() + retentionRoutes() + notificationRoutes()
+            + attachmentRoutes()
     }
 
     // MARK: Helpers shared by the handlers
