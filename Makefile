@@ -52,8 +52,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	@echo "==> checking the public API's documentation with DocC (warnings are errors)"
 	@bash scripts/docc-check.sh
-	@echo "==> running tests"
-	$(SWIFT) test --skip-build --skip 'MessagingPostgresTests|$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh
+	@echo "==> running the library tests"
+	$(SWIFT) test --skip-build --skip 'MessagingPostgresTests|ChatServerTests|$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh
+	@echo "==> running the ChatServer tests (dozens of in-process servers: apart from the library tests, so the two sets do not starve each other's timeouts)"
+	$(SWIFT) test --skip-build --filter ChatServerTests --skip '$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh chatserver
 	@echo "==> running the suites with latency bounds on their own (revocation within 1 s, HTTP timeouts, shutdown)"
 	$(SWIFT) test --skip-build --filter '$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh latency
 	@echo "==> running the PostgreSQL tests on a throwaway server (one at a time; stopped after 15 min)"

@@ -5,7 +5,9 @@ import MessagingCore
 /// Every authenticated HTTP route × {owner, admin, member, removed member, non-member, no
 /// token, expired token, revoked session}: the status each caller gets, and no side effect
 /// when refused.
-@Suite("ChatServer HTTP: authorization matrix")
+// Serialized: each case starts a server of its own (110 of them); all at once they starve the
+// other suites' timeouts on two cores.
+@Suite("ChatServer HTTP: authorization matrix", .serialized)
 struct AuthorizationMatrixTests {
     enum Caller: String, CaseIterable, Sendable {
         case owner, admin, member, removed, nonMember, noToken, expired, revoked

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@Suite("ChatServer HTTP: bad input gets typed 4xx JSON errors")
+// Serialized: each case starts a server of its own.
+@Suite("ChatServer HTTP: bad input gets typed 4xx JSON errors", .serialized)
 struct BadInputTests {
     struct Case: Sendable, CustomStringConvertible {
         let name: String
