@@ -47,7 +47,7 @@ extension RealtimeClient {
             do {
                 let token = try await self.token(refresh)
                 refresh = false
-                let outcome = try await transport.withConnection { connection in await self.session(on: connection, token: token) }
+                let outcome = try await attempt(token: token)
                 let end = outcome.value
                 closeCode = outcome.close?.code
                 retryAfter = end.retryAfterMilliseconds
@@ -88,6 +88,58 @@ extension RealtimeClient {
             } catch {
                 break
             }
+        }
+    }
+
+    /// One connection attempt. One that has not reached its first frame exchange within the
+    /// request timeout (a server that accepted the socket but never answers the upgrade) is
+    /// cancelled and left behind, so the client tries again instead of waiting forever.
+    func attempt(token: String) async throws -> (value: SessionEnd, close: TransportClose?) {
+        let flag = StartFlag()
+        let transport = transport
+        let task = Task {
+            try await transport.withConnection { connection in
+                flag.started.store(true, ordering: .relaxed)
+                return await self.session(on: connection, token: token)
+            }
+        }
+        let timeout = configuration.requestTimeout
+        let result: Result<(value: SessionEnd, close: TransportClose?), any Error> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let once = ResumeOnce(continuation)
+                Task {
+                    do {
+                        once.resume(.success(try await task.value))
+                    } catch {
+                        once.resume(.failure(error))
+                    }
+                }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    if !flag.started.load(ordering: .relaxed) {
+                        task.cancel()
+                        once.resume(.failure(RealtimeClientError(
+                            code: .timedOut, message: "The server did not complete the WebSocket upgrade within \(timeout).")))
+                    }
+                }
+            }
+        } onCancel: {
+            task.cancel()
+        }
+        return try result.get()
+    }
+
+    /// Whether a connection attempt reached its session.
+    final class StartFlag: Sendable {
+        let started = Atomic<Bool>(false)
+    }
+
+    /// Resumes a continuation once; later results are dropped.
+    final class ResumeOnce<T: Sendable>: Sendable {
+        private let continuation: Mutex<CheckedContinuation<T, Never>?>
+        init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = Mutex(continuation) }
+        func resume(_ value: T) {
+            continuation.withLock { $0.take() }?.resume(returning: value)
         }
     }
 

@@ -146,7 +146,8 @@ struct RetentionAndDeletionTests {
                 #expect(send.type == "error" && send.code == "not_found", "\(send)")
                 return peer.seqs(in: room)
             }
-            #expect(outcome.value == [1, 2], "nothing after conversation.deleted")
+            // At least once: an event may come twice (a resend before the test acknowledged it).
+            #expect(Set(outcome.value) == [1, 2], "nothing after conversation.deleted: \(outcome.value)")
             for user in [alice, bob, carol] {
                 #expect(try await client.call("GET", "/v1/conversations/\(room)", token: user.token).status == 404)
                 #expect(try await client.call("GET", "/v1/conversations/\(room)/messages", token: user.token).status == 404)
