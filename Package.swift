@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MessagingMedia", targets: ["MessagingMedia"]),
         .library(name: "MessagingTransport", targets: ["MessagingTransport"]),
         .library(name: "MessagingWebSocket", targets: ["MessagingWebSocket"]),
+        .library(name: "MessagingSSE", targets: ["MessagingSSE"]),
         .library(name: "MessagingClient", targets: ["MessagingClient"]),
         .library(name: "MessagingPostgres", targets: ["MessagingPostgres"]),
         .library(name: "MessagingTesting", targets: ["MessagingTesting"]),
@@ -93,7 +94,7 @@ let package = Package(
         // MARK: Test kit for hosts and adapters (Swift Testing; links no adapter)
         .target(
             name: "MessagingTesting",
-            dependencies: ["MessagingCore"],
+            dependencies: ["MessagingCore", "MessagingTransport"],
             swiftSettings: strictSettings
         ),
 
@@ -159,7 +160,7 @@ let package = Package(
         .target(
             name: "MessagingClient",
             dependencies: [
-                "MessagingCore", "MessagingWire", "MessagingTransport", "MessagingWebSocket",
+                "MessagingCore", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingSSE",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -204,6 +205,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: Server-Sent Events adapter of the transport ports (Hummingbird 2 server side, AsyncHTTPClient client side)
+        .target(
+            name: "MessagingSSE",
+            dependencies: [
+                "MessagingTransport", "MessagingWire", "MessagingCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: Push adapters: APNs (HTTP/2, token authentication) and FCM HTTP v1 (AsyncHTTPClient + jwt-kit)
         .target(
             name: "MessagingPush",
@@ -224,7 +239,7 @@ let package = Package(
             name: "ChatServerApp",
             dependencies: [
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingPresence",
-                "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingE2EEVerification",
+                "MessagingDelivery", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingSSE", "MessagingE2EEVerification",
                 "MessagingPostgres", "MessagingMedia", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -279,7 +294,8 @@ let package = Package(
         .executableTarget(
             name: "LoadGenerator",
             dependencies: [
-                "MessagingTransport", "MessagingWebSocket",
+                "MessagingTransport", "MessagingWebSocket", "MessagingSSE",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -416,6 +432,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TransportAdapterTests",
+            dependencies: [
+                "MessagingCore", "MessagingTransport", "MessagingWebSocket", "MessagingSSE", "MessagingTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MessagingWebSocketTests",
             dependencies: [
                 "MessagingTransport", "MessagingWebSocket",
@@ -450,7 +479,7 @@ let package = Package(
             name: "ChatServerTests",
             dependencies: [
                 "TestSupport",
-                "ChatServerApp", "ChatServer", "ChatClient", "MessagingClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket",
+                "ChatServerApp", "ChatServer", "ChatClient", "MessagingClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket", "MessagingSSE",
                 "MessagingE2EE", "MessagingAuth", "MessagingMedia",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

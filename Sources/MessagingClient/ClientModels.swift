@@ -145,6 +145,9 @@ public enum ClientUpdate: Sendable {
     /// A subscription was dropped: re-subscribing after a reconnect failed (removed from
     /// the conversation, or it was deleted). The error says why.
     case subscriptionEnded(conversationID: ConversationID, error: RealtimeClientError)
+    /// The open connection was renewed with a refreshed access token (before the old one
+    /// expired; see `RealtimeClient.Configuration.tokenRenewalMargin`).
+    case tokenRenewed
 }
 
 /// How a connection closed: the code and the server's reason.

@@ -172,7 +172,7 @@ extension RealtimeClient {
                     }
                 }
                 group.addTask { await self.read(link, end: end) }
-                group.addTask { await self.maintain(link, session: session, end: end) }
+                group.addTask { await self.maintain(link, session: session, token: token, end: end) }
                 // The reader ends first (the connection closed) or maintenance gives up on a dead one.
                 _ = await group.next()
                 link.close()
@@ -315,7 +315,7 @@ extension RealtimeClient {
 
     /// Subscribes every conversation, then sends what waits, acknowledges and pings until the
     /// connection ends.
-    private func maintain(_ link: Link, session: ClientSession, end: SessionOutcome) async {
+    private func maintain(_ link: Link, session: ClientSession, token: String, end: SessionOutcome) async {
         var done: Set<ConversationID> = []
         while true {
             let next = state.withLock { state -> [(ConversationID, Int64)]? in
@@ -347,6 +347,7 @@ extension RealtimeClient {
         continuation.yield(.connected(session))
         for id in state.withLock({ $0.sendOrder }) { dispatch(id, on: link) }
         var lastPing = ContinuousClock.now
+        var renewal = renewalTime(of: token)
         while !link.isClosed {
             do {
                 try await Task.sleep(for: configuration.ackInterval)
@@ -354,6 +355,9 @@ extension RealtimeClient {
                 return
             }
             acknowledge(on: link)
+            if let due = renewal, ContinuousClock.now >= due {
+                renewal = await renewToken(on: link)
+            }
             if ContinuousClock.now - lastPing >= configuration.pingInterval {
                 link.write(["type": "ping"])
                 lastPing = .now
@@ -398,5 +402,45 @@ extension RealtimeClient {
             send.continuation.resume(throwing: RealtimeClientError(code: .stopped, message: "The client stopped before the server answered the send."))
         }
         continuation.finish()
+    }
+}
+
+extension RealtimeClient {
+    /// When to renew `token` on the open connection: ``Configuration/tokenRenewalMargin``
+    /// before its `exp` (read from the JWT's payload); `nil` when renewal is off or the token
+    /// carries no readable expiry (the server then closes with 4401 at expiry, and the
+    /// client reconnects with a refreshed token).
+    func renewalTime(of token: String) -> ContinuousClock.Instant? {
+        guard let margin = configuration.tokenRenewalMargin, let expiry = Self.expiry(of: token) else { return nil }
+        let remaining = expiry.timeIntervalSinceNow - Double(margin.components.seconds)
+        return ContinuousClock.now.advanced(by: .milliseconds(Int64(max(1, min(remaining, 86_400 * 365)) * 1000)))
+    }
+
+    /// The `exp` claim of a JWT (seconds since 1970), or `nil` for anything else.
+    static func expiry(of token: String) -> Date? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].utf8.count <= 8192 else { return nil }
+        var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64),
+            let claims = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+            let exp = (claims["exp"] as? NSNumber)?.doubleValue, exp.isFinite, (0...4_102_444_800).contains(exp)
+        else { return nil }
+        return Date(timeIntervalSince1970: exp)
+    }
+
+    /// Asks for a refreshed token and sends it in an `auth` frame on the open connection
+    /// (Protocol.md §1, renewal); returns when to renew the new one. On failure the
+    /// connection keeps its token until it expires.
+    func renewToken(on link: Link) async -> ContinuousClock.Instant? {
+        do {
+            let fresh = try await token(true)
+            _ = try await request(["type": "auth", "token": .string(fresh)], on: link)
+            continuation.yield(.tokenRenewed)
+            return renewalTime(of: fresh)
+        } catch {
+            logger.info("renewing the access token on the open connection failed; it will reconnect at expiry", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 }

@@ -67,15 +67,22 @@ public final class RealtimeClient: Sendable {
         /// caught up) before ``RealtimeClient/run()`` gives up with
         /// ``RealtimeClientError/Code-swift.struct/notConnected``; `nil` (the default): never.
         public var maxFailedConnections: Int?
+        /// How long before the access token's expiry (its JWT `exp`) the client asks `token`
+        /// for a refreshed one and renews the open connection with it (an `auth` frame,
+        /// Protocol.md §1), so the connection never closes for expiry; `nil` turns renewal
+        /// off. Default 60 s.
+        public var tokenRenewalMargin: Duration?
 
         /// Makes settings; every value has the default listed on its property.
         public init(
             deviceID: DeviceID? = nil, requestTimeout: Duration = .seconds(10), sendTimeout: Duration = .seconds(120),
             ackInterval: Duration = .milliseconds(100), pingInterval: Duration = .seconds(15),
             deadConnectionTimeout: Duration = .seconds(45), backoffBase: Duration = ReconnectBackoff.defaultBase,
-            backoffCap: Duration = ReconnectBackoff.defaultCap, maxFailedConnections: Int? = nil
+            backoffCap: Duration = ReconnectBackoff.defaultCap, maxFailedConnections: Int? = nil,
+            tokenRenewalMargin: Duration? = .seconds(60)
         ) {
             self.maxFailedConnections = maxFailedConnections
+            self.tokenRenewalMargin = tokenRenewalMargin
             self.deviceID = deviceID
             self.requestTimeout = requestTimeout
             self.sendTimeout = sendTimeout

@@ -61,9 +61,9 @@ public struct WebSocketTransportClient: Sendable {
     /// Opens a connection, runs `body` with it, and returns what `body` returned together
     /// with how the connection closed.
     ///
-    /// - Throws: `MessagingTransport.TransportError` with code `connectionClosed` when
-    ///   the server cannot be reached or refuses the upgrade (the message says why), or
-    ///   whatever `body` throws.
+    /// - Throws: `MessagingTransport.TransportError` with code `upgradeRefused` when the
+    ///   server (or a proxy) answers the upgrade request without upgrading, `connectionClosed`
+    ///   when the server cannot be reached (the message says why), or whatever `body` throws.
     public func withConnection<Value: Sendable>(
         _ body: @escaping @Sendable (WebSocketConnection) async throws -> Value
     ) async throws -> Outcome<Value> {
@@ -95,6 +95,11 @@ public struct WebSocketTransportClient: Sendable {
             if let outcome = result.withLock({ $0 }) {
                 // The connection existed; the body's own outcome wins over the close error.
                 return Outcome(value: try outcome.get(), close: nil)
+            }
+            if let refusal = error as? WebSocketClientError, refusal == .webSocketUpgradeFailed {
+                throw TransportError(
+                    code: .upgradeRefused,
+                    message: "the server at \(url) answered without upgrading to WebSocket (a refusal, or a proxy that strips upgrades)")
             }
             throw TransportError(
                 code: .connectionClosed, message: "could not open a WebSocket to \(url): \(error)")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MessagingTransport
 import NIOCore
 
 /// Why an HTTP request to the realtime route was not upgraded to a WebSocket: a status, a
@@ -70,14 +71,7 @@ public struct WebSocketUpgradeRefusal: HTTPResponseError, Sendable, Equatable {
     }
 }
 
-/// The JSON error body every HTTP answer of this adapter carries: `{"error":{"code","message"}}`.
-enum HTTPErrorBody {
-    static func json(code: String, message: String) -> [UInt8] {
-        let body = ["error": ["code": code, "message": message]]
-        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return [UInt8](data)
-    }
-
+extension HTTPErrorBody {
     /// A complete HTTP/1.1 response with the JSON error body that closes the connection
     /// (written below the HTTP codec, for requests the codec could not read).
     static func rawResponse(status: HTTPResponse.Status, code: String, message: String) -> [UInt8] {

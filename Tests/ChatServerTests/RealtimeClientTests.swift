@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import MessagingClient
+@testable import MessagingClient
 import MessagingCore
 import MessagingTransport
 import MessagingWire
@@ -195,6 +195,50 @@ struct RealtimeClientTests {
                 let texts = (history["messages"] as? [[String: Any]])?.compactMap { $0["body"] as? String ?? $0["text"] as? String }
                 #expect(texts == ["exactly once"], "stored once: \(String(describing: texts))")
             }
+        }
+    }
+
+    @Test("the client renews its access token on the open connection before it expires, without reconnecting")
+    func tokenRenewal() async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let (alice, bob) = (try await http.user("alice"), try await http.user("bob"))
+            let room = try #require(ConversationID(try await http.group(by: alice, members: [bob])))
+            #expect(RealtimeClient.expiry(of: bob.token) != nil, "the server's access tokens are JWTs with exp")
+            let refreshToken = Mutex(bob.refreshToken)
+            let refreshes = Atomic(0)
+            let tokens: @Sendable (Bool) async throws -> String = { refresh in
+                guard refresh else { return bob.token }
+                let answer = try await http.call("POST", "/v1/auth/refresh", json: ["refreshToken": refreshToken.withLock { $0 }])
+                try #require(answer.status == 200, "refresh: \(answer)")
+                refreshToken.withLock { $0 = answer["refreshToken"] as? String ?? "" }
+                refreshes.add(1, ordering: .relaxed)
+                return try #require(answer["accessToken"] as? String)
+            }
+            // Tokens live 15 minutes: a margin of 14 min 58 s makes the renewal due about 2 s after connecting.
+            let b = RealtimeClient(
+                transport: WebSocketClientTransport(url: "ws://127.0.0.1:\(server.port)/v1/realtime", logger: Self.quiet),
+                configuration: .init(tokenRenewalMargin: .seconds(15 * 60 - 2)), token: tokens, logger: Self.quiet)
+            let collector = Collector(b)
+            defer { collector.task.cancel() }
+            let running = Task { try await b.run() }
+            defer { running.cancel() }
+            try await b.subscribe(room, after: 0)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !collector.box.items.withLock({ $0.contains { if case .tokenRenewed = $0 { true } else { false } } }) {
+                try #require(ContinuousClock.now < deadline, "no renewal within 20 s")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(refreshes.load(ordering: .relaxed) >= 1)
+            let sent = try await http.call(
+                "POST", "/v1/conversations/\(room)/messages", token: alice.token, json: ["clientMessageId": "after-renewal", "body": "still here"])
+            let seq = try #require(((sent["message"] as? [String: Any])?["seq"] as? NSNumber)?.int64Value)
+            _ = try await collector.events(in: room, through: seq)
+            let (connects, disconnects) = collector.box.items.withLock { items in
+                (items.filter { if case .connected = $0 { true } else { false } }.count,
+                 items.filter { if case .disconnected = $0 { true } else { false } }.count)
+            }
+            #expect(connects == 1 && disconnects == 0, "renewed on the same connection")
         }
     }
 }

@@ -69,6 +69,8 @@ struct ChatLoad: AsyncParsableCommand {
     var receiverServer: String?
     @Option(help: "With --receiver-server: that node's process id (its CPU time is reported beside the sender node's).")
     var receiverServerPid: Int32?
+    @Option(help: "Fanout sizes to measure again with the receivers on Server-Sent Events (/v1/realtime/events) instead of WebSocket (repeatable; none skips).")
+    var sseMembers: [Int] = [100, 1000]
     @OptionGroup var options: SharedOptions
 
     func run() async throws {
@@ -86,14 +88,16 @@ struct ChatLoad: AsyncParsableCommand {
         let probe = try options.probe()
         let output = try FigureSink(path: options.results)
         let runID = String(UInt32.random(in: 0..<UInt32.max), radix: 36)
-        let maxMembers = max(options.members.max() ?? 0, 1)
+        let maxMembers = max(options.members.max() ?? 0, sseMembers.max() ?? 0, 1)
         progress("registering \(maxMembers) users (run \(runID))")
         let users = try await api.users(count: maxMembers, prefix: "lg\(runID)u", deadline: deadline)
         var results: [String] = []
-        for n in options.members {
-            guard n <= users.count else { throw ValidationError("--members must be 2…\(users.count)") }
+        let runs = options.members.map { ($0, ReceiverTransport.webSocket) } + sseMembers.map { ($0, ReceiverTransport.serverSentEvents) }
+        for (n, transport) in runs {
+            guard n >= 2, n <= users.count else { throw ValidationError("--members and --sse-members must be 2…\(users.count)") }
             let room = try await Room.open(
-                api: api, users: Array(users.prefix(n)), server: server, receiverServer: receiverServer ?? server, deadline: deadline)
+                api: api, users: Array(users.prefix(n)), server: server, receiverServer: receiverServer ?? server,
+                transport: transport, deadline: deadline)
             for (mode, count) in [("burst", options.messages), ("single", options.singleMessages)] where count > 0 {
                 let figure = try await room.measure(
                     mode: mode, messages: count, payloadBytes: options.payloadBytes, window: options.window, probe: probe,

@@ -20,6 +20,8 @@ struct Figure: Codable, Sendable {
 
     var peer: Peer
     var kind: Kind
+    /// ChatServer fanout: how the receivers connected, `nil` for WebSocket, `"sse"` for Server-Sent Events.
+    var transport: String?
     var members = 0
     var mode = ""
     var messages = 0
@@ -87,8 +89,8 @@ struct Figure: Codable, Sendable {
         switch kind {
         case .fanout:
             var text = String(
-                format: "%@ N=%d %@: %d deliveries in %.2f s (%d round%@) = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.3f µs/delivery (%.2f s per million), server busy %.0f%% of a core",
-                peer.title, members, mode, deliveries, seconds, rounds, rounds == 1 ? "" : "s", Double(deliveries) / max(seconds, 1e-9),
+                format: "%@%@ N=%d %@: %d deliveries in %.2f s (%d round%@) = %.0f deliveries/s; latency p50 %.2f ms p99 %.2f ms; server CPU %.3f µs/delivery (%.2f s per million), server busy %.0f%% of a core",
+                peer.title, transport.map { " (receivers over \($0))" } ?? "", members, mode, deliveries, seconds, rounds, rounds == 1 ? "" : "s", Double(deliveries) / max(seconds, 1e-9),
                 p50Milliseconds ?? .nan, p99Milliseconds ?? .nan, cpuMicroseconds, cpuMicroseconds, serverBusy * 100)
             if let queued = serverQueued, let sleeping = serverSleeping {
                 text += String(format: " (its event loop waited for a core %.0f%% of the time and for input %.0f%%)", queued * 100, sleeping * 100)
@@ -182,7 +184,10 @@ struct Report: ParsableCommand {
 
     static func table(_ figures: [Figure], loadStart: String?, loadEnd: String) -> String {
         func fanout(_ peer: Peer, _ n: Int, _ mode: String) -> Figure? {
-            figures.last(where: { $0.peer == peer && $0.kind == .fanout && $0.members == n && $0.mode == mode })
+            figures.last(where: { $0.peer == peer && $0.kind == .fanout && $0.transport == nil && $0.members == n && $0.mode == mode })
+        }
+        func sse(_ n: Int, _ mode: String) -> Figure? {
+            figures.last(where: { $0.peer == .chatserver && $0.kind == .fanout && $0.transport == "sse" && $0.members == n && $0.mode == mode })
         }
         func number(_ value: Double?, _ format: String) -> String { value.map { String(format: format, $0) } ?? "—" }
         func verdict(_ value: Double?, atMost target: Double?) -> String {
@@ -195,7 +200,7 @@ struct Report: ParsableCommand {
         out.append("")
         out.append("| N | mode | ChatServer µs/delivery | Redis µs/delivery | ratio | target | | ChatServer p50 / p99 ms | Redis p50 / p99 ms | dup / missing: ChatServer · Redis | Redis loop: on CPU / waiting for a core / idle | generator receiver busy | load (1 min) chat / redis |")
         out.append("|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-        let sizes = Set(figures.filter { $0.kind == .fanout }.map(\.members)).sorted()
+        let sizes = Set(figures.filter { $0.kind == .fanout && $0.transport == nil }.map(\.members)).sorted()
         for n in sizes {
             for mode in ["burst", "single"] {
                 let chat = fanout(.chatserver, n, mode)
@@ -223,6 +228,22 @@ struct Report: ParsableCommand {
             out.append(
                 "p99 latency, single, N=1,000: ChatServer \(number(chat.p99Milliseconds, "%.2f")) ms (target ≤ 5 ms: \(verdict(chat.p99Milliseconds, atMost: 5))); Redis \(number(fanout(.redis, 1000, "single")?.p99Milliseconds, "%.2f")) ms"
             )
+        }
+        let sseSizes = Set(figures.filter { $0.transport == "sse" }.map(\.members)).sorted()
+        if !sseSizes.isEmpty {
+            out.append("")
+            out.append("| N | mode | receivers over WebSocket µs/delivery | over SSE µs/delivery | SSE / WebSocket | Redis µs/delivery | SSE / Redis | SSE p50 / p99 ms | SSE dup / missing |")
+            out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+            for n in sseSizes {
+                for mode in ["burst", "single"] {
+                    guard let s = sse(n, mode) else { continue }
+                    let ws = fanout(.chatserver, n, mode)
+                    let redis = fanout(.redis, n, mode)
+                    out.append(
+                        "| \(n) | \(mode) | \(number(ws?.cpuMicroseconds, "%.2f")) | \(number(s.cpuMicroseconds, "%.2f")) | \(number(ws.map { s.cpuMicroseconds / $0.cpuMicroseconds }, "%.2f×")) | \(number(redis?.cpuMicroseconds, "%.3f")) | \(number(redis.map { s.cpuMicroseconds / $0.cpuMicroseconds }, "%.1f×")) | \(number(s.p50Milliseconds, "%.2f")) / \(number(s.p99Milliseconds, "%.2f")) | \(s.duplicates ?? 0) / \(s.missing ?? 0) |"
+                    )
+                }
+            }
         }
         let idle = figures.filter { $0.kind == .idle }
         if !idle.isEmpty {

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import AsyncHTTPClient
+import MessagingSSE
 import MessagingTransport
 import MessagingWebSocket
 import Synchronization
@@ -79,6 +81,24 @@ final class Counter: Sendable {
     var value: Int { atomic.load(ordering: .relaxed) }
 }
 
+/// How a room's receivers connect to the server.
+enum ReceiverTransport: String, Sendable, Codable {
+    /// `/v1/realtime` (WebSocket; the sender always uses it).
+    case webSocket = "websocket"
+    /// `/v1/realtime/events` (Server-Sent Events down, `POST`s up).
+    case serverSentEvents = "sse"
+
+    var title: String { self == .webSocket ? "WebSocket" : "SSE" }
+}
+
+/// The HTTP client of SSE receivers: one event stream per receiver plus their `POST`s, so
+/// the pool must hold thousands of connections to one host (the shared client keeps 8).
+let streamingHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 4096)
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()
+
 struct LoadError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
@@ -101,16 +121,21 @@ final class Room: Sendable {
     /// The last error of a subscriber connection that failed before subscribing.
     let lastFailure = Mutex<String?>(nil)
 
-    init(conversation: String, members: Int, sender: Sender) {
+    /// How the receivers connect.
+    let transport: ReceiverTransport
+
+    init(conversation: String, members: Int, sender: Sender, transport: ReceiverTransport) {
         self.conversation = conversation
         self.members = members
         self.sender = sender
+        self.transport = transport
     }
 
     /// The conversation of `users`, its owner sending on `server`, every other member
     /// subscribed on `receiverServer` (the same node, or another node of a cluster).
     static func open(
-        api: HTTP, users: [User], server: String, receiverServer: String, deadline: ContinuousClock.Instant
+        api: HTTP, users: [User], server: String, receiverServer: String, transport: ReceiverTransport = .webSocket,
+        deadline: ContinuousClock.Instant
     ) async throws -> Room {
         let owner = users[0]
         let first = users.dropFirst().prefix(49).map(\.id)
@@ -123,10 +148,10 @@ final class Room: Sendable {
         for user in users.dropFirst(50) {
             _ = try await api.call("POST", "/v1/conversations/\(conversation)/members", body: ["user": user.id], token: owner.token)
         }
-        progress("conversation \(conversation) with \(users.count) members; connecting")
-        let url = realtimeURL(receiverServer)
+        progress("conversation \(conversation) with \(users.count) members; connecting over \(transport.title)")
+        let url = transport == .webSocket ? realtimeURL(receiverServer) : receiverServer + "/v1/realtime/events"
         let sender = Sender(url: realtimeURL(server), token: owner.token, conversation: conversation)
-        let room = Room(conversation: conversation, members: users.count, sender: sender)
+        let room = Room(conversation: conversation, members: users.count, sender: sender, transport: transport)
         let subscribed = Counter()
         let failed = Counter()
         for (index, user) in users.enumerated() {
@@ -185,9 +210,24 @@ final class Room: Sendable {
     }
 
     private func receiveOnce(url: String, token: String, subscribed: Counter, reached: Counter) async throws {
-        let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
+        switch transport {
+        case .webSocket:
+            let client = WebSocketTransportClient(url: url, bearerToken: token, logger: quietLogger)
+            _ = try await client.withConnection { connection in
+                try await self.follow(connection, subscribed: subscribed, reached: reached)
+            }
+        case .serverSentEvents:
+            let client = SSETransportClient(url: url, bearerToken: token, httpClient: streamingHTTPClient, logger: quietLogger)
+            _ = try await client.withConnection { connection in
+                try await self.follow(connection, subscribed: subscribed, reached: reached)
+            }
+        }
+    }
+
+    /// Subscribes on `connection` and counts the deliveries until it closes.
+    private func follow(_ connection: some TransportConnection, subscribed: Counter, reached: Counter) async throws {
         let conversation = conversation
-        _ = try await client.withConnection { connection in
+        do {
             guard let ready = try await connection.receive(), ready.string?.contains("\"ready\"") == true else { return }
             try await connection.write(.text(#"{"type":"subscribe","id":"s","conversation":"\#(conversation)","after":0}"#))
             var unacked = 0
@@ -251,6 +291,7 @@ final class Room: Sendable {
         let sorted = latencies.withLock { $0.sorted() }
         let frame = frameBytes.load(ordering: .relaxed)
         var figure = Figure(peer: .chatserver, kind: .fanout)
+        figure.transport = transport == .webSocket ? nil : transport.rawValue
         figure.members = members
         figure.mode = mode
         figure.messages = messages

@@ -125,7 +125,7 @@ extension Gateway {
         guard let session = await sessions.next() else { return }
         while let event = await session.next() {
             do {
-                try await connection.write(.text(event.bytes))
+                try await connection.writeEvent(.text(event.bytes), of: event.conversationID, seq: event.seq)
             } catch {
                 return
             }

@@ -277,7 +277,7 @@ extension Gateway {
             let page = try await messaging.sync.events(in: conversation, after: cursor, limit: pageSize, for: user)
             guard page.hasMore else { return cursor }
             for event in page.events {
-                try await connection.write(.text(try EncodedEvent(event).bytes))
+                try await connection.writeEvent(.text(try EncodedEvent(event).bytes), of: conversation, seq: event.seq)
                 cursor = event.seq
             }
         }

@@ -4,7 +4,7 @@ import Synchronization
 /// buffer holds `capacity` frames; `finish` ends it (optionally dropping what it holds).
 ///
 /// Thread safety: all state behind one `Mutex`; safe to share across tasks.
-final class FrameChannel: Sendable {
+package final class FrameChannel: Sendable {
     private struct State {
         var buffer: [TransportFrame] = []
         var head = 0
@@ -27,19 +27,19 @@ final class FrameChannel: Sendable {
         }
     }
 
-    let capacity: Int
+    package let capacity: Int
     private let state = Mutex(State())
     private let closedError: @Sendable () -> TransportError
 
-    init(capacity: Int, closedError: @escaping @Sendable () -> TransportError) {
+    package init(capacity: Int, closedError: @escaping @Sendable () -> TransportError) {
         self.capacity = max(1, capacity)
         self.closedError = closedError
     }
 
     /// Frames waiting to be read.
-    var count: Int { state.withLock { $0.count } }
+    package var count: Int { state.withLock { $0.count } }
 
-    func send(_ frame: TransportFrame) async throws {
+    package func send(_ frame: TransportFrame) async throws {
         while true {
             enum Step { case done, wait, closed }
             let (step, reader) = state.withLock { state -> (Step, CheckedContinuation<TransportFrame?, Never>?) in
@@ -82,7 +82,7 @@ final class FrameChannel: Sendable {
         }
     }
 
-    func next() async -> TransportFrame? {
+    package func next() async -> TransportFrame? {
         let immediate: TransportFrame?? = state.withLock { state in
             if let frame = state.popFirst() { return .some(frame) }
             if state.finished { return .some(nil) }
@@ -112,7 +112,7 @@ final class FrameChannel: Sendable {
 
     /// Ends the channel: pending and later sends throw; the reader gets what is buffered
     /// (unless `dropBuffered`), then `nil`.
-    func finish(dropBuffered: Bool) {
+    package func finish(dropBuffered: Bool) {
         let (reader, writers) = state.withLock { state in
             state.finished = true
             if dropBuffered {

@@ -61,6 +61,12 @@ public protocol TransportConnection: Sendable {
     /// Sends a frame, suspending while the outbound buffer is full.
     func write(_ frame: TransportFrame) async throws
 
+    /// Sends the frame of an event of `conversation` at `seq` (a live event or one of a
+    /// replayed backlog). The default writes it with ``write(_:)``; an adapter that labels
+    /// events implements it (the Server-Sent Events adapter puts the subscriptions'
+    /// positions in each event's `id:` line, so `Last-Event-ID` resumes them).
+    func writeEvent(_ frame: TransportFrame, of conversation: ConversationID, seq: Int64) async throws
+
     /// Closes the connection with a code and reason. Idempotent: the first close wins.
     func close(_ close: TransportClose) async
 
@@ -69,6 +75,10 @@ public protocol TransportConnection: Sendable {
 }
 
 extension TransportConnection {
+    public func writeEvent(_ frame: TransportFrame, of conversation: ConversationID, seq: Int64) async throws {
+        try await write(frame)
+    }
+
     /// The inbound frames as an async sequence (built on ``receive()``).
     public var inbound: InboundFrames<Self> { InboundFrames(connection: self) }
 

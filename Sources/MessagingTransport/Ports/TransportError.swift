@@ -10,6 +10,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
             case connectionClosed
             case listenerClosed
             case frameTooLarge
+            case upgradeRefused
         }
 
         private let wrapped: Wrapped
@@ -21,6 +22,10 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         public static let listenerClosed = Code(.listenerClosed)
         /// A frame exceeded the transport's maximum frame size.
         public static let frameTooLarge = Code(.frameTooLarge)
+        /// The server answered the connection request with an HTTP status instead of
+        /// switching protocols (a WebSocket upgrade refused by the server or a proxy on
+        /// the way): this transport is unavailable there; another one may work.
+        public static let upgradeRefused = Code(.upgradeRefused)
 
         public var description: String { wrapped.rawValue }
     }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Logging
+import MessagingTransport
 import NIOCore
 import NIOHTTP1
 

@@ -252,9 +252,9 @@ public final class ChatServer: Service, Sendable {
         // After the gateway, so shutdown stops the listener (and closes its connections with
         // 1001) before the gateway stops.
         services.append(contentsOf: realtime.services(gateway: gateway))
-        services.append(ReadinessService(readiness: readiness, logger: logger, onDraining: { [listener = realtime.listener] in
-            // From the first moment of the shutdown: upgrades get 503, never a 101.
-            listener.stopAccepting()
+        services.append(ReadinessService(readiness: readiness, logger: logger, onDraining: { [realtime] in
+            // From the first moment of the shutdown: upgrades and new event streams get 503.
+            realtime.stopAccepting()
         }))
         return services
     }

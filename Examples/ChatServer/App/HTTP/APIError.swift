@@ -4,6 +4,7 @@ import Hummingbird
 import MessagingAuth
 import MessagingCore
 import MessagingMedia
+import MessagingSSE
 import MessagingWebSocket
 
 /// An HTTP API error: a status, a stable snake_case code and a message that says what to
@@ -106,6 +107,8 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             self = Self.mapping(error)
         case let error as WebSocketUpgradeRefusal:
             self = APIError(error.status, code: error.code, message: error.message, headers: error.headers)
+        case let error as SSERefusal:
+            self = APIError(error.status, code: error.code, message: error.message)
         case let error as HTTPError:
             self = APIError(error.status, code: Self.code(for: error.status), message: error.body ?? error.status.reasonPhrase)
         case let error as any HTTPResponseError:
