@@ -51,7 +51,7 @@ public struct TransportConformanceFailure: Error, CustomStringConvertible, Senda
 /// Every check ends within ``timeout``, failing instead of hanging.
 public enum TransportConformance {
     /// How long one check may take.
-    public static let timeout: Duration = .seconds(20)
+    public static let timeout: Duration = .seconds(60)
 
     /// One behaviour of the `TransportConnection` contract.
     public enum Check: String, CaseIterable, Sendable, CustomStringConvertible {
