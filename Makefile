@@ -42,7 +42,7 @@ run: deps
 # Suites that check wall-clock bounds (a revoked session closed within 1 s, timeouts, a graceful
 # shutdown, a job runner's grace period, idle timeouts of test clients): they run after the
 # others, not while 450 tests compete for the same 2 cores.
-LATENCY_SUITES := GatewaySecurityTests|RealtimeEndToEndTests|OperationsTests|HTTPConformanceTests|JobRunnerTests|ProtocolFuzzTests|GatewayMessagingTests|RealtimeSlowConsumerTests|RealtimeClientTests|RealtimeSSETests|TransportConformanceTests|SSEListenerTests
+LATENCY_SUITES := GatewaySecurityTests|AttachmentWireTests|RealtimeEndToEndTests|OperationsTests|HTTPConformanceTests|JobRunnerTests|ProtocolFuzzTests|GatewayMessagingTests|RealtimeSlowConsumerTests|RealtimeClientTests|RealtimeSSETests|TransportConformanceTests|SSEListenerTests
 
 test: export TEST_COUNTS := .build/test-counts
 test: deps

@@ -103,6 +103,12 @@ public struct ClientRequest: Hashable, Sendable {
         case feedUnsubscribe
         /// `receipts`: the members' read and delivered positions, after a user id.
         case receipts(ConversationID, after: UserID?, limit: Int)
+        /// `attachment.upload`: an upload slot in a conversation (the attachment record and
+        /// the signed URL to upload the bytes to); see `MessagingCore.AttachmentService`.
+        case attachmentUpload(ConversationID, AttachmentUploadRequest)
+        /// `attachment.download`: a short-lived download URL of an attachment (members of the
+        /// conversation of the message it belongs to).
+        case attachmentDownload(AttachmentID)
         /// `ping`: the server answers `pong`.
         case ping
         /// `pong`: the answer to a server `ping`.
@@ -151,6 +157,8 @@ extension ClientRequest.Body {
         case .feedSubscribe: "feed.subscribe"
         case .feedUnsubscribe: "feed.unsubscribe"
         case .receipts: "receipts"
+        case .attachmentUpload: "attachment.upload"
+        case .attachmentDownload: "attachment.download"
         case .ping: "ping"
         case .pong: "pong"
         }

@@ -57,6 +57,8 @@ public struct FrameDecoder: Sendable {
         "feed.subscribe": Schema(required: [], optional: ["after"], idRequired: true),
         "feed.unsubscribe": Schema(required: [], optional: [], idRequired: true),
         "receipts": Schema(required: ["conversation"], optional: ["after", "limit"], idRequired: true),
+        "attachment.upload": Schema(required: ["conversation", "fileName", "contentType", "size"], optional: [], idRequired: true),
+        "attachment.download": Schema(required: ["attachment"], optional: [], idRequired: true),
         "ping": Schema(required: [], optional: [], idRequired: false),
         "pong": Schema(required: [], optional: [], idRequired: false),
     ]
@@ -371,6 +373,26 @@ public struct FrameDecoder: Sendable {
             let limit = try r.optionalInt("limit") ?? 200
             guard (1...1000).contains(limit) else { throw r.error(.invalidInput, "\"limit\" is 1–1000.") }
             return .receipts(try r.id("conversation"), after: try r.optionalID("after"), limit: Int(limit))
+        case "attachment.upload":
+            // Bounds first, so nothing after this (the service, the signer) meets an absurd value.
+            let fileName = try r.string("fileName")
+            guard (1...AttachmentUploadRequest.maximumFileNameByteCount).contains(fileName.utf8.count) else {
+                throw r.error(
+                    .invalidInput, "\"fileName\" is 1 to \(AttachmentUploadRequest.maximumFileNameByteCount) bytes of UTF-8.")
+            }
+            let contentType = try r.string("contentType")
+            guard (1...127).contains(contentType.utf8.count) else {
+                throw r.error(.invalidInput, "\"contentType\" is a media type of 1 to 127 bytes, such as \"image/png\".")
+            }
+            let size = try r.int("size")
+            guard (0...AttachmentUploadRequest.maximumByteCount).contains(size) else {
+                throw r.error(
+                    .invalidInput, "\"size\" is the file's exact size in bytes, 0 to \(AttachmentUploadRequest.maximumByteCount).")
+            }
+            return .attachmentUpload(
+                try r.id("conversation"), AttachmentUploadRequest(fileName: fileName, contentType: contentType, byteCount: size))
+        case "attachment.download":
+            return .attachmentDownload(try r.id("attachment"))
         case "ping":
             return .ping
         default:

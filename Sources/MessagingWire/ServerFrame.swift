@@ -98,12 +98,17 @@ public enum ServerFrame: Sendable {
         case receipts([MemberReceipt])
         /// `{"expiresAt": ms}`: a fresh access token of the connection's session was accepted.
         case reauthenticated(expiresAt: Timestamp)
+        /// `attachment.upload`: `{"attachment": Attachment, "upload": {"method", "url", "headers", "expiresAt"}}`.
+        case uploadSlot(AttachmentUploadSlot)
+        /// `attachment.download`: `{"attachment": Attachment, "url", "expiresAt"}`.
+        case attachmentDownload(AttachmentDownload)
 
         private enum Keys: String, CodingKey {
             case conversation, seq, message, duplicate, readSeq, messages, hasMore, nextCursor, throttled, ttlMs, presence, unread
             case receipts
             case root, replies
             case device, keyEpoch, requiredEpoch, stored, envelopes, expiresAt
+            case attachment, upload, url
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -146,6 +151,13 @@ public enum ServerFrame: Sendable {
                 try c.encode(state.unread.map(WireUnreadCount.init), forKey: .unread)
             case .receipts(let receipts):
                 try c.encode(receipts.map(WireMemberReceipt.init), forKey: .receipts)
+            case .uploadSlot(let slot):
+                try c.encode(WireAttachment(slot.attachment), forKey: .attachment)
+                try c.encode(WireTransferTarget(slot.upload), forKey: .upload)
+            case .attachmentDownload(let download):
+                try c.encode(WireAttachment(download.attachment), forKey: .attachment)
+                try c.encode(download.target.url.absoluteString, forKey: .url)
+                try c.encode(download.target.expiresAt.millisecondsSince1970, forKey: .expiresAt)
             }
         }
     }

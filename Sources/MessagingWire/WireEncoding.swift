@@ -383,3 +383,51 @@ public struct WireConversationDevices: Encodable, Sendable {
             value.devices.map { WireDevice($0, hasKey: value.devicesWithCurrentKey.contains($0.id)) }, forKey: .devices)
     }
 }
+
+/// An attachment record as protocol v1 and ChatServer's HTTP API send it:
+/// `{"id","fileName","contentType","size","createdAt","expiresAt","messageId"?}` (times in
+/// milliseconds; `messageId` once attached).
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireAttachment: Encodable, Sendable {
+    /// The record.
+    public let attachment: Attachment
+
+    /// Wraps a record for encoding.
+    public init(_ attachment: Attachment) { self.attachment = attachment }
+
+    private enum Keys: String, CodingKey { case id, fileName, contentType, size, createdAt, expiresAt, messageId }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(attachment.id.description, forKey: .id)
+        try c.encode(attachment.fileName, forKey: .fileName)
+        try c.encode(attachment.contentType, forKey: .contentType)
+        try c.encode(attachment.byteCount, forKey: .size)
+        try c.encode(attachment.createdAt.millisecondsSince1970, forKey: .createdAt)
+        try c.encode(attachment.expiresAt.millisecondsSince1970, forKey: .expiresAt)
+        try c.encodeIfPresent(attachment.messageID?.description, forKey: .messageId)
+    }
+}
+
+/// A signed upload request as protocol v1 and ChatServer's HTTP API send it:
+/// `{"method","url","headers","expiresAt"}` (`expiresAt` in milliseconds).
+///
+/// Thread safety: a value type; safe to share across tasks.
+public struct WireTransferTarget: Encodable, Sendable {
+    /// The target.
+    public let target: AttachmentTransferTarget
+
+    /// Wraps a target for encoding.
+    public init(_ target: AttachmentTransferTarget) { self.target = target }
+
+    private enum Keys: String, CodingKey { case method, url, headers, expiresAt }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(target.method, forKey: .method)
+        try c.encode(target.url.absoluteString, forKey: .url)
+        try c.encode(target.headers, forKey: .headers)
+        try c.encode(target.expiresAt.millisecondsSince1970, forKey: .expiresAt)
+    }
+}

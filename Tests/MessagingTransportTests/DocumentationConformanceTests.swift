@@ -149,4 +149,125 @@ struct DocumentationConformanceTests {
             #expect(answer["message"]?.string?.contains("UUIDv7") == true, "\(answer)")
         }
     }
+
+    /// One valid frame of every request type.
+    static let sampleFrames: [String: String] = {
+        let id = "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a"
+        return [
+            "auth": #"{"type":"auth","id":"1","token":"t"}"#,
+            "subscribe": #"{"type":"subscribe","id":"1","conversation":"\#(id)"}"#,
+            "unsubscribe": #"{"type":"unsubscribe","id":"1","conversation":"\#(id)"}"#,
+            "send": #"{"type":"send","id":"1","conversation":"\#(id)","clientMessageId":"c","text":"x"}"#,
+            "edit": #"{"type":"edit","id":"1","message":"\#(id)","text":"x"}"#,
+            "delete": #"{"type":"delete","id":"1","message":"\#(id)"}"#,
+            "react": #"{"type":"react","id":"1","message":"\#(id)","emoji":"👍"}"#,
+            "unreact": #"{"type":"unreact","id":"1","message":"\#(id)","emoji":"👍"}"#,
+            "read": #"{"type":"read","id":"1","conversation":"\#(id)","seq":1}"#,
+            "typing": #"{"type":"typing","conversation":"\#(id)","typing":true}"#,
+            "presence": #"{"type":"presence"}"#,
+            "watch": #"{"type":"watch","id":"1","users":["\#(id)"]}"#,
+            "unwatch": #"{"type":"unwatch","id":"1","users":["\#(id)"]}"#,
+            "history": #"{"type":"history","id":"1","conversation":"\#(id)"}"#,
+            "replies": #"{"type":"replies","id":"1","conversation":"\#(id)","message":"\#(id)"}"#,
+            "ack": #"{"type":"ack","conversation":"\#(id)","seq":1}"#,
+            "device.publish": #"{"type":"device.publish","id":"1","bundle":"AAEC"}"#,
+            "device.remove": #"{"type":"device.remove","id":"1","device":"\#(id)"}"#,
+            "devices": #"{"type":"devices","id":"1","conversation":"\#(id)"}"#,
+            "envelopes.upload": #"{"type":"envelopes.upload","id":"1","conversation":"\#(id)","epoch":1,"senderDevice":"\#(id)","envelopes":["AAEC"]}"#,
+            "envelopes": #"{"type":"envelopes","id":"1","device":"\#(id)"}"#,
+            "feed.subscribe": #"{"type":"feed.subscribe","id":"1"}"#,
+            "feed.unsubscribe": #"{"type":"feed.unsubscribe","id":"1"}"#,
+            "receipts": #"{"type":"receipts","id":"1","conversation":"\#(id)"}"#,
+            "attachment.upload": #"{"type":"attachment.upload","id":"1","conversation":"\#(id)","fileName":"a.png","contentType":"image/png","size":1}"#,
+            "attachment.download": #"{"type":"attachment.download","id":"1","attachment":"\#(id)"}"#,
+            "ping": #"{"type":"ping"}"#,
+            "pong": #"{"type":"pong"}"#,
+        ]
+    }()
+
+    @Test("rate limits: §6's table puts every request type in the bucket the gateway charges it to, and only ack in none")
+    func rateLimitTable() throws {
+        let section = try DocumentationText("Protocol.md").section(6)
+        let lines = section.components(separatedBy: "\n")
+        let header = try #require(lines.firstIndex { $0.hasPrefix("| action | requests") }, "§6 has no rate-limit table")
+        var documented: [String: String] = [:]
+        for line in lines[(header + 2)...].prefix(while: { $0.hasPrefix("|") }) {
+            let cells = line.components(separatedBy: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            for type in cells[2].components(separatedBy: ",") {
+                documented[type.trimmingCharacters(in: .whitespaces)] = cells[1]
+            }
+        }
+        #expect(Set(Self.sampleFrames.keys) == Set(FrameDecoder.requestTypes), "a sample frame per request type")
+        let decoder = FrameDecoder()
+        for (type, frame) in Self.sampleFrames.sorted(by: { $0.key < $1.key }) {
+            let request = try decoder.decode(.text(frame))
+            #expect(request.type == type)
+            let action = Gateway<ContinuousClock>.action(of: request.body)?.rawValue
+            #expect(documented[type] == action, "\(type): Protocol.md §6 says \(documented[type] ?? "no bucket"), the gateway \(action ?? "none")")
+        }
+        #expect(DocumentationText.flattened(section).contains("`ack` is in no bucket"))
+    }
+
+    @Test("attachments: §3's example frames decode, and its example answers are exactly what the encoder writes")
+    func attachmentExamples() throws {
+        let section = try DocumentationText("Protocol.md").section(3)
+        let start = try #require(section.range(of: "### Attachments"), "§3 has no Attachments part")
+        let part = section[start.upperBound...]
+        let end = part.range(of: "\n### ")?.lowerBound ?? part.endIndex
+        let lines = part[..<end].components(separatedBy: "\n")
+        let requests = lines.filter { $0.hasPrefix(#"{"type":"#) }
+        let answers = lines.filter { $0.hasPrefix(#"{"id":"#) }
+        #expect(requests.count == 3 && answers.count == 2, "\(requests) \(answers)")
+        let decoder = FrameDecoder()
+        var types: [String] = []
+        for line in requests { types.append(try decoder.decode(.text(line)).type) }
+        #expect(types == ["attachment.upload", "send", "attachment.download"])
+
+        struct Unreadable: Error { let what: String }
+        func object(_ value: Any?) throws -> [String: Any] {
+            guard let object = value as? [String: Any] else { throw Unreadable(what: "\(String(describing: value))") }
+            return object
+        }
+        func string(_ json: [String: Any], _ key: String) throws -> String {
+            guard let value = json[key] as? String else { throw Unreadable(what: key) }
+            return value
+        }
+        func integer(_ json: [String: Any], _ key: String) throws -> Int64 {
+            guard let value = (json[key] as? NSNumber)?.int64Value else { throw Unreadable(what: key) }
+            return value
+        }
+        func url(_ json: [String: Any]) throws -> URL {
+            guard let url = URL(string: try string(json, "url")) else { throw Unreadable(what: "url") }
+            return url
+        }
+        func attachment(_ json: [String: Any], owner: UserID) throws -> MessagingCore.Attachment {
+            guard let id = AttachmentID(try string(json, "id")) else { throw Unreadable(what: "id") }
+            return MessagingCore.Attachment(
+                id: id, ownerID: owner, conversationID: ConversationID(owner.description)!,
+                objectKey: MessagingCore.Attachment.objectKey(for: id), fileName: try string(json, "fileName"),
+                contentType: try string(json, "contentType"), byteCount: try integer(json, "size"),
+                createdAt: Timestamp(millisecondsSince1970: try integer(json, "createdAt")),
+                expiresAt: Timestamp(millisecondsSince1970: try integer(json, "expiresAt")),
+                messageID: (json["messageId"] as? String).flatMap(MessageID.init))
+        }
+        let owner = UserID("0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6a")!
+        for line in answers {
+            let json = try object(try JSONSerialization.jsonObject(with: Data(line.utf8)))
+            let result = try object(json["result"])
+            let record = try attachment(try object(result["attachment"]), owner: owner)
+            let frame: ServerFrame
+            if let upload = result["upload"] as? [String: Any] {
+                guard let headers = upload["headers"] as? [String: String] else { throw Unreadable(what: "headers") }
+                let target = AttachmentTransferTarget(
+                    method: try string(upload, "method"), url: try url(upload), headers: headers,
+                    expiresAt: Timestamp(millisecondsSince1970: try integer(upload, "expiresAt")))
+                frame = .ok(requestID: json["id"] as? String, result: .uploadSlot(AttachmentUploadSlot(attachment: record, upload: target)))
+            } else {
+                let target = AttachmentTransferTarget(
+                    method: "GET", url: try url(result), expiresAt: Timestamp(millisecondsSince1970: try integer(result, "expiresAt")))
+                frame = .ok(requestID: json["id"] as? String, result: .attachmentDownload(AttachmentDownload(attachment: record, target: target)))
+            }
+            #expect(String(decoding: frame.encoded(), as: UTF8.self) == line)
+        }
+    }
 }

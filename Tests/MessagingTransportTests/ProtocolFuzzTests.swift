@@ -51,7 +51,7 @@ struct ProtocolFuzzTests {
         let documentedCodes = try Self.documentedErrorCodes()
         #expect(documentedCodes.contains("invalid_input") && documentedCodes.count > 15)
         #expect(Self.frameTypes.isSuperset(of: ["ready", "ok", "error", "event", "typing", "presence", "ping", "pong", "feed", "receipt"]))
-        try await Harness.with { h in
+        try await Harness.with(media: FakeMedia()) { h in
             let alice = try await h.user("alice")
             let carol = try await h.user("carol")
             var fuzzers: [TestUser] = []
@@ -169,7 +169,10 @@ struct FrameGenerator {
         "auth": ["token", "device", "protocol"],
         "subscribe": ["conversation", "after"],
         "unsubscribe": ["conversation"],
-        "send": ["conversation", "clientMessageId", "text", "ciphertext", "epoch", "senderDevice", "replyTo", "threadRoot", "mentions"],
+        "send": [
+            "conversation", "clientMessageId", "text", "ciphertext", "epoch", "senderDevice", "replyTo", "threadRoot", "mentions",
+            "attachments",
+        ],
         "edit": ["message", "text", "ciphertext", "mentions"],
         "delete": ["message"],
         "react": ["message", "emoji", "conversation"],
@@ -190,6 +193,8 @@ struct FrameGenerator {
         "feed.subscribe": ["after"],
         "feed.unsubscribe": [],
         "receipts": ["conversation", "after", "limit"],
+        "attachment.upload": ["conversation", "fileName", "contentType", "size"],
+        "attachment.download": ["attachment"],
         "ping": [],
         "pong": [],
     ]
@@ -203,7 +208,12 @@ struct FrameGenerator {
         if chance(15) { return wildValue() }
         switch field {
         case "conversation": return quoted((chance(80) ? conversations[0] : pick(conversations)).description)
-        case "after", "seq", "cursor", "limit", "epoch", "protocol": return pick(Self.integers)
+        case "after", "seq", "cursor", "limit", "epoch", "protocol", "size": return pick(Self.integers + ["104857601", "9007199254740991", "9007199254740992"])
+        case "fileName": return quoted(pick(["a.png", "", "../../etc/passwd", "\\u202Egnp.exe", String(repeating: "é", count: 513), "%00;\\\""]))
+        case "contentType": return quoted(pick(["image/png", "text/html", "", "nonsense", "IMAGE/PNG", String(repeating: "a", count: 200)]))
+        case "attachment", "attachments":
+            let id = quoted(chance(50) ? pick(messages) : UUID().uuidString.lowercased())
+            return field == "attachment" ? id : "[" + id + "]"
         case "message", "replyTo", "threadRoot": return quoted(chance(50) ? pick(messages) : UUID().uuidString.lowercased())
         case "users", "mentions": return "[" + (0..<below(4)).map { _ in quoted(pick(users).description) }.joined(separator: ",") + "]"
         case "typing": return pick(["true", "false", "1", "null"])

@@ -19,6 +19,7 @@ public final class S3GateServer: @unchecked Sendable {
     /// The loopback port moto listens on.
     public let port: Int
     private let log: URL
+    private let credentials: (access: String, secret: String, region: String, bucket: String)
 
     /// The package root, from this file's location (Tests/TestSupport/).
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -39,6 +40,7 @@ public final class S3GateServer: @unchecked Sendable {
     /// Starts the gate with these credentials, region and bucket (created empty); waits at
     /// most 60 s for "listening PORT".
     public init(access: String, secret: String, region: String, bucket: String) throws {
+        credentials = (access, secret, region, bucket)
         let python = try Self.python()
         log = FileManager.default.temporaryDirectory.appendingPathComponent("s3-gate-\(UUID()).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -78,6 +80,24 @@ public final class S3GateServer: @unchecked Sendable {
             throw StartError(description: "moto (Tests/Interop/s3_gate.py) did not start: '\(text)'\n\(logText.suffix(3000))")
         }
         self.port = port
+    }
+
+    /// Every object in the bucket with its bytes, read straight from moto by botocore's own
+    /// client (`Tests/Interop/s3_objects.py`), not through any server under test.
+    public func objects() throws -> [String: Data] {
+        let (status, output, errors) = try SpawnedProcess.run(
+            URL(fileURLWithPath: try Self.python()),
+            [
+                Self.packageRoot.appendingPathComponent("Tests/Interop/s3_objects.py").path, "http://127.0.0.1:\(port)",
+                credentials.access, credentials.secret, credentials.region, credentials.bucket,
+            ],
+            input: Data())
+        guard status == 0, let listing = try JSONSerialization.jsonObject(with: output) as? [String: String] else {
+            throw StartError(description: "s3_objects.py failed (\(status)): \(String(decoding: errors.suffix(3000), as: UTF8.self))")
+        }
+        var objects: [String: Data] = [:]
+        for (key, base64) in listing { objects[key] = Data(base64Encoded: base64) ?? Data() }
+        return objects
     }
 
     /// Stops the child by its PID: SIGTERM, then SIGKILL after 5 s.

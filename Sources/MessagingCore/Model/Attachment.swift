@@ -156,12 +156,23 @@ public struct AttachmentPolicy: Hashable, Sendable {
 ///
 /// Thread safety: a value type; safe to share across tasks.
 public struct AttachmentUploadRequest: Hashable, Sendable {
-    /// The file name as the client has it; the service sanitizes it.
+    /// The file name as the client has it, 1…``maximumFileNameByteCount`` bytes of UTF-8;
+    /// the service sanitizes it.
     public var fileName: String
     /// The media type (`type/subtype`).
     public var contentType: String
-    /// The exact size in bytes.
+    /// The exact size in bytes, 0…``maximumByteCount`` (and at most the policy's
+    /// ``AttachmentPolicy/maximumByteCount``).
     public var byteCount: Int64
+
+    /// The longest file name a request may declare, in UTF-8 bytes (it is then sanitized
+    /// and cut to ``AttachmentFileName/maximumByteCount``).
+    public static let maximumFileNameByteCount = 1024
+    /// The largest size a request may declare at all: 2^53 − 1, the largest integer every
+    /// JSON implementation reads exactly. Sizes over the policy's maximum are refused with
+    /// `limitExceeded`; sizes over this bound, like negative ones, are malformed
+    /// (`invalidInput`).
+    public static let maximumByteCount: Int64 = 9_007_199_254_740_991
 
     /// Makes a request.
     public init(fileName: String, contentType: String, byteCount: Int64) {

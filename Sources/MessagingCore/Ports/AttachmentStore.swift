@@ -15,6 +15,10 @@ public protocol AttachmentStore {
     func expiredUnattachedAttachments(at time: Timestamp, limit: Int) throws -> [Attachment]
     /// Deletes the record of an attachment that is not attached; returns whether it deleted one.
     func deleteUnattachedAttachment(_ id: AttachmentID) throws -> Bool
+    /// Up to `limit` attachments of `owner` that belong to no message (pending uploads, and
+    /// those released by a deletion), whatever their expiry; oldest expiry first. Read when
+    /// an account is erased (it scans the unattached rows, not the attached ones).
+    func unattachedAttachments(ownedBy owner: UserID, limit: Int) throws -> [Attachment]
 }
 
 /// The object storage an ``AttachmentService`` checks and cleans up, provided by the host

@@ -43,7 +43,11 @@ public struct AccountService: Sendable {
     ///    (``DeletedAccountMessages/tombstone``, 500 per transaction) or kept; then it leaves
     ///    (`member.left`, read position gone, a new epoch required in an encrypted one). The
     ///    last owner of a conversation with other members first hands ownership to the first
-    ///    admin (by user id), else to the first other member (`member.role_changed`).
+    ///    admin (by user id), else to the first other member (`member.role_changed`);
+    /// 3. every attachment of the account that belongs to no message is deleted, object first
+    ///    (through the ``AttachmentObjectStore``), then record: its pending uploads, and with
+    ///    ``DeletedAccountMessages/tombstone`` the files of its messages (tombstoning released
+    ///    them). With ``DeletedAccountMessages/keep`` the kept messages keep their files.
     public func eraseData(of user: UserID, messages: DeletedAccountMessages) async throws {
         let now = context.clock.now()
         try await context.write { transaction in
@@ -83,6 +87,8 @@ public struct AccountService: Sendable {
             }
             try await context.write(feed: { transaction in ((), try Self.leave(conversationID, user: user, at: now, transaction)) })
         }
+        // Last, so the files released by the tombstones above go too.
+        try await AttachmentService(context: context).deleteUnattachedUploads(of: user)
     }
 
     /// The account leaves one conversation, handing ownership on when it is the last owner;

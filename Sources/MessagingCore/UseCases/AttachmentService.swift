@@ -2,8 +2,9 @@
 /// downloads for members, and the deletion of uploads nobody attached.
 ///
 /// The flow:
-/// 1. ``requestUpload(_:in:by:)``: a member gets an ``Attachment`` record (id, object key,
-///    expiry); the host turns it into an upload URL of its object storage.
+/// 1. ``uploadSlot(_:in:by:)``: a member gets an ``Attachment`` record (id, object key,
+///    expiry) and the upload URL the host's ``AttachmentTransferSigner`` makes for it
+///    (``requestUpload(_:in:by:)`` makes the record alone).
 /// 2. The client uploads the bytes there.
 /// 3. ``prepareForSend(_:in:by:)`` checks each named upload's stored object (through the
 ///    host's ``AttachmentObjectStore``: I/O, outside any transaction) and returns the
@@ -11,9 +12,12 @@
 /// 4. `MessageService.send` checks, in its transaction, that each reference names an upload of
 ///    the sender in the same conversation, confirmed, not expired and not attached yet, and
 ///    attaches it to the new message.
-/// 5. ``authorizeDownload(_:by:)``: members of the message's conversation get the record, which
-///    the host turns into a short-lived download URL.
+/// 5. ``download(_:by:)``: members of the message's conversation get the record and a
+///    short-lived download URL (``authorizeDownload(_:by:)`` checks without signing).
 /// 6. ``purgeExpiredUploads(limit:)`` (a periodic job) deletes uploads never attached.
+///
+/// The HTTP routes and the realtime gateway both call ``uploadSlot(_:in:by:)`` and
+/// ``download(_:by:)``, so they answer the same requests the same way.
 ///
 /// Thread safety: immutable; safe to share across tasks.
 public struct AttachmentService: Sendable {
@@ -30,19 +34,26 @@ public struct AttachmentService: Sendable {
     ///   - conversationID: where the attachment will be sent.
     ///   - user: the member asking; the only one who can attach it.
     /// - Throws: `notFound` for a non-member, `forbidden` when the member may not post,
-    ///   `invalidInput` for a malformed or disallowed type or a negative size,
-    ///   `limitExceeded` for a size over the policy's maximum.
+    ///   `invalidInput` for a file name outside 1…``AttachmentUploadRequest/maximumFileNameByteCount``
+    ///   bytes, a malformed or disallowed type, or a size outside
+    ///   0…``AttachmentUploadRequest/maximumByteCount``, `limitExceeded` for a size over the
+    ///   policy's maximum.
     public func requestUpload(
         _ request: AttachmentUploadRequest, in conversationID: ConversationID, by user: UserID
     ) async throws -> Attachment {
         let policy = self.policy
+        guard (1...AttachmentUploadRequest.maximumFileNameByteCount).contains(request.fileName.utf8.count) else {
+            throw MessagingError.invalidInput(
+                "The file name is 1 to \(AttachmentUploadRequest.maximumFileNameByteCount) bytes of UTF-8.")
+        }
         let type = try AttachmentReference(id: "x", mediaType: request.contentType, byteCount: 0).mediaType
         guard policy.allows(contentType: type) else {
             throw MessagingError.invalidInput(
                 "Attachments of type '\(type)' are not allowed here; allowed: \(policy.allowedContentTypes.joined(separator: ", ")).")
         }
-        guard request.byteCount >= 0 else {
-            throw MessagingError.invalidInput("The attachment size cannot be negative; declare the exact size in bytes.")
+        guard (0...AttachmentUploadRequest.maximumByteCount).contains(request.byteCount) else {
+            throw MessagingError.invalidInput(
+                "The attachment size is the file's exact size in bytes, 0 to \(AttachmentUploadRequest.maximumByteCount).")
         }
         guard request.byteCount <= policy.maximumByteCount else {
             throw MessagingError.limitExceeded(
@@ -139,6 +150,79 @@ public struct AttachmentService: Sendable {
                   !(try transaction.blockedSenders(of: user).contains(message.senderID))
             else { throw Self.unknown(id) }
             return record
+        }
+    }
+
+    /// Hands out an upload slot with its upload URL: ``requestUpload(_:in:by:)``, then the
+    /// host's ``AttachmentTransferSigner`` signs where the bytes go.
+    ///
+    /// - Parameters:
+    ///   - request: the file name (sanitized here), type and exact size.
+    ///   - conversationID: where the attachment will be sent.
+    ///   - user: the member asking; the only one who can attach it.
+    /// - Throws: what ``requestUpload(_:in:by:)`` throws; `invalidInput` when media is not
+    ///   configured (no signer, see `Messaging.signingAttachmentTransfers(with:)`), checked
+    ///   before anything is stored; `storage` when the signer fails.
+    public func uploadSlot(
+        _ request: AttachmentUploadRequest, in conversationID: ConversationID, by user: UserID
+    ) async throws -> AttachmentUploadSlot {
+        let signer = try requireSigner()
+        let attachment = try await requestUpload(request, in: conversationID, by: user)
+        // A record whose URL could not be signed expires unattached and is purged.
+        let upload = try await Self.signing { try await signer.uploadTarget(for: attachment) }
+        return AttachmentUploadSlot(attachment: attachment, upload: upload)
+    }
+
+    /// A short-lived download URL of an attachment, for members of the conversation of the
+    /// message it belongs to: ``authorizeDownload(_:by:)``, then the host's
+    /// ``AttachmentTransferSigner`` signs it.
+    ///
+    /// - Parameters:
+    ///   - id: the attachment.
+    ///   - user: who asks.
+    /// - Throws: `notFound` for everyone who may not download it (the same answer as for a
+    ///   missing attachment); `invalidInput` when media is not configured; `storage` when the
+    ///   signer fails.
+    public func download(_ id: AttachmentID, by user: UserID) async throws -> AttachmentDownload {
+        let signer = try requireSigner()
+        let attachment = try await authorizeDownload(id, by: user)
+        let target = try await Self.signing { try await signer.downloadTarget(for: attachment) }
+        return AttachmentDownload(attachment: attachment, target: target)
+    }
+
+    private func requireSigner() throws(MessagingError) -> any AttachmentTransferSigner {
+        guard let signer = context.attachmentTransfers else {
+            throw MessagingError.invalidInput(
+                "Media attachments are not configured on this server: it was set up without an AttachmentTransferSigner (Messaging.signingAttachmentTransfers(with:)), so it hands out no upload or download URLs.")
+        }
+        return signer
+    }
+
+    /// Runs a signer call; its failures (not the caller's fault) become `storage`.
+    private static func signing(
+        _ body: () async throws -> AttachmentTransferTarget
+    ) async throws -> AttachmentTransferTarget {
+        do {
+            return try await body()
+        } catch let error as MessagingError {
+            throw error
+        } catch {
+            throw MessagingError(code: .storage, message: "The media store could not sign the URL; retry later.", cause: error)
+        }
+    }
+
+    /// Deletes every upload of `user` that belongs to no message (pending slots, and the
+    /// released attachments of its deleted messages): the object first (through the
+    /// ``AttachmentObjectStore``), then the record, in batches. The erasure of an account
+    /// (``AccountService/eraseData(of:messages:)``) runs it; idempotent.
+    func deleteUnattachedUploads(of user: UserID) async throws {
+        while true {
+            let batch = try await context.store.read { try $0.unattachedAttachments(ownedBy: user, limit: 200) }
+            for record in batch {
+                try await context.attachmentObjects?.deleteObject(record.objectKey)
+                _ = try await context.write { try $0.deleteUnattachedAttachment(record.id) }
+            }
+            if batch.count < 200 { return }
         }
     }
 

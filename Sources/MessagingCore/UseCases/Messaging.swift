@@ -100,6 +100,19 @@ public struct Messaging: Sendable {
         return Messaging(context: context)
     }
 
+    /// The same use cases, handing out upload and download URLs made by `signer` (see
+    /// ``AttachmentService/uploadSlot(_:in:by:)`` and ``AttachmentService/download(_:by:)``),
+    /// so every front end (HTTP routes, the realtime gateway) answers with the same URLs
+    /// after the same checks. Without one, those two answer `invalidInput`: media is not
+    /// configured.
+    ///
+    /// - Parameter signer: the host's URL signer (ChatServer adapts `MessagingMedia.MediaStore`).
+    public func signingAttachmentTransfers(with signer: any AttachmentTransferSigner) -> Messaging {
+        var context = context
+        context.attachmentTransfers = signer
+        return Messaging(context: context)
+    }
+
     /// The same use cases, handing every event they commit to `publisher` (see
     /// ``CommittedEventPublisher``): a message sent through ``messages`` reaches live
     /// subscribers whoever sent it.
@@ -147,6 +160,7 @@ struct ServiceContext: Sendable {
     let verifier: (any EndToEndVerifier)?
     var publisher: (any CommittedEventPublisher)?
     var attachmentObjects: (any AttachmentObjectStore)? = nil
+    var attachmentTransfers: (any AttachmentTransferSigner)? = nil
 
     /// Runs `body` in a write transaction, hands the events it committed to the publisher,
     /// and returns its value.

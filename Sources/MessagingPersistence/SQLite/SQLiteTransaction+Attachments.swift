@@ -61,4 +61,13 @@ extension SQLiteTransaction {
         try execute("DELETE FROM attachments WHERE id = ? AND message_id IS NULL", [RowCoding.blob(id)])
         return db.changesCount > 0
     }
+
+    func unattachedAttachments(ownedBy owner: UserID, limit: Int) throws -> [Attachment] {
+        try fetchAll(
+            """
+            SELECT \(Self.attachmentColumns) FROM attachments
+            WHERE message_id IS NULL AND owner_id = ? ORDER BY expires_at, id LIMIT ?
+            """,
+            [RowCoding.blob(owner), max(0, limit)], decodeAttachment)
+    }
 }

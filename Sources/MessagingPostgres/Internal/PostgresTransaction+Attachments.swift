@@ -66,4 +66,13 @@ extension PostgresTransaction {
             "DELETE FROM attachments WHERE id = \(PostgresCoding.uuid(id)) AND message_id IS NULL",
             "deleting an expired upload") > 0
     }
+
+    func unattachedAttachments(ownedBy owner: UserID, limit: Int) throws -> [Attachment] {
+        try fetchAll(
+            """
+            SELECT \(unescaped: Self.attachmentColumns) FROM attachments
+            WHERE message_id IS NULL AND owner_id = \(PostgresCoding.uuid(owner))
+            ORDER BY expires_at, id LIMIT \(max(0, limit))
+            """, "listing a user's unattached uploads", decodeAttachment)
+    }
 }

@@ -107,6 +107,7 @@ public struct StoreContract: Sendable {
         Suite("pushTokens", "use cases: push tokens per device, validated, bounded, moved, removed; erasure and conversation deletion remove records and tokens") { try await $0.pushTokens() },
         Suite("attachmentStore", "AttachmentStore: round trip, confirm once, attach once, expired unattached uploads by expiry, delete only unattached") { try await $0.attachmentStore() },
         Suite("attachmentFlow", "use cases: upload slots for members within the policy; a send attaches confirmed uploads of the sender once; downloads for members; expired uploads purged") { try await $0.attachmentFlow() },
+        Suite("attachmentTransfersAndErasure", "use cases: upload slots and download URLs through the host's signer (refused without one); erasing an account deletes its unattached uploads and its tombstoned messages' files, objects first; kept messages keep theirs") { try await $0.attachmentTransfersAndErasure() },
     ]
 
     // MARK: Helpers

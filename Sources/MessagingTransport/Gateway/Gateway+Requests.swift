@@ -12,13 +12,13 @@ extension Gateway {
         switch body {
         case .ack: nil
         case .auth: .auth
-        case .send, .edit, .delete: .message
+        case .send, .edit, .delete, .attachmentUpload: .message
         case .react, .unreact: .reaction
         case .read: .read
         case .typing: .typing
         case .presence: .presence
         case .subscribe, .unsubscribe, .history, .replies, .watch, .unwatch, .devices, .envelopes: .query
-        case .feedSubscribe, .feedUnsubscribe, .receipts: .query
+        case .feedSubscribe, .feedUnsubscribe, .receipts, .attachmentDownload: .query
         case .publishDevice, .removeDevice, .uploadEnvelopes: .message
         case .ping, .pong: .keepalive
         }
@@ -247,6 +247,15 @@ extension Gateway {
 
         case .receipts(let conversation, let after, let limit):
             return .receipts(try await messaging.readState.receipts(in: conversation, for: user, after: after, limit: limit))
+
+        case .attachmentUpload(let conversation, let upload):
+            // The use case the HTTP route runs: the same checks and answers. Without a signer
+            // (MessagingCore.Messaging.signingAttachmentTransfers(with:)) it answers
+            // invalid_input, saying media is not configured.
+            return .uploadSlot(try await messaging.attachments.uploadSlot(upload, in: conversation, by: user))
+
+        case .attachmentDownload(let attachment):
+            return .attachmentDownload(try await messaging.attachments.download(attachment, by: user))
 
         case .ping:
             await send(.pong, on: connection)

@@ -57,14 +57,16 @@ struct Harness: Sendable {
     let gateway: Gateway<ContinuousClock>
     let transport: InMemoryTransport
 
+    /// `media`: the object storage and URL signer of attachments (none: media not configured).
     static func make(
         configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init(),
-        sharedRateLimit: (any SharedRateLimit)? = nil
+        sharedRateLimit: (any SharedRateLimit)? = nil, media: (any AttachmentObjectStore & AttachmentTransferSigner)? = nil
     ) async throws -> Harness {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-messaging-transport-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteMessagingStore(path: directory.appendingPathComponent("chat.sqlite").path, logger: .quiet)
-        let useCases = Messaging(store: store)
+        var useCases = Messaging(store: store)
+        if let media { useCases = useCases.storingAttachments(in: media).signingAttachmentTransfers(with: media) }
         let tokenClock = ManualClock(start: Timestamp(Date())).wall
         let seed = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let keys = try AccessTokenKeys(signingKey: try .ed25519(id: "k1", seed: seed))
@@ -91,9 +93,11 @@ struct Harness: Sendable {
     /// Runs the gateway (revocation feed and listener) around `body`, then stops it.
     static func with<T: Sendable>(
         configuration: GatewayConfiguration = .testing, transport: InMemoryTransport.Configuration = .init(),
-        sharedRateLimit: (any SharedRateLimit)? = nil, _ body: @Sendable (Harness) async throws -> T
+        sharedRateLimit: (any SharedRateLimit)? = nil, media: (any AttachmentObjectStore & AttachmentTransferSigner)? = nil,
+        _ body: @Sendable (Harness) async throws -> T
     ) async throws -> T {
-        let harness = try await make(configuration: configuration, transport: transport, sharedRateLimit: sharedRateLimit)
+        let harness = try await make(
+            configuration: configuration, transport: transport, sharedRateLimit: sharedRateLimit, media: media)
         defer { try? FileManager.default.removeItem(at: harness.directory) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await harness.gateway.run() }

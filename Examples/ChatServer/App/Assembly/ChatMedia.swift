@@ -5,13 +5,14 @@ import Synchronization
 
 /// The server's object storage of attachments: a `MediaStore` (local files or S3), the
 /// attachment checks of the use cases (``AttachmentObjectStore``), and the URLs handed to
-/// clients.
+/// clients (``AttachmentTransferSigner``: the use cases call it for the HTTP routes and the
+/// realtime requests alike).
 ///
 /// The local store's public base URL may be known only once the server listens (port 0):
 /// ``bind(host:port:)`` then makes the store with `http://HOST:PORT/media`.
 ///
 /// Thread safety: safe to share across tasks (the store is behind a lock).
-final class ChatMedia: AttachmentObjectStore, Sendable {
+final class ChatMedia: AttachmentObjectStore, AttachmentTransferSigner, Sendable {
     let configuration: MediaConfiguration
     let serving: MediaServingHeaders
     private let directory: URL?
@@ -63,20 +64,22 @@ final class ChatMedia: AttachmentObjectStore, Sendable {
     }
 
     /// The upload URL of an attachment record.
-    func uploadTarget(for attachment: Attachment) async throws -> MediaUploadTarget {
+    func uploadTarget(for attachment: Attachment) async throws -> AttachmentTransferTarget {
         let slot = try MediaUploadSlot(
             key: try MediaObjectKey(attachment.objectKey), contentType: attachment.contentType,
             byteCount: attachment.byteCount, expiresInSeconds: configuration.uploadURLLifetimeSeconds)
-        return try await current.uploadTarget(for: slot)
+        let target = try await current.uploadTarget(for: slot)
+        return AttachmentTransferTarget(method: target.method, url: target.url, headers: target.headers, expiresAt: target.expiresAt)
     }
 
     /// The download URL of an attachment record, with the serving headers it is answered with.
-    func downloadTarget(for attachment: Attachment) async throws -> MediaDownloadTarget {
+    func downloadTarget(for attachment: Attachment) async throws -> AttachmentTransferTarget {
         let request = try MediaDownloadRequest(
             key: try MediaObjectKey(attachment.objectKey), contentType: attachment.contentType,
             contentDisposition: serving.contentDisposition(contentType: attachment.contentType, fileName: attachment.fileName),
             expiresInSeconds: configuration.downloadURLLifetimeSeconds)
-        return try await current.downloadTarget(for: request)
+        let target = try await current.downloadTarget(for: request)
+        return AttachmentTransferTarget(method: "GET", url: target.url, expiresAt: target.expiresAt)
     }
 
     func storedByteCount(ofObject key: String) async throws -> Int64? {

@@ -116,7 +116,7 @@ public final class ChatServer: Service, Sendable {
                 limits: limits.messaging, notificationWindowMilliseconds: configuration.notificationWindowMilliseconds,
                 attachments: configuration.media.policy),
             verifier: SodiumEndToEndVerifier()
-        ).storingAttachments(in: media)
+        ).storingAttachments(in: media).signingAttachmentTransfers(with: media)
         let jobs = MeasuredJobQueue(wrapping: backend.jobs, clock: wallClock, metrics: metrics)
         // The backend's bus (in-process, or PostgreSQL's on a cluster), counted for /metrics.
         var backendBus: (any EventBus)?

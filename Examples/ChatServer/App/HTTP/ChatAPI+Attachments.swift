@@ -2,27 +2,7 @@ import Foundation
 import Hummingbird
 import MessagingCore
 import MessagingMedia
-
-/// An attachment record as the API shows it.
-struct AttachmentJSON: Encodable, Sendable {
-    let id: String
-    let fileName: String
-    let contentType: String
-    let size: Int64
-    let createdAt: Int64
-    let expiresAt: Int64
-    let messageId: String?
-
-    init(_ attachment: Attachment) {
-        id = attachment.id.description
-        fileName = attachment.fileName
-        contentType = attachment.contentType
-        size = attachment.byteCount
-        createdAt = attachment.createdAt.millisecondsSince1970
-        expiresAt = attachment.expiresAt.millisecondsSince1970
-        messageId = attachment.messageID?.description
-    }
-}
+import MessagingWire
 
 extension ChatAPI {
     struct UploadSlotBody: RequestBody {
@@ -47,24 +27,18 @@ extension ChatAPI {
         try admit(.message, user: principal.userID, context: context)
         let id = try context.identifier("id", as: ConversationID.self)
         let body = try await request.decodeJSON(UploadSlotBody.self, limit: limits.maxRequestBodyBytes)
-        guard (1...1024).contains(body.fileName.utf8.count) else {
+        guard (1...AttachmentUploadRequest.maximumFileNameByteCount).contains(body.fileName.utf8.count) else {
             throw APIError.invalidField("fileName", "is 1 to 1,024 bytes of UTF-8")
         }
-        let attachment = try await messaging.attachments.requestUpload(
+        // The use case the realtime `attachment.upload` runs: the same checks and answers.
+        let slot = try await messaging.attachments.uploadSlot(
             AttachmentUploadRequest(fileName: body.fileName, contentType: body.contentType, byteCount: body.size),
             in: id, by: principal.userID)
-        let target = try await media.uploadTarget(for: attachment)
         context.logger.info("upload slot", metadata: [
-            "conversation": "\(id)", "attachment": "\(attachment.id)", "size": "\(attachment.byteCount)",
+            "conversation": "\(id)", "attachment": "\(slot.attachment.id)", "size": "\(slot.attachment.byteCount)",
         ])
         return try json(
-            JSONObject([
-                "attachment": AttachmentJSON(attachment),
-                "upload": JSONObject([
-                    "method": target.method, "url": target.url.absoluteString, "headers": target.headers,
-                    "expiresAt": target.expiresAt.millisecondsSince1970,
-                ]),
-            ]),
+            JSONObject(["attachment": WireAttachment(slot.attachment), "upload": WireTransferTarget(slot.upload)]),
             status: .created)
     }
 
@@ -73,12 +47,13 @@ extension ChatAPI {
     @Sendable func requestDownload(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         _ = try QueryInput(request, allowed: [])
         let principal = try await principal(request)
+        try admit(.query, user: principal.userID, context: context)
         let id = try context.identifier("attachmentId", as: AttachmentID.self)
-        let attachment = try await messaging.attachments.authorizeDownload(id, by: principal.userID)
-        let target = try await media.downloadTarget(for: attachment)
+        // The use case the realtime `attachment.download` runs.
+        let download = try await messaging.attachments.download(id, by: principal.userID)
         return try json(JSONObject([
-            "attachment": AttachmentJSON(attachment), "url": target.url.absoluteString,
-            "expiresAt": target.expiresAt.millisecondsSince1970,
+            "attachment": WireAttachment(download.attachment), "url": download.target.url.absoluteString,
+            "expiresAt": download.target.expiresAt.millisecondsSince1970,
         ]))
     }
 
