@@ -59,6 +59,7 @@ struct OpenAPITests {
                     ("{userId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6c"), ("{sessionId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6d"),
                     ("{handle}", "alice"), ("{emoji}", "%F0%9F%91%8D"), ("{deviceId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6e"),
                     ("{attachmentId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6f"), ("{objectId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b70"),
+                    ("{file}", "app.js"),
                 ] {
                     path = path.replacingOccurrences(of: parameter, with: value)
                 }

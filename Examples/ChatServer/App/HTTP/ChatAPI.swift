@@ -51,7 +51,7 @@ struct ChatAPI: Sendable {
     func routes() -> [APIRoute] {
         authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes()
             + queryRoutes() + operationRoutes() + adminRoutes() + retentionRoutes() + notificationRoutes()
-            + attachmentRoutes()
+            + attachmentRoutes() + webClientRoutes()
     }
 
     // MARK: Helpers shared by the handlers
