@@ -1,5 +1,5 @@
 // Building DOM nodes from data without ever parsing it as HTML: every string becomes a
-// text node (textContent / createTextNode). Nothing in the client uses innerHTML.
+// text node (textContent / createTextNode). Nothing in the client parses markup from strings.
 
 /**
  * Creates an element. `props` sets attributes (`class`, `data-*`, `aria-*`, …) and
