@@ -5,8 +5,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
-# What the tests need besides: a headless browser and its WebDriver for the web client's tests.
-TEST_APT_PACKAGES := chromium chromium-driver
+# What the tests need besides: a headless browser, its WebDriver and an emoji font for the web
+# client's tests (WebClientBrowserTests; the font makes its screenshot show reactions).
+TEST_APT_PACKAGES := chromium chromium-driver fonts-noto-color-emoji
 
 .PHONY: all deps build run test docs-check soak bench bench-e2e bench-postgres bench-cluster clean
 

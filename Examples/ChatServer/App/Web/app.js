@@ -149,14 +149,20 @@ async function resubscribe() {
     if (conversation && conversation.id !== state.active) conversation.unread = entry.unread;
   }
   await Promise.all([...state.conversations.values()].map(subscribe));
-  const watched = [...new Set([...state.conversations.values()].flatMap(others))].slice(0, 50);
-  if (watched.length > 0) {
-    const answer = await realtime.request({ type: "watch", users: watched });
+  await watch([...new Set([...state.conversations.values()].flatMap(others))]);
+  renderList();
+  renderHeader();
+  flushOutbox();
+}
+
+/** Follows users' presence (their current state comes in the answer, changes as frames). */
+async function watch(users) {
+  for (let start = 0; start < users.length; start += 50) {
+    const answer = await realtime.request({ type: "watch", users: users.slice(start, start + 50) });
     for (const presence of answer.presence) state.presence.set(presence.userID, presence.state);
   }
   renderList();
   renderHeader();
-  flushOutbox();
 }
 
 async function subscribe(conversation) {
@@ -252,7 +258,7 @@ async function applyFeed(entry) {
       state.conversations.set(conversation.id, conversation);
       await loadMembers(conversation);
       await subscribe(conversation);
-      renderList();
+      await watch(others(conversation));
     } catch { /* gone again */ }
   } else if (entry.change === "conversation.left" || entry.change === "conversation.deleted") {
     dropConversation(entry.conversation);
@@ -531,7 +537,8 @@ async function attach(file) {
     });
     const upload = await fetch(slot.upload.url, { method: slot.upload.method || "PUT", headers: slot.upload.headers, body: file });
     if (!upload.ok) throw new ApiError(upload.status, "upload_failed", `upload failed (HTTP ${upload.status})`);
-    queueSend(conversationId, $("composer-text").value.trim(), [slot.attachment]);
+    // A send carries text (the protocol requires it beside attachments): the composer's, else the file name.
+    queueSend(conversationId, $("composer-text").value.trim() || file.name, [slot.attachment]);
     $("composer-text").value = "";
   } catch (error) {
     showError(`Attachment: ${error.message}`);
@@ -659,7 +666,7 @@ function wireForms() {
         conversation = makeConversation({ conversation: answer.conversation, role: "owner", readSeq: 0 });
         state.conversations.set(conversation.id, conversation);
         await loadMembers(conversation);
-        if (realtime.live) await subscribe(conversation);
+        if (realtime.live) { await subscribe(conversation); await watch(others(conversation)); }
       }
       $("new-members").value = "";
       $("new-title").value = "";
