@@ -14,8 +14,11 @@ Scenarios (WebClientBrowserTests runs each as its own test):
   restart   the server stops and starts again on the same port: both pages reconnect, a
             message written while it was down is sent once, messages sent right after
             the restart arrive once
-  sse       WebSocket blocked through the DevTools protocol (Network.setBlockedURLs): the
-            page falls back to Server-Sent Events and exchanges messages with a WebSocket page
+  sse       WebSocket blocked: one page goes through an HTTP proxy (below) that forwards plain
+            HTTP and refuses WebSocket (CONNECT tunnels and upgrade requests), as some
+            corporate proxies do; the page falls back to Server-Sent Events and exchanges
+            messages with a WebSocket page. (DevTools' Network.setBlockedURLs does not block
+            WebSocket in this Chromium: a probe opened one with every pattern tried.)
 
 Prints "ok SCENARIO (N s)" and exits 0, or prints what failed (with the pages' console)
 and exits 1. Every wait is bounded.
@@ -24,9 +27,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -128,10 +133,87 @@ class Server:
         return answer["accessToken"]
 
 
+class WebSocketBlockingProxy:
+    """An HTTP proxy on 127.0.0.1 that forwards plain HTTP requests (one per connection,
+    streamed both ways, so an event stream passes) and refuses every WebSocket: Chromium
+    tunnels WebSocket through a proxy with CONNECT, which gets 403, as does any request
+    asking to upgrade."""
+
+    def __init__(self):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.refused = 0
+        self.forwarded = 0
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(client,), daemon=True).start()
+
+    def handle(self, client):
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(65536)
+                if not chunk:
+                    client.close()
+                    return
+                head += chunk
+            head, rest = head.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, version = lines[0].split(" ", 2)
+            headers = [line for line in lines[1:] if line]
+            upgrade = any(line.lower().startswith("upgrade:") and "websocket" in line.lower() for line in headers)
+            if method == "CONNECT" or upgrade or not target.startswith("http://"):
+                self.refused += 1
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                client.close()
+                return
+            authority, _, path = target[len("http://"):].partition("/")
+            host, _, port = authority.partition(":")
+            upstream = socket.create_connection((host, int(port or 80)), timeout=10)
+            upstream.settimeout(None)
+            kept = [line for line in headers if line.split(":", 1)[0].strip().lower() not in ("connection", "proxy-connection", "keep-alive")]
+            request = f"{method} /{path} {version}\r\n" + "".join(f"{line}\r\n" for line in kept) + "Connection: close\r\n\r\n"
+            upstream.sendall(request.encode("latin-1") + rest)
+            self.forwarded += 1
+            threading.Thread(target=self.pipe, args=(client, upstream), daemon=True).start()
+            self.pipe(upstream, client)
+        except OSError:
+            client.close()
+
+    @staticmethod
+    def pipe(source, destination):
+        try:
+            while True:
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                destination.sendall(chunk)
+        except OSError:
+            pass
+        for end in (source, destination):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def close(self):
+        self.listener.close()
+
+
 class Page:
     """One headless Chromium (its own profile: its own cookies) with the web client open."""
 
-    def __init__(self, server, name, block_websocket=False):
+    def __init__(self, server, name, proxy=None):
         self.server = server
         self.name = name
         self.downloads = os.path.join(WORK, f"downloads-{name}")
@@ -145,6 +227,10 @@ class Page:
             "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows", "--lang=en-US",
         ]:
             options.add_argument(argument)
+        if proxy:
+            # Through the proxy, loopback included (Chromium bypasses proxies for it by default).
+            options.add_argument(f"--proxy-server=http://127.0.0.1:{proxy.port}")
+            options.add_argument("--proxy-bypass-list=<-loopback>")
         if os.geteuid() == 0:
             options.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -153,9 +239,6 @@ class Page:
         self.driver.set_page_load_timeout(20)
         self.driver.set_script_timeout(20)
         self.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": self.downloads})
-        if block_websocket:
-            self.driver.execute_cdp_cmd("Network.enable", {})
-            self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["ws://*", "wss://*"]})
 
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
@@ -234,10 +317,11 @@ def exactly_once(page, texts):
         expect(shown.count(text) == 1, f"{page.name} shows {text!r} {shown.count(text)} times: {shown}")
 
 
-def pair(server, first_name="alice", second_name="bob", block_second=False):
-    """Two registered pages in one direct conversation; returns (alice, bob, conversation)."""
+def pair(server, first_name="alice", second_name="bob", proxy=None):
+    """Two registered pages in one direct conversation (the second one through `proxy` when
+    given); returns (alice, bob, conversation)."""
     alice = Page(server, first_name)
-    bob = Page(server, second_name, block_websocket=block_second)
+    bob = Page(server, second_name, proxy=proxy)
     pages.extend([alice, bob])
     alice.register(first_name, first_name.capitalize())
     bob.register(second_name, second_name.capitalize())
@@ -381,7 +465,9 @@ def restart(server):
 
 
 def sse(server):
-    alice, bob, conversation = pair(server, block_second=True)
+    proxy = WebSocketBlockingProxy()
+    alice, bob, conversation = pair(server, proxy=proxy)
+    expect(proxy.forwarded > 0 and proxy.refused > 0, f"the proxy forwarded {proxy.forwarded} and refused {proxy.refused} requests")
     expect(alice.transport == "websocket", f"alice's transport: {alice.transport}")
     expect(bob.transport == "sse", f"with WebSocket blocked bob's transport is {bob.transport!r}, not sse")
     # The block is real: a WebSocket from bob's page cannot open.
