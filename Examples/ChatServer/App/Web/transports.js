@@ -161,7 +161,7 @@ export class SSETransport {
     this.posting = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
-        const body = this.queue.splice(0).join("\n");
+        const body = this.queue.splice(0, 64).join("\n"); // at most 64 frames per POST (§13)
         const response = await fetch(`/v1/realtime/events/${encodeURIComponent(this.connection)}`, {
           method: "POST", headers: { "Content-Type": "application/json" }, body, cache: "no-store", credentials: "same-origin",
         });
