@@ -85,7 +85,7 @@ struct WebClientBrowserTests {
         _ = try await Self.run("restart")
     }
 
-    @Test("with WebSocket blocked (DevTools Network.setBlockedURLs) the page falls back to Server-Sent Events and chats with a WebSocket page")
+    @Test("with WebSocket blocked (the page's HTTP proxy refuses CONNECT and upgrades) it falls back to Server-Sent Events and chats with a WebSocket page")
     func serverSentEventsFallback() async throws {
         _ = try await Self.run("sse")
     }
