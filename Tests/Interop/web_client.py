@@ -16,8 +16,8 @@ Scenarios (WebClientBrowserTests runs each as its own test):
             the restart arrive once
   sse       WebSocket blocked: one page goes through an HTTP proxy (below) that forwards plain
             HTTP and refuses WebSocket (CONNECT tunnels and upgrade requests), as some
-            corporate proxies do; the page falls back to Server-Sent Events and exchanges
-            messages with a WebSocket page. (DevTools' Network.setBlockedURLs does not block
+            corporate proxies do; the page falls back to Server-Sent Events, exchanges
+            messages with a WebSocket page, and resumes over SSE after a server restart. (DevTools' Network.setBlockedURLs does not block
             WebSocket in this Chromium: a probe opened one with every pattern tried.)
 
 Prints "ok SCENARIO (N s)" and exits 0, or prints what failed (with the pages' console)
@@ -484,8 +484,23 @@ def sse(server):
     alice.wait_text("hello over SSE")
     bob.driver.find_element(By.ID, "composer-text").send_keys("typing over SSE")
     wait_until("alice sees bob typing over SSE", lambda: "is typing" in alice.js("return document.getElementById('typing').textContent"))
-    exactly_once(bob, ["hello over WebSocket", "hello over SSE"])
-    exactly_once(alice, ["hello over WebSocket", "hello over SSE"])
+    # A server restart: the SSE page reconnects (over SSE again) and resumes by seq.
+    server.stop()
+    wait_until("bob notices the restart", lambda: bob.js("return document.getElementById('connection-status').dataset.state") != "live")
+    bob.driver.find_element(By.ID, "composer-text").send_keys(Keys.CONTROL, "a")
+    bob.driver.find_element(By.ID, "composer-text").send_keys(Keys.DELETE)
+    bob.send("written over SSE while the server was down")
+    server.start()
+    bob.wait_live(timeout=30)
+    alice.wait_live(timeout=30)
+    expect(bob.transport == "sse", f"after the restart bob's transport is {bob.transport!r}")
+    alice.send("after the restart, to the SSE page")
+    bob.wait_text("after the restart, to the SSE page")
+    alice.wait_text("written over SSE while the server was down")
+    everything = ["hello over WebSocket", "hello over SSE", "written over SSE while the server was down", "after the restart, to the SSE page"]
+    time.sleep(1.0)  # a late duplicate would show up now
+    exactly_once(bob, everything)
+    exactly_once(alice, everything)
 
 
 SCENARIOS = {"live": live, "xss": xss, "reload": reload, "restart": restart, "sse": sse}

@@ -314,9 +314,24 @@ function renderTyping() {
   $("typing").textContent = names.length === 0 ? "" : `${names.join(", ")} ${names.length === 1 ? "is" : "are"} typing…`;
 }
 
+// The server forwards one typing notice per user and conversation every 2 s and drops the
+// others (`throttled`): send at most that often, and once more when the window has passed if
+// the user typed in between, so a notice right after a send is not lost.
 let typingSentAt = 0;
+let lastInputAt = 0;
+let typingTimer = null;
 function composerTyping() {
-  if (!state.active || Date.now() - typingSentAt < 2_000) return;
+  lastInputAt = Date.now();
+  sendTyping();
+}
+
+function sendTyping() {
+  if (!state.active || !$("composer-text").value.trim()) return;
+  const wait = 2_100 - (Date.now() - typingSentAt);
+  if (wait > 0) {
+    typingTimer ??= setTimeout(() => { typingTimer = null; if (Date.now() - lastInputAt < 5_000) sendTyping(); }, wait);
+    return;
+  }
   typingSentAt = Date.now();
   realtime.notify({ type: "typing", conversation: state.active, typing: true });
 }
@@ -695,7 +710,7 @@ function wireForms() {
     const text = $("composer-text").value.trim();
     if (!text || !state.active) return;
     $("composer-text").value = "";
-    typingSentAt = 0;
+    typingSentAt = Date.now();
     realtime.notify({ type: "typing", conversation: state.active, typing: false });
     queueSend(state.active, text);
   });
