@@ -5,6 +5,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # System libraries the package links (SQLite for persistence, libsodium for E2EE and auth).
 APT_PACKAGES := libsqlite3-dev libsodium-dev pkg-config
+# What the tests need besides: a headless browser, its WebDriver and an emoji font for the web
+# client's tests (WebClientBrowserTests; the font makes its screenshot show reactions).
+TEST_APT_PACKAGES := chromium chromium-driver fonts-noto-color-emoji
 
 .PHONY: all deps build run test docs-check soak bench bench-e2e bench-postgres bench-cluster clean
 
@@ -46,6 +49,7 @@ LATENCY_SUITES := GatewaySecurityTests|AttachmentWireTests|RealtimeEndToEndTests
 
 test: export TEST_COUNTS := .build/test-counts
 test: deps
+	@bash scripts/ensure-packages.sh $(TEST_APT_PACKAGES)
 	@bash scripts/interop-venv.sh
 	@rm -f $(TEST_COUNTS)
 	@echo "==> building (first build from a clean clone takes a few minutes)"
@@ -55,9 +59,11 @@ test: deps
 	@echo "==> running the library tests"
 	$(SWIFT) test --skip-build --skip 'MessagingPostgresTests|ChatServerTests|$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh
 	@echo "==> running the ChatServer tests (dozens of in-process servers: apart from the library tests, so the two sets do not starve each other's timeouts)"
-	$(SWIFT) test --skip-build --filter ChatServerTests --skip '$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh chatserver
+	$(SWIFT) test --skip-build --filter ChatServerTests --skip '$(LATENCY_SUITES)|WebClientBrowserTests' 2>&1 | bash scripts/test-summary.sh chatserver
 	@echo "==> running the suites with latency bounds on their own (revocation within 1 s, HTTP timeouts, shutdown)"
 	$(SWIFT) test --skip-build --filter '$(LATENCY_SUITES)' 2>&1 | bash scripts/test-summary.sh latency
+	@echo "==> running the web client in headless Chromium (a spawned ChatServer, two browsers; about a minute)"
+	$(SWIFT) test --skip-build --filter WebClientBrowserTests 2>&1 | bash scripts/test-summary.sh browser
 	@echo "==> running the PostgreSQL tests on a throwaway server (one at a time; stopped after 15 min)"
 	bash scripts/postgres-test.sh run timeout --kill-after=30 900 \
 		$(SWIFT) test --skip-build --no-parallel --filter MessagingPostgresTests 2>&1 \

@@ -249,7 +249,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Examples/ChatServer/App",
-            resources: [.copy("Operations/openapi.json")],
+            resources: [.copy("Operations/openapi.json"), .copy("Web")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -36,4 +36,4 @@ fi
 echo "==> interop venv: installing $(grep -cvE '^\s*(#|$)' "$requirements") packages from $requirements"
 "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check --requirement "$requirements"
 echo "$wanted" > "$stamp"
-echo "==> interop venv: ready ($("$venv/bin/python3" -c 'import jwt, nacl, botocore, moto; print("PyJWT", jwt.__version__, "PyNaCl", nacl.__version__, "botocore", botocore.__version__, "moto", moto.__version__)'))"
+echo "==> interop venv: ready ($("$venv/bin/python3" -c 'import jwt, nacl, botocore, moto, selenium; print("PyJWT", jwt.__version__, "PyNaCl", nacl.__version__, "botocore", botocore.__version__, "moto", moto.__version__, "selenium", selenium.__version__)'))"

@@ -60,6 +60,7 @@ struct OpenAPITests {
                     ("{handle}", "alice"), ("{emoji}", "%F0%9F%91%8D"), ("{deviceId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6e"),
                     ("{attachmentId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b6f"), ("{objectId}", "0193a6c0-5b1e-7c41-9a55-3f1e2d4c5b70"),
                     ("{connection}", String(repeating: "0", count: 32)),
+                    ("{file}", "app.js"),
                 ] {
                     path = path.replacingOccurrences(of: parameter, with: value)
                 }

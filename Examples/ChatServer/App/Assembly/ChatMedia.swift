@@ -110,3 +110,25 @@ final class ChatMedia: AttachmentObjectStore, AttachmentTransferSigner, Sendable
         return key
     }
 }
+
+extension ChatMedia {
+    /// The origins a browser uploads to (the web client's `connect-src`): the local store's
+    /// base URL, or the S3 endpoint (any subdomain of it with virtual-hosted addressing).
+    var browserOrigins: [String] {
+        switch configuration.backend {
+        case .local:
+            guard let base = local?.baseURL, let origin = Self.origin(of: base) else { return [] }
+            return [origin]
+        case .s3(let settings):
+            guard let endpoint = URL(string: settings.endpoint), let origin = Self.origin(of: endpoint) else { return [] }
+            guard !settings.pathStyle, let scheme = endpoint.scheme else { return [origin] }
+            return [origin, origin.replacingOccurrences(of: "\(scheme)://", with: "\(scheme)://*.")]
+        }
+    }
+
+    /// `scheme://host[:port]` of a URL.
+    static func origin(of url: URL) -> String? {
+        guard let scheme = url.scheme?.lowercased(), let host = url.host else { return nil }
+        return url.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+}

@@ -49,9 +49,10 @@ struct ChatAPI: Sendable {
 
     /// Every route, in the order they are registered.
     func routes() -> [APIRoute] {
-        authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes() + deviceRoutes()
-            + queryRoutes() + operationRoutes() + adminRoutes() + retentionRoutes() + notificationRoutes()
-            + attachmentRoutes()
+        let api: [APIRoute] = authRoutes() + conversationRoutes() + moderationRoutes() + messageRoutes() + receiptRoutes()
+            + deviceRoutes() + queryRoutes()
+        let rest: [APIRoute] = operationRoutes() + adminRoutes() + retentionRoutes() + notificationRoutes() + attachmentRoutes()
+        return api + rest + webClientRoutes()
     }
 
     // MARK: Helpers shared by the handlers
