@@ -43,16 +43,7 @@ public final class SSEListener: TransportListener, Sendable {
     /// The settings.
     public let configuration: SSETransportConfiguration
     let logger: Logger
-    private let state = Mutex(State())
-
-    private struct State {
-        var handler: (@Sendable (SSEConnection) async -> Void)?
-        var refusing = false
-        var stopped = false
-        var connections: [String: SSEConnection] = [:]
-        var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    }
+    private let registry = ListenerRegistry<String, SSEConnection>()
 
     /// Makes a listener.
     public init(configuration: SSETransportConfiguration = .init(), logger: Logger) {
@@ -100,7 +91,7 @@ public final class SSEListener: TransportListener, Sendable {
     }
 
     private func connection(named id: String?) throws -> SSEConnection {
-        guard let id, id.utf8.count == 32, let connection = state.withLock({ $0.connections[id] }) else {
+        guard let id, id.utf8.count == 32, let connection = registry.connection(id) else {
             throw SSERefusal.unknownConnection
         }
         return connection
@@ -153,12 +144,7 @@ public final class SSEListener: TransportListener, Sendable {
         let connection = SSEConnection(
             id: Self.newConnectionID(), metadata: ConnectionMetadata(remoteAddress: address, bearerToken: token),
             configuration: configuration, resumeFrom: resume)
-        let handler = state.withLock { state -> (@Sendable (SSEConnection) async -> Void)? in
-            guard let handler = state.handler, !state.stopped, !state.refusing else { return nil }
-            state.connections[connection.id] = connection
-            return handler
-        }
-        guard let handler else { throw SSERefusal.unavailable }
+        guard let handler = registry.admit(connection, as: connection.id) else { throw SSERefusal.unavailable }
         let configuration = configuration
         let headers: HTTPFields = [
             .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
@@ -189,18 +175,8 @@ public final class SSEListener: TransportListener, Sendable {
                 group.cancelAll()
                 await group.waitForAll()
             }
-            finished(connection)
+            registry.finish(connection.id)
         })
-    }
-
-    private func finished(_ connection: SSEConnection) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.connections[connection.id] = nil
-            guard state.connections.isEmpty else { return [] }
-            defer { state.idleWaiters.removeAll() }
-            return state.idleWaiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
@@ -218,61 +194,27 @@ public final class SSEListener: TransportListener, Sendable {
     }
 
     public func listen(_ handler: @escaping @Sendable (SSEConnection) async -> Void) async throws {
-        let started = state.withLock { state -> Bool in
-            guard state.handler == nil, !state.stopped else { return false }
-            state.handler = handler
-            return true
-        }
-        guard started else {
-            throw TransportError(code: .listenerClosed, message: "This SSEListener is already listening or was stopped.")
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let stopped = state.withLock { state -> Bool in
-                    if state.stopped { return true }
-                    state.stopWaiters.append(continuation)
-                    return false
-                }
-                if stopped { continuation.resume() }
-            }
-        } onCancel: {
-            self.stopListening()
-        }
-        // Let the connections that are running finish.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = state.withLock { state -> Bool in
-                if state.connections.isEmpty { return true }
-                state.idleWaiters.append(continuation)
-                return false
-            }
-            if idle { continuation.resume() }
-        }
+        try await registry.listen(handler, name: "SSEListener")
     }
 
     /// Refuses new streams (503) from now on, without ending ``listen(_:)``.
     public func stopAccepting() {
-        state.withLock { $0.refusing = true }
+        registry.stopAccepting()
     }
 
     public func stopListening() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.stopped = true
-            defer { state.stopWaiters.removeAll() }
-            return state.stopWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        registry.stopListening()
     }
 
     /// Closes every open connection (shutdown: 1001 going away). Call ``stopListening()``
     /// first so no new connection arrives meanwhile.
     public func closeAll(_ close: TransportClose) async {
-        let open = state.withLock { Array($0.connections.values) }
-        for connection in open { await connection.close(close) }
+        for connection in registry.connections { await connection.close(close) }
     }
 
     /// The number of open connections.
-    public var activeConnections: Int { state.withLock { $0.connections.count } }
+    public var activeConnections: Int { registry.count }
 
     /// Whether new streams are accepted now.
-    public var isAccepting: Bool { state.withLock { $0.handler != nil && !$0.stopped && !$0.refusing } }
+    public var isAccepting: Bool { registry.isAccepting }
 }

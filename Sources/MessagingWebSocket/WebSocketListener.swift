@@ -37,18 +37,8 @@ public final class WebSocketListener: TransportListener, Sendable {
     /// The settings.
     public let configuration: WebSocketTransportConfiguration
     let logger: Logger
-    private let state = Mutex(State())
-
-    private struct State {
-        var handler: (@Sendable (WebSocketConnection) async -> Void)?
-        var path: String?
-        var refusing = false
-        var stopped = false
-        var active = 0
-        var connections: [ObjectIdentifier: WebSocketConnection] = [:]
-        var idleWaiters: [CheckedContinuation<Void, Never>] = []
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    }
+    private let registry = ListenerRegistry<ObjectIdentifier, WebSocketConnection>()
+    private let route = Mutex<String?>(nil)
 
     /// Makes a listener.
     public init(configuration: WebSocketTransportConfiguration = .init(), logger: Logger) {
@@ -66,7 +56,7 @@ public final class WebSocketListener: TransportListener, Sendable {
     /// JSON error body. (A valid upgrade sent on a kept-alive connection after another
     /// request is answered 307 to the same URL with `Connection: close`: reconnect.)
     public func addRoute<Context: RequestContext>(to router: Router<Context>, at path: RouterPath) {
-        state.withLock { $0.path = Self.normalizedPath(path.description) }
+        route.withLock { $0 = Self.normalizedPath(path.description) }
         router.get(path) { [self] request, _ -> Response in
             guard let refusal = refusal(for: request.head) else {
                 // A valid upgrade on a connection that already served another request (only
@@ -116,7 +106,7 @@ public final class WebSocketListener: TransportListener, Sendable {
     /// now; `nil` leaves the request to the router (which answers the refusal).
     func upgradeHandler(for request: HTTPRequest, channel: any Channel) -> RealtimeHTTPChannel.UpgradedHandler? {
         let path = Self.normalizedPath(String((request.path ?? "").prefix { $0 != "?" }))
-        guard let route = state.withLock({ $0.path }), route == path, refusal(for: request) == nil else { return nil }
+        guard let route = route.withLock({ $0 }), route == path, refusal(for: request) == nil else { return nil }
         let address = channel.remoteAddress.map { $0.ipAddress ?? "\($0)" } ?? "unknown"
         let token = request.headerFields[.authorization].flatMap(ConnectionMetadata.bearerToken(fromAuthorizationHeader:))
         let metadata = ConnectionMetadata(remoteAddress: address, bearerToken: token)
@@ -147,89 +137,44 @@ public final class WebSocketListener: TransportListener, Sendable {
     }
 
     public func listen(_ handler: @escaping @Sendable (WebSocketConnection) async -> Void) async throws {
-        let started = state.withLock { state -> Bool in
-            guard state.handler == nil, !state.stopped else { return false }
-            state.handler = handler
-            return true
-        }
-        guard started else {
-            throw TransportError(code: .listenerClosed, message: "This WebSocketListener is already listening or was stopped.")
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let stopped = state.withLock { state -> Bool in
-                    if state.stopped { return true }
-                    state.stopWaiters.append(continuation)
-                    return false
-                }
-                if stopped { continuation.resume() }
-            }
-        } onCancel: {
-            self.stopListening()
-        }
-        // Let the connections that are running finish.
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = state.withLock { state -> Bool in
-                if state.active == 0 { return true }
-                state.idleWaiters.append(continuation)
-                return false
-            }
-            if idle { continuation.resume() }
-        }
+        try await registry.listen(handler, name: "WebSocketListener")
     }
 
     /// Refuses new upgrades (503) from now on, without ending ``listen(_:)``: call it at
     /// the first moment of a graceful shutdown, before the connections are closed.
     public func stopAccepting() {
-        state.withLock { $0.refusing = true }
+        registry.stopAccepting()
     }
 
     public func stopListening() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.stopped = true
-            defer { state.stopWaiters.removeAll() }
-            return state.stopWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        registry.stopListening()
     }
 
     /// Closes every connection whose handler is running (shutdown: 1001 going away), those
     /// still in their protocol handshake included. Call ``stopListening()`` first so no new
     /// connection arrives meanwhile.
     public func closeAll(_ close: TransportClose) async {
-        let open = state.withLock { Array($0.connections.values) }
+        let open = registry.connections
         await withDiscardingTaskGroup { group in
             for connection in open { group.addTask { await connection.close(close) } }
         }
     }
 
     /// The number of upgraded connections whose handler is running.
-    public var activeConnections: Int { state.withLock { $0.active } }
+    public var activeConnections: Int { registry.count }
 
     /// Whether upgrades are accepted now: ``listen(_:)`` is running and
     /// ``stopListening()`` was not called. Before and after, upgrades are answered 503.
-    public var isAccepting: Bool { state.withLock { $0.handler != nil && !$0.stopped && !$0.refusing } }
+    public var isAccepting: Bool { registry.isAccepting }
 
     private func run(_ connection: WebSocketConnection) async {
-        let handler = state.withLock { state -> (@Sendable (WebSocketConnection) async -> Void)? in
-            guard let handler = state.handler, !state.stopped else { return nil }
-            state.active += 1
-            state.connections[ObjectIdentifier(connection)] = connection
-            return handler
-        }
-        guard let handler else {
+        // An upgrade that passed the refusal checks runs even if stopAccepting() came since.
+        guard let handler = registry.admit(connection, as: ObjectIdentifier(connection), whileRefusing: true) else {
             await connection.close(.goingAway, reason: "server shutting down; reconnect with backoff")
             return
         }
         await handler(connection)
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.active -= 1
-            state.connections[ObjectIdentifier(connection)] = nil
-            guard state.active == 0 else { return [] }
-            defer { state.idleWaiters.removeAll() }
-            return state.idleWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        registry.finish(ObjectIdentifier(connection))
     }
 
 }
