@@ -44,6 +44,7 @@ extension ClientEncryption {
                     refused.append(ClientKeyring.refusal("a listed device has no id, user or bundle"))
                     continue
                 }
+                guard !verified.contains(where: { $0.id == id.lowercased() }) else { continue }  // listed twice
                 do {
                     let bundle = try keyring.trust(device: id, user: user, bundle: text)
                     verified.append(VerifiedDevice(bundle: bundle, user: user.lowercased(), hasKey: entry["hasKey"]?.bool ?? false))

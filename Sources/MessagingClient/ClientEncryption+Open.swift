@@ -49,7 +49,7 @@ extension ClientEncryption {
         let sender = sealed.senderDeviceID.uuidString.lowercased()
         guard sealed.conversationID.uuidString.lowercased() == conversation else { throw Self.tampered("sealed for another conversation") }
         guard sealed.clientMessageID == message.clientMessageID else { throw Self.tampered("sealed under another client message id") }
-        guard message.json["epoch"]?.integer.map(UInt64.init(clamping:)) == sealed.epoch,
+        guard message.json["epoch"]?.integer.map({ UInt64(clamping: $0) }) == sealed.epoch,
             message.json["senderDevice"]?.string?.lowercased() == sender
         else { throw Self.tampered("the message's epoch or senderDevice differs from its sealed header") }
         var bundle = keyring.pinnedBundle(sender)
