@@ -40,6 +40,8 @@ public actor ClientEncryption {
     var opened: [String: Int64] = [:]
     var openedOrder: [String] = []
     var published = false
+    /// Conversations the server said are not encrypted (this run only).
+    var plainConversations: Set<String> = []
 
     /// How many opened messages the replay check remembers (oldest forgotten first).
     static let replayMemory = 65_536
@@ -142,13 +144,17 @@ public actor ClientEncryption {
     }
 
     /// Whether `conversation` is encrypted: remembered once seen; else asked (`devices`
-    /// answers `invalid_input` for a conversation that is not encrypted).
+    /// answers `invalid_input` for a conversation that is not encrypted; that answer is kept
+    /// for this run, a conversation never becomes encrypted later).
     func isEncrypted(_ conversation: ConversationID, via request: Requester) async throws -> Bool {
-        if keyring.encryptedConversations.contains("\(conversation)".lowercased()) { return true }
+        let id = "\(conversation)".lowercased()
+        if keyring.encryptedConversations.contains(id) { return true }
+        if plainConversations.contains(id) { return false }
         do {
             _ = try await devices(of: conversation, via: request)
             return true
         } catch let error as RealtimeClientError where error.code == .server && error.serverCode == "invalid_input" {
+            plainConversations.insert(id)
             return false
         }
     }

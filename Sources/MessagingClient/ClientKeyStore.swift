@@ -13,7 +13,7 @@ import Synchronization
 public protocol ClientKeyStore: Sendable {
     /// The stored secret-key export, or `nil` when none is stored yet.
     func loadIdentity() throws -> String?
-    /// Stores the secret-key export (called once, when ``ClientEncryption/open(userID:store:)``
+    /// Stores the secret-key export (called once, when ``ClientEncryption/open(userID:store:logger:)``
     /// makes a new device).
     func saveIdentity(_ export: String) throws
     /// The stored keyring, or `nil` when none is stored yet.

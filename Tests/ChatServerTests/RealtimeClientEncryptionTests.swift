@@ -97,7 +97,8 @@ struct RealtimeClientEncryptionTests {
                 #expect(plain.message.kind == "text" && plain.message.text == "in the clear")
 
                 // Tampered bytes, a foreign signature, a device that is not the sender's, a replay.
-                var bytes = try #require(Data(base64Encoded: try #require(atAlice.ciphertext)))
+                let ciphertext = try #require(atAlice.ciphertext)
+                var bytes = try #require(Data(base64Encoded: ciphertext))
                 bytes[bytes.count - 1] ^= 1
                 let flipped = try Self.altered(atAlice, ["ciphertext": .string(bytes.base64EncodedString())])
                 #expect(await Self.code { try await a.decrypt(flipped) } == .tampered)
