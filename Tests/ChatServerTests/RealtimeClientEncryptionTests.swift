@@ -3,17 +3,62 @@ import Logging
 @testable import MessagingClient
 import MessagingCore
 import MessagingE2EE
+import MessagingTransport
+import MessagingWire
+import Synchronization
 import Testing
+
+/// Wraps a transport so that `action` runs once, just before the first `send` frame is
+/// written (the server then judges the send in the state the action left).
+struct BeforeFirstSend: ClientTransport {
+    final class Flag: Sendable {
+        let done = Atomic<Bool>(false)
+    }
+
+    let inner: any ClientTransport
+    let action: @Sendable () async throws -> Void
+    let flag = Flag()
+
+    final class Connection: TransportConnection {
+        let inner: any TransportConnection
+        let owner: BeforeFirstSend
+        init(_ inner: any TransportConnection, owner: BeforeFirstSend) {
+            self.inner = inner
+            self.owner = owner
+        }
+        var metadata: ConnectionMetadata { inner.metadata }
+        var closeStatus: TransportClose? { inner.closeStatus }
+        func receive() async throws -> TransportFrame? { try await inner.receive() }
+        func close(_ close: TransportClose) async { await inner.close(close) }
+        func write(_ frame: TransportFrame) async throws {
+            if frame.string?.contains(#""type":"send""#) == true,
+                owner.flag.done.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+            {
+                try await owner.action()
+            }
+            try await inner.write(frame)
+        }
+    }
+
+    func withConnection<Value: Sendable>(
+        _ body: @escaping @Sendable (any TransportConnection) async throws -> Value
+    ) async throws -> (value: Value, close: TransportClose?) {
+        try await inner.withConnection { connection in try await body(Connection(connection, owner: self)) }
+    }
+}
 
 /// `RealtimeClient` with `ClientEncryption` against a real ChatServer: sealed sends, opened
 /// receives, new epochs for a joining member and after a removal, and the refusals.
 @Suite("MessagingClient end-to-end encryption against a real ChatServer", .timeLimit(.minutes(3)))
 struct RealtimeClientEncryptionTests {
     /// A client with encryption for `login` (a new device in memory).
-    static func client(port: Int, login: Login) throws -> (RealtimeClient, ClientEncryption) {
+    static func client(
+        port: Int, login: Login, transport: ((any ClientTransport) -> any ClientTransport)? = nil
+    ) throws -> (RealtimeClient, ClientEncryption) {
         let encryption = try ClientEncryption.open(userID: try #require(UUID(uuidString: login.id)), store: InMemoryKeyStore())
+        let webSocket = WebSocketClientTransport(url: "ws://127.0.0.1:\(port)/v1/realtime", logger: RealtimeClientTests.quiet)
         let client = RealtimeClient(
-            transport: WebSocketClientTransport(url: "ws://127.0.0.1:\(port)/v1/realtime", logger: RealtimeClientTests.quiet),
+            transport: transport?(webSocket) ?? webSocket,
             configuration: .init(backoffBase: .milliseconds(50), backoffCap: .milliseconds(500)), encryption: encryption,
             token: { _ in login.token }, logger: RealtimeClientTests.quiet)
         return (client, encryption)
@@ -169,6 +214,43 @@ struct RealtimeClientEncryptionTests {
                     #expect(error.code == .deviceNotActive || error.code == .server, "\(error)")
                 }
                 #expect(await Self.code { try await b.decrypt(second.message) } == .missingKey)
+            }
+        }
+    }
+
+    @Test("a send the server answers with rekey_required (a member was removed meanwhile) starts a new epoch, seals again and is stored once")
+    func rekeyRequired() async throws {
+        try await TestServer.with { server in
+            let http = HTTPClient(base: server.base)
+            let (alice, bob, carol) = (try await http.user("alice"), try await http.user("bob"), try await http.user("carol"))
+            let roomText = try await EncryptedConversationTests.encryptedGroup(by: alice, members: [bob, carol], client: http)
+            let room = try #require(ConversationID(roomText))
+            let removal = BeforeFirstSend.Flag()
+            let (a, _) = try Self.client(port: server.port, login: alice) { inner in
+                BeforeFirstSend(inner: inner) {
+                    // Between Alice's key check and her send: Carol leaves, requiredEpoch rises.
+                    let removed = try await http.call("DELETE", "/v1/conversations/\(roomText)/members/\(carol.id)", token: alice.token)
+                    removal.done.store(removed.status == 204, ordering: .relaxed)
+                }
+            }
+            let (b, _) = try Self.client(port: server.port, login: bob)
+            let (c, _) = try Self.client(port: server.port, login: carol)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in [a, b, c] { group.addTask { try await client.run() } }
+                defer { group.cancelAll() }
+                for client in [a, b, c] { try await Self.prepare(client) }
+                let sent = try await a.send(text: "after the rekey", to: room, clientMessageID: "rekey-1")
+                let removedFirst = removal.done.load(ordering: .relaxed)
+                #expect(removedFirst, "the removal ran before the first send frame")
+                #expect(sent.message.json["epoch"]?.integer == 2, "epoch 1 was refused with rekey_required; epoch 2 went to Alice and Bob")
+                #expect(try await b.decrypt(sent.message).text == "after the rekey")
+                // Carol never pinned Alice's device and, no longer a member, cannot list it: refused
+                // before the key is even looked for.
+                let carolCode = await Self.code { try await c.decrypt(sent.message) }
+                #expect(carolCode == .untrustedDevice || carolCode == .missingKey, "\(String(describing: carolCode))")
+                let history = try await http.call("GET", "/v1/conversations/\(roomText)/messages?limit=50", token: alice.token)
+                let stored = (history["messages"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "encrypted" }
+                #expect(stored.count == 1 && stored.first?["clientMessageId"] as? String == "rekey-1", "\(history)")
             }
         }
     }
