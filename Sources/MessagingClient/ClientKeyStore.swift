@@ -50,7 +50,7 @@ public struct FileKeyStore: ClientKeyStore {
     /// The directory holding the two files.
     public let directory: URL
 
-    /// A store in `directory` (created, 0700, when missing).
+    /// A store in `directory` (created, 0700, at the first write when missing).
     public init(directory: URL) {
         self.directory = directory
     }

@@ -206,8 +206,11 @@ public final class RealtimeClient: Sendable {
     ///
     /// With ``encryption``, a send into an encrypted conversation is sealed instead
     /// (``ClientEncryption``): it needs an open connection for its key steps (`notConnected`
-    /// otherwise), carries no `mentions` (`invalidArgument`), and throws the encryption codes
-    /// (`deviceNotActive`, `untrustedDevice`) when no key can be made.
+    /// otherwise; so does the first send into a conversation not seen yet, to learn whether
+    /// it is encrypted), carries no `mentions` (`invalidArgument`), and throws the encryption
+    /// codes (`deviceNotActive`, `untrustedDevice`) when no key can be made. The sealed bytes
+    /// are retried as they are until answered; a later call with the same `clientMessageID`
+    /// seals anew and is answered `conflict`.
     public func send(
         text: String, to conversation: ConversationID, clientMessageID: String = UUID().uuidString.lowercased(),
         replyTo: MessageID? = nil, threadRoot: MessageID? = nil, mentions: [UserID] = []
