@@ -31,7 +31,8 @@ extension ClientEncryption {
     /// missing), and reports an authentic message shown again under another `seq` as a replay.
     ///
     /// Throws ``RealtimeClientError`` only: `invalidArgument` (not an encrypted message, or
-    /// deleted), `tampered`, `untrustedDevice`, `missingKey`, `replayed`.
+    /// deleted), `tampered`, `untrustedDevice`, `missingKey`, `replayed`, and `notConnected`
+    /// when it had to fetch something without a connection.
     func open(_ message: ClientMessage, via request: Requester) async throws -> DecryptedMessage {
         guard message.kind == "encrypted", message.deletedAt == nil, let base64 = message.ciphertext else {
             throw RealtimeClientError(code: .invalidArgument, message: "Not an encrypted message with a ciphertext (kind \(message.kind)).")
@@ -54,7 +55,7 @@ extension ClientEncryption {
         else { throw Self.tampered("the message's epoch or senderDevice differs from its sealed header") }
         var bundle = keyring.pinnedBundle(sender)
         if bundle == nil {
-            _ = try? await devices(of: message.conversationID, via: request)
+            try await unlessDisconnected { _ = try await devices(of: message.conversationID, via: request) }
             bundle = keyring.pinnedBundle(sender)
         }
         guard let bundle else {
@@ -66,7 +67,7 @@ extension ClientEncryption {
         }
         var key = self.key(conversation: conversation, epoch: sealed.epoch)
         if key == nil {
-            try? await syncInbox(via: request)
+            try await unlessDisconnected { try await syncInbox(via: request) }
             key = self.key(conversation: conversation, epoch: sealed.epoch)
         }
         guard let key else {
@@ -99,6 +100,16 @@ extension ClientEncryption {
             for origin in openedOrder.prefix(half) { opened[origin] = nil }
             openedOrder.removeFirst(half)
         }
+    }
+
+    /// Runs a fetch whose failure only means "nothing more is known", except that a missing
+    /// connection is reported as such (`notConnected`: try again once connected).
+    private func unlessDisconnected(_ fetch: () async throws -> Void) async throws {
+        do {
+            try await fetch()
+        } catch let error as RealtimeClientError where error.code == .notConnected {
+            throw error
+        } catch {}
     }
 
     static func tampered(_ reason: String) -> RealtimeClientError {

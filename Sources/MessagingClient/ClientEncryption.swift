@@ -107,6 +107,11 @@ public actor ClientEncryption {
     /// The keyring as it is now.
     public var currentKeyring: ClientKeyring { keyring }
 
+    /// Replaces the keyring in memory (tests).
+    func replaceKeyringForTesting(_ keyring: ClientKeyring) {
+        self.keyring = keyring
+    }
+
     /// The bundle pinned for `deviceID`, if any.
     public func pinnedBundle(of deviceID: UUID) -> DeviceBundle? {
         keyring.pinnedBundle(deviceID.uuidString)

@@ -16,7 +16,8 @@ extension RealtimeClient {
     /// encrypted message, or deleted), `tampered` (altered bytes, a foreign signature, a
     /// header that does not match), `untrustedDevice` (the sender device is unknown or not
     /// the sender's), `missingKey` (this device was given no key for the message's epoch),
-    /// `replayed` (the same sealed message under another `seq`).
+    /// `replayed` (the same sealed message under another `seq`), `notConnected` (the sender's
+    /// bundle or the epoch's key had to be fetched and no connection is open: try again).
     public func decrypt(_ message: ClientMessage) async throws -> DecryptedMessage {
         guard let encryption else {
             throw RealtimeClientError(code: .invalidArgument, message: "This client has no encryption; pass a ClientEncryption to its init.")

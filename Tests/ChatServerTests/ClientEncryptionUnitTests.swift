@@ -123,4 +123,32 @@ struct ClientEncryptionUnitTests {
         #expect(try ClientEncryption.open(userID: user, store: memory).identity.deviceID == made.identity.deviceID)
         #expect(try memory.loadKeyring() == nil, "nothing changed yet, nothing saved")
     }
+
+    @Test("decrypting needs the sender's bundle or the epoch's key: without a connection that is notConnected, never a wrong verdict")
+    func decryptWithoutConnection() async throws {
+        let alice = try Self.identity()
+        let bob = try Self.identity()
+        let room = UUID(uuidString: UUIDv7Generator().next().uuidString)!
+        let key = try ConversationKey.generate(conversationID: room, epoch: 1)
+        let sealed = try SealedMessage.seal(Array("hi".utf8), clientMessageID: "c-1", with: key, from: alice)
+        let message = try #require(ClientMessage(.object([
+            "id": .string(UUIDv7Generator().next().uuidString), "conversation": .string(Self.id(room)), "seq": 3,
+            "sender": .string(Self.id(alice.userID)), "clientMessageId": "c-1", "kind": "encrypted", "createdAt": 1,
+            "ciphertext": .string(Data(sealed.serialized).base64EncodedString()), "epoch": 1, "senderDevice": .string(Self.id(alice.deviceID)),
+        ])))
+        let offline: ClientEncryption.Requester = { _ in throw RealtimeClientError(code: .notConnected, message: "offline") }
+        let encryption = try ClientEncryption(identity: bob)
+        for _ in 0..<2 {
+            do {
+                _ = try await encryption.open(message, via: offline)
+                Issue.record("opened without a key")
+            } catch let error as RealtimeClientError {
+                #expect(error.code == .notConnected, "\(error)")
+            }
+            // Once the sender is pinned, the missing key is what needs the connection.
+            var keyring = await encryption.currentKeyring
+            try keyring.trust(device: Self.id(alice.deviceID), user: Self.id(alice.userID), bundle: alice.makeBundle().textEncoded)
+            await encryption.replaceKeyringForTesting(keyring)
+        }
+    }
 }
