@@ -8,45 +8,6 @@ import MessagingWire
 import Synchronization
 import Testing
 
-/// Wraps a transport so that `action` runs once, just before the first `send` frame is
-/// written (the server then judges the send in the state the action left).
-struct BeforeFirstSend: ClientTransport {
-    final class Flag: Sendable {
-        let done = Atomic<Bool>(false)
-    }
-
-    let inner: any ClientTransport
-    let action: @Sendable () async throws -> Void
-    let flag = Flag()
-
-    final class Connection: TransportConnection {
-        let inner: any TransportConnection
-        let owner: BeforeFirstSend
-        init(_ inner: any TransportConnection, owner: BeforeFirstSend) {
-            self.inner = inner
-            self.owner = owner
-        }
-        var metadata: ConnectionMetadata { inner.metadata }
-        var closeStatus: TransportClose? { inner.closeStatus }
-        func receive() async throws -> TransportFrame? { try await inner.receive() }
-        func close(_ close: TransportClose) async { await inner.close(close) }
-        func write(_ frame: TransportFrame) async throws {
-            if frame.string?.contains(#""type":"send""#) == true,
-                owner.flag.done.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
-            {
-                try await owner.action()
-            }
-            try await inner.write(frame)
-        }
-    }
-
-    func withConnection<Value: Sendable>(
-        _ body: @escaping @Sendable (any TransportConnection) async throws -> Value
-    ) async throws -> (value: Value, close: TransportClose?) {
-        try await inner.withConnection { connection in try await body(Connection(connection, owner: self)) }
-    }
-}
-
 /// `RealtimeClient` with `ClientEncryption` against a real ChatServer: sealed sends, opened
 /// receives, new epochs for a joining member and after a removal, and the refusals.
 @Suite("MessagingClient end-to-end encryption against a real ChatServer", .timeLimit(.minutes(3)))
@@ -225,13 +186,13 @@ struct RealtimeClientEncryptionTests {
             let (alice, bob, carol) = (try await http.user("alice"), try await http.user("bob"), try await http.user("carol"))
             let roomText = try await EncryptedConversationTests.encryptedGroup(by: alice, members: [bob, carol], client: http)
             let room = try #require(ConversationID(roomText))
-            let removal = BeforeFirstSend.Flag()
+            let removal = FirstSendHook.Flag()
             let (a, _) = try Self.client(port: server.port, login: alice) { inner in
-                BeforeFirstSend(inner: inner) {
+                FirstSendHook(inner: inner, before: {
                     // Between Alice's key check and her send: Carol leaves, requiredEpoch rises.
                     let removed = try await http.call("DELETE", "/v1/conversations/\(roomText)/members/\(carol.id)", token: alice.token)
-                    removal.done.store(removed.status == 204, ordering: .relaxed)
-                }
+                    removal.fired.store(removed.status == 204, ordering: .relaxed)
+                })
             }
             let (b, _) = try Self.client(port: server.port, login: bob)
             let (c, _) = try Self.client(port: server.port, login: carol)
@@ -240,7 +201,7 @@ struct RealtimeClientEncryptionTests {
                 defer { group.cancelAll() }
                 for client in [a, b, c] { try await Self.prepare(client) }
                 let sent = try await a.send(text: "after the rekey", to: room, clientMessageID: "rekey-1")
-                let removedFirst = removal.done.load(ordering: .relaxed)
+                let removedFirst = removal.fired.load(ordering: .relaxed)
                 #expect(removedFirst, "the removal ran before the first send frame")
                 #expect(sent.message.json["epoch"]?.integer == 2, "epoch 1 was refused with rekey_required; epoch 2 went to Alice and Bob")
                 #expect(try await b.decrypt(sent.message).text == "after the rekey")
