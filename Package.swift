@@ -160,7 +160,7 @@ let package = Package(
         .target(
             name: "MessagingClient",
             dependencies: [
-                "MessagingCore", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingSSE",
+                "MessagingCore", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingSSE", "MessagingE2EE",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

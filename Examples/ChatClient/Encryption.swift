@@ -1,4 +1,5 @@
 import Foundation
+import MessagingClient
 import MessagingE2EE
 
 /// A device of an encrypted conversation whose bundle verified (self-signature, listed user,
@@ -82,42 +83,24 @@ actor E2EESession {
 
     // MARK: Bundles
 
-    /// Checks a listed device: its bundle verifies, names the listed device and user, and
-    /// equals the pinned bundle when the device is pinned (else it gets pinned). Returns the
-    /// bundle or the reason for refusing it.
+    /// Checks a listed device with `ClientKeyring.trust` (MessagingClient's trust on first
+    /// use): its bundle verifies, names the listed device and user, and equals the pinned
+    /// bundle when the device is pinned (else it gets pinned). Returns the bundle or the
+    /// reason for refusing it.
     func verify(device id: String, user: String, bundle text: String) -> BundleVerdict {
-        let id = id.lowercased()
-        let user = user.lowercased()
-        let offered: DeviceBundle
+        var check = ClientKeyring(device: device)
+        check.pins = keyring.pins
         do {
-            offered = try DeviceBundle(textEncoded: text)
-        } catch let error as E2EEError {
-            return .refused("device \(id): its key bundle does not verify (\(error.code))")
+            let bundle = try check.trust(device: id, user: user, bundle: text)
+            if keyring.pins[id.lowercased()] == nil, let pin = check.pins[id.lowercased()] {
+                updateKeyring { $0.pins[id.lowercased()] = pin }
+            }
+            return .trusted(bundle)
+        } catch let error as RealtimeClientError {
+            return .refused("\(error.message); not trusted (`ChatClient device` shows fingerprints)")
         } catch {
-            return .refused("device \(id): its key bundle does not verify (\(error))")
+            return .refused("device \(id): \(error)")
         }
-        if let pin = keyring.pins[id] {
-            guard let pinned = try? DeviceBundle(textEncoded: pin.bundle) else {
-                return .refused("device \(id): the pinned bundle in the keyring is damaged")
-            }
-            guard pinned == offered else {
-                return .refused(
-                    "device \(id) presents a key bundle (fingerprint \(offered.fingerprint)) that differs from the one pinned on first use (fingerprint \(pinned.fingerprint)); not trusted: compare fingerprints with its owner (`ChatClient device`)"
-                )
-            }
-            guard pin.user == user else {
-                return .refused("device \(id) is pinned as a device of user \(pin.user), but the server lists it under user \(user)")
-            }
-            return .trusted(pinned)
-        }
-        guard offered.deviceID.uuidString.lowercased() == id else {
-            return .refused("device \(id): the server sent the bundle of another device (\(offered.deviceID.uuidString.lowercased()))")
-        }
-        guard offered.userID.uuidString.lowercased() == user else {
-            return .refused("device \(id): its bundle names user \(offered.userID.uuidString.lowercased()), but the server lists it under user \(user)")
-        }
-        updateKeyring { $0.pins[id] = Keyring.Pin(user: user, bundle: offered.textEncoded) }
-        return .trusted(offered)
     }
 
     /// The pinned bundle of a device, if any.

@@ -1,4 +1,5 @@
 import Foundation
+import MessagingClient
 
 /// What this device remembers about encrypted conversations, in `<profile>.keys.json` next to
 /// the profile (0600, replaced atomically like the profile):
@@ -12,13 +13,8 @@ import Foundation
 /// - `pins`: device id → `{user, bundle}`, the first bundle seen for each device (trust on first
 ///   use): a later, different bundle for a pinned device id is rejected.
 struct Keyring: Codable, Sendable {
-    /// A device bundle trusted on first use.
-    struct Pin: Codable, Sendable, Equatable {
-        /// The user id the bundle names (lowercase).
-        var user: String
-        /// The bundle, text form.
-        var bundle: String
-    }
+    /// A device bundle trusted on first use (the same shape as MessagingClient's pins).
+    typealias Pin = ClientKeyring.Pin
 
     var device: String?
     var envelopeCursor: Int64

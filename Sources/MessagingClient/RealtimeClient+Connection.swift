@@ -345,6 +345,9 @@ extension RealtimeClient {
         }
         end.value.withLock { $0.caughtUp = true }
         continuation.yield(.connected(session))
+        if let encryption {
+            Task { await encryption.connected(via: { try await self.request($0, on: link) }) }
+        }
         for id in state.withLock({ $0.sendOrder }) { dispatch(id, on: link) }
         var lastPing = ContinuousClock.now
         var renewal = renewalTime(of: token)

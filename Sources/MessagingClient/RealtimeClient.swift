@@ -121,16 +121,23 @@ public final class RealtimeClient: Sendable {
     let logger: Logger
     let continuation: AsyncStream<ClientUpdate>.Continuation
 
+    /// The end-to-end encryption this client seals and opens messages with; `nil` for a
+    /// plaintext client.
+    public let encryption: ClientEncryption?
+
     /// Everything received, in order: events (each `seq` once), typing, receipts, presence,
     /// feed entries, and connection changes. Finishes when ``run()`` returns.
     public let updates: AsyncStream<ClientUpdate>
 
     /// A client over `transport`; `token` returns an access token (a fresh one when
-    /// `refresh` is `true`: the server said the last one expired).
+    /// `refresh` is `true`: the server said the last one expired). With `encryption`, sends
+    /// into encrypted conversations are sealed and ``decrypt(_:)`` opens what arrives
+    /// (Documentation/Client.md, *End-to-end encryption*).
     public init(
-        transport: any ClientTransport, configuration: Configuration = .init(),
+        transport: any ClientTransport, configuration: Configuration = .init(), encryption: ClientEncryption? = nil,
         token: @escaping @Sendable (_ refresh: Bool) async throws -> String, logger: Logger
     ) {
+        self.encryption = encryption
         self.transport = transport
         self.configuration = configuration
         self.token = token
@@ -196,17 +203,34 @@ public final class RealtimeClient: Sendable {
     ///
     /// Throws ``RealtimeClientError`` `server` for a refusal (the `serverCode` says which:
     /// `not_found`, `forbidden`, `slow_mode`, …), `timedOut`, or `stopped`.
+    ///
+    /// With ``encryption``, a send into an encrypted conversation is sealed instead
+    /// (``ClientEncryption``): it needs an open connection for its key steps (`notConnected`
+    /// otherwise; so does the first send into a conversation not seen yet, to learn whether
+    /// it is encrypted), carries no `mentions` (`invalidArgument`), and throws the encryption
+    /// codes (`deviceNotActive`, `untrustedDevice`) when no key can be made. The sealed bytes
+    /// are retried as they are until answered; a later call with the same `clientMessageID`
+    /// seals anew and is answered `conflict`.
     public func send(
         text: String, to conversation: ConversationID, clientMessageID: String = UUID().uuidString.lowercased(),
         replyTo: MessageID? = nil, threadRoot: MessageID? = nil, mentions: [UserID] = []
     ) async throws -> SentMessage {
-        var fields: [String: ClientJSON] = [
-            "type": "send", "conversation": .string("\(conversation)"), "clientMessageId": .string(clientMessageID),
-            "text": .string(text),
-        ]
+        var fields: [String: ClientJSON] = ["type": "send", "conversation": .string("\(conversation)"), "clientMessageId": .string(clientMessageID)]
         if let replyTo { fields["replyTo"] = .string("\(replyTo)") }
         if let threadRoot { fields["threadRoot"] = .string("\(threadRoot)") }
+        if let encryption, try await encryption.isEncrypted(conversation, via: requester) {
+            guard mentions.isEmpty else {
+                throw RealtimeClientError(code: .invalidArgument, message: "Messages of encrypted conversations carry no mentions.")
+            }
+            return try await sendSealed(Array(text.utf8), fields: fields, to: conversation, encryption: encryption)
+        }
+        fields["text"] = .string(text)
         if !mentions.isEmpty { fields["mentions"] = .array(mentions.map { .string("\($0)") }) }
+        return try await enqueue(fields, clientMessageID: clientMessageID)
+    }
+
+    /// Keeps a send's `fields` until the server answers, sending them on every new connection.
+    func enqueue(_ fields: [String: ClientJSON], clientMessageID: String) async throws -> SentMessage {
         let timeout = configuration.sendTimeout
         return try await withCheckedThrowingContinuation { continuation in
             let (link, stopped) = state.withLock { state -> (Link?, Bool) in

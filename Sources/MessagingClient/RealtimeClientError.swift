@@ -12,6 +12,7 @@ public struct RealtimeClientError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: String, Hashable, Sendable {
             case server, notConnected, timedOut, stopped, sessionEnded, invalidResponse, invalidArgument
+            case missingKey, untrustedDevice, tampered, replayed, deviceNotActive, keyStorage
         }
 
         private let wrapped: Wrapped
@@ -33,6 +34,23 @@ public struct RealtimeClientError: Error, Sendable, CustomStringConvertible {
         public static let invalidResponse = Code(.invalidResponse)
         /// An argument is out of range (the message names it).
         public static let invalidArgument = Code(.invalidArgument)
+        /// End-to-end encryption: this device holds no key for the message's epoch (it was sent
+        /// before the device was given one, or after it was removed from the conversation).
+        public static let missingKey = Code(.missingKey)
+        /// End-to-end encryption: a device's bundle is not trusted: it does not verify, differs
+        /// from the bundle pinned for its device id on first use, names another device or user,
+        /// or the device is unknown (for a message: not a device of its sender).
+        public static let untrustedDevice = Code(.untrustedDevice)
+        /// End-to-end encryption: a sealed message or key envelope fails verification (altered
+        /// bytes, a foreign signature, a header that does not match the message).
+        public static let tampered = Code(.tampered)
+        /// End-to-end encryption: an authentic sealed message shown again under another `seq`.
+        public static let replayed = Code(.replayed)
+        /// End-to-end encryption: this device is not an active device of the conversation
+        /// (it was removed, or the server refuses its bundle), so it can neither send nor get keys.
+        public static let deviceNotActive = Code(.deviceNotActive)
+        /// End-to-end encryption: the key store could not load or save the keyring or identity.
+        public static let keyStorage = Code(.keyStorage)
 
         /// The code's stable name.
         public var description: String { wrapped.rawValue }

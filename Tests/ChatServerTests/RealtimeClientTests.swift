@@ -7,42 +7,6 @@ import MessagingWire
 import Synchronization
 import Testing
 
-/// Wraps a transport so that the first connection closes right after it wrote its first
-/// `send` frame: the server stores the message, the answer never arrives.
-struct DropAfterFirstSend: ClientTransport {
-    final class Flag: Sendable {
-        let dropped = Atomic<Bool>(false)
-    }
-
-    let inner: any ClientTransport
-    let flag = Flag()
-
-    final class Connection: TransportConnection {
-        let inner: any TransportConnection
-        let owner: DropAfterFirstSend
-        init(_ inner: any TransportConnection, owner: DropAfterFirstSend) {
-            self.inner = inner
-            self.owner = owner
-        }
-        var metadata: ConnectionMetadata { inner.metadata }
-        var closeStatus: TransportClose? { inner.closeStatus }
-        func receive() async throws -> TransportFrame? { try await inner.receive() }
-        func close(_ close: TransportClose) async { await inner.close(close) }
-        func write(_ frame: TransportFrame) async throws {
-            try await inner.write(frame)
-            if frame.string?.contains(#""type":"send""#) == true, owner.flag.dropped.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
-                await inner.close(.goingAway, reason: "test: the answer is lost")
-            }
-        }
-    }
-
-    func withConnection<Value: Sendable>(
-        _ body: @escaping @Sendable (any TransportConnection) async throws -> Value
-    ) async throws -> (value: Value, close: TransportClose?) {
-        try await inner.withConnection { connection in try await body(Connection(connection, owner: self)) }
-    }
-}
-
 @Suite("MessagingClient against a real ChatServer")
 struct RealtimeClientTests {
     static var quiet: Logger {
@@ -184,7 +148,11 @@ struct RealtimeClientTests {
             let http = HTTPClient(base: server.base)
             let (alice, bob) = (try await http.user("alice"), try await http.user("bob"))
             let room = try #require(ConversationID(try await http.group(by: alice, members: [bob])))
-            let a = Self.client(port: server.port, token: alice.token) { DropAfterFirstSend(inner: $0) }
+            let a = Self.client(port: server.port, token: alice.token) {
+                // The first connection closes right after its first send frame: the server stores
+                // the message, the answer never arrives.
+                FirstSendHook(inner: $0, after: { connection in await connection.close(.goingAway, reason: "test: the answer is lost") })
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await a.run() }
                 defer { group.cancelAll() }
