@@ -163,12 +163,8 @@ public final class SSEListener: TransportListener, Sendable {
                 }
                 do {
                     try await writer.write(ByteBuffer(bytes: SSEEncoding.opening(connection: connection.id, heartbeat: configuration.heartbeatInterval)))
-                    // What is queued by the time a write starts goes out in the same write (one
-                    // syscall and flush for a burst, not one per event).
                     while let frame = await connection.outbound.next() {
-                        var buffer = ByteBuffer(bytes: frame.bytes)
-                        for queued in connection.outbound.takeBuffered(limit: 63) { buffer.writeBytes(queued.bytes) }
-                        try await writer.write(buffer)
+                        try await writer.write(ByteBuffer(bytes: frame.bytes))
                     }
                     try await writer.write(ByteBuffer(bytes: SSEEncoding.closing(connection.closeStatus ?? SSEConnection.lost)))
                     try await writer.finish(nil)

@@ -110,18 +110,6 @@ package final class FrameChannel: Sendable {
         }
     }
 
-    /// Takes up to `limit` frames that are buffered now, without waiting (for a writer that
-    /// coalesces what is already queued into one write), and wakes waiting senders.
-    package func takeBuffered(limit: Int) -> [TransportFrame] {
-        let frames = state.withLock { state -> [TransportFrame] in
-            var frames: [TransportFrame] = []
-            while frames.count < limit, let frame = state.popFirst() { frames.append(frame) }
-            return frames
-        }
-        for _ in frames.indices { wakeWriter() }
-        return frames
-    }
-
     /// Ends the channel: pending and later sends throw; the reader gets what is buffered
     /// (unless `dropBuffered`), then `nil`.
     package func finish(dropBuffered: Bool) {
