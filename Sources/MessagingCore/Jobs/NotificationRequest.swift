@@ -4,7 +4,7 @@ import Foundation
 /// ``NotificationRequest/queue`` queue and coalesced per user, conversation and reason.
 ///
 /// Thread safety: a value type; safe to share across tasks.
-public struct NotificationRequest: Hashable, Sendable, Codable {
+public struct NotificationRequest: Hashable, Sendable, CodableJob {
     /// Why the user is notified.
     public enum Reason: String, Hashable, Sendable, Codable {
         /// The user was mentioned in a message.
@@ -49,23 +49,6 @@ public struct NotificationRequest: Hashable, Sendable, Codable {
     /// The key that coalesces records of one user, conversation and reason.
     public var coalescingKey: String { "notify:\(reason.rawValue):\(userID):\(conversationID)" }
 
-    /// The job carrying this record, run after `windowMilliseconds` (the batch window).
-    public func makeJob(windowMilliseconds: Int64, maxAttempts: Int = 8) -> NewJob {
-        // Encoding a struct of ids, an enum and integers cannot fail.
-        let payload = (try? JSONEncoder().encode(self)).map(Array.init) ?? []
-        return NewJob(
-            queue: Self.queue, payload: payload, coalescingKey: coalescingKey, delayMilliseconds: windowMilliseconds,
-            maxAttempts: maxAttempts)
-    }
-
-    /// Decodes a job payload; `invalidInput` when it is not a notification record.
-    public init(payload: [UInt8]) throws {
-        do {
-            self = try JSONDecoder().decode(Self.self, from: Data(payload))
-        } catch {
-            throw MessagingError(
-                code: .invalidInput, message: "The job payload is not a notification record; it cannot be dispatched.",
-                cause: error)
-        }
-    }
+    /// What an undecodable payload was meant to be (``CodableJob``).
+    public static var payloadName: String { "notification record" }
 }

@@ -9,7 +9,7 @@ import Foundation
 /// an offline member is one notification.
 ///
 /// Thread safety: a value type; safe to share across tasks.
-public struct NotificationScan: Hashable, Sendable, Codable {
+public struct NotificationScan: Hashable, Sendable, CodableJob {
     /// The queue scan jobs use.
     public static let queue = "notification-scans"
 
@@ -27,22 +27,6 @@ public struct NotificationScan: Hashable, Sendable, Codable {
     /// The key that coalesces the scans of one conversation.
     public var coalescingKey: String { "notify-scan:\(conversationID)" }
 
-    /// The job carrying this scan, run after `windowMilliseconds` (the batch window).
-    public func makeJob(windowMilliseconds: Int64, maxAttempts: Int = 8) -> NewJob {
-        // Encoding an id and an integer cannot fail.
-        let payload = (try? JSONEncoder().encode(self)).map(Array.init) ?? []
-        return NewJob(
-            queue: Self.queue, payload: payload, coalescingKey: coalescingKey, delayMilliseconds: windowMilliseconds,
-            maxAttempts: maxAttempts)
-    }
-
-    /// Decodes a job payload; `invalidInput` when it is not a scan.
-    public init(payload: [UInt8]) throws {
-        do {
-            self = try JSONDecoder().decode(Self.self, from: Data(payload))
-        } catch {
-            throw MessagingError(
-                code: .invalidInput, message: "The job payload is not a notification scan; it cannot be run.", cause: error)
-        }
-    }
+    /// What an undecodable payload was meant to be (``CodableJob``).
+    public static var payloadName: String { "notification scan" }
 }
