@@ -16,6 +16,10 @@ public final class SSEConnection: TransportConnection {
     public let metadata: ConnectionMetadata
     /// The connection id: 128 random bits in hex, the address of the connection's `POST`s.
     public let id: String
+    /// 256 random bits in hex that every `POST` and `DELETE` must carry: the id appears in
+    /// URLs (and so in access logs and proxies); the key only in the stream itself, so only
+    /// the stream's reader, the authenticated client, can act on the connection.
+    let key: String
 
     let inbound: FrameChannel
     let outbound: FrameChannel
@@ -25,8 +29,11 @@ public final class SSEConnection: TransportConnection {
     /// right away when the stream was opened with a bearer token.
     private let resume = Mutex<[TransportFrame]>([])
 
-    init(id: String, metadata: ConnectionMetadata, configuration: SSETransportConfiguration, resumeFrom: ResumePositions?) {
+    init(
+        id: String, key: String, metadata: ConnectionMetadata, configuration: SSETransportConfiguration, resumeFrom: ResumePositions?
+    ) {
         self.id = id
+        self.key = key
         self.metadata = metadata
         let shared = shared
         let closed: @Sendable () -> TransportError = {
@@ -72,6 +79,16 @@ public final class SSEConnection: TransportConnection {
                 buffer[start] == needle[0] && needle.indices.allSatisfy { buffer[start + $0] == needle[$0] }
             }
         }
+    }
+
+    /// Whether `presented` is this connection's key, compared in time independent of where
+    /// the first difference is.
+    func admits(key presented: String) -> Bool {
+        let expected = Array(key.utf8), given = Array(presented.utf8)
+        guard expected.count == given.count else { return false }
+        var difference: UInt8 = 0
+        for index in expected.indices { difference |= expected[index] ^ given[index] }
+        return difference == 0
     }
 
     public func receive() async throws -> TransportFrame? {

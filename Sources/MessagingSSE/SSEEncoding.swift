@@ -8,10 +8,11 @@ enum SSEEncoding {
     /// The comment that keeps a quiet stream alive.
     static let heartbeat: [UInt8] = Array(": keepalive\n\n".utf8)
 
-    /// The first message of a stream: the connection id the client posts its frames to.
-    static func opening(connection id: String, heartbeat: Duration) -> [UInt8] {
+    /// The first message of a stream: the connection id the client posts its frames to, and
+    /// the key its `POST`s and `DELETE` must carry (only the stream's reader ever sees it).
+    static func opening(connection id: String, key: String, heartbeat: Duration) -> [UInt8] {
         let milliseconds = heartbeat.components.seconds * 1000 + heartbeat.components.attoseconds / 1_000_000_000_000_000
-        return Array("event: connection\ndata: {\"connection\":\"\(id)\",\"heartbeatMs\":\(milliseconds)}\n\n".utf8)
+        return Array("event: connection\ndata: {\"connection\":\"\(id)\",\"heartbeatMs\":\(milliseconds),\"key\":\"\(key)\"}\n\n".utf8)
     }
 
     /// The last message of a stream the server closed: the close code and reason.

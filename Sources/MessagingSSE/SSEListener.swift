@@ -19,6 +19,11 @@ import Synchronization
 ///   the connection; answered 202 `{"accepted":n}`, the answers come on the stream.
 /// - `DELETE path/{connection}` closes the connection (204).
 ///
+/// `POST` and `DELETE` carry the connection's key (from the `connection` message) in the
+/// ``connectionKeyHeader`` header: the id travels in URLs, which end up in logs, so it is
+/// only an address; the key, which only the stream's reader sees, is what lets a request
+/// act on the connection (403 `invalid_connection_key` otherwise).
+///
 /// The token is taken from the `Authorization` header of the `GET` (never from the URL);
 /// a browser's `EventSource` cannot set it and sends an `auth` frame as its first `POST`,
 /// exactly as over WebSocket. `Origin` is checked on every request against
@@ -64,7 +69,7 @@ public final class SSEListener: TransportListener, Sendable {
         }
         router.post(RouterPath("\(path)/:connection")) { [self] request, context -> Response in
             try checkOrigin(request)
-            let connection = try connection(named: context.parameters.get("connection"))
+            let connection = try connection(named: context.parameters.get("connection"), request: request)
             let frames = try await frames(of: request)
             do {
                 try await connection.deliver(frames)
@@ -77,7 +82,7 @@ public final class SSEListener: TransportListener, Sendable {
         }
         router.delete(RouterPath("\(path)/:connection")) { [self] request, context -> Response in
             try checkOrigin(request)
-            let connection = try connection(named: context.parameters.get("connection"))
+            let connection = try connection(named: context.parameters.get("connection"), request: request)
             await connection.close(.normal, reason: "closed by the client")
             return Response(status: .noContent)
         }
@@ -90,9 +95,14 @@ public final class SSEListener: TransportListener, Sendable {
         }
     }
 
-    private func connection(named id: String?) throws -> SSEConnection {
+    /// The connection a `POST` or `DELETE` addresses, once its key checks out.
+    private func connection(named id: String?, request: Request) throws -> SSEConnection {
         guard let id, id.utf8.count == 32, let connection = registry.connection(id) else {
             throw SSERefusal.unknownConnection
+        }
+        guard let key = request.headers[Self.connectionKeyHeader], connection.admits(key: key) else {
+            logger.notice("refused an event-stream request without the connection's key", metadata: ["connection": "\(id)"])
+            throw SSERefusal.invalidConnectionKey
         }
         return connection
     }
@@ -142,7 +152,7 @@ public final class SSEListener: TransportListener, Sendable {
         let address = remoteAddress.map { $0.ipAddress ?? "\($0)" } ?? "unknown"
         let token = request.headers[.authorization].flatMap(ConnectionMetadata.bearerToken(fromAuthorizationHeader:))
         let connection = SSEConnection(
-            id: Self.newConnectionID(), metadata: ConnectionMetadata(remoteAddress: address, bearerToken: token),
+            id: Self.randomHex(bytes: 16), key: Self.randomHex(bytes: 32), metadata: ConnectionMetadata(remoteAddress: address, bearerToken: token),
             configuration: configuration, resumeFrom: resume)
         guard let handler = registry.admit(connection, as: connection.id) else { throw SSERefusal.unavailable }
         let configuration = configuration
@@ -162,7 +172,7 @@ public final class SSEListener: TransportListener, Sendable {
                     }
                 }
                 do {
-                    try await writer.write(ByteBuffer(bytes: SSEEncoding.opening(connection: connection.id, heartbeat: configuration.heartbeatInterval)))
+                    try await writer.write(ByteBuffer(bytes: SSEEncoding.opening(connection: connection.id, key: connection.key, heartbeat: configuration.heartbeatInterval)))
                     while let frame = await connection.outbound.next() {
                         try await writer.write(ByteBuffer(bytes: frame.bytes))
                     }
@@ -180,13 +190,15 @@ public final class SSEListener: TransportListener, Sendable {
     }
 
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
+    /// The header that carries a connection's key on its `POST`s and `DELETE`.
+    public static let connectionKeyHeader = HTTPField.Name("Realtime-Connection-Key")!
     /// Tells nginx-style proxies not to buffer the stream.
     static let accelBufferingHeader = HTTPField.Name("X-Accel-Buffering")!
 
-    /// 128 random bits in lowercase hex.
-    static func newConnectionID() -> String {
+    /// `bytes` (a multiple of 8) random bytes in lowercase hex, from the system's CSPRNG.
+    static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
+        return (0..<(bytes / 8)).map { _ in
             let value = generator.next() as UInt64
             let hex = String(value, radix: 16)
             return String(repeating: "0", count: 16 - hex.count) + hex

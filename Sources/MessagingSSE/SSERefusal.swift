@@ -12,6 +12,7 @@ import NIOCore
 /// |---|---|---|
 /// | 403 | `origin_not_allowed` | an `Origin` the allow-list does not admit |
 /// | 400 | `invalid_last_event_id` | a `Last-Event-ID` this server did not write |
+/// | 403 | `invalid_connection_key` | a `POST`/`DELETE` without the stream's connection key in `Realtime-Connection-Key`, or with another |
 /// | 404 | `unknown_connection` | a `POST`/`DELETE` to a connection that is closed, never existed, or lives on another node |
 /// | 400 | `invalid_body` | an empty `POST` body |
 /// | 413 | `body_too_large`, `too_many_frames` | a `POST` over the configured limits |
@@ -47,6 +48,9 @@ public struct SSERefusal: HTTPResponseError, Sendable, Equatable {
     static let unknownConnection = SSERefusal(
         .notFound, code: "unknown_connection",
         message: "No open event stream has this id on this server (it closed, or it is held by another node): open a new stream and resume by seq.")
+    static let invalidConnectionKey = SSERefusal(
+        .forbidden, code: "invalid_connection_key",
+        message: "A POST or DELETE to an event stream must carry the key from the stream's connection message in the Realtime-Connection-Key header.")
     static let emptyBody = SSERefusal(
         .badRequest, code: "invalid_body", message: "Post one protocol frame (JSON), or several separated by a line feed.")
     static func bodyTooLarge(_ limit: Int) -> SSERefusal {

@@ -110,11 +110,12 @@ public struct SSETransportClient: Sendable {
         } catch {
             throw TransportError(code: .connectionClosed, message: "the event stream at \(url) ended before it opened: \(error)")
         }
-        guard let opening, opening.event == "connection", let id = Self.connectionID(in: opening.data) else {
-            throw TransportError(code: .connectionClosed, message: "the event stream at \(url) did not start with its connection id")
+        guard let opening, opening.event == "connection", let (id, key) = Self.connection(in: opening.data) else {
+            throw TransportError(
+                code: .connectionClosed, message: "the event stream at \(url) did not start with its connection id and key")
         }
         let connection = SSEClientConnection(
-            id: id, postURL: url + "/" + id, origin: origin, requestTimeout: requestTimeout, httpClient: httpClient,
+            id: id, key: key, postURL: url + "/" + id, origin: origin, requestTimeout: requestTimeout, httpClient: httpClient,
             lastEventID: parser.lastEventID, logger: logger)
         let eventSource = UnsafeTransfer(events)
         let startingParser = parser
@@ -148,11 +149,16 @@ public struct SSETransportClient: Sendable {
         return Outcome(value: try result.get(), close: connection.serverClose)
     }
 
-    static func connectionID(in data: [UInt8]) -> String? {
+    /// The connection id and key of a stream's first message.
+    static func connection(in data: [UInt8]) -> (id: String, key: String)? {
+        func isHex(_ text: String, length: Int) -> Bool {
+            text.utf8.count == length && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(data)) as? [String: Any],
-            let id = object["connection"] as? String, id.utf8.count == 32, id.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "/") })
+            let id = object["connection"] as? String, isHex(id, length: 32),
+            let key = object["key"] as? String, isHex(key, length: 64)
         else { return nil }
-        return id
+        return (id, key)
     }
 }
 
@@ -173,6 +179,8 @@ public final class SSEClientConnection: TransportConnection {
     public let metadata = ConnectionMetadata(remoteAddress: "server", bearerToken: nil)
     /// The connection id the server assigned.
     public let id: String
+    /// The key every `POST` and `DELETE` carries (``SSEListener/connectionKeyHeader``).
+    let key: String
     let postURL: String
     let origin: String?
     let requestTimeout: Duration
@@ -193,10 +201,11 @@ public final class SSEClientConnection: TransportConnection {
     }
 
     init(
-        id: String, postURL: String, origin: String?, requestTimeout: Duration, httpClient: HTTPClient,
+        id: String, key: String, postURL: String, origin: String?, requestTimeout: Duration, httpClient: HTTPClient,
         lastEventID: String?, logger: Logger
     ) {
         self.id = id
+        self.key = key
         self.postURL = postURL
         self.origin = origin
         self.requestTimeout = requestTimeout
@@ -274,6 +283,7 @@ public final class SSEClientConnection: TransportConnection {
         var request = HTTPClientRequest(url: postURL)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: SSEListener.connectionKeyHeader.rawName, value: key)
         if let origin { request.headers.add(name: "Origin", value: origin) }
         request.body = .bytes(ByteBuffer(bytes: frame.bytes))
         let response: HTTPClientResponse
@@ -304,6 +314,7 @@ public final class SSEClientConnection: TransportConnection {
         guard first else { return }
         var request = HTTPClientRequest(url: postURL)
         request.method = .DELETE
+        request.headers.add(name: SSEListener.connectionKeyHeader.rawName, value: key)
         if let origin { request.headers.add(name: "Origin", value: origin) }
         if let response = try? await httpClient.execute(request, timeout: .seconds(5), logger: logger) {
             _ = try? await response.body.collect(upTo: 16 * 1024)

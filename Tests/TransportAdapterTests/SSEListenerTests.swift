@@ -42,6 +42,44 @@ struct SSEListenerTests {
         }
     }
 
+    @Test("POST and DELETE must carry the stream's connection key: without it or with another, 403 invalid_connection_key and nothing reaches the connection")
+    func connectionKeyRequired() async throws {
+        _ = try await withSSEServer { port, ends in
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/events")
+            request.headers.add(name: "Accept", value: "text/event-stream")
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            var body = response.body.makeAsyncIterator()
+            var opening = ""
+            while !opening.contains("\n\n"), let chunk = try await body.next() { opening += String(buffer: chunk) }
+            let data = opening.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { Data($0.dropFirst(6).utf8) } ?? Data()
+            let fields = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            let id = try #require(fields["connection"] as? String)
+            let key = try #require(fields["key"] as? String)
+            #expect(key.utf8.count == 64 && key != id)
+            let server = try await ends.next()
+            defer { ends.release(server) }
+            let url = "http://127.0.0.1:\(port)/events/\(id)"
+            let frame = Array(#"{"type":"ping","id":"forged"}"#.utf8)
+            let bare = try await Self.request(.POST, url, body: frame)
+            #expect(bare.status == 403 && Self.errorCode(bare.body) == "invalid_connection_key")
+            let wrong = String(key.reversed())
+            let forged = try await Self.request(.POST, url, headers: [(SSEListener.connectionKeyHeader.rawName, wrong)], body: frame)
+            #expect(forged.status == 403 && Self.errorCode(forged.body) == "invalid_connection_key")
+            let closing = try await Self.request(.DELETE, url, headers: [(SSEListener.connectionKeyHeader.rawName, "")])
+            #expect(closing.status == 403 && Self.errorCode(closing.body) == "invalid_connection_key")
+            #expect(server.closeStatus == nil)
+            let good = try await Self.request(
+                .POST, url, headers: [(SSEListener.connectionKeyHeader.rawName, key)], body: Array(#"{"type":"ping","id":"mine"}"#.utf8))
+            #expect(good.status == 202)
+            // The first frame the connection reads is the keyed one: the refused ones never arrived.
+            #expect(try await server.receive() == .text(#"{"type":"ping","id":"mine"}"#))
+            let closed = try await Self.request(.DELETE, url, headers: [(SSEListener.connectionKeyHeader.rawName, key)])
+            #expect(closed.status == 204)
+            #expect(server.closeStatus?.code == .normal)
+            return nil
+        }
+    }
+
     @Test("a disallowed Origin is refused on the stream (403 origin_not_allowed)")
     func originRefused() async throws {
         _ = try await withSSEServer(configuration: .init(allowedOrigins: .only(["https://chat.example.com"]))) { port, _ in
@@ -78,13 +116,14 @@ struct SSEListenerTests {
                 let server = try await ends.next()
                 defer { ends.release(server) }
                 let url = "http://127.0.0.1:\(port)/events/\(connection.id)"
-                let empty = try await Self.request(.POST, url, body: Array("\n\r\n".utf8))
+                let keyed = [(SSEListener.connectionKeyHeader.rawName, connection.key)]
+                let empty = try await Self.request(.POST, url, headers: keyed, body: Array("\n\r\n".utf8))
                 #expect(empty.status == 400 && Self.errorCode(empty.body) == "invalid_body")
-                let many = try await Self.request(.POST, url, body: Array("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}".utf8))
+                let many = try await Self.request(.POST, url, headers: keyed, body: Array("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n{\"a\":4}".utf8))
                 #expect(many.status == 413 && Self.errorCode(many.body) == "too_many_frames")
-                let large = try await Self.request(.POST, url, body: Array(repeating: UInt8(ascii: "x"), count: 5000))
+                let large = try await Self.request(.POST, url, headers: keyed, body: Array(repeating: UInt8(ascii: "x"), count: 5000))
                 #expect(large.status == 413 && Self.errorCode(large.body) == "body_too_large")
-                let good = try await Self.request(.POST, url, body: Array("{\"a\":5}\r\n{\"a\":6}\n".utf8))
+                let good = try await Self.request(.POST, url, headers: keyed, body: Array("{\"a\":5}\r\n{\"a\":6}\n".utf8))
                 #expect(good.status == 202 && good.body == #"{"accepted":2}"#)
                 #expect(try await server.receive() == .text(#"{"a":5}"#))
                 #expect(try await server.receive() == .text(#"{"a":6}"#))
@@ -109,7 +148,7 @@ struct SSEListenerTests {
             await server.close(.unauthorized, reason: "access token expired")
             ends.release(server)
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            #expect(text.hasPrefix("event: connection\ndata: {\"connection\":\"\(server.id)\",\"heartbeatMs\":100}\n\n"))
+            #expect(text.hasPrefix("event: connection\ndata: {\"connection\":\"\(server.id)\",\"heartbeatMs\":100,\"key\":\"\(server.key)\"}\n\n"))
             #expect(text.contains(": keepalive\n\n"))
             #expect(text.contains("data: {\"type\":\"pong\"}\n\n"))
             #expect(text.hasSuffix("event: close\ndata: {\"code\":4401,\"reason\":\"access token expired\"}\n\n"))

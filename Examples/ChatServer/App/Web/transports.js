@@ -61,7 +61,8 @@ export class WebSocketTransport {
  * Protocol v1 over Server-Sent Events: `GET /v1/realtime/events` streams the server's frames
  * (first an `event: connection` naming the connection, then one `data:` line per frame,
  * `: keepalive` comments, and `event: close` before the server ends it); the client's
- * frames go to `POST /v1/realtime/events/<connection>`, in order, batched with "\n".
+ * frames go to `POST /v1/realtime/events/<connection>`, in order, batched with "\n", each
+ * with the stream's key in `Realtime-Connection-Key` (the id is only an address).
  * Read with fetch + ReadableStream (not EventSource) so reconnecting is the client's own
  * backoff and no automatic reconnect resumes from the server's `id:`.
  */
@@ -72,6 +73,7 @@ export class SSETransport {
     this.onActivity = () => {};
     this.onClose = () => {};
     this.connection = null;
+    this.key = null;
     this.abort = new AbortController();
     this.queue = [];
     this.posting = false;
@@ -100,7 +102,9 @@ export class SSETransport {
     let rejectOpen;
     const opened = new Promise((resolve, reject) => { resolveOpen = resolve; rejectOpen = reject; });
     this.readLoop(reader, (connection) => { clearTimeout(timer); resolveOpen(connection); }, (error) => { clearTimeout(timer); rejectOpen(error); });
-    this.connection = await opened;
+    const info = await opened;
+    this.connection = info.connection;
+    this.key = info.key;
   }
 
   async readLoop(reader, onConnection, onFailure) {
@@ -124,7 +128,7 @@ export class SSETransport {
               if (message.event === "connection") {
                 const info = JSON.parse(data);
                 connected = true;
-                onConnection(info.connection);
+                onConnection(info);
               } else if (message.event === "close") {
                 this.closeFrame = JSON.parse(data);
               } else if (message.event === "" || message.event === "message") {
@@ -163,7 +167,7 @@ export class SSETransport {
       while (this.queue.length > 0 && !this.closed) {
         const body = this.queue.splice(0, 64).join("\n"); // at most 64 frames per POST (§13)
         const response = await fetch(`/v1/realtime/events/${encodeURIComponent(this.connection)}`, {
-          method: "POST", headers: { "Content-Type": "application/json" }, body, cache: "no-store", credentials: "same-origin",
+          method: "POST", headers: { "Content-Type": "application/json", "Realtime-Connection-Key": this.key }, body, cache: "no-store", credentials: "same-origin",
         });
         if (response.status === 404) { this.drop("unknown connection"); return; }
         if (!response.ok) { this.drop(`POST refused: HTTP ${response.status}`); return; }
@@ -183,7 +187,9 @@ export class SSETransport {
 
   close() {
     if (this.connection && !this.closed) {
-      fetch(`/v1/realtime/events/${encodeURIComponent(this.connection)}`, { method: "DELETE", credentials: "same-origin" }).catch(() => {});
+      fetch(`/v1/realtime/events/${encodeURIComponent(this.connection)}`, {
+        method: "DELETE", headers: { "Realtime-Connection-Key": this.key }, credentials: "same-origin",
+      }).catch(() => {});
     }
     this.abort.abort();
     this.finish(1000, "closed by the client");
