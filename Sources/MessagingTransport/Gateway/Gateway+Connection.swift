@@ -36,6 +36,12 @@ extension Gateway {
         registry.remove(id)
         followFeed(nil, context)
         let (authenticated, subscribed) = context.state.withLock { ($0.authenticated, Array($0.subscribed)) }
+        // Why each connection ended (the first close wins: the peer's, a timeout's, a
+        // violation's or the gateway's own), for hosts chasing unexpected disconnects.
+        logger.debug("a realtime connection ended", metadata: [
+            "connection": "\(id)", "code": "\(connection.closeStatus?.code.rawValue ?? 0)",
+            "reason": "\(connection.closeStatus?.reason ?? "")", "user": "\(authenticated.map { "\($0.principal.userID)" } ?? "-")",
+        ])
         if let authenticated {
             authenticated.session.close(.closed)
             acks.disconnect(authenticated.session, from: subscribed)
