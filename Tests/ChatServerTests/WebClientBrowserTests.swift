@@ -85,6 +85,11 @@ struct WebClientBrowserTests {
         _ = try await Self.run("restart")
     }
 
+    @Test("two tabs of one session reloading at the same moment both stay signed in (their refreshes never present one refresh token twice)")
+    func tabsRefreshTogether() async throws {
+        _ = try await Self.run("tabs")
+    }
+
     @Test("with WebSocket blocked (the page's HTTP proxy refuses CONNECT and upgrades) it falls back to Server-Sent Events and chats with a WebSocket page")
     func serverSentEventsFallback() async throws {
         _ = try await Self.run("sse")

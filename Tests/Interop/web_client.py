@@ -20,6 +20,11 @@ Scenarios (WebClientBrowserTests runs each as its own test):
             messages with a WebSocket page, and resumes over SSE after a server restart. (DevTools' Network.setBlockedURLs does not block
             WebSocket in this Chromium: a probe opened one with every pattern tried.)
 
+  tabs      one browser, two tabs of the same session (one refresh cookie) reloading at the
+            same moment, three times: the refreshes must not present the same refresh token
+            twice (the server takes that for theft and ends the session), so both tabs stay
+            signed in and the session still works
+
 Prints "ok SCENARIO (N s)" and exits 0, or prints what failed (with the pages' console)
 and exits 1. Every wait is bounded.
 """
@@ -503,7 +508,45 @@ def sse(server):
     exactly_once(alice, everything)
 
 
-SCENARIOS = {"live": live, "xss": xss, "reload": reload, "restart": restart, "sse": sse}
+def tabs(server):
+    alice = Page(server, "alice")
+    pages.append(alice)
+    alice.register("alice", "Alice")
+    first = alice.driver.current_window_handle
+    alice.driver.switch_to.new_window("tab")
+    second = alice.driver.current_window_handle
+    alice.visit()
+    alice.wait_live()
+    for round in range(3):
+        # Both tabs reload at the same instant: each page's start refreshes with the cookie.
+        at = alice.js("return Date.now()") + 1500
+        for handle in (first, second):
+            alice.driver.switch_to.window(handle)
+            alice.js("window.__beforeReload = true; setTimeout(() => location.reload(), arguments[0] - Date.now())", at)
+        time.sleep(2.0)
+        for handle in (first, second):
+            alice.driver.switch_to.window(handle)
+            wait_until(f"tab {handle[:6]} reloaded (round {round + 1})", lambda: alice.js(
+                "return document.readyState === 'complete' && window.__beforeReload === undefined"))
+            try:
+                alice.wait_live(timeout=15)
+            except Failure:
+                signed_out = alice.js("return !document.getElementById('auth-view').hidden")
+                raise Failure(f"round {round + 1}: a tab is not live after the simultaneous reloads"
+                              + (" and shows the login form (the session was ended)" if signed_out else ""))
+    # The session still works in both tabs: a conversation started in one shows in the other.
+    bob = Page(server, "bob")
+    pages.append(bob)
+    bob.register("bob", "Bob")
+    alice.driver.switch_to.window(first)
+    conversation = alice.start_conversation("bob")
+    alice.send("from the first tab")
+    alice.driver.switch_to.window(second)
+    alice.open(conversation)
+    alice.wait_text("from the first tab")
+
+
+SCENARIOS = {"live": live, "xss": xss, "reload": reload, "restart": restart, "sse": sse, "tabs": tabs}
 pages = []
 
 

@@ -6,6 +6,19 @@
 // resumes the session without any token in localStorage, sessionStorage or a URL; the
 // refresh token in the login answer's body is dropped.
 
+/**
+ * Runs `task` (a refresh) while holding this origin's refresh lock (Web Locks API), so the
+ * tabs of one browser refresh one after another. They share one refresh cookie: two refreshes
+ * in flight at once would both present the same refresh token, which the server takes for a
+ * stolen token (RFC 9700 reuse detection) and answers by ending the session. Serialized, each
+ * refresh sends the cookie the previous one rotated. Where the API is missing (a page served
+ * over plain HTTP from a non-local host is not a secure context) it runs unguarded; the
+ * server's `reuseGracePeriod` covers that case.
+ */
+function acrossTabs(task) {
+  return globalThis.navigator?.locks ? navigator.locks.request("swift-messaging.refresh", task) : task();
+}
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message || code || `HTTP ${status}`);
@@ -73,12 +86,15 @@ export class Api {
     }
   }
 
-  /** Rotates the refresh token (cookie) for a new access token; one refresh at a time. */
+  /**
+   * Rotates the refresh token (cookie) for a new access token; one refresh at a time in this
+   * tab, and one at a time across the tabs of this origin (see `acrossTabs`).
+   */
   refresh() {
     if (!this.refreshing) {
       this.refreshing = (async () => {
         try {
-          const response = await fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin", cache: "no-store" });
+          const response = await acrossTabs(() => fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin", cache: "no-store" }));
           const data = await response.json().catch(() => null);
           if (!response.ok) {
             const error = new ApiError(response.status, data?.error?.code, data?.error?.message);
