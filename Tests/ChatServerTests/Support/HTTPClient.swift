@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -32,10 +33,13 @@ struct Answer: Sendable, CustomStringConvertible {
 /// A small HTTP client over URLSession (no cookie store: tests send cookies explicitly).
 struct HTTPClient: Sendable {
     let base: String
+    /// Keeps every exchange when set (`OpenAPIConformanceTests` checks them against the document).
+    let recorder: ExchangeRecorder?
     private let session: URLSession
 
-    init(base: String) {
+    init(base: String, recorder: ExchangeRecorder? = nil) {
         self.base = base
+        self.recorder = recorder
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
@@ -65,8 +69,32 @@ struct HTTPClient: Sendable {
         for (key, value) in http.allHeaderFields {
             if let key = key as? String, let value = value as? String { fields[key] = value }
         }
-        return Answer(status: http.statusCode, headers: fields, data: data)
+        let answer = Answer(status: http.statusCode, headers: fields, data: data)
+        recorder?.record(method: method, path: path, request: request, answer: answer)
+        return answer
     }
+}
+
+/// The HTTP exchanges of a test, in order: method, path, request body and the answer.
+final class ExchangeRecorder: Sendable {
+    struct Exchange: Sendable {
+        let method: String
+        let path: String
+        let requestContentType: String?
+        let requestBody: Data?
+        let answer: Answer
+    }
+
+    private let exchanges = Mutex<[Exchange]>([])
+
+    func record(method: String, path: String, request: URLRequest, answer: Answer) {
+        let exchange = Exchange(
+            method: method, path: path, requestContentType: request.value(forHTTPHeaderField: "Content-Type"),
+            requestBody: request.httpBody, answer: answer)
+        exchanges.withLock { $0.append(exchange) }
+    }
+
+    var all: [Exchange] { exchanges.withLock { $0 } }
 }
 
 /// A logged-in user of a test server.
