@@ -2,8 +2,17 @@ import Foundation
 import MessagingCore
 
 extension ClientRequest {
-    /// The request as protocol v1 writes it (Protocol.md §3): the JSON object that
-    /// ``FrameDecoder`` reads back into an equal request.
+    /// The request as a JSON value (see ``encoded()``).
+    var json: JSONValue {
+        var fields = body.fields
+        fields["type"] = .string(type)
+        if let id { fields["id"] = .string(id) }
+        return .object(fields)
+    }
+
+    /// The request as protocol v1 writes it (Protocol.md §3), compact UTF-8 JSON with sorted
+    /// keys: the bytes of a text frame, which ``FrameDecoder/decode(_:)`` reads back into an
+    /// equal request.
     ///
     /// What a client sends, built from the same model the server decodes, so a client (or a
     /// test) never spells a field name. Defaults are written out (`history`'s `direction` and
@@ -12,15 +21,6 @@ extension ClientRequest {
     /// have no wire form and are not sent: `HistoryRequest.includesSummaries` (the server
     /// always includes them) and an empty `mentions` or `attachments` list of a `send` (the
     /// same as none).
-    var json: JSONValue {
-        var fields = body.fields
-        fields["type"] = .string(type)
-        if let id { fields["id"] = .string(id) }
-        return .object(fields)
-    }
-
-    /// The request's JSON (``json``) as compact UTF-8 with sorted keys: the bytes of a text
-    /// frame. ``FrameDecoder/decode(_:)`` reads them back into an equal request.
     public func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
