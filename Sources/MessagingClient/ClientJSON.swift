@@ -53,10 +53,44 @@ public enum ClientJSON: Hashable, Sendable, Codable {
         }
     }
 
-    /// Parses a JSON text; `nil` when it is not JSON.
+    /// Parses a JSON text; `nil` when it is not JSON or nests deeper than
+    /// ``maximumDepth`` (no frame of protocol v1 comes close; a hostile one could exhaust
+    /// the stack).
     public init?(parsing bytes: [UInt8]) {
-        guard let value = try? JSONDecoder().decode(ClientJSON.self, from: Data(bytes)) else { return nil }
+        guard Self.depth(of: bytes, atMost: Self.maximumDepth), let value = try? JSONDecoder().decode(ClientJSON.self, from: Data(bytes)) else { return nil }
         self = value
+    }
+
+    /// How deep ``init(parsing:)`` lets arrays and objects nest.
+    public static let maximumDepth = 128
+
+    /// Whether the arrays and objects of `bytes` nest at most `limit` deep (brackets inside
+    /// strings do not count).
+    static func depth(of bytes: [UInt8], atMost limit: Int) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > limit { return false }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return true
     }
 
     /// The JSON text (keys sorted).
