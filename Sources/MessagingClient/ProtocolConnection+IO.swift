@@ -39,10 +39,7 @@ extension ProtocolConnection {
     /// the handler); `nil` for an answer or a frame that is ignored.
     func receive(_ frame: TransportFrame) -> ClientJSON? {
         guard let json = ClientJSON(parsing: frame.bytes), let type = json["type"]?.string else {
-            state.withLock {
-                $0.lastReceived = .now
-                $0.ignored += 1
-            }
+            state.withLock { $0.lastReceived = .now }
             logger.warning("the server sent a frame that is not a JSON object with a type; ignored")
             return nil
         }

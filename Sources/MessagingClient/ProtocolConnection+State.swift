@@ -47,8 +47,6 @@ extension ProtocolConnection {
         var writer: CheckedContinuation<[Outgoing]?, Never>?
         var closed = false
         var lastReceived = ContinuousClock.now
-        /// Frames that were no JSON object with a `type`, ignored.
-        var ignored = 0
 
         init(keptFrames: Int?) {
             self.keptFrames = keptFrames.map { max(0, $0) }

@@ -92,7 +92,6 @@ final class TestClient: Sendable {
     private let recorder: RecordingConnection
     /// The number of the next frame ``next(timeout:)`` returns.
     private let cursor = Mutex(0)
-    private let reader: Task<Void, Never>
 
     init(_ connection: InMemoryConnection) {
         self.connection = connection
@@ -101,10 +100,10 @@ final class TestClient: Sendable {
             recorder, configuration: .init(requestTimeout: .seconds(5), answersPings: false, keptFrames: nil, readsAhead: false),
             logger: .quiet)
         self.protocolConnection = protocolConnection
-        reader = Task { await protocolConnection.run() }
+        // Unowned on purpose: like the connection it reads, it lives as long as the harness
+        // (a client dropped by a test keeps its connection open, as a real one would).
+        Task { await protocolConnection.run() }
     }
-
-    deinit { reader.cancel() }
 
     /// Every frame received, as the exact text the server sent, in arrival order.
     var rawFrames: [String] { recorder.frames.withLock { $0 } }
