@@ -102,19 +102,24 @@ extension ProtocolConnection {
     /// Queues a frame for the writer; `false` once closed (or, for an automatic frame, while
     /// the queue is full).
     func enqueue(_ item: Outgoing, automatic: Bool = false) -> Bool {
-        let writer = state.withLock { state -> CheckedContinuation<[Outgoing]?, Never>?? in
+        let handOver = state.withLock { state -> (CheckedContinuation<[Outgoing]?, Never>, [Outgoing])?? in
             guard !state.closed else { return nil }
             if automatic, state.outbox.count >= Configuration.automaticFrameLimit { return nil }
-            if let writer = state.writer {
-                state.writer = nil
-                return .some(writer)
-            }
             state.outbox.append(item)
-            return .some(nil)
+            return .some(state.handOver())
         }
-        guard let writer else { return false }
-        writer?.resume(returning: [item])
+        guard let handOver else { return false }
+        if let (writer, batch) = handOver { writer.resume(returning: batch) }
         return true
+    }
+
+    /// Ends a caller's own write: what was queued meanwhile goes to the writer.
+    func endDirectWrite() {
+        let handOver = state.withLock { state in
+            state.writing = false
+            return state.handOver()
+        }
+        if let (writer, batch) = handOver { writer.resume(returning: batch) }
     }
 
     /// Writes queued frames, one at a time, until the connection is shut down.
@@ -125,20 +130,22 @@ extension ProtocolConnection {
                     try await connection.write(item.frame)
                     item.done?.resume()
                 } catch {
-                    item.done?.resume(throwing: RealtimeClientError(code: .notConnected, message: "The connection is closed; the frame was not sent."))
+                    item.done?.resume(throwing: Self.writeFailed)
                 }
             }
+            state.withLock { $0.writing = false }
         }
     }
 
     private func nextBatch() async -> [Outgoing]? {
         await withCheckedContinuation { continuation in
             let now = state.withLock { state -> [Outgoing]?? in
-                if !state.outbox.isEmpty {
+                if state.closed { return .some(nil) }
+                if !state.writing, !state.outbox.isEmpty {
+                    state.writing = true
                     defer { state.outbox.removeAll() }
                     return .some(state.outbox)
                 }
-                if state.closed { return .some(nil) }
                 state.writer = continuation
                 return .none
             }

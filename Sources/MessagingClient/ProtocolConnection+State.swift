@@ -44,7 +44,10 @@ extension ProtocolConnection {
         var reader: CheckedContinuation<Bool, Never>?
 
         var outbox: [Outgoing] = []
+        /// The writer, waiting for frames.
         var writer: CheckedContinuation<[Outgoing]?, Never>?
+        /// A frame is being written (by the writer, or by a caller of `write` directly).
+        var writing = false
         var closed = false
         var lastReceived = ContinuousClock.now
 
@@ -63,6 +66,24 @@ extension ProtocolConnection {
             waiters[id] = .registered
             if handshake { handshakeID = id }
             return id
+        }
+
+        /// Claims the connection for a caller's own write when nothing is queued or being
+        /// written (`true`); `false`: queue it; `nil`: closed.
+        mutating func beginDirectWrite() -> Bool? {
+            guard !closed else { return nil }
+            guard !writing, outbox.isEmpty else { return false }
+            writing = true
+            return true
+        }
+
+        /// The queued frames, when the writer waits and nothing is being written: it gets them.
+        mutating func handOver() -> (CheckedContinuation<[Outgoing]?, Never>, [Outgoing])? {
+            guard !writing, !outbox.isEmpty, let writer else { return nil }
+            self.writer = nil
+            writing = true
+            defer { outbox.removeAll() }
+            return (writer, outbox)
         }
 
         /// Whether someone waits for a frame: a request not answered yet, or a frame wait.

@@ -185,8 +185,21 @@ public final class ProtocolConnection: Sendable {
 
     /// Writes `frame` as it is (a malformed one on purpose, say); as ``write(_:)``.
     public func write(raw frame: TransportFrame) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            if !enqueue(Outgoing(frame: frame, done: continuation)) { continuation.resume(throwing: Self.closedError) }
+        // Nothing queued or being written: this task writes it itself (no hop to the writer).
+        switch state.withLock({ $0.beginDirectWrite() }) {
+        case nil:
+            throw Self.closedError
+        case true?:
+            defer { endDirectWrite() }
+            do {
+                try await connection.write(frame)
+            } catch {
+                throw Self.writeFailed
+            }
+        case false?:
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if !enqueue(Outgoing(frame: frame, done: continuation)) { continuation.resume(throwing: Self.closedError) }
+            }
         }
     }
 
@@ -248,4 +261,5 @@ public final class ProtocolConnection: Sendable {
     public var isClosed: Bool { state.withLock { $0.closed } }
 
     static let closedError = RealtimeClientError(code: .notConnected, message: "The connection closed before the answer came.")
+    static let writeFailed = RealtimeClientError(code: .notConnected, message: "The connection is closed; the frame was not sent.")
 }

@@ -230,4 +230,35 @@ struct ProtocolConnectionTests {
             #expect(try await Self.read(server)["type"]?.string == "ping")
         }
     }
+
+    @Test("one task's frames go out in order, written or queued; concurrent writers lose nothing")
+    func writeOrder() async throws {
+        try await Self.with { connection, server in
+            for index in 0..<50 {
+                if index % 3 == 0 {
+                    connection.enqueue(["type": "n", "i": .integer(Int64(index))])
+                } else {
+                    try await connection.write(["type": "n", "i": .integer(Int64(index))])
+                }
+            }
+            var order: [Int64] = []
+            for _ in 0..<50 { order.append(try #require(try await Self.read(server)["i"]?.integer)) }
+            #expect(order == Array(0..<50))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        if index.isMultiple(of: 2) {
+                            try await connection.write(["type": "c", "i": .integer(Int64(index))])
+                        } else {
+                            connection.enqueue(["type": "c", "i": .integer(Int64(index))])
+                        }
+                    }
+                }
+                var seen: Set<Int64> = []
+                for _ in 0..<100 { seen.insert(try #require(try await Self.read(server)["i"]?.integer)) }
+                #expect(seen == Set(0..<100))
+                try await group.waitForAll()
+            }
+        }
+    }
 }
