@@ -12,60 +12,15 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let fields) = self else { return nil }
-        return fields[key]
-    }
-
-    var string: String? {
-        guard case .string(let value) = self else { return nil }
-        return value
-    }
-
+    /// `integer`, by the name the tests were written with.
     var int: Int64? {
         guard case .integer(let value) = self else { return nil }
-        return value
-    }
-
-    var bool: Bool? {
-        guard case .bool(let value) = self else { return nil }
-        return value
-    }
-
-    var array: [JSONValue]? {
-        guard case .array(let value) = self else { return nil }
         return value
     }
 
     /// A JSON object from a dictionary literal of plain values.
     static func from(_ fields: [String: any Sendable]) -> JSONValue {
         .object(fields.mapValues(convert))
-    }
-
-    /// The same value as a `ClientJSON`.
-    var client: ClientJSON {
-        switch self {
-        case .null: .null
-        case .bool(let value): .bool(value)
-        case .integer(let value): .integer(value)
-        case .number(let value): .number(value)
-        case .string(let value): .string(value)
-        case .array(let values): .array(values.map(\.client))
-        case .object(let fields): .object(fields.mapValues(\.client))
-        }
-    }
-
-    /// The same value as a `ClientJSON` one.
-    init(_ value: ClientJSON) {
-        switch value {
-        case .null: self = .null
-        case .bool(let value): self = .bool(value)
-        case .integer(let value): self = .integer(value)
-        case .number(let value): self = .number(value)
-        case .string(let value): self = .string(value)
-        case .array(let values): self = .array(values.map(JSONValue.init))
-        case .object(let fields): self = .object(fields.mapValues(JSONValue.init))
-        }
     }
 
     private static func convert(_ value: any Sendable) -> JSONValue {
@@ -120,7 +75,7 @@ final class TestClient: Sendable {
         do {
             guard let (index, frame) = try await protocolConnection.frame(from: start, within: timeout, where: { _ in true }) else { return nil }
             cursor.withLock { $0 = index + 1 }
-            return JSONValue(frame)
+            return frame
         } catch let error as RealtimeClientError where error.code == .timedOut {
             throw TimedOut(what: "a frame")
         }
@@ -129,7 +84,7 @@ final class TestClient: Sendable {
     /// Sends a request with a fresh id and returns its answer (`ok`, `error` or `ready`);
     /// other frames read meanwhile are kept for ``next(timeout:)``.
     func request(_ fields: [String: any Sendable], timeout: Duration = .seconds(5)) async throws -> JSONValue {
-        JSONValue(try await protocolConnection.answer(to: Self.fields(fields), timeout: timeout))
+        try await protocolConnection.answer(to: Self.fields(fields), timeout: timeout)
     }
 
     /// The next `event` frames' events, `count` of them, skipping pings and other frames.
@@ -154,7 +109,7 @@ final class TestClient: Sendable {
     func close() async { await protocolConnection.close(.normal, reason: "bye") }
 
     private static func fields(_ fields: [String: any Sendable]) -> [String: ClientJSON] {
-        JSONValue.from(fields).client.object ?? [:]
+        JSONValue.from(fields).object ?? [:]
     }
 }
 
