@@ -425,7 +425,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "MessagingCore", "MessagingPersistence", "MessagingAuth", "MessagingDelivery",
-                "MessagingPresence", "MessagingWire", "MessagingTransport", "MessagingTesting",
+                "MessagingPresence", "MessagingWire", "MessagingTransport", "MessagingTesting", "MessagingClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

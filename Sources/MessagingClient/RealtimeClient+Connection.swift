@@ -146,42 +146,24 @@ extension RealtimeClient {
     /// Everything one connection does, from the `auth` frame to its end.
     func session(on connection: any TransportConnection, token: String) async -> SessionEnd {
         let end = SessionOutcome()
-        var auth: [String: ClientJSON] = ["type": "auth", "id": "auth", "token": .string(token), "protocol": .integer(1)]
-        if let device = configuration.deviceID { auth["device"] = .string("\(device)") }
-        // A server that accepted the connection but never answers (starting or stopping) is
-        // left after the request timeout, and the client tries again.
-        let timeout = configuration.requestTimeout
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            await connection.close(.goingAway, reason: "no ready frame within \(timeout)")
-        }
-        let ready = await handshake(on: connection, auth: auth, end: end)
-        watchdog.cancel()
-        guard let session = ready else { return end.value.withLock { $0 } }
-        state.withLock { $0.session = session }
-        let link = Link(connection: connection)
+        let link = ProtocolConnection(
+            connection, configuration: .init(requestTimeout: configuration.requestTimeout, answersPings: true, keptFrames: 0), logger: logger)
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
+                group.addTask { await link.run { frame in self.handle(frame, on: link, end: end) } }
                 group.addTask {
-                    for await frame in link.outbound {
-                        do {
-                            try await connection.write(frame)
-                        } catch {
-                            break
-                        }
-                    }
+                    guard let session = await self.handshake(on: link, token: token, end: end) else { return }
+                    self.state.withLock { $0.session = session }
+                    await self.maintain(link, session: session, token: token, end: end)
                 }
-                group.addTask { await self.read(link, end: end) }
-                group.addTask { await self.maintain(link, session: session, token: token, end: end) }
-                // The reader ends first (the connection closed) or maintenance gives up on a dead one.
+                // The connection ends first, the handshake fails, or maintenance gives up on a dead one.
                 _ = await group.next()
-                link.close()
-                await connection.close(.goingAway, reason: "client reconnecting")
+                await link.close(.goingAway, reason: "client reconnecting")
                 group.cancelAll()
             }
         } onCancel: {
-            link.close()
-            Task { await connection.close(.goingAway, reason: "client stopped") }
+            link.shutDown()
+            Task { await link.close(.goingAway, reason: "client stopped") }
         }
         state.withLock { state in
             if state.link === link { state.link = nil }
@@ -190,69 +172,35 @@ extension RealtimeClient {
         return end.value.withLock { $0 }
     }
 
-    /// Sends `auth` and reads until `ready`; `nil` when the server refused (recorded in `end`).
-    private func handshake(on connection: any TransportConnection, auth: [String: ClientJSON], end: SessionOutcome) async -> ClientSession? {
+    /// Authenticates on `link`; `nil` when the server refused (recorded in `end`) or did not
+    /// answer within the request timeout (a server that accepted the connection but never
+    /// answers, starting or stopping: the client tries again).
+    private func handshake(on link: ProtocolConnection, token: String, end: SessionOutcome) async -> ClientSession? {
         do {
-            try await connection.write(.text(ClientJSON.object(auth).text))
-            while let frame = try await connection.receive() {
-                guard let json = ClientJSON(parsing: frame.bytes) else { continue }
-                switch json["type"]?.string {
-                case "ready":
-                    guard let user = json["user"]?.string.flatMap(UserID.init), let device = json["device"]?.string.flatMap(DeviceID.init)
-                    else { return nil }
-                    return ClientSession(
-                        userID: user, sessionID: json["session"]?.string ?? "", deviceID: device,
-                        heartbeatMilliseconds: json["heartbeatMs"]?.integer ?? 30_000,
-                        idleTimeoutMilliseconds: json["idleTimeoutMs"]?.integer ?? 60_000)
-                case "error":
-                    let code = json["code"]?.string
-                    end.value.withLock { end in
-                        if code == "unauthorized" { end.tokenRefused = true }
-                        if let retry = json["retryAfterMs"]?.integer { end.retryAfterMilliseconds = retry }
-                    }
-                    logger.info("realtime handshake refused", metadata: ["code": "\(code ?? "?")"])
-                    return nil
-                case "ping":
-                    try await connection.write(.text(ClientJSON.object(["type": "pong"]).text))
-                default:
-                    continue
-                }
+            return try await link.authenticate(token: token, device: configuration.deviceID)
+        } catch let error as RealtimeClientError where error.code == .server {
+            end.value.withLock { end in
+                if error.serverCode == "unauthorized" { end.tokenRefused = true }
+                if let retry = error.retryAfterMilliseconds { end.retryAfterMilliseconds = retry }
             }
+            logger.info("realtime handshake refused", metadata: ["code": "\(error.serverCode ?? "?")"])
+            // The server closes after a refusal (Protocol.md §1); its close code decides what
+            // comes next, so wait for it (bounded) rather than close first.
+            _ = try? await link.frame(from: Int.max, within: configuration.requestTimeout) { _ in false }
+        } catch let error as RealtimeClientError where error.code == .timedOut {
+            logger.debug("realtime handshake failed", metadata: ["error": "\(error)"])
+            await link.close(.goingAway, reason: "no ready frame within \(configuration.requestTimeout)")
         } catch {
             logger.debug("realtime handshake failed", metadata: ["error": "\(error)"])
         }
         return nil
     }
 
-    /// Reads frames until the connection ends.
-    private func read(_ link: Link, end: SessionOutcome) async {
-        while true {
-            let frame: TransportFrame?
-            do {
-                frame = try await link.connection.receive()
-            } catch {
-                break
-            }
-            guard let frame else { break }
-            link.touch()
-            handle(frame, on: link, end: end)
-        }
-        link.close()
-    }
-
-    private func handle(_ frame: TransportFrame, on link: Link, end: SessionOutcome) {
-        guard let json = ClientJSON(parsing: frame.bytes), let type = json["type"]?.string else {
-            logger.warning("the server sent a frame that is not a JSON object with a type; ignored")
-            return
-        }
-        switch type {
-        case "ok":
-            if let id = json["id"]?.string { link.resolve(id, .success(json["result"] ?? .object([:]))) }
+    private func handle(_ json: ClientJSON, on link: ProtocolConnection, end: SessionOutcome) {
+        switch json["type"]?.string {
         case "error":
-            let error = RealtimeClientError(
-                code: .server, message: json["message"]?.string ?? "", serverCode: json["code"]?.string,
-                retryAfterMilliseconds: json["retryAfterMs"]?.integer)
-            if let id = json["id"]?.string, link.resolve(id, .failure(error)) { return }
+            // Not the answer to a waiting request (those go to their waiter).
+            let error = ProtocolConnection.serverError(json)
             if error.serverCode == "rate_limited", let retry = error.retryAfterMilliseconds {
                 end.value.withLock { $0.retryAfterMilliseconds = retry }
             }
@@ -279,15 +227,13 @@ extension RealtimeClient {
             continuation.yield(.presence(json["presence"] ?? .null))
         case "feed":
             continuation.yield(.feed(json["entry"] ?? .null))
-        case "ping":
-            link.write(["type": "pong"])
         default:
-            break  // pong, and frame types of later revisions (Protocol.md §2: ignore them)
+            break  // ping (answered by the connection), pong, late answers, and frame types of later revisions (Protocol.md §2: ignore them)
         }
     }
 
     /// Puts an event into `updates` when it is the next `seq` of a subscribed conversation.
-    private func deliver(_ event: ClientEvent, on link: Link) {
+    private func deliver(_ event: ClientEvent, on link: ProtocolConnection) {
         enum Decision { case deliver, drop, resync(after: Int64) }
         let decision = state.withLock { state -> Decision in
             guard let last = state.delivered[event.conversationID] else { return .drop }
@@ -315,7 +261,7 @@ extension RealtimeClient {
 
     /// Subscribes every conversation, then sends what waits, acknowledges and pings until the
     /// connection ends.
-    private func maintain(_ link: Link, session: ClientSession, token: String, end: SessionOutcome) async {
+    private func maintain(_ link: ProtocolConnection, session: ClientSession, token: String, end: SessionOutcome) async {
         var done: Set<ConversationID> = []
         while true {
             let next = state.withLock { state -> [(ConversationID, Int64)]? in
@@ -362,20 +308,19 @@ extension RealtimeClient {
                 renewal = await renewToken(on: link)
             }
             if ContinuousClock.now - lastPing >= configuration.pingInterval {
-                link.write(["type": "ping"])
+                link.enqueue(["type": "ping"])
                 lastPing = .now
             }
-            if link.silence >= configuration.deadConnectionTimeout {
+            if ContinuousClock.now - link.lastReceived >= configuration.deadConnectionTimeout {
                 logger.info("nothing arrived on the realtime connection for too long; reconnecting")
-                link.close()
-                await link.connection.close(.goingAway, reason: "no frame from the server")
+                await link.close(.goingAway, reason: "no frame from the server")
                 return
             }
         }
     }
 
     /// Acknowledges every conversation's last delivered `seq` not acknowledged yet.
-    func acknowledge(on link: Link) {
+    func acknowledge(on link: ProtocolConnection) {
         let due = state.withLock { state -> [(ConversationID, Int64)] in
             var due: [(ConversationID, Int64)] = []
             for (conversation, seq) in state.delivered where seq > (state.acknowledged[conversation] ?? 0) {
@@ -385,13 +330,13 @@ extension RealtimeClient {
             return due
         }
         for (conversation, seq) in due {
-            link.write(["type": "ack", "conversation": .string("\(conversation)"), "seq": .integer(seq)])
+            link.enqueue(["type": "ack", "conversation": .string("\(conversation)"), "seq": .integer(seq)])
         }
     }
 
     /// Ends the client: waiting sends fail with `stopped`, `updates` finishes.
     func shutdown() {
-        let (sends, link) = state.withLock { state -> ([PendingSend], Link?) in
+        let (sends, link) = state.withLock { state -> ([PendingSend], ProtocolConnection?) in
             state.stopped = true
             state.running = false
             let sends = state.sendOrder.compactMap { state.sends[$0] }
@@ -400,7 +345,7 @@ extension RealtimeClient {
             defer { state.link = nil }
             return (sends, state.link)
         }
-        link?.close()
+        link?.shutDown()
         for send in sends {
             send.continuation.resume(throwing: RealtimeClientError(code: .stopped, message: "The client stopped before the server answered the send."))
         }
@@ -435,7 +380,7 @@ extension RealtimeClient {
     /// Asks for a refreshed token and sends it in an `auth` frame on the open connection
     /// (Protocol.md §1, renewal); returns when to renew the new one. On failure the
     /// connection keeps its token until it expires.
-    func renewToken(on link: Link) async -> ContinuousClock.Instant? {
+    func renewToken(on link: ProtocolConnection) async -> ContinuousClock.Instant? {
         do {
             let fresh = try await token(true)
             _ = try await request(["type": "auth", "token": .string(fresh)], on: link)

@@ -105,10 +105,9 @@ public final class RealtimeClient: Sendable {
         /// The last `seq` acknowledged per conversation.
         var acknowledged: [ConversationID: Int64] = [:]
         /// The open connection, once ready and caught up.
-        var link: Link?
+        var link: ProtocolConnection?
         var sends: [String: PendingSend] = [:]
         var sendOrder: [String] = []
-        var nextRequest: UInt64 = 0
         var running = false
         var stopped = false
         var session: ClientSession?
@@ -157,7 +156,7 @@ public final class RealtimeClient: Sendable {
         guard seq >= 0 else {
             throw RealtimeClientError(code: .invalidArgument, message: "after is a seq and cannot be negative; pass 0 to replay everything.")
         }
-        let link = state.withLock { state -> Link? in
+        let link = state.withLock { state -> ProtocolConnection? in
             state.delivered[conversation] = seq
             state.acknowledged[conversation] = seq
             return state.link
@@ -176,7 +175,7 @@ public final class RealtimeClient: Sendable {
 
     /// Stops receiving `conversation`'s events.
     public func unsubscribe(_ conversation: ConversationID) async throws {
-        let link = state.withLock { state -> Link? in
+        let link = state.withLock { state -> ProtocolConnection? in
             state.delivered[conversation] = nil
             state.acknowledged[conversation] = nil
             return state.link
@@ -233,7 +232,7 @@ public final class RealtimeClient: Sendable {
     func enqueue(_ fields: [String: ClientJSON], clientMessageID: String) async throws -> SentMessage {
         let timeout = configuration.sendTimeout
         return try await withCheckedThrowingContinuation { continuation in
-            let (link, stopped) = state.withLock { state -> (Link?, Bool) in
+            let (link, stopped) = state.withLock { state -> (ProtocolConnection?, Bool) in
                 if state.stopped { return (nil, true) }
                 if state.sends[clientMessageID] == nil { state.sendOrder.append(clientMessageID) }
                 state.sends[clientMessageID] = PendingSend(fields: fields, continuation: continuation)
@@ -256,7 +255,7 @@ public final class RealtimeClient: Sendable {
     }
 
     /// Sends one outstanding send on `link`, retrying on the same link after a timeout.
-    func dispatch(_ clientMessageID: String, on link: Link) {
+    func dispatch(_ clientMessageID: String, on link: ProtocolConnection) {
         Task {
             while let fields = self.state.withLock({ $0.sends[clientMessageID]?.fields }), !link.isClosed {
                 do {
@@ -315,31 +314,16 @@ public final class RealtimeClient: Sendable {
 
     /// Tells the other members that the user is (or stopped) typing; nothing when disconnected.
     public func setTyping(_ typing: Bool, in conversation: ConversationID) {
-        state.withLock { $0.link }?.write(["type": "typing", "conversation": .string("\(conversation)"), "typing": .bool(typing)])
+        state.withLock { $0.link }?.enqueue(["type": "typing", "conversation": .string("\(conversation)"), "typing": .bool(typing)])
     }
 
     /// Sends a presence heartbeat (`activity` `active` or `idle`); nothing when disconnected.
     public func heartbeat(idle: Bool = false) {
-        state.withLock { $0.link }?.write(["type": "presence", "activity": .string(idle ? "idle" : "active")])
+        state.withLock { $0.link }?.enqueue(["type": "presence", "activity": .string(idle ? "idle" : "active")])
     }
 
-    /// Sends `fields` with a fresh `id` on `link` and waits for its answer.
-    func request(_ fields: [String: ClientJSON], on link: Link) async throws -> ClientJSON {
-        let id = state.withLock { state -> String in
-            state.nextRequest += 1
-            return "r\(state.nextRequest)"
-        }
-        var object = fields
-        object["id"] = .string(id)
-        let timeout = configuration.requestTimeout
-        return try await withCheckedThrowingContinuation { continuation in
-            guard link.register(id, continuation) else { return }
-            link.write(object)
-            Task {
-                try? await Task.sleep(for: timeout)
-                link.resolve(
-                    id, .failure(RealtimeClientError(code: .timedOut, message: "No answer to '\(fields["type"]?.string ?? "?")' within \(timeout).")))
-            }
-        }
+    /// Sends `fields` with a fresh `id` on `link` and waits for its answer (at most the request timeout).
+    func request(_ fields: [String: ClientJSON], on link: ProtocolConnection) async throws -> ClientJSON {
+        try await link.request(fields)
     }
 }

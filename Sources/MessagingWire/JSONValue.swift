@@ -1,18 +1,27 @@
-/// A parsed JSON value, used to check a frame's shape before its fields are read.
+/// A parsed JSON value: what the gateway checks a frame's shape with before its fields are
+/// read, and what clients (`MessagingClient`'s `ClientJSON`) hand over for the parts of
+/// protocol v1 they do not model as types.
 ///
 /// Decoding tries `Bool` before numbers, so `true` never reads as `1` and `1` never as `true`.
 ///
 /// Thread safety: a value type; safe to share across tasks.
-enum JSONValue: Hashable, Sendable, Codable {
+public enum JSONValue: Hashable, Sendable, Codable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without a fraction or exponent that fits in 64 bits.
     case integer(Int64)
+    /// Any other number.
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object.
     case object([String: JSONValue])
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -31,7 +40,7 @@ enum JSONValue: Hashable, Sendable, Codable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()

@@ -82,7 +82,7 @@ struct WireShapeTests {
             let echoed = try await a.events(backlog.count + 6)
             #expect(echoed.count == backlog.count + 6)
             for client in [a, b] {
-                let frames = client.rawFrames.withLock { $0 }
+                let frames = client.rawFrames
                 #expect(frames.count >= 9, "ready, answers and events: \(frames.count)")
                 for frame in frames {
                     #expect(!frame.contains("contentDigest"), "\(frame)")

@@ -1,39 +1,26 @@
 import Foundation
 import Logging
+import MessagingClient
 import MessagingTransport
 import MessagingWebSocket
 import Synchronization
 import Testing
 
-/// A realtime client for the end-to-end tests: a real WebSocket to a `TestServer`, with a
-/// reader task that keeps every frame, so tests wait for frames by predicate (with a time
-/// bound) instead of racing reads.
+/// A realtime client for the end-to-end tests: a `ProtocolConnection` over a real WebSocket
+/// to a `TestServer` that keeps every frame, so tests wait for frames by predicate (with a
+/// time bound) instead of racing reads. Frames are handed out as `JSONSerialization`-style
+/// dictionaries, the shape the tests were written against.
 final class Peer: Sendable {
     let connection: WebSocketConnection
-    /// Acknowledge every event as it arrives (what a well-behaved client does).
-    let autoAck: Bool
-    private let frames = Mutex<[String]>([])
-    private let nextID = Mutex(0)
+    let protocolConnection: ProtocolConnection
 
+    /// `autoAck`: acknowledge every event as it arrives (what a well-behaved client does).
     init(_ connection: WebSocketConnection, autoAck: Bool = false) {
         self.connection = connection
-        self.autoAck = autoAck
-    }
-
-    /// Reads until the connection closes.
-    func pump() async {
-        while let frame = try? await connection.receive() {
-            let text = frame.string ?? "<\(frame.bytes.count) non-UTF-8 bytes>"
-            frames.withLock { $0.append(text) }
-            if autoAck, text.contains(#""type":"event""#) {
-                let json = Self.parse(text)
-                if let event = json["event"] as? [String: Any], let conversation = event["conversation"] as? String,
-                    let seq = (event["seq"] as? NSNumber)?.int64Value
-                {
-                    try? await write(["type": "ack", "conversation": conversation, "seq": seq])
-                }
-            }
-        }
+        protocolConnection = ProtocolConnection(
+            connection,
+            configuration: .init(requestTimeout: .seconds(10), answersPings: false, acknowledgesEvents: autoAck, keptFrames: nil),
+            logger: .quiet)
     }
 
     /// The `seq`s a client following the protocol keeps: each event whose `seq` is above
@@ -47,34 +34,26 @@ final class Peer: Sendable {
         }
     }
 
-    var count: Int { frames.withLock { $0.count } }
+    /// Frames received so far that were not answers to ``request(_:)``.
+    var count: Int { protocolConnection.receivedCount }
 
-    static func parse(_ text: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-    }
+    /// Every frame so far that was not an answer to ``request(_:)``.
+    var all: [[String: Any]] { protocolConnection.received().map(Self.object) }
 
-    /// Every frame so far, parsed.
-    var all: [[String: Any]] { frames.withLock { $0 }.map(Self.parse) }
-
-    /// The first frame from index `start` on that matches, waiting up to `timeout`.
+    /// The first frame from number `start` on that matches, waiting up to `timeout`.
     func wait(
         from start: Int = 0, timeout: Duration = .seconds(10), _ what: String, _ matches: ([String: Any]) -> Bool
     ) async throws -> [String: Any] {
-        let deadline = ContinuousClock.now + timeout
-        var index = start
-        while true {
-            let snapshot = frames.withLock { Array($0.dropFirst(index)) }
-            for text in snapshot {
-                index += 1
-                let json = Self.parse(text)
-                if matches(json) { return json }
-            }
-            if connection.closeStatus != nil, frames.withLock({ $0.count }) == index {
-                throw TestFailure.unexpected("connection closed while waiting for \(what) (\(connection.closeStatus!))")
-            }
-            guard ContinuousClock.now < deadline else { throw TestFailure.timeout(what) }
-            try await Task.sleep(for: .milliseconds(5))
+        let found: (index: Int, frame: ClientJSON)?
+        do {
+            found = try await protocolConnection.frame(from: start, within: timeout) { matches(Self.object($0)) }
+        } catch let error as RealtimeClientError where error.code == .timedOut {
+            throw TestFailure.timeout(what)
         }
+        guard let found else {
+            throw TestFailure.unexpected("connection closed while waiting for \(what) (\(String(describing: connection.closeStatus)))")
+        }
+        return Self.object(found.frame)
     }
 
     func ready() async throws -> [String: Any] {
@@ -82,21 +61,17 @@ final class Peer: Sendable {
     }
 
     func write(_ object: [String: Any]) async throws {
-        let data = try JSONSerialization.data(withJSONObject: object)
-        try await connection.write(.text(Array(data)))
+        try await protocolConnection.write(Self.fields(object))
     }
 
     /// Sends a request with a fresh `id`; returns its `ok` or `error` answer.
     @discardableResult
     func request(_ fields: [String: Any]) async throws -> [String: Any] {
-        let id = nextID.withLock { value -> String in
-            value += 1
-            return "r\(value)"
+        do {
+            return Self.object(try await protocolConnection.answer(to: Self.fields(fields)))
+        } catch let error as RealtimeClientError where error.code == .timedOut {
+            throw TestFailure.timeout("answer to \(fields["type"] ?? "?")")
         }
-        var object = fields
-        object["id"] = id
-        try await write(object)
-        return try await wait("answer to \(fields["type"] ?? "?") \(id)") { $0["id"] as? String == id }
     }
 
     /// The `seq`s of the events of `conversation` received so far, in arrival order.
@@ -121,27 +96,73 @@ final class Peer: Sendable {
     }
 
     /// Opens a connection to `server` (with `token` in the Authorization header), runs
-    /// `body` with a pumping peer, closes, and returns the value and the close the server sent.
+    /// `body` with a reading peer, closes, and returns the value and the close the server sent.
     static func with<T: Sendable>(
         _ server: TestServer, token: String?, autoAck: Bool = false, _ body: @escaping @Sendable (Peer) async throws -> T
     ) async throws -> WebSocketTransportClient.Outcome<T> {
         let client = WebSocketTransportClient(url: "ws://127.0.0.1:\(server.port)/v1/realtime", bearerToken: token, logger: .quiet)
         return try await client.withConnection { connection in
             let peer = Peer(connection, autoAck: autoAck)
-            let pump = Task { await peer.pump() }
+            let reader = Task { await peer.protocolConnection.run() }
             do {
                 let value = try await body(peer)
                 if connection.closeStatus == nil { await connection.close(.normal, reason: "test done") }
-                await pump.value
+                await reader.value
                 return value
             } catch {
                 if connection.closeStatus == nil { await connection.close(.normal, reason: "test failed") }
                 // The reader may be stuck on a connection that never ends (the failure being
                 // reported); stop it rather than wait.
-                pump.cancel()
-                await pump.value
+                reader.cancel()
+                await reader.value
                 throw error
             }
+        }
+    }
+
+    // MARK: The dictionaries of the tests
+
+    /// A frame's text as a dictionary (for tests that read a connection themselves).
+    static func parse(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// A frame's fields from the dictionary a test wrote.
+    static func fields(_ object: [String: Any]) -> [String: ClientJSON] {
+        object.mapValues(json)
+    }
+
+    private static func json(_ value: Any) -> ClientJSON {
+        switch value {
+        case let value as ClientJSON: value
+        case let value as String: .string(value)
+        case let value as Bool: .bool(value)
+        case let value as Int: .integer(Int64(value))
+        case let value as Int64: .integer(value)
+        case let value as Int32: .integer(Int64(value))
+        case let value as Double: .number(value)
+        case let value as NSNumber: .number(value.doubleValue)
+        case let value as [String: Any]: .object(value.mapValues(json))
+        case let value as [Any]: .array(value.map(json))
+        case is NSNull: .null
+        default: .string("\(value)")
+        }
+    }
+
+    /// A frame as the dictionary `JSONSerialization` would make of it.
+    static func object(_ frame: ClientJSON) -> [String: Any] {
+        frame.object?.mapValues(foundation) ?? [:]
+    }
+
+    private static func foundation(_ value: ClientJSON) -> Any {
+        switch value {
+        case .null: NSNull()
+        case .bool(let value): value
+        case .integer(let value): NSNumber(value: value)
+        case .number(let value): NSNumber(value: value)
+        case .string(let value): value
+        case .array(let values): values.map(foundation)
+        case .object(let fields): fields.mapValues(foundation)
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import MessagingClient
 @testable import MessagingTransport
 @testable import MessagingWire
 import Synchronization
@@ -10,28 +12,9 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let fields) = self else { return nil }
-        return fields[key]
-    }
-
-    var string: String? {
-        guard case .string(let value) = self else { return nil }
-        return value
-    }
-
+    /// `integer`, by the name the tests were written with.
     var int: Int64? {
         guard case .integer(let value) = self else { return nil }
-        return value
-    }
-
-    var bool: Bool? {
-        guard case .bool(let value) = self else { return nil }
-        return value
-    }
-
-    var array: [JSONValue]? {
-        guard case .array(let value) = self else { return nil }
         return value
     }
 
@@ -54,67 +37,54 @@ extension JSONValue {
     }
 }
 
-/// A protocol v1 client over an in-memory connection, for tests.
+/// A protocol v1 client over an in-memory connection, for tests: a `ProtocolConnection`
+/// that reads only while the test waits for something (a test that stops reading is a slow
+/// consumer, the transport's backpressure reaches the gateway), answers no pings by itself,
+/// and keeps every frame that is not an answer for ``next(timeout:)``.
 final class TestClient: Sendable {
     let connection: InMemoryConnection
-    private let counter = Atomic<Int>(0)
-    /// Frames read while waiting for something else (events, typing), in arrival order.
-    private let stash = Mutex<[JSONValue]>([])
+    let protocolConnection: ProtocolConnection
+    private let recorder: RecordingConnection
+    /// The number of the next frame ``next(timeout:)`` returns.
+    private let cursor = Mutex(0)
+
+    init(_ connection: InMemoryConnection) {
+        self.connection = connection
+        recorder = RecordingConnection(connection)
+        let protocolConnection = ProtocolConnection(
+            recorder, configuration: .init(requestTimeout: .seconds(5), answersPings: false, keptFrames: nil, readsAhead: false),
+            logger: .quiet)
+        self.protocolConnection = protocolConnection
+        // Unowned on purpose: like the connection it reads, it lives as long as the harness
+        // (a client dropped by a test keeps its connection open, as a real one would).
+        Task { await protocolConnection.run() }
+    }
+
     /// Every frame received, as the exact text the server sent, in arrival order.
-    let rawFrames = Mutex<[String]>([])
+    var rawFrames: [String] { recorder.frames.withLock { $0 } }
 
-    init(_ connection: InMemoryConnection) { self.connection = connection }
-
-    func sendRaw(_ frame: TransportFrame) async throws { try await connection.write(frame) }
+    func sendRaw(_ frame: TransportFrame) async throws { try await protocolConnection.write(raw: frame) }
 
     func send(_ fields: [String: any Sendable]) async throws {
-        let data = try JSONEncoder().encode(JSONValue.from(fields))
-        try await connection.write(.text(Array(data)))
+        try await protocolConnection.write(Self.fields(fields))
     }
 
-    /// The next frame, or `nil` once the connection closed.
+    /// The next frame that is not an answer to ``request(_:timeout:)``, or `nil` once the connection closed.
     func next(timeout: Duration = .seconds(5)) async throws -> JSONValue? {
-        if let stashed = stash.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return stashed }
-        return try await receive(timeout: timeout)
-    }
-
-    private func receive(timeout: Duration) async throws -> JSONValue? {
-        let connection = connection
-        let frame: TransportFrame?? = try await withThrowingTaskGroup(of: TransportFrame??.self) { group in
-            group.addTask { .some(try await connection.receive()) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return .none
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
+        let start = cursor.withLock { $0 }
+        do {
+            guard let (index, frame) = try await protocolConnection.frame(from: start, within: timeout, where: { _ in true }) else { return nil }
+            cursor.withLock { $0 = index + 1 }
+            return frame
+        } catch let error as RealtimeClientError where error.code == .timedOut {
+            throw TimedOut(what: "a frame")
         }
-        guard let frame else { throw TimedOut(what: "a frame") }
-        guard let frame else { return nil }
-        rawFrames.withLock { $0.append(String(decoding: frame.bytes, as: UTF8.self)) }
-        return try JSONDecoder().decode(JSONValue.self, from: Data(frame.bytes))
     }
 
     /// Sends a request with a fresh id and returns its answer (`ok`, `error` or `ready`);
     /// other frames read meanwhile are kept for ``next(timeout:)``.
     func request(_ fields: [String: any Sendable], timeout: Duration = .seconds(5)) async throws -> JSONValue {
-        let id = "r\(counter.wrappingAdd(1, ordering: .relaxed).newValue)"
-        var fields = fields
-        fields["id"] = id
-        try await send(fields)
-        return try await answer(to: id, timeout: timeout)
-    }
-
-    /// Reads until the answer with correlation id `id`.
-    func answer(to id: String, timeout: Duration = .seconds(5)) async throws -> JSONValue {
-        while true {
-            guard let frame = try await receive(timeout: timeout) else {
-                throw TimedOut(what: "the answer to \(id) (connection closed: \(String(describing: connection.closeStatus)))")
-            }
-            if frame["id"]?.string == id { return frame }
-            stash.withLock { $0.append(frame) }
-        }
+        try await protocolConnection.answer(to: Self.fields(fields), timeout: timeout)
     }
 
     /// The next `event` frames' events, `count` of them, skipping pings and other frames.
@@ -136,5 +106,32 @@ final class TestClient: Sendable {
         return (connection.closeStatus, frames)
     }
 
-    func close() async { await connection.close(.normal, reason: "bye") }
+    func close() async { await protocolConnection.close(.normal, reason: "bye") }
+
+    private static func fields(_ fields: [String: any Sendable]) -> [String: ClientJSON] {
+        JSONValue.from(fields).object ?? [:]
+    }
+}
+
+/// An in-memory connection that records the text of every frame it receives, for tests of
+/// the exact wire text.
+final class RecordingConnection: TransportConnection {
+    let base: InMemoryConnection
+    let frames = Mutex<[String]>([])
+
+    init(_ base: InMemoryConnection) { self.base = base }
+
+    var metadata: ConnectionMetadata { base.metadata }
+
+    func receive() async throws -> TransportFrame? {
+        let frame = try await base.receive()
+        if let frame { frames.withLock { $0.append(String(decoding: frame.bytes, as: UTF8.self)) } }
+        return frame
+    }
+
+    func write(_ frame: TransportFrame) async throws { try await base.write(frame) }
+
+    func close(_ close: TransportClose) async { await base.close(close) }
+
+    var closeStatus: TransportClose? { base.closeStatus }
 }
