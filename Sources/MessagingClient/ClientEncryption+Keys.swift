@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 import MessagingE2EE
+import MessagingWire
 
 extension ClientEncryption {
     /// A device of an encrypted conversation whose bundle verified (self-signature, listed user, pin).
@@ -28,7 +29,7 @@ extension ClientEncryption {
 
     /// Fetches and verifies the devices of an encrypted conversation (and remembers that it is one).
     func devices(of conversation: ConversationID, via request: Requester) async throws -> DeviceList {
-        let answer = try await request(["type": "devices", "conversation": .string("\(conversation)")])
+        let answer = try await request(ClientRequest.Body.devices(conversation).fields)
         guard let entries = answer["devices"]?.array, entries.count <= Self.maximumDevices,
             let keyEpoch = answer["keyEpoch"]?.integer, keyEpoch >= 0, keyEpoch < Int64.max,
             let requiredEpoch = answer["requiredEpoch"]?.integer, requiredEpoch >= 1

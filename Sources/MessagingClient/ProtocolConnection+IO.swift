@@ -87,7 +87,7 @@ extension ProtocolConnection {
     private func answerAutomatically(_ json: ClientJSON, type: String) {
         var answer: [String: ClientJSON]?
         if type == "ping", configuration.answersPings {
-            answer = ["type": "pong"]
+            answer = ClientRequest.Body.pong.fields
         } else if type == "event", configuration.acknowledgesEvents, let event = json["event"],
             let conversation = event["conversation"]?.string, let seq = event["seq"]?.integer
         {

@@ -174,6 +174,18 @@ public final class ProtocolConnection: Sendable {
         try await exchange(fields, timeout: timeout ?? configuration.requestTimeout, handshake: false)
     }
 
+    /// Sends a typed request (`MessagingWire`'s `ClientRequest.Body`, written by its
+    /// encoder, so no field name is spelled here) and returns the answer's `result`, with
+    /// the errors of the dictionary form.
+    public func request(_ body: ClientRequest.Body, timeout: Duration? = nil) async throws -> ClientJSON {
+        try await request(body.fields, timeout: timeout)
+    }
+
+    /// Sends a typed request and returns the whole answer frame, like the dictionary form.
+    public func answer(to body: ClientRequest.Body, timeout: Duration? = nil) async throws -> ClientJSON {
+        try await answer(to: body.fields, timeout: timeout)
+    }
+
     // MARK: Writing
 
     /// Writes a frame of `fields` as they are (no `id` added) and returns once the
@@ -183,7 +195,13 @@ public final class ProtocolConnection: Sendable {
         try await write(raw: .text(ClientJSON.object(fields).text))
     }
 
-    /// Writes `frame` as it is (a malformed one on purpose, say); as ``write(_:)``.
+    /// Writes a typed request as it is, without an `id` (`ack`, `typing`, `presence`,
+    /// `ping`, `pong`), like the dictionary form.
+    public func write(_ body: ClientRequest.Body) async throws {
+        try await write(body.fields)
+    }
+
+    /// Writes `frame` as it is (a malformed one on purpose, say), like the dictionary form.
     public func write(raw frame: TransportFrame) async throws {
         // Nothing queued or being written: this task writes it itself (no hop to the writer).
         switch state.withLock({ $0.beginDirectWrite() }) {
@@ -207,6 +225,11 @@ public final class ProtocolConnection: Sendable {
     /// pings); dropped once the connection is closed.
     public func enqueue(_ fields: [String: ClientJSON]) {
         _ = enqueue(Outgoing(frame: .text(ClientJSON.object(fields).text), done: nil))
+    }
+
+    /// Queues a typed request without an `id`, like the dictionary form.
+    public func enqueue(_ body: ClientRequest.Body) {
+        enqueue(body.fields)
     }
 
     // MARK: Received frames

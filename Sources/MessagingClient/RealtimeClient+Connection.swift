@@ -254,7 +254,7 @@ extension RealtimeClient {
             ])
             Task {
                 _ = try? await self.request(
-                    ["type": "subscribe", "conversation": .string("\(event.conversationID)"), "after": .integer(last)], on: link)
+                    ClientRequest.Body.subscribe(event.conversationID, after: last).fields, on: link)
             }
         }
     }
@@ -277,7 +277,7 @@ extension RealtimeClient {
                 done.insert(conversation)
                 do {
                     _ = try await request(
-                        ["type": "subscribe", "conversation": .string("\(conversation)"), "after": .integer(after)], on: link)
+                        ClientRequest.Body.subscribe(conversation, after: after).fields, on: link)
                 } catch let error as RealtimeClientError where error.code == .server {
                     state.withLock { state in
                         state.delivered[conversation] = nil
@@ -308,7 +308,7 @@ extension RealtimeClient {
                 renewal = await renewToken(on: link)
             }
             if ContinuousClock.now - lastPing >= configuration.pingInterval {
-                link.enqueue(["type": "ping"])
+                link.enqueue(.ping)
                 lastPing = .now
             }
             if ContinuousClock.now - link.lastReceived >= configuration.deadConnectionTimeout {
@@ -330,7 +330,7 @@ extension RealtimeClient {
             return due
         }
         for (conversation, seq) in due {
-            link.enqueue(["type": "ack", "conversation": .string("\(conversation)"), "seq": .integer(seq)])
+            link.enqueue(.ack(conversation, seq: seq))
         }
     }
 
@@ -383,7 +383,7 @@ extension RealtimeClient {
     func renewToken(on link: ProtocolConnection) async -> ContinuousClock.Instant? {
         do {
             let fresh = try await token(true)
-            _ = try await request(["type": "auth", "token": .string(fresh)], on: link)
+            _ = try await request(ClientRequest.Body.auth(token: fresh, device: nil, protocolVersion: nil).fields, on: link)
             continuation.yield(.tokenRenewed)
             return renewalTime(of: fresh)
         } catch {

@@ -163,7 +163,7 @@ public final class RealtimeClient: Sendable {
         }
         guard let link else { return }
         do {
-            _ = try await request(["type": "subscribe", "conversation": .string("\(conversation)"), "after": .integer(seq)], on: link)
+            _ = try await request(ClientRequest.Body.subscribe(conversation, after: seq).fields, on: link)
         } catch let error as RealtimeClientError where error.code == .server {
             state.withLock { state in
                 state.delivered[conversation] = nil
@@ -181,7 +181,7 @@ public final class RealtimeClient: Sendable {
             return state.link
         }
         guard let link else { return }
-        _ = try? await request(["type": "unsubscribe", "conversation": .string("\(conversation)")], on: link)
+        _ = try? await request(ClientRequest.Body.unsubscribe(conversation).fields, on: link)
     }
 
     /// The last `seq` of `conversation` put into ``updates`` (`nil` when not subscribed).
@@ -305,7 +305,7 @@ public final class RealtimeClient: Sendable {
 
     /// Moves the read position of `conversation` to `seq`; returns the position now stored.
     public func markRead(_ conversation: ConversationID, upTo seq: Int64) async throws -> Int64 {
-        let result = try await request(["type": "read", "conversation": .string("\(conversation)"), "seq": .integer(seq)])
+        let result = try await request(ClientRequest.Body.read(conversation, seq: seq).fields)
         guard let readSeq = result["readSeq"]?.integer else {
             throw RealtimeClientError(code: .invalidResponse, message: "The read answer carries no readSeq.")
         }
@@ -314,12 +314,12 @@ public final class RealtimeClient: Sendable {
 
     /// Tells the other members that the user is (or stopped) typing; nothing when disconnected.
     public func setTyping(_ typing: Bool, in conversation: ConversationID) {
-        state.withLock { $0.link }?.enqueue(["type": "typing", "conversation": .string("\(conversation)"), "typing": .bool(typing)])
+        state.withLock { $0.link }?.enqueue(.typing(conversation, isTyping: typing))
     }
 
     /// Sends a presence heartbeat (`activity` `active` or `idle`); nothing when disconnected.
     public func heartbeat(idle: Bool = false) {
-        state.withLock { $0.link }?.enqueue(["type": "presence", "activity": .string(idle ? "idle" : "active")])
+        state.withLock { $0.link }?.enqueue(.presence(idle ? .idle : .active, status: .keep))
     }
 
     /// Sends `fields` with a fresh `id` on `link` and waits for its answer (at most the request timeout).

@@ -2,10 +2,9 @@ import Foundation
 import MessagingCore
 
 extension ClientRequest {
-    /// The request as a JSON value (see ``encoded()``).
-    var json: JSONValue {
+    /// The request as a JSON object (see ``encoded()``): ``Body/fields`` and the `id`.
+    public var json: JSONValue {
         var fields = body.fields
-        fields["type"] = .string(type)
         if let id { fields["id"] = .string(id) }
         return .object(fields)
     }
@@ -33,8 +32,17 @@ extension ClientRequest {
 }
 
 extension ClientRequest.Body {
+    /// The request's frame without an `id`: `type` and the request's own fields, as
+    /// ``ClientRequest/encoded()`` writes them. A client that adds its own correlation id
+    /// (`MessagingClient`'s `ProtocolConnection`) sends these.
+    public var fields: [String: JSONValue] {
+        var fields = ownFields
+        fields["type"] = .string(type)
+        return fields
+    }
+
     /// The fields of the request besides `type` and `id`.
-    var fields: [String: JSONValue] {
+    private var ownFields: [String: JSONValue] {
         switch self {
         case .auth(let token, let device, let version):
             var fields: [String: JSONValue] = ["token": .string(token)]
