@@ -11,9 +11,10 @@ struct HTTPConformanceTests {
 
     static func upgrade(
         path: String = "/v1/realtime", version: String? = "13", key: String? = HTTPConformanceTests.key, origin: String? = nil,
-        upgradeHeaders: Bool = true
+        upgradeHeaders: Bool = true, bearerToken: String? = nil
     ) -> String {
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if let bearerToken { request += "Authorization: Bearer \(bearerToken)\r\n" }
         if upgradeHeaders { request += "Upgrade: websocket\r\nConnection: Upgrade\r\n" }
         if let version { request += "Sec-WebSocket-Version: \(version)\r\n" }
         if let key { request += "Sec-WebSocket-Key: \(key)\r\n" }

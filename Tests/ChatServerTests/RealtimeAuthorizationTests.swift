@@ -95,10 +95,27 @@ struct RealtimeAuthorizationTests {
             }
 
             if [.noToken, .expiredToken, .revokedSession].contains(caller) {
+                if let token {
+                    // In the Authorization header the token is refused at once, before any frame.
+                    // Read with a raw socket: the WebSocket client adapter can miss frames that
+                    // arrive in the same read as the 101 answer (Transports.md, known issues).
+                    let socket = try RawSocket(port: server.port, readTimeout: .seconds(15))
+                    try await socket.send(HTTPConformanceTests.upgrade(bearerToken: token))
+                    let head = try await socket.read(until: Array("\r\n\r\n".utf8))
+                    #expect(String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101"), "\(caller): \(String(decoding: head, as: UTF8.self))")
+                    let (bytes, closed) = try await socket.readToEnd()
+                    let frames = RealtimeFrameRulesTests.frames(in: bytes)
+                    #expect(frames.first?.text.contains(#""code":"unauthorized""#) == true, "\(caller): \(frames.map(\.text))")
+                    #expect(frames.last?.closeCode == 4401 && closed, "\(caller): \(frames.map { ($0.opcode, $0.text) })")
+                    #expect(!frames.contains { $0.text.contains(#""type":"ready""#) })
+                }
                 for request in Self.requests {
                     let fields = Self.fields(request, room: room, target: target, doomed: doomed, owner: owner.id, caller: caller, seq: 1)
                     let frame = try JSONSerialization.data(withJSONObject: fields)
-                    let outcome = try await Peer.with(server, token: token) { peer in
+                    // In an auth frame: refused, and the request after it gets nothing.
+                    let auth = token.map { try? JSONSerialization.data(withJSONObject: ["type": "auth", "id": "a1", "token": $0]) } ?? nil
+                    let outcome = try await Peer.with(server, token: nil) { peer in
+                        if let auth { try? await peer.connection.write(.text(Array(auth))) }
                         try? await peer.connection.write(.text(Array(frame)))
                         // Bounded: the server closes at once (and drops the TCP connection one
                         // close timeout later), but the WebSocket client adapter has been seen
