@@ -100,9 +100,8 @@ public struct ThreadPage: Hashable, Sendable {
 
 extension ReactionSummary {
     /// Groups per-emoji rows into per-message summaries in the documented order (first left,
-    /// then the emoji's UTF-8 bytes), so every store adapter orders them alike. For adapters
-    /// decoding their own rows; not stable API.
-    public static func _grouped(
+    /// then the emoji's UTF-8 bytes), so every store adapter of this package orders them alike.
+    package static func grouped(
         _ rows: [(message: MessageID, summary: ReactionSummary, firstAt: Int64)]
     ) -> [MessageID: [ReactionSummary]] {
         var grouped: [MessageID: [(summary: ReactionSummary, firstAt: Int64)]] = [:]

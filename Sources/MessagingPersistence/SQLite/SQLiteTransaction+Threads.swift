@@ -42,7 +42,7 @@ extension SQLiteTransaction {
                 }
             }
         }
-        return MessageSummaries(reactions: ReactionSummary._grouped(reactionRows), threads: threads)
+        return MessageSummaries(reactions: ReactionSummary.grouped(reactionRows), threads: threads)
     }
 
     func replies(to root: MessageID, before seq: Int64?, limit: Int) throws -> [Message] {

@@ -44,7 +44,7 @@ extension PostgresTransaction {
             case .thread(let summary): threads[key] = summary
             }
         }
-        return MessageSummaries(reactions: ReactionSummary._grouped(reactionRows), threads: threads)
+        return MessageSummaries(reactions: ReactionSummary.grouped(reactionRows), threads: threads)
     }
 
     /// One row of ``summaries(of:for:)``.
