@@ -13,7 +13,7 @@ import Synchronization
 /// try await withThrowingTaskGroup(of: Void.self) { group in
 ///     group.addTask { await connection.run() }
 ///     let session = try await connection.authenticate(token: accessToken)
-///     let history = try await connection.request(["type": "history", "conversation": .string(room)])
+///     let history = try await connection.request(.history(room, HistoryRequest(limit: 20)))
 ///     let event = try await connection.frame(within: .seconds(5)) { $0["type"]?.string == "event" }
 ///     await connection.close(reason: "done")
 /// }
