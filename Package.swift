@@ -306,9 +306,10 @@ let package = Package(
         // MARK: Test support
         // Shared by the test targets: child processes launched with posix_spawn (Foundation's
         // Process.run() over-reads /proc/self/fd and crashes a test binary that holds many
-        // descriptors) and a seeded random generator.
+        // descriptors), a seeded random generator, and short typed protocol requests.
         .target(
             name: "TestSupport",
+            dependencies: ["MessagingCore", "MessagingWire"],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
@@ -364,7 +365,7 @@ let package = Package(
                 "MessagingCore", "MessagingPostgres", "MessagingTesting",
                 "MessagingDelivery", "MessagingPresence", "MessagingAuth",
                 // The cluster test: ChatServer processes on one database, WebSocket clients.
-                "TestSupport", "ChatServer", "MessagingTransport", "MessagingWebSocket",
+                "TestSupport", "ChatServer", "MessagingTransport", "MessagingWebSocket", "MessagingClient", "MessagingWire",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -479,7 +480,7 @@ let package = Package(
             name: "ChatServerTests",
             dependencies: [
                 "TestSupport",
-                "ChatServerApp", "ChatServer", "ChatClient", "MessagingClient", "MessagingCore", "MessagingTransport", "MessagingWebSocket", "MessagingSSE",
+                "ChatServerApp", "ChatServer", "ChatClient", "MessagingClient", "MessagingCore", "MessagingWire", "MessagingTransport", "MessagingWebSocket", "MessagingSSE",
                 "MessagingE2EE", "MessagingAuth", "MessagingMedia",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -38,6 +38,25 @@ public struct ClientRequest: Hashable, Sendable {
         public var encryption: EncryptionHeader? = nil
         /// Uploads to attach (ids from an upload slot; see `MessagingCore.AttachmentService`).
         public var attachments: [AttachmentID] = []
+
+        /// Makes a send (what a client outside this module builds to pass a typed
+        /// `send` to `MessagingClient`'s `ProtocolConnection`). Give exactly one of `text`
+        /// and `ciphertext`; the server rejects other combinations.
+        public init(
+            conversationID: ConversationID, clientMessageID: ClientMessageID, text: String? = nil, ciphertext: Data? = nil,
+            replyTo: MessageID? = nil, threadRoot: MessageID? = nil, mentions: [UserID] = [], encryption: EncryptionHeader? = nil,
+            attachments: [AttachmentID] = []
+        ) {
+            self.conversationID = conversationID
+            self.clientMessageID = clientMessageID
+            self.text = text
+            self.ciphertext = ciphertext
+            self.replyTo = replyTo
+            self.threadRoot = threadRoot
+            self.mentions = mentions
+            self.encryption = encryption
+            self.attachments = attachments
+        }
     }
 
     /// The content of an `envelopes.upload`.
@@ -50,6 +69,15 @@ public struct ClientRequest: Hashable, Sendable {
         public var senderDeviceID: DeviceID
         /// The serialized envelopes (sent in the E2EE text form), one per recipient device.
         public var envelopes: [Data]
+
+        /// Makes an upload (what a client outside this module builds to pass a typed
+        /// `envelopes.upload` to `MessagingClient`'s `ProtocolConnection`).
+        public init(conversationID: ConversationID, epoch: UInt64, senderDeviceID: DeviceID, envelopes: [Data]) {
+            self.conversationID = conversationID
+            self.epoch = epoch
+            self.senderDeviceID = senderDeviceID
+            self.envelopes = envelopes
+        }
     }
 
     /// What the client asks for, one case per request `type`.

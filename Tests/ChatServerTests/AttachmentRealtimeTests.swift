@@ -1,4 +1,7 @@
 import Foundation
+import MessagingCore
+import MessagingWire
+import TestSupport
 import Testing
 
 /// `attachment.upload` and `attachment.download` over realtime through a running ChatServer
@@ -7,6 +10,7 @@ import Testing
 /// bad input answered with typed errors on a connection that stays open.
 @Suite("ChatServer realtime: attachment slots and download URLs", .timeLimit(.minutes(3)))
 struct AttachmentRealtimeTests {
+    /// An `attachment.upload` with fields as the bad-input table spells them (a size of any JSON type).
     static func upload(_ peer: Peer, _ conversation: String, fileName: String, contentType: String, size: Any) async throws -> [String: Any] {
         try await peer.request([
             "type": "attachment.upload", "conversation": conversation, "fileName": fileName, "contentType": contentType, "size": size,
@@ -25,7 +29,7 @@ struct AttachmentRealtimeTests {
 
             let (slotID, messageID) = try await Peer.with(server, token: alice.token) { peer in
                 _ = try await peer.ready()
-                let answer = try await Self.upload(peer, room, fileName: "notes.pdf", contentType: "application/pdf", size: bytes.count)
+                let answer = try await peer.request(.upload("notes.pdf", contentType: "application/pdf", size: Int64(bytes.count), in: typed(room)))
                 #expect(answer.type == "ok", "\(answer)")
                 let attachment = try #require(answer.result["attachment"] as? [String: Any])
                 let upload = try #require(answer.result["upload"] as? [String: Any])
@@ -49,9 +53,7 @@ struct AttachmentRealtimeTests {
                     id: id, url: try #require(upload["url"] as? String), headers: try #require(upload["headers"] as? [String: String]))
                 let stored = try await client.upload(bytes, to: slot)
                 #expect(stored.status == 200, "\(stored)")
-                let sent = try await peer.request([
-                    "type": "send", "conversation": room, "clientMessageId": "rt-file", "text": "the notes", "attachments": [id],
-                ])
+                let sent = try await peer.request(.send("the notes", key: "rt-file", to: typed(room), attachments: [typed(id)]))
                 #expect(sent.type == "ok", "\(sent)")
                 let attachments = sent.result.message["attachments"] as? [[String: Any]]
                 #expect(attachments?.first?["id"] as? String == id && (attachments?.first?["byteCount"] as? NSNumber)?.intValue == bytes.count)
@@ -61,7 +63,7 @@ struct AttachmentRealtimeTests {
             // Another member downloads over realtime; the URL serves the bytes.
             _ = try await Peer.with(server, token: bob.token) { peer in
                 _ = try await peer.ready()
-                let answer = try await peer.request(["type": "attachment.download", "attachment": slotID])
+                let answer = try await peer.request(.attachmentDownload(typed(slotID)))
                 #expect(answer.type == "ok", "\(answer)")
                 let attachment = try #require(answer.result["attachment"] as? [String: Any])
                 #expect(attachment["messageId"] as? String == messageID && attachment["id"] as? String == slotID)
@@ -81,10 +83,10 @@ struct AttachmentRealtimeTests {
             #expect(httpRefusal.status == 404 && httpRefusal.errorCode == "not_found")
             _ = try await Peer.with(server, token: eve.token) { peer in
                 _ = try await peer.ready()
-                let refused = try await peer.request(["type": "attachment.download", "attachment": slotID])
+                let refused = try await peer.request(.attachmentDownload(typed(slotID)))
                 #expect(refused.type == "error" && refused.code == "not_found", "\(refused)")
                 #expect(refused["message"] as? String == httpRefusal.errorMessage)
-                let noSlot = try await Self.upload(peer, room, fileName: "a.png", contentType: "image/png", size: 1)
+                let noSlot = try await peer.request(.upload("a.png", contentType: "image/png", size: 1, in: typed(room)))
                 #expect(noSlot.code == "not_found", "\(noSlot)")
             }
 
@@ -125,7 +127,7 @@ struct AttachmentRealtimeTests {
                 #expect(unknownField.code == "unknown_field", "\(unknownField)")
                 let missing = try await peer.request(["type": "attachment.download"])
                 #expect(missing.code == "missing_field", "\(missing)")
-                let fine = try await Self.upload(peer, room, fileName: "ok.png", contentType: "image/png", size: 3)
+                let fine = try await peer.request(.upload("ok.png", contentType: "image/png", size: 3, in: typed(room)))
                 #expect(fine.type == "ok", "the connection still answers: \(fine)")
                 #expect(peer.connection.closeStatus == nil)
             }

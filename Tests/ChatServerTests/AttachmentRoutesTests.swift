@@ -1,5 +1,7 @@
 import Foundation
 import MessagingCore
+import MessagingWire
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -164,13 +166,9 @@ struct AttachmentRoutesTests {
             let other = try await client.uploadSlot(in: room, as: bob, fileName: "x.png", contentType: "image/png", size: 2)
             _ = try await Peer.with(server, token: alice.token) { peer in
                 _ = try await peer.ready()
-                let refused = try await peer.request([
-                    "type": "send", "conversation": room, "clientMessageId": "rt-0", "text": "not mine", "attachments": [other.id],
-                ])
+                let refused = try await peer.request(.send("not mine", key: "rt-0", to: typed(room), attachments: [typed(other.id)]))
                 #expect(refused.type == "error" && refused.code == "not_found", "\(refused)")
-                let answer = try await peer.request([
-                    "type": "send", "conversation": room, "clientMessageId": "rt-1", "text": "listen", "attachments": [slot.id],
-                ])
+                let answer = try await peer.request(.send("listen", key: "rt-1", to: typed(room), attachments: [typed(slot.id)]))
                 #expect(answer.type == "ok", "\(answer)")
                 let attachments = answer.result.message["attachments"] as? [[String: Any]]
                 #expect(attachments?.first?["id"] as? String == slot.id && attachments?.first?["mediaType"] as? String == "audio/mpeg")

@@ -1,4 +1,7 @@
 import Foundation
+import MessagingCore
+import MessagingWire
+import TestSupport
 import Testing
 
 @Suite("ChatServer: the per-user feed over HTTP and realtime")
@@ -11,7 +14,7 @@ struct FeedRoutesTests {
             let bob = try await http.user("bob")
             _ = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                let subscribed = try await b.request(["type": "feed.subscribe", "after": 0])
+                let subscribed = try await b.request(.feedSubscribe(after: 0))
                 #expect(subscribed.type == "ok", "\(subscribed)")
                 #expect(subscribed.result.int("seq") == 0)
                 let room = try await http.group(by: alice, members: [bob], title: "Team")
@@ -73,7 +76,7 @@ struct ReceiptRoutesTests {
             let seq = try #require((sent["seq"] as? NSNumber)?.int64Value)
             _ = try await Peer.with(server, token: alice.token) { a in
                 _ = try await a.ready()
-                let subscribed = try await a.request(["type": "subscribe", "conversation": room, "after": Int(seq)])
+                let subscribed = try await a.request(.subscribe(typed(room), after: seq))
                 #expect(subscribed.type == "ok", "\(subscribed)")
                 let read = try await http.call("POST", "/v1/conversations/\(room)/read", token: bob.token, json: ["seq": seq])
                 #expect(read.status == 200, "\(read)")

@@ -1,4 +1,7 @@
 import Foundation
+import MessagingCore
+import MessagingWire
+import TestSupport
 import Testing
 
 /// Moderation through a real ChatServer: kicks and bans (with a live socket), blocks (with a
@@ -33,7 +36,7 @@ struct ModerationRoutesTests {
             try await http.send("before", to: room, as: alice)
             let seen = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                _ = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                _ = try await b.request(.subscribe(typed(room), after: 0))
                 let last = try #require(try await Self.events(room, as: alice, client: http).last?["seq"] as? Int)
                 try await b.event(room, seq: Int64(last))
                 let banned = try await http.call("PUT", "/v1/conversations/\(room)/bans/\(bob.id)", token: alice.token, json: ["reason": "spam"])
@@ -44,7 +47,7 @@ struct ModerationRoutesTests {
                 #expect(event["user"] as? String == bob.id && event["reason"] as? String == "spam")
                 for index in 1...3 { try await http.send("after \(index)", to: room, as: alice) }
                 try await Task.sleep(for: .milliseconds(300))
-                let again = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                let again = try await b.request(.subscribe(typed(room), after: 0))
                 #expect(again.code == "not_found")
                 return (b.seqs(in: room), Int64(last + 1))
             }
@@ -72,7 +75,7 @@ struct ModerationRoutesTests {
             let room = try await http.group(by: carol, members: [alice, bob])
             let result = try await Peer.with(server, token: alice.token) { a in
                 _ = try await a.ready()
-                _ = try await a.request(["type": "subscribe", "conversation": room, "after": 0])
+                _ = try await a.request(.subscribe(typed(room), after: 0))
                 let blocked = try await http.call("PUT", "/v1/blocks/\(bob.id)", token: alice.token)
                 #expect(blocked.status == 200, "\(blocked)")
                 #expect((blocked["block"] as? [String: Any])?["user"] as? String == bob.id)
@@ -93,7 +96,7 @@ struct ModerationRoutesTests {
                 // Realtime send by the blocked user: same withholding.
                 let viaRealtime = try await Peer.with(server, token: bob.token) { b in
                     _ = try await b.ready()
-                    let sent = try await b.request(["type": "send", "conversation": room, "clientMessageId": "rt-1", "text": "again"])
+                    let sent = try await b.request(.send("again", key: "rt-1", to: typed(room)))
                     return sent.result.message.int("seq") ?? 0
                 }
                 #expect(try await a.event(room, seq: viaRealtime.value).message["hidden"] as? Bool == true)
@@ -142,7 +145,7 @@ struct ModerationRoutesTests {
             try await http.send("owner 2", to: room, as: alice)
             _ = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                let answer = try await b.request(["type": "send", "conversation": room, "clientMessageId": "rt", "text": "too soon"])
+                let answer = try await b.request(.send("too soon", key: "rt", to: typed(room)))
                 #expect(answer.type == "error" && answer.code == "slow_mode", "\(answer)")
                 let wait = try #require(answer.int("retryAfterMs"))
                 #expect((1...30_000).contains(wait), "\(answer)")

@@ -1,4 +1,7 @@
 import Foundation
+import MessagingCore
+import MessagingWire
+import TestSupport
 import Testing
 
 @Suite("ChatServer: notifications and push tokens over HTTP")
@@ -30,7 +33,7 @@ struct NotificationRoutesTests {
             let room = try await http.group(by: alice, members: [bob, carol])
             _ = try await Peer.with(server, token: carol.token, autoAck: true) { c in
                 _ = try await c.ready()
-                let subscribed = try await c.request(["type": "subscribe", "conversation": room, "after": 0])
+                let subscribed = try await c.request(.subscribe(typed(room), after: 0))
                 try #require(subscribed["type"] as? String == "ok", "\(subscribed)")
                 for index in 1...50 {
                     let sent = try await http.call(

@@ -4,6 +4,8 @@ import MessagingCore
 import MessagingDelivery
 import MessagingTransport
 import MessagingWebSocket
+import MessagingWire
+import TestSupport
 import Testing
 
 /// The realtime protocol end to end: ChatServer on loopback, real WebSocket clients.
@@ -20,25 +22,25 @@ struct RealtimeEndToEndTests {
                 _ = try await a.ready()
                 _ = try await Peer.with(server, token: bob.token) { b in
                     _ = try await b.ready()
-                    let subscribed = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                    let subscribed = try await b.request(.subscribe(typed(room), after: 0))
                     #expect(subscribed.type == "ok", "\(subscribed)")
-                    let first = try await a.request(["type": "send", "conversation": room, "clientMessageId": "k1", "text": "hi bob"])
+                    let first = try await a.request(.send("hi bob", key: "k1", to: typed(room)))
                     #expect(first.type == "ok" && first.result["duplicate"] as? Bool == false, "\(first)")
                     let original = first.result["message"] as? [String: Any] ?? [:]
                     let seq = try #require(original.int("seq"))
                     let event = try await b.event(room, seq: seq)
                     #expect(event["kind"] as? String == "message.created")
                     #expect(event.message["text"] as? String == "hi bob")
-                    let ack = try await b.request(["type": "ack", "conversation": room, "seq": seq])
+                    let ack = try await b.request(.ack(typed(room), seq: seq))
                     #expect(ack.type == "ok" && ack.result.int("seq") == seq, "\(ack)")
 
-                    let repeated = try await a.request(["type": "send", "conversation": room, "clientMessageId": "k1", "text": "hi bob"])
+                    let repeated = try await a.request(.send("hi bob", key: "k1", to: typed(room)))
                     #expect(repeated.type == "ok" && repeated.result["duplicate"] as? Bool == true, "\(repeated)")
                     let again = repeated.result["message"] as? [String: Any] ?? [:]
                     #expect(again["id"] as? String == original["id"] as? String)
                     #expect(again.int("seq") == seq)
 
-                    let second = try await a.request(["type": "send", "conversation": room, "clientMessageId": "k2", "text": "second"])
+                    let second = try await a.request(.send("second", key: "k2", to: typed(room)))
                     #expect(second.result.message.int("seq") == seq + 1 || (second.result["message"] as? [String: Any])?["seq"] as? Int64 == seq + 1)
                     try await b.event(room, seq: seq + 1)
                     // The repeat produced no event: bob saw exactly seq, seq + 1.
@@ -59,19 +61,19 @@ struct RealtimeEndToEndTests {
             let room = try await http.group(by: alice, members: [bob])
             _ = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                #expect(try await b.request(["type": "subscribe", "conversation": room, "after": 0]).type == "ok")
+                #expect(try await b.request(.subscribe(typed(room), after: 0)).type == "ok")
                 let first = try #require(try await http.send("one", to: room, as: alice).int("seq"))
                 let second = try #require(try await http.send("two", to: room, as: alice).int("seq"))
                 try await b.event(room, seq: second)
                 // No id: nothing is answered, but the cursor moves (a later ack at or below it
                 // answers the cursor).
-                try await b.write(["type": "ack", "conversation": room, "seq": second])
-                let check = try await b.request(["type": "ack", "conversation": room, "seq": first])
+                try await b.write(.ack(typed(room), seq: second))
+                let check = try await b.request(.ack(typed(room), seq: first))
                 #expect(check.type == "ok" && check.result.int("seq") == second, "\(check)")
                 // An ack written right after an unsubscribe is judged after it: not_subscribed.
                 let mark = b.all.count
                 try await b.write(["type": "unsubscribe", "id": "u1", "conversation": room])
-                try await b.write(["type": "ack", "conversation": room, "seq": second])
+                try await b.write(.ack(typed(room), seq: second))
                 let refused = try await b.wait(from: mark, "the ack's refusal") { $0.type == "error" && $0["id"] == nil }
                 #expect(refused.code == "not_subscribed", "\(refused)")
                 let order = b.all.dropFirst(mark).compactMap { frame -> String? in
@@ -96,8 +98,8 @@ struct RealtimeEndToEndTests {
                 _ = try await b.ready()
                 _ = try await Peer.with(server, token: carol.token) { c in
                     _ = try await c.ready()
-                    #expect(try await b.request(["type": "subscribe", "conversation": room, "after": 0]).type == "ok")
-                    #expect(try await c.request(["type": "subscribe", "conversation": other, "after": 0]).type == "ok")
+                    #expect(try await b.request(.subscribe(typed(room), after: 0)).type == "ok")
+                    #expect(try await c.request(.subscribe(typed(other), after: 0)).type == "ok")
                     // No gateway and no HTTP route: the host calls the use case itself.
                     let sent = try await server.server.messaging.messages.send(
                         try MessageDraft(text: "from the host", clientMessageID: ClientMessageID("host-1")),
@@ -127,7 +129,7 @@ struct RealtimeEndToEndTests {
             let room = try await http.group(by: alice, members: [bob])
             let seen = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                _ = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                _ = try await b.request(.subscribe(typed(room), after: 0))
                 for index in 1...3 { try await http.send("before \(index)", to: room, as: alice) }
                 try await b.event(room, seq: 3)
                 return b.seqs(in: room)
@@ -136,7 +138,7 @@ struct RealtimeEndToEndTests {
             for index in 4...8 { try await http.send("while away \(index)", to: room, as: alice) }
             let resumed = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                let answer = try await b.request(["type": "subscribe", "conversation": room, "after": 3])
+                let answer = try await b.request(.subscribe(typed(room), after: 3))
                 #expect(answer.type == "ok", "\(answer)")
                 try await b.event(room, seq: 8)
                 try await http.send("live", to: room, as: alice)
@@ -160,7 +162,7 @@ struct RealtimeEndToEndTests {
         let room = try await http.group(by: alice, members: [bob])
         let before = try await Peer.with(first, token: bob.token) { b in
             _ = try await b.ready()
-            _ = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+            _ = try await b.request(.subscribe(typed(room), after: 0))
             for index in 1...2 { try await http.send("before restart \(index)", to: room, as: alice) }
             try await b.event(room, seq: 2)
             // Stop the server while bob is connected.
@@ -177,7 +179,7 @@ struct RealtimeEndToEndTests {
         for index in 3...4 { try await http2.send("after restart \(index)", to: room, as: alice) }
         let after = try await Peer.with(second, token: bob.token) { b in
             _ = try await b.ready()
-            _ = try await b.request(["type": "subscribe", "conversation": room, "after": 2])
+            _ = try await b.request(.subscribe(typed(room), after: 2))
             try await b.event(room, seq: 4)
             return b.seqs(in: room)
         }.value
@@ -198,7 +200,7 @@ struct RealtimeEndToEndTests {
             try await http.send("before", to: room, as: alice)
             let seen = try await Peer.with(server, token: bob.token) { b in
                 _ = try await b.ready()
-                _ = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                _ = try await b.request(.subscribe(typed(room), after: 0))
                 try await b.event(room, seq: 1)
                 let removed = try await http.call("DELETE", "/v1/conversations/\(room)/members/\(bob.id)", token: alice.token)
                 #expect(removed.status == 204, "\(removed)")
@@ -207,7 +209,7 @@ struct RealtimeEndToEndTests {
                 for index in 1...3 { try await http.send("after \(index)", to: room, as: alice) }
                 _ = try await http.call("PATCH", "/v1/conversations/\(room)", token: alice.token, json: ["title": "renamed"])
                 try await Task.sleep(for: .milliseconds(500))
-                let again = try await b.request(["type": "subscribe", "conversation": room, "after": 0])
+                let again = try await b.request(.subscribe(typed(room), after: 0))
                 #expect(again.code == "not_found")
                 return b.seqs(in: room)
             }
@@ -250,7 +252,7 @@ struct RealtimeEndToEndTests {
             }
             let carolSeqs = try await Peer.with(server, token: carol.token, autoAck: true) { c in
                 _ = try await c.ready()
-                _ = try await c.request(["type": "subscribe", "conversation": room, "after": 0])
+                _ = try await c.request(.subscribe(typed(room), after: 0))
                 for index in 1...total { try await http.send("\(index) \(body)", to: room, as: alice) }
                 try await c.event(room, seq: total, timeout: .seconds(60))
                 return c.keptSeqs(in: room)
@@ -267,7 +269,7 @@ struct RealtimeEndToEndTests {
             // Bob resumes from the last seq he saw and gets the rest.
             let rest = try await Peer.with(server, token: bob.token, autoAck: true) { b in
                 _ = try await b.ready()
-                _ = try await b.request(["type": "subscribe", "conversation": room, "after": outcome.value])
+                _ = try await b.request(.subscribe(typed(room), after: outcome.value))
                 try await b.event(room, seq: total, timeout: .seconds(60))
                 return b.keptSeqs(in: room)
             }.value
@@ -301,7 +303,7 @@ struct RealtimeEndToEndTests {
                     codes.append(try await a.wait(from: start, "error frame") { $0.type == "error" }.code ?? "?")
                 }
                 let start = a.count
-                try await a.write(["type": "ping"])
+                try await a.write(.ping)
                 _ = try await a.wait(from: start, "pong") { $0.type == "pong" }
                 return codes
             }.value

@@ -2,6 +2,8 @@ import Foundation
 import MessagingAuth
 import MessagingCore
 import MessagingTransport
+import MessagingWire
+import TestSupport
 import Testing
 
 /// Retention policies and account deletion through a real ChatServer: HTTP routes, the
@@ -39,7 +41,7 @@ struct RetentionAndDeletionTests {
 
             let outcome = try await Peer.with(server, token: bob.token) { peer in
                 _ = try await peer.ready()
-                #expect(try await peer.request(["type": "subscribe", "conversation": room, "after": 4]).type == "ok")
+                #expect(try await peer.request(.subscribe(typed(room), after: 4)).type == "ok")
                 let sweep = try await server.server.messaging.retention.sweep()
                 #expect(sweep.deletedMessages == 3)
                 for seq in Int64(5)...7 {
@@ -129,8 +131,8 @@ struct RetentionAndDeletionTests {
 
             let outcome = try await Peer.with(server, token: bob.token) { peer in
                 _ = try await peer.ready()
-                #expect(try await peer.request(["type": "subscribe", "conversation": room, "after": 0]).type == "ok")
-                #expect(try await peer.request(["type": "subscribe", "conversation": other, "after": 0]).type == "ok")
+                #expect(try await peer.request(.subscribe(typed(room), after: 0)).type == "ok")
+                #expect(try await peer.request(.subscribe(typed(other), after: 0)).type == "ok")
                 try await peer.event(room, seq: 1)
                 #expect(try await client.call("DELETE", "/v1/conversations/\(room)", token: alice.token).status == 204)
                 let deleted = try await peer.event(room, seq: 2)
@@ -138,11 +140,9 @@ struct RetentionAndDeletionTests {
                 // The connection stays open for the other conversations.
                 try await client.send("still here", to: other, as: carol)
                 try await peer.event(other, seq: 1)
-                let again = try await peer.request(["type": "subscribe", "conversation": room, "after": 0])
+                let again = try await peer.request(.subscribe(typed(room), after: 0))
                 #expect(again.type == "error" && again.code == "not_found", "\(again)")
-                let send = try await peer.request([
-                    "type": "send", "conversation": room, "clientMessageId": "late", "text": "anyone?",
-                ])
+                let send = try await peer.request(.send("anyone?", key: "late", to: typed(room)))
                 #expect(send.type == "error" && send.code == "not_found", "\(send)")
                 return peer.seqs(in: room)
             }

@@ -3,6 +3,7 @@ import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
 import Synchronization
+import TestSupport
 import Testing
 
 /// Object storage for the gateway tests: objects are sizes under keys, "uploaded" by the
@@ -141,15 +142,13 @@ struct AttachmentWireTests {
             let alice = try await h.user("alice")
             let room = try await h.group(alice, [])
             let client = try await h.connect(as: alice)
-            let upload = try await client.request([
-                "type": "attachment.upload", "conversation": "\(room)", "fileName": "a.png", "contentType": "image/png", "size": 3,
-            ])
+            let upload = try await client.request(.upload("a.png", contentType: "image/png", size: 3, in: room))
             #expect(upload["code"]?.string == "invalid_input", "\(upload)")
             #expect(upload["message"]?.string?.contains("Media attachments are not configured") == true, "\(upload)")
-            let download = try await client.request(["type": "attachment.download", "attachment": "\(room)"])
+            let download = try await client.request(.attachmentDownload(AttachmentID(room.uuid)))
             #expect(download["code"]?.string == "invalid_input", "\(download)")
             #expect(download["message"]?.string?.contains("not configured") == true, "\(download)")
-            #expect(try await client.request(["type": "history", "conversation": "\(room)"])["type"]?.string == "ok")
+            #expect(try await client.request(.history(room))["type"]?.string == "ok")
             #expect(client.connection.closeStatus == nil)
         }
     }
@@ -163,13 +162,11 @@ struct AttachmentWireTests {
             let eve = try await h.user("eve")
             let room = try await h.group(alice, [bob])
             let a = try await h.connect(as: alice)
-            let slot = try await a.request([
-                "type": "attachment.upload", "conversation": "\(room)", "fileName": "../notes\u{202E}.pdf",
-                "contentType": "Application/PDF", "size": 1234,
-            ])
+            let slot = try await a.request(.upload("../notes\u{202E}.pdf", contentType: "Application/PDF", size: 1234, in: room))
             #expect(slot["type"]?.string == "ok", "\(slot)")
             let record = try #require(slot["result"]?["attachment"])
             let id = try #require(record["id"]?.string)
+            let attachment = try #require(AttachmentID(id))
             #expect(record["fileName"]?.string == "notes_.pdf", "sanitized: \(record)")
             #expect(record["contentType"]?.string == "application/pdf" && record["size"]?.int == 1234)
             #expect(record["messageId"] == nil && record["createdAt"]?.int != nil && record["expiresAt"]?.int != nil)
@@ -179,19 +176,15 @@ struct AttachmentWireTests {
             #expect(upload["expiresAt"]?.int == FakeMedia.expiry.millisecondsSince1970)
 
             // Not uploaded yet: the send is refused; uploaded: attached.
-            let early = try await a.request([
-                "type": "send", "conversation": "\(room)", "clientMessageId": "c0", "text": "early", "attachments": [id],
-            ])
+            let early = try await a.request(.send("early", key: "c0", to: room, attachments: [attachment]))
             #expect(early["code"]?.string == "invalid_input", "\(early)")
             media.upload("uploads/\(id)", bytes: 1234)
-            let sent = try await a.request([
-                "type": "send", "conversation": "\(room)", "clientMessageId": "c1", "text": "notes", "attachments": [id],
-            ])
+            let sent = try await a.request(.send("notes", key: "c1", to: room, attachments: [attachment]))
             #expect(sent["type"]?.string == "ok", "\(sent)")
             let message = try #require(sent["result"]?["message"]?["id"]?.string)
 
             let b = try await h.connect(as: bob)
-            let download = try await b.request(["type": "attachment.download", "attachment": id])
+            let download = try await b.request(.attachmentDownload(attachment))
             #expect(download["type"]?.string == "ok", "\(download)")
             #expect(download["result"]?["attachment"]?["messageId"]?.string == message)
             #expect(download["result"]?["url"]?.string == "https://media.test/uploads/\(id)?sig=down")
@@ -199,21 +192,17 @@ struct AttachmentWireTests {
 
             // Everyone else: the same not_found as for an attachment that does not exist.
             let e = try await h.connect(as: eve)
-            let refused = try await e.request(["type": "attachment.download", "attachment": id])
+            let refused = try await e.request(.attachmentDownload(attachment))
             let unknownID = "0193a6c0-0000-7000-8000-0000000000ff"
-            let unknown = try await e.request(["type": "attachment.download", "attachment": unknownID])
+            let unknown = try await e.request(.attachmentDownload(try #require(AttachmentID(unknownID))))
             #expect(refused["code"]?.string == "not_found" && unknown["code"]?.string == "not_found", "\(refused) \(unknown)")
             #expect(refused["message"]?.string?.replacingOccurrences(of: id, with: unknownID) == unknown["message"]?.string)
-            let eveSlot = try await e.request([
-                "type": "attachment.upload", "conversation": "\(room)", "fileName": "a.png", "contentType": "image/png", "size": 1,
-            ])
+            let eveSlot = try await e.request(.upload("a.png", contentType: "image/png", size: 1, in: room))
             #expect(eveSlot["code"]?.string == "not_found", "\(eveSlot)")
 
             // The policy's refusals, then a signer that fails: typed, and the connection stays.
             func askSlot(_ type: String, _ size: Int64) async throws -> JSONValue {
-                try await a.request([
-                    "type": "attachment.upload", "conversation": "\(room)", "fileName": "f", "contentType": type, "size": size,
-                ])
+                try await a.request(.upload("f", contentType: type, size: size, in: room))
             }
             #expect(try await askSlot("text/html", 1)["code"]?.string == "invalid_input")
             #expect(try await askSlot("nonsense", 1)["code"]?.string == "invalid_input")
@@ -222,7 +211,7 @@ struct AttachmentWireTests {
             media.failing.store(true, ordering: .relaxed)
             let failed = try await askSlot("image/png", 1)
             #expect(failed["code"]?.string == "unavailable", "\(failed)")
-            #expect(try await b.request(["type": "attachment.download", "attachment": id])["code"]?.string == "unavailable")
+            #expect(try await b.request(.attachmentDownload(attachment))["code"]?.string == "unavailable")
             media.failing.store(false, ordering: .relaxed)
             #expect(try await askSlot("image/png", 1)["type"]?.string == "ok")
             #expect(a.connection.closeStatus == nil && b.connection.closeStatus == nil && e.connection.closeStatus == nil)

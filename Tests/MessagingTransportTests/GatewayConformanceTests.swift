@@ -1,6 +1,7 @@
 import Foundation
 import MessagingCore
 @testable import MessagingTransport
+import TestSupport
 import Testing
 
 /// Smaller protocol conformance defects (issue #13, item 13).
@@ -26,10 +27,10 @@ struct GatewayConformanceTests {
             let bob = try await h.user("bob")
             _ = try await h.group(alice, [bob])
             let watcher = try await h.connect(as: bob)
-            let before = try await watcher.request(["type": "watch", "users": ["\(alice.id)"]])
+            let before = try await watcher.request(.watch([alice.id]))
             #expect(before["result"]?["presence"]?.array?.first?["state"]?.string == "offline", "\(before)")
             _ = try await h.connect(as: alice)
-            let after = try await watcher.request(["type": "watch", "users": ["\(alice.id)"]])
+            let after = try await watcher.request(.watch([alice.id]))
             #expect(after["result"]?["presence"]?.array?.first?["state"]?.string == "online", "\(after)")
         }
     }

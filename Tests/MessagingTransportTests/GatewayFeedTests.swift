@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 /// The per-user feed over the realtime connection (Protocol.md §4a).
@@ -19,7 +20,7 @@ struct GatewayFeedTests {
 
     /// Sends a `ping` and reads up to its `pong`; returns the `feed` entries read meanwhile.
     static func feedEntriesUntilPong(_ client: TestClient) async throws -> [JSONValue] {
-        try await client.send(["type": "ping"])
+        try await client.send(.ping)
         var entries: [JSONValue] = []
         while let frame = try await client.next() {
             if frame["type"]?.string == "pong" { return entries }
@@ -38,7 +39,7 @@ struct GatewayFeedTests {
             let bobs = [try await h.connect(as: bob), try await h.connect(as: phone)]
             let c = try await h.connect(as: carol)
             for client in bobs + [c] {
-                let answer = try await client.request(["type": "feed.subscribe"])
+                let answer = try await client.request(.feedSubscribe(after: nil))
                 #expect(answer["type"]?.string == "ok", "\(answer)")
                 #expect(answer["result"]?["seq"]?.int == 0)
                 #expect(answer["result"]?["unread"]?.array?.isEmpty == true)
@@ -73,7 +74,7 @@ struct GatewayFeedTests {
             let alice = try await h.user("alice")
             let bob = try await h.user("bob")
             let first = try await h.connect(as: bob)
-            _ = try await first.request(["type": "feed.subscribe", "after": 0])
+            _ = try await first.request(.feedSubscribe(after: 0))
             let room = try await h.messaging.conversations.create(.group(title: "One", members: [bob.id]), by: alice.id)
             let seen = try await Self.feedEntries(first, 1)
             let last = try #require(seen.last?["seq"]?.int)
@@ -85,7 +86,7 @@ struct GatewayFeedTests {
             _ = try await h.sendDirect("unread", to: other.id, by: alice)
 
             let second = try await h.connect(as: bob)
-            let answer = try await second.request(["type": "feed.subscribe", "after": Int(last)])
+            let answer = try await second.request(.feedSubscribe(after: last))
             #expect(answer["result"]?["seq"]?.int == 3, "the head when subscribing")
             let unread = try #require(answer["result"]?["unread"]?.array)
             #expect(unread.first { $0["conversation"]?.string == "\(other.id)" }?["unread"]?.int == 1, "\(unread)")
@@ -114,13 +115,13 @@ struct GatewayFeedTests {
             let huge = try await client.request(["type": "feed.subscribe", "after": Int64.max])
             #expect(huge["code"]?.string == "invalid_input", "\(huge)")
 
-            let now = try await client.request(["type": "feed.subscribe"])
+            let now = try await client.request(.feedSubscribe(after: nil))
             #expect(now["result"]?["seq"]?.int == 1)
             #expect(try await Self.feedEntriesUntilPong(client).isEmpty, "without after, the existing entry is not replayed")
             let room = try await h.messaging.conversations.create(.group(title: "New", members: [bob.id]), by: alice.id)
             #expect(try await Self.feedEntries(client, 1).first?["conversation"]?.string == "\(room.id)")
 
-            let off = try await client.request(["type": "feed.unsubscribe"])
+            let off = try await client.request(.feedUnsubscribe)
             #expect(off["type"]?.string == "ok", "\(off)")
             _ = try await h.messaging.conversations.create(.group(title: "Unseen", members: [bob.id]), by: alice.id)
             #expect(try await Self.feedEntriesUntilPong(client).isEmpty, "unsubscribed: no entries")
@@ -133,7 +134,7 @@ struct GatewayFeedTests {
         try await Harness.with { h in
             let bob = try await h.user("bob")
             let client = try await h.connect(as: bob)
-            _ = try await client.request(["type": "feed.subscribe"])
+            _ = try await client.request(.feedSubscribe(after: nil))
             #expect(h.hub.feeds.count == 1)
             await client.close()
             let deadline = ContinuousClock.now + .seconds(5)

@@ -3,6 +3,7 @@ import MessagingAuth
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 /// One session's requests never change what another receives, and a session loses what its
@@ -16,10 +17,10 @@ struct GatewayIsolationTests {
             let room = try await h.group(alice, [])
             try await h.sendDirect("one", to: room, by: alice)
             let client = try await h.connect(as: alice)
-            let first = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            let first = try await client.request(.subscribe(room, after: 0))
             #expect(first["type"]?.string == "ok")
             for after in [Int64(2), 5, Int64.max] {
-                let answer = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": after])
+                let answer = try await client.request(.subscribe(room, after: after))
                 #expect(answer["code"]?.string == "invalid_input", "after \(after): \(answer)")
                 #expect(answer["message"]?.string?.contains("last seq 1") == true, "\(answer)")
             }
@@ -30,7 +31,7 @@ struct GatewayIsolationTests {
             await h.acks.tick()
             // The connection still works; the refused re-subscribe left it unsubscribed, and
             // subscribing within the log works.
-            let again = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 1])
+            let again = try await client.request(.subscribe(room, after: 1))
             #expect(again["type"]?.string == "ok")
             #expect(again["result"]?["seq"]?.int == 1)
         }
@@ -44,18 +45,18 @@ struct GatewayIsolationTests {
             let room = try await h.group(alice, [bob])
             let last = try await h.sendDirect("one", to: room, by: alice).seq
             let bobClient = try await h.connect(as: bob)
-            #expect(try await bobClient.request(["type": "subscribe", "conversation": "\(room)", "after": 0])["type"]?.string == "ok")
+            #expect(try await bobClient.request(.subscribe(room, after: 0))["type"]?.string == "ok")
             #expect(try await bobClient.events(1).first?["seq"]?.int == last)
 
             let mallory = try await h.connect(as: alice)
-            let refused = try await mallory.request(["type": "subscribe", "conversation": "\(room)", "after": last + 4])
+            let refused = try await mallory.request(.subscribe(room, after: last + 4))
             #expect(refused["code"]?.string == "invalid_input")
             // Two sweeps once skipped the room to mallory's floor and closed bob with 4410.
             h.hub.sweep()
             h.hub.sweep()
             h.hub.sweep()
-            #expect(try await mallory.request(["type": "subscribe", "conversation": "\(room)", "after": last])["type"]?.string == "ok")
-            let ack = try await mallory.request(["type": "ack", "conversation": "\(room)", "seq": last + 4])
+            #expect(try await mallory.request(.subscribe(room, after: last))["type"]?.string == "ok")
+            let ack = try await mallory.request(.ack(room, seq: last + 4))
             #expect(ack["code"]?.string == "invalid_ack", "\(ack)")
             h.hub.sweep()
             h.hub.sweep()
@@ -79,7 +80,7 @@ struct GatewayIsolationTests {
             let carolClient = try await h.connect(as: carol)
             let aliceClient = try await h.connect(as: alice)
             for client in [bobClient, carolClient, aliceClient] {
-                #expect(try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])["type"]?.string == "ok")
+                #expect(try await client.request(.subscribe(room, after: 0))["type"]?.string == "ok")
             }
             try await h.sendDirect("before", to: room, by: alice)
             for client in [bobClient, carolClient, aliceClient] { _ = try await client.events(1) }
@@ -104,9 +105,9 @@ struct GatewayIsolationTests {
                 let more = try? await client.next(timeout: .milliseconds(300))
                 #expect(more == nil || more?["type"]?.string != "event", "\(String(describing: more))")
                 // Their subscription is gone: acks are not_subscribed, a new subscribe not_found.
-                let ack = try await client.request(["type": "ack", "conversation": "\(room)", "seq": 1])
+                let ack = try await client.request(.ack(room, seq: 1))
                 #expect(ack["code"]?.string == "not_subscribed")
-                let again = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+                let again = try await client.request(.subscribe(room, after: 0))
                 #expect(again["code"]?.string == "not_found")
             }
         }
@@ -137,14 +138,14 @@ struct GatewayIsolationTests {
             let lifetime = old.expiresAt.millisecondsSince1970 - old.issuedAt.millisecondsSince1970
             h.tokenClock.advance(milliseconds: lifetime / 2)
             let pair = try await h.auth.refresh(encoded: alice.refreshToken)
-            let renewed = try await client.request(["type": "auth", "token": pair.accessToken.compact])
+            let renewed = try await client.request(.auth(token: pair.accessToken.compact))
             #expect(renewed["type"]?.string == "ok", "\(renewed)")
             let fresh = try await h.tokens.verify(pair.accessToken.compact)
             #expect(renewed["result"]?["expiresAt"]?.int == fresh.expiresAt.millisecondsSince1970)
             #expect(fresh.expiresAt > old.expiresAt)
             // Another session of the same user cannot take the connection over.
             let phone = try await h.login("alice", alice.id)
-            let foreign = try await client.request(["type": "auth", "token": phone.token])
+            let foreign = try await client.request(.auth(token: phone.token))
             #expect(foreign["code"]?.string == "already_authenticated", "\(foreign)")
             // Past the first token's expiry the connection still works...
             h.tokenClock.advance(milliseconds: lifetime / 2 + 1000)
@@ -181,26 +182,26 @@ struct GatewayIsolationTests {
             let device = DeviceID(UUIDv7Generator().next())
             func connect(_ user: TestUser) async throws -> TestClient {
                 let client = try h.connect()
-                let ready = try await client.request(["type": "auth", "token": user.token, "device": "\(device)"])
+                let ready = try await client.request(.auth(token: user.token, device: device))
                 #expect(ready["type"]?.string == "ready")
                 return client
             }
             let a = try await connect(alice)
-            #expect(try await a.request(["type": "subscribe", "conversation": "\(room)", "after": 0])["type"]?.string == "ok")
+            #expect(try await a.request(.subscribe(room, after: 0))["type"]?.string == "ok")
             _ = try await a.events(3)
-            #expect(try await a.request(["type": "ack", "conversation": "\(room)", "seq": 1])["result"]?["seq"]?.int == 1)
+            #expect(try await a.request(.ack(room, seq: 1))["result"]?["seq"]?.int == 1)
             try await h.acks.flush()
             await a.close()
 
             let b = try await connect(bob)
-            #expect(try await b.request(["type": "subscribe", "conversation": "\(room)", "after": 0])["type"]?.string == "ok")
+            #expect(try await b.request(.subscribe(room, after: 0))["type"]?.string == "ok")
             _ = try await b.events(3)
-            #expect(try await b.request(["type": "ack", "conversation": "\(room)", "seq": 3])["type"]?.string == "ok")
+            #expect(try await b.request(.ack(room, seq: 3))["type"]?.string == "ok")
             try await h.acks.flush()
 
             // Alice resumes from her own cursor (1): seqs 2 and 3 again.
             let again = try await connect(alice)
-            let resumed = try await again.request(["type": "subscribe", "conversation": "\(room)"])
+            let resumed = try await again.request(.subscribe(room, after: nil))
             #expect(resumed["type"]?.string == "ok")
             #expect(try await again.events(2).map { $0["seq"]?.int } == [2, 3])
 
@@ -210,7 +211,7 @@ struct GatewayIsolationTests {
                 [AckCursor(deviceID: device, userID: alice.id, conversationID: room, ackedSeq: 99)],
                 at: h.tokenClock.now())
             let later = try await connect(alice)
-            let atEnd = try await later.request(["type": "subscribe", "conversation": "\(room)"])
+            let atEnd = try await later.request(.subscribe(room, after: nil))
             #expect(atEnd["result"]?["seq"]?.int == 3, "\(atEnd)")
         }
     }
@@ -234,10 +235,10 @@ struct GatewayIsolationTests {
                 }
                 if frame["code"]?.string == "rate_limited" { limited += 1 }
                 guard frame["type"]?.string == "event", let seq = frame["event"]?["seq"]?.int else { continue }
-                try await client.send(["type": "ack", "conversation": "\(room)", "seq": seq])
+                try await client.send(.ack(room, seq: seq))
                 acked = seq
             }
-            let last = try await client.request(["type": "ack", "conversation": "\(room)", "seq": 1100])
+            let last = try await client.request(.ack(room, seq: 1100))
             #expect(last["result"]?["seq"]?.int == 1100, "\(last)")
             #expect(limited == 0)
             #expect(client.connection.closeStatus == nil)
@@ -249,7 +250,7 @@ extension TestClient {
     /// Sends `ping` and reads until its `pong` (which carries no `id`); returns the frames
     /// read before it.
     func roundTrip() async throws -> [JSONValue] {
-        try await send(["type": "ping"])
+        try await send(.ping)
         var before: [JSONValue] = []
         while let frame = try await next() {
             if frame["type"]?.string == "pong" { return before }

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 @Suite("Gateway: per-address limits, protocol version, shutdown")
@@ -19,11 +20,11 @@ struct GatewayLifecycleTests {
             let elsewhere = try await h.connect(as: bob, address: "203.0.113.5")
             var codes: [String] = []
             for client in [a, b, a, b] {
-                let answer = try await client.request(["type": "history", "conversation": "\(room)"])
+                let answer = try await client.request(.history(room))
                 codes.append(answer["type"]?.string == "ok" ? "ok" : answer["code"]?.string ?? "?")
             }
             #expect(codes == ["ok", "ok", "ok", "rate_limited"])
-            let other = try await elsewhere.request(["type": "history", "conversation": "\(room)"])
+            let other = try await elsewhere.request(.history(room))
             #expect(other["type"]?.string == "ok")
         }
     }
@@ -66,10 +67,10 @@ struct GatewayLifecycleTests {
             let bob = try await h.user("bob")
             _ = try await h.group(alice, [bob])
             let a = try await h.connect(as: alice)
-            let watched = try await a.request(["type": "watch", "users": ["\(bob.id)"]])
+            let watched = try await a.request(.watch([bob.id]))
             #expect(watched["result"]?["presence"]?.array?.first?["state"]?.string == "offline", "\(watched)")
             let b = try await h.connect(as: bob)
-            let beat = try await b.request(["type": "presence", "activity": "active", "status": "here"])
+            let beat = try await b.request(.presence(.active, status: .set("here")))
             #expect((beat["result"]?["ttlMs"]?.int ?? 0) > 0, "\(beat)")
             var online: JSONValue?
             while online == nil, let frame = try await a.next() {
@@ -87,12 +88,10 @@ struct GatewayLifecycleTests {
             let room = try await h.group(alice, [bob])
             let message = try await h.sendDirect("react to me", to: room, by: bob)
             let b = try await h.connect(as: bob)
-            let subscribed = try await b.request(["type": "subscribe", "conversation": "\(room)", "after": Int(message.seq)])
+            let subscribed = try await b.request(.subscribe(room, after: message.seq))
             #expect(subscribed["type"]?.string == "ok")
             let a = try await h.connect(as: alice)
-            let reacted = try await a.request([
-                "type": "react", "message": "\(message.id)", "emoji": "🔥", "conversation": "\(room)",
-            ])
+            let reacted = try await a.request(.react("🔥", to: message.id, in: room))
             #expect(reacted["type"]?.string == "ok", "\(reacted)")
             let events = try await b.events(1)
             #expect(events[0]["kind"]?.string == "reaction.added")

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 @Suite("Gateway: send, receive, ack, resume")
@@ -20,7 +21,7 @@ struct GatewayMessagingTests {
         let a = try await h.connect(as: alice)
         let b = try await h.connect(as: bob)
         for client in [a, b] {
-            let subscribed = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            let subscribed = try await client.request(.subscribe(room, after: 0))
             #expect(subscribed["type"]?.string == "ok", "\(subscribed)")
         }
         // The creation events (member joins) arrive first: read them.
@@ -32,7 +33,7 @@ struct GatewayMessagingTests {
 
     /// Alice sends `text` with client message id `key`; returns the `ok` answer's message.
     func send(_ text: String, key: String, in pair: Pair) async throws -> JSONValue {
-        let sent = try await pair.a.request(["type": "send", "conversation": "\(pair.room)", "clientMessageId": key, "text": text])
+        let sent = try await pair.a.request(.send(text, key: key, to: pair.room))
         #expect(sent["type"]?.string == "ok", "\(sent)")
         #expect(sent["result"]?["duplicate"]?.bool == false)
         return try #require(sent["result"]?["message"])
@@ -66,11 +67,11 @@ struct GatewayMessagingTests {
             let pair = try await subscribedPair(h)
             let seq = try #require(try await send("hello bob", key: "c-1", in: pair)["seq"]?.int)
             _ = try await pair.b.events(1)
-            let acked = try await pair.b.request(["type": "ack", "conversation": "\(pair.room)", "seq": Int(seq)])
+            let acked = try await pair.b.request(.ack(pair.room, seq: seq))
             #expect(acked["result"]?["seq"]?.int == seq, "\(acked)")
-            let stale = try await pair.b.request(["type": "ack", "conversation": "\(pair.room)", "seq": 1])
+            let stale = try await pair.b.request(.ack(pair.room, seq: 1))
             #expect(stale["result"]?["seq"]?.int == seq)
-            let future = try await pair.b.request(["type": "ack", "conversation": "\(pair.room)", "seq": Int(seq) + 50])
+            let future = try await pair.b.request(.ack(pair.room, seq: seq + 50))
             #expect(future["code"]?.string == "invalid_ack", "\(future)")
         }
     }
@@ -80,17 +81,13 @@ struct GatewayMessagingTests {
         try await Harness.with { h in
             let pair = try await subscribedPair(h)
             let message = try await send("hello bob", key: "c-1", in: pair)
-            let repeated = try await pair.a.request([
-                "type": "send", "conversation": "\(pair.room)", "clientMessageId": "c-1", "text": "hello bob",
-            ])
+            let repeated = try await pair.a.request(.send("hello bob", key: "c-1", to: pair.room))
             #expect(repeated["result"]?["duplicate"]?.bool == true)
             #expect(repeated["result"]?["message"]?["id"] == message["id"])
             #expect(repeated["result"]?["message"]?["seq"] == message["seq"])
-            let conflicting = try await pair.a.request([
-                "type": "send", "conversation": "\(pair.room)", "clientMessageId": "c-1", "text": "something else",
-            ])
+            let conflicting = try await pair.a.request(.send("something else", key: "c-1", to: pair.room))
             #expect(conflicting["code"]?.string == "conflict")
-            let history = try await pair.b.request(["type": "history", "conversation": "\(pair.room)", "limit": 10])
+            let history = try await pair.b.request(.history(pair.room, limit: 10))
             #expect(history["result"]?["messages"]?.array?.count == 1, "stored once")
         }
     }
@@ -100,9 +97,9 @@ struct GatewayMessagingTests {
         try await Harness.with { h in
             let pair = try await subscribedPair(h)
             let seq = try #require(try await send("hello bob", key: "c-1", in: pair)["seq"]?.int)
-            let history = try await pair.b.request(["type": "history", "conversation": "\(pair.room)", "limit": 10])
+            let history = try await pair.b.request(.history(pair.room, limit: 10))
             #expect(history["result"]?["messages"]?.array?.first?["seq"]?.int == seq)
-            let read = try await pair.b.request(["type": "read", "conversation": "\(pair.room)", "seq": Int(seq)])
+            let read = try await pair.b.request(.read(pair.room, seq: seq))
             #expect(read["result"]?["readSeq"]?.int == seq)
         }
     }
@@ -114,7 +111,7 @@ struct GatewayMessagingTests {
             let bob = try await h.user("bob")
             let room = try await h.group(alice, [bob])
             let b1 = try await h.connect(as: bob)
-            _ = try await b1.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            _ = try await b1.request(.subscribe(room, after: 0))
             try await h.sendDirect("one", to: room, by: alice)
             let head = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: bob.id).events
             let seen = try await b1.events(head.count)
@@ -125,12 +122,12 @@ struct GatewayMessagingTests {
             for index in 0..<5 { missing.append(try await h.sendDirect("missed \(index)", to: room, by: alice).seq) }
 
             let b2 = try await h.connect(as: bob)
-            let subscribed = try await b2.request(["type": "subscribe", "conversation": "\(room)", "after": Int(lastSeq)])
+            let subscribed = try await b2.request(.subscribe(room, after: lastSeq))
             #expect(subscribed["result"]?["seq"]?.int == missing.last)
             let events = try await b2.events(5)
             #expect(events.compactMap { $0["seq"]?.int } == missing)
             // Nothing more: the next frame is the answer to a ping.
-            try await b2.send(["type": "ping"])
+            try await b2.send(.ping)
             #expect(try await b2.next()?["type"]?.string == "pong")
         }
     }
@@ -146,8 +143,8 @@ struct GatewayMessagingTests {
             let room = try await h.group(alice, [bob, carol])
             let slow = try await h.connect(as: bob)
             let fast = try await h.connect(as: carol)
-            _ = try await slow.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
-            _ = try await fast.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            _ = try await slow.request(.subscribe(room, after: 0))
+            _ = try await fast.request(.subscribe(room, after: 0))
             let base = try await h.messaging.sync.events(in: room, after: 0, limit: 100, for: bob.id).events.last?.seq ?? 0
 
             // Carol keeps up (she reads each event as it comes); Bob never reads.
@@ -171,7 +168,7 @@ struct GatewayMessagingTests {
 
             // He reconnects and resumes from his last seq: the rest, gapless.
             let again = try await h.connect(as: bob)
-            _ = try await again.request(["type": "subscribe", "conversation": "\(room)", "after": Int(last)])
+            _ = try await again.request(.subscribe(room, after: last))
             let rest = try await again.events(Int(base) + count - Int(last))
             #expect(rest.compactMap { $0["seq"]?.int } == Array((last + 1)...(base + Int64(count))))
         }
@@ -181,11 +178,11 @@ struct GatewayMessagingTests {
     func otherEvents() async throws {
         try await Harness.with { h in
             let pair = try await subscribedPair(h)
-            let id = try #require(try await send("hi", key: "k", in: pair)["id"]?.string)
-            #expect(try await pair.a.request(["type": "edit", "message": id, "text": "hi!"])["type"]?.string == "ok")
-            #expect(try await pair.a.request(["type": "react", "message": id, "emoji": "👍"])["type"]?.string == "ok")
-            #expect(try await pair.a.request(["type": "unreact", "message": id, "emoji": "👍"])["type"]?.string == "ok")
-            #expect(try await pair.a.request(["type": "delete", "message": id])["type"]?.string == "ok")
+            let id = try #require(try await send("hi", key: "k", in: pair)["id"]?.string.flatMap(MessageID.init))
+            #expect(try await pair.a.request(.edit(id, text: "hi!"))["type"]?.string == "ok")
+            #expect(try await pair.a.request(.react("👍", to: id))["type"]?.string == "ok")
+            #expect(try await pair.a.request(.unreact("👍", from: id))["type"]?.string == "ok")
+            #expect(try await pair.a.request(.delete(id))["type"]?.string == "ok")
             let kinds = try await pair.b.events(5).compactMap { $0["kind"]?.string }
             #expect(kinds == ["message.created", "message.edited", "reaction.added", "reaction.removed", "message.deleted"])
         }
@@ -195,7 +192,7 @@ struct GatewayMessagingTests {
     func typing() async throws {
         try await Harness.with { h in
             let pair = try await subscribedPair(h)
-            let typing = try await pair.a.request(["type": "typing", "conversation": "\(pair.room)", "typing": true])
+            let typing = try await pair.a.request(.typing(pair.room, isTyping: true))
             #expect(typing["result"]?["throttled"]?.bool == false, "\(typing)")
             var notice: JSONValue?
             while notice == nil, let frame = try await pair.b.next() {

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 /// Moderation effects on live connections of the gateway: block lists (read at
@@ -17,7 +18,7 @@ struct GatewayModerationTests {
             let room = try await h.group(carol, [alice, bob])
             _ = try await h.messaging.blocks.block(bob.id, by: alice.id)
             let a = try await h.connect(as: alice)
-            let subscribed = try await a.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            let subscribed = try await a.request(.subscribe(room, after: 0))
             #expect(subscribed["type"]?.string == "ok", "\(subscribed)")
             // Read at authentication: bob's message is withheld at its seq, carol's is whole.
             try await h.sendDirect("secret", to: room, by: bob)
@@ -44,7 +45,7 @@ struct GatewayModerationTests {
             let sent = try await h.sendDirect("hidden again", to: room, by: bob)
             let event = try #require(try await a.events(1).first)
             #expect(event["seq"]?.int == sent.seq && event["message"]?["hidden"]?.bool == true)
-            let ping = try await a.request(["type": "history", "conversation": "\(room)", "limit": 1])
+            let ping = try await a.request(.history(room, limit: 1))
             #expect(ping["type"]?.string == "ok", "the connection is still open: \(ping)")
             #expect(ping["result"]?["messages"]?.array?.first?["hidden"]?.bool == true, "history withholds too")
         }
@@ -57,22 +58,22 @@ struct GatewayModerationTests {
             let bob = try await h.user("bob")
             let room = try await h.group(alice, [bob])
             let b = try await h.connect(as: bob)
-            _ = try await b.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            _ = try await b.request(.subscribe(room, after: 0))
             _ = try await h.messaging.moderation.setSlowMode(60, of: room, by: alice.id)
             _ = try await b.events(1)
-            let first = try await b.request(["type": "send", "conversation": "\(room)", "clientMessageId": "s1", "text": "one"])
+            let first = try await b.request(.send("one", key: "s1", to: room))
             #expect(first["type"]?.string == "ok", "\(first)")
             _ = try await b.events(1)
-            let second = try await b.request(["type": "send", "conversation": "\(room)", "clientMessageId": "s2", "text": "two"])
+            let second = try await b.request(.send("two", key: "s2", to: room))
             #expect(second["type"]?.string == "error" && second["code"]?.string == "slow_mode", "\(second)")
             #expect((1...60_000).contains(second["retryAfterMs"]?.int ?? 0), "\(second)")
             _ = try await h.messaging.moderation.ban(bob.id, from: room, reason: "spam", by: alice.id)
             let banned = try #require(try await b.events(1).first)
             #expect(banned["kind"]?.string == "member.banned" && banned["reason"]?.string == "spam")
             try await h.sendDirect("after the ban", to: room, by: alice)
-            let ack = try await b.request(["type": "ack", "conversation": "\(room)", "seq": 1])
+            let ack = try await b.request(.ack(room, seq: 1))
             #expect(ack["code"]?.string == "not_subscribed", "\(ack)")
-            let again = try await b.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            let again = try await b.request(.subscribe(room, after: 0))
             #expect(again["code"]?.string == "not_found", "\(again)")
         }
     }

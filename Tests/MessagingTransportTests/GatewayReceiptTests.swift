@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 /// Read receipts and delivered positions over the realtime connection (Protocol.md §3 `receipts`, §4 `receipt`).
@@ -10,7 +11,7 @@ struct GatewayReceiptTests {
     /// Reads frames for `wait`, then up to a `pong`; returns the `receipt` frames seen.
     static func receipts(_ client: TestClient, for wait: Duration) async throws -> [JSONValue] {
         try await Task.sleep(for: wait)
-        try await client.send(["type": "ping"])
+        try await client.send(.ping)
         var receipts: [JSONValue] = []
         while let frame = try await client.next() {
             if frame["type"]?.string == "pong" { return receipts }
@@ -34,14 +35,14 @@ struct GatewayReceiptTests {
                 try await h.connect(as: alice), try await h.connect(as: bob), try await h.connect(as: phone), try await h.connect(as: carol)
             )
             for client in [a, b, bobsPhone, c] {
-                let answer = try await client.request(["type": "subscribe", "conversation": "\(room)", "after": Int(last)])
+                let answer = try await client.request(.subscribe(room, after: last))
                 #expect(answer["type"]?.string == "ok", "\(answer)")
             }
             // A burst of reads: one receipt per window at most, and only for a position that
             // moved (three positions here, so at most three receipts, ascending, whatever the
             // windows), the highest last.
             for seq in [last - 2, last - 1, last, last - 1, last, last - 2, last, last, last - 1, last] {
-                let read = try await b.request(["type": "read", "conversation": "\(room)", "seq": Int(seq)])
+                let read = try await b.request(.read(room, seq: seq))
                 #expect(read["type"]?.string == "ok", "\(read)")
             }
             for client in [a, bobsPhone, c] {
@@ -53,7 +54,7 @@ struct GatewayReceiptTests {
                 #expect(seen.last?["readSeq"]?.int == last)
             }
             // Carol hides hers: nobody hears of them.
-            _ = try await c.request(["type": "read", "conversation": "\(room)", "seq": Int(last)])
+            _ = try await c.request(.read(room, seq: last))
             #expect(try await Self.receipts(a, for: .milliseconds(700)).isEmpty, "a hidden read position is never sent")
             #expect(try await h.messaging.readState.receipts(in: room, for: carol.id).first { $0.userID == carol.id }?.readSeq == last,
                     "but it was written")
@@ -74,14 +75,14 @@ struct GatewayReceiptTests {
             _ = try await h.messaging.readState.markRead(room, upTo: last, by: carol.id)
             _ = try await h.messaging.readState.markRead(room, upTo: last - 1, by: bob.id)
             let b = try await h.connect(as: bob)
-            _ = try await b.request(["type": "subscribe", "conversation": "\(room)", "after": 0])
+            _ = try await b.request(.subscribe(room, after: 0))
             _ = try await b.events(Int(last))
-            let acked = try await b.request(["type": "ack", "conversation": "\(room)", "seq": Int(last)])
+            let acked = try await b.request(.ack(room, seq: last))
             #expect(acked["result"]?["seq"]?.int == last, "\(acked)")
             try await h.acks.flush()
 
             let a = try await h.connect(as: alice)
-            let answer = try await a.request(["type": "receipts", "conversation": "\(room)"])
+            let answer = try await a.request(.receipts(of: room))
             let list = try #require(answer["result"]?["receipts"]?.array, "\(answer)")
             let byUser = Dictionary(uniqueKeysWithValues: list.map { ($0["user"]?.string ?? "", $0) })
             #expect(byUser["\(bob.id)"]?["readSeq"]?.int == last - 1)
@@ -91,16 +92,16 @@ struct GatewayReceiptTests {
             #expect(byUser["\(alice.id)"] != nil && byUser.count == 3)
 
             let c = try await h.connect(as: carol)
-            let own = try await c.request(["type": "receipts", "conversation": "\(room)"])
+            let own = try await c.request(.receipts(of: room))
             let mine = own["result"]?["receipts"]?.array?.first { $0["user"]?.string == "\(carol.id)" }
             #expect(mine?["readSeq"]?.int == last, "her own position is hers to see")
 
-            let page = try await a.request(["type": "receipts", "conversation": "\(room)", "limit": 1])
+            let page = try await a.request(.receipts(of: room, limit: 1))
             #expect(page["result"]?["receipts"]?.array?.count == 1)
             let badLimit = try await a.request(["type": "receipts", "conversation": "\(room)", "limit": 0])
             #expect(badLimit["code"]?.string == "invalid_input", "\(badLimit)")
             let o = try await h.connect(as: outsider)
-            let refused = try await o.request(["type": "receipts", "conversation": "\(room)"])
+            let refused = try await o.request(.receipts(of: room))
             #expect(refused["code"]?.string == "not_found", "\(refused)")
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
+import TestSupport
 import Testing
 
 @Suite("Gateway: handshake, validation, limits, revocation")
@@ -59,7 +60,7 @@ struct GatewaySecurityTests {
             #expect(ready["user"]?.string == "\(alice.id)")
             #expect(ready["protocol"]?.int == 1)
             // The same token again renews nothing and is answered with its expiry.
-            let again = try await client.request(["type": "auth", "token": alice.token])
+            let again = try await client.request(.auth(token: alice.token))
             #expect(again["type"]?.string == "ok", "\(again)")
             #expect(again["result"]?["expiresAt"]?.int != nil)
         }
@@ -104,7 +105,7 @@ struct GatewaySecurityTests {
                 #expect(answer["code"]?.string == expected, "\(answer)")
             }
             // Still open and serving.
-            try await client.send(["type": "ping"])
+            try await client.send(.ping)
             #expect(try await client.next()?["type"]?.string == "pong")
 
             try await client.sendRaw(.text(#"{"type":"ping","pad":""# + String(repeating: "a", count: 4096) + #""}"#))
@@ -132,9 +133,7 @@ struct GatewaySecurityTests {
             var accepted = 0
             var limited: [JSONValue] = []
             for index in 0..<8 {
-                let answer = try await client.request([
-                    "type": "send", "conversation": "\(room)", "clientMessageId": "f\(index)", "text": "flood",
-                ])
+                let answer = try await client.request(.send("flood", key: "f\(index)", to: room))
                 if answer["type"]?.string == "ok" { accepted += 1 } else { limited.append(answer) }
             }
             #expect(accepted == 5)
@@ -143,7 +142,7 @@ struct GatewaySecurityTests {
             let retry = try #require(limited.first?["retryAfterMs"]?.int)
             #expect(retry > 0 && retry <= 100_000)
             // Other actions are not affected.
-            try await client.send(["type": "ping"])
+            try await client.send(.ping)
             #expect(try await client.next()?["type"]?.string == "pong")
             // Keep flooding: the connection is closed.
             for index in 0..<40 {
@@ -172,7 +171,7 @@ struct GatewaySecurityTests {
             let (close, _) = try await laptop.closed(timeout: .seconds(2))
             #expect(close?.code == .forbidden)
             #expect(ContinuousClock.now - start < .seconds(1))
-            try await other.send(["type": "ping"])
+            try await other.send(.ping)
             #expect(try await other.next()?["type"]?.string == "pong")
         }
     }

@@ -62,7 +62,7 @@ struct ProtocolFuzzTests {
             for index in 0..<5 { seqs.append(try await h.sendDirect("seed \(index)", to: room, by: alice).seq) }
             let secret = try await h.sendDirect("not for mallory", to: other, by: alice)
             let bystander = try await h.connect(as: carol)
-            #expect(try await bystander.request(["type": "subscribe", "conversation": "\(room)", "after": 0])["type"]?.string == "ok")
+            #expect(try await bystander.request(.subscribe(room, after: 0))["type"]?.string == "ok")
 
             var generator = FrameGenerator(
                 seed: seed, conversations: [room, other], messages: [secret.id.description],

@@ -2,6 +2,7 @@ import MessagingCore
 @testable import MessagingTransport
 @testable import MessagingWire
 import Synchronization
+import TestSupport
 import Testing
 
 /// A deployment-wide counter as a cluster adapter keeps it, in memory: what "other nodes"
@@ -40,9 +41,7 @@ struct SharedRateLimitTests {
     static func send(_ client: TestClient, _ room: ConversationID, _ count: Int, prefix: String) async throws -> [JSONValue] {
         var answers: [JSONValue] = []
         for index in 0..<count {
-            answers.append(try await client.request([
-                "type": "send", "conversation": "\(room)", "clientMessageId": "\(prefix)\(index)", "text": "hi",
-            ]))
+            answers.append(try await client.request(.send("hi", key: "\(prefix)\(index)", to: room)))
         }
         return answers
     }

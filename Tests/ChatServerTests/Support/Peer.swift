@@ -1,9 +1,12 @@
 import Foundation
 import Logging
 import MessagingClient
+import MessagingCore
 import MessagingTransport
+import MessagingWire
 import MessagingWebSocket
 import Synchronization
+import TestSupport
 import Testing
 
 /// A realtime client for the end-to-end tests: a `ProtocolConnection` over a real WebSocket
@@ -60,8 +63,15 @@ final class Peer: Sendable {
         try await wait("ready") { $0["type"] as? String == "ready" }
     }
 
+    /// Writes a frame of `object`'s fields as they are (an `id` only if the test put one in):
+    /// for frames whose exact fields are the point of the test.
     func write(_ object: [String: Any]) async throws {
         try await protocolConnection.write(Self.fields(object))
+    }
+
+    /// Writes a typed request without an `id` (`ack`, `typing`, `presence`, …): no answer comes back.
+    func write(_ body: ClientRequest.Body) async throws {
+        try await protocolConnection.write(body)
     }
 
     /// Sends a request with a fresh `id`; returns its `ok` or `error` answer.
@@ -71,6 +81,17 @@ final class Peer: Sendable {
             return Self.object(try await protocolConnection.answer(to: Self.fields(fields)))
         } catch let error as RealtimeClientError where error.code == .timedOut {
             throw TestFailure.timeout("answer to \(fields["type"] ?? "?")")
+        }
+    }
+
+    /// Sends a typed request with a fresh `id`; returns its `ok` or `error` answer as a
+    /// dictionary, as ``request(_:)`` does for a dictionary request.
+    @discardableResult
+    func request(_ body: ClientRequest.Body) async throws -> [String: Any] {
+        do {
+            return Self.object(try await protocolConnection.answer(to: body))
+        } catch let error as RealtimeClientError where error.code == .timedOut {
+            throw TestFailure.timeout("answer to \(body.type)")
         }
     }
 

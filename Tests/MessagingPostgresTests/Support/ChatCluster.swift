@@ -1,8 +1,11 @@
 import Foundation
 import Logging
+import MessagingClient
+import MessagingCore
 import MessagingPostgres
 import MessagingTransport
 import MessagingWebSocket
+import MessagingWire
 import PostgresNIO
 import Synchronization
 import TestSupport
@@ -252,6 +255,10 @@ struct ClusterHTTP: Sendable {
 /// A realtime client that follows one conversation across node failures: it subscribes
 /// after the last `seq` it kept, acknowledges what it receives, and when its connection
 /// ends reconnects to the next live node.
+///
+/// Each connection is a `ProtocolConnection` (typed `subscribe` and `ack`), not a
+/// `RealtimeClient`: it must see every event the server sends, as sent, to check that the
+/// server never skips or repeats a `seq` (a `RealtimeClient` drops duplicates and resyncs).
 final class ClusterReader: Sendable {
     struct State {
         var kept: [Int64] = []
@@ -277,6 +284,7 @@ final class ClusterReader: Sendable {
     func run(_ cluster: ChatCluster) async {
         var logger = Logger(label: "cluster-reader") { _ in SwiftLogNoOpLogHandler() }
         logger.logLevel = .critical
+        guard let conversationID = ConversationID(conversation) else { return }
         var attempt = 0
         while !Task.isCancelled {
             let bases = cluster.liveBases(preferring: home + attempt)
@@ -287,35 +295,48 @@ final class ClusterReader: Sendable {
             }
             let ws = "ws" + base.dropFirst(4) + "/v1/realtime"
             let client = WebSocketTransportClient(url: String(ws), bearerToken: token, logger: logger)
-            _ = try? await client.withConnection { [self] connection in
+            _ = try? await client.withConnection { [self, logger] connection in
                 state.withLock { $0.connections += 1 }
-                while let frame = try await connection.receive() {
-                    if frame.string?.contains(#""type":"ready""#) == true { break }
-                }
-                let subscribe: [String: Any] = ["type": "subscribe", "id": "s", "conversation": conversation, "after": last]
-                try await connection.write(.text(Array(try JSONSerialization.data(withJSONObject: subscribe))))
-                while let frame = try await connection.receive() {
-                    guard let text = frame.string,
-                        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-                        json["type"] as? String == "event", let event = json["event"] as? [String: Any],
-                        let seq = (event["seq"] as? NSNumber)?.int64Value
-                    else { continue }
-                    state.withLock { state in
-                        let last = state.kept.last ?? 0
-                        if seq == last + 1 {
-                            state.kept.append(seq)
-                        } else if seq <= last {
-                            state.repeats += 1
-                        } else {
-                            state.gaps.append("\(last) -> \(seq)")
-                            state.kept.append(seq)
+                // Pings unanswered, nothing kept, no automatic acks: as the raw reader this was.
+                let protocolConnection = ProtocolConnection(
+                    connection, configuration: .init(answersPings: false, keptFrames: 0), logger: logger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        await protocolConnection.run { [self] frame in
+                            guard frame["type"]?.string == "event", let seq = frame["event"]?["seq"]?.integer else { return }
+                            record(seq)
+                            protocolConnection.enqueue(.ack(conversationID, seq: seq))
                         }
                     }
-                    let ack: [String: Any] = ["type": "ack", "conversation": conversation, "seq": seq]
-                    try? await connection.write(.text(Array(try JSONSerialization.data(withJSONObject: ack))))
+                    do {
+                        // As long as the connection lasts (the raw reader waited without a bound).
+                        _ = try await protocolConnection.ready(timeout: .seconds(3600))
+                    } catch {
+                        // The connection ended first (its node died): close it and move on.
+                        await protocolConnection.close(.goingAway, reason: "reader moves on")
+                    }
+                    // Whatever the answer (or none, when the node dies), the reader keeps
+                    // reading until the connection ends, as the raw reader did.
+                    _ = try? await protocolConnection.answer(to: .subscribe(conversationID, after: last))
+                    try await group.waitForAll()
                 }
             }
             try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Keeps an event's `seq`, counting a repeat (at or below the last kept) or a gap.
+    private func record(_ seq: Int64) {
+        state.withLock { state in
+            let last = state.kept.last ?? 0
+            if seq == last + 1 {
+                state.kept.append(seq)
+            } else if seq <= last {
+                state.repeats += 1
+            } else {
+                state.gaps.append("\(last) -> \(seq)")
+                state.kept.append(seq)
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ import MessagingPresence
 import MessagingTesting
 @testable import MessagingTransport
 import Synchronization
+import TestSupport
 import Testing
 
 extension Logger {
@@ -141,7 +142,7 @@ struct Harness: Sendable {
     /// A client that sent `auth` and got `ready`.
     func connect(as user: TestUser, address: String = "192.0.2.1") async throws -> TestClient {
         let client = try connect(address: address)
-        let ready = try await client.request(["type": "auth", "token": user.token])
+        let ready = try await client.request(.auth(token: user.token))
         #expect(ready["type"]?.string == "ready", "auth failed: \(ready)")
         return client
     }

@@ -4,6 +4,7 @@ import MessagingClient
 @testable import MessagingTransport
 @testable import MessagingWire
 import Synchronization
+import TestSupport
 import Testing
 
 struct TimedOut: Error, CustomStringConvertible {
@@ -65,8 +66,15 @@ final class TestClient: Sendable {
 
     func sendRaw(_ frame: TransportFrame) async throws { try await protocolConnection.write(raw: frame) }
 
+    /// Writes a frame of `fields` as they are (an `id` only if the test put one in): for
+    /// frames whose exact fields are the point of the test.
     func send(_ fields: [String: any Sendable]) async throws {
         try await protocolConnection.write(Self.fields(fields))
+    }
+
+    /// Writes a typed request without an `id` (`ack`, `typing`, `ping`, …): no answer comes back.
+    func send(_ body: ClientRequest.Body) async throws {
+        try await protocolConnection.write(body)
     }
 
     /// The next frame that is not an answer to ``request(_:timeout:)``, or `nil` once the connection closed.
@@ -85,6 +93,12 @@ final class TestClient: Sendable {
     /// other frames read meanwhile are kept for ``next(timeout:)``.
     func request(_ fields: [String: any Sendable], timeout: Duration = .seconds(5)) async throws -> JSONValue {
         try await protocolConnection.answer(to: Self.fields(fields), timeout: timeout)
+    }
+
+    /// Sends a typed request with a fresh id and returns its answer frame (`ok`, `error` or
+    /// `ready`), as ``request(_:timeout:)`` does for a dictionary.
+    func request(_ body: ClientRequest.Body, timeout: Duration = .seconds(5)) async throws -> JSONValue {
+        try await protocolConnection.answer(to: body, timeout: timeout)
     }
 
     /// The next `event` frames' events, `count` of them, skipping pings and other frames.
