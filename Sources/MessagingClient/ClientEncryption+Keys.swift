@@ -69,7 +69,7 @@ extension ClientEncryption {
         var after = keyring.envelopeCursor
         var lists: [String: DeviceList?] = [:]
         for _ in 0..<Self.maximumInboxPages {
-            let answer = try await request(["type": "envelopes", "device": .string(device), "after": .integer(after), "limit": 200])
+            let answer = try await request(ClientRequest.Body.envelopes(device: try deviceID(), after: after, limit: 200).fields)
             let page = answer["envelopes"]?.array ?? []
             let before = after
             for entry in page {
@@ -218,10 +218,9 @@ extension ClientEncryption {
         } catch {
             throw RealtimeClientError(code: .invalidArgument, message: "Cannot seal the new key: \(error).")
         }
-        _ = try await request([
-            "type": "envelopes.upload", "conversation": .string("\(conversation)"), "epoch": .integer(Int64(epoch)),
-            "senderDevice": .string(device), "envelopes": .array(rotation.envelopes.map { .string($0.textEncoded) }),
-        ])
+        _ = try await request(ClientRequest.Body.uploadEnvelopes(.init(
+            conversationID: conversation, epoch: epoch, senderDeviceID: try deviceID(),
+            envelopes: rotation.envelopes.map { Data($0.serialized) })).fields)
         // The server accepted this epoch from us, so our key is the epoch's key.
         let conversationID = "\(conversation)".lowercased()
         keys["\(conversationID)/\(epoch)"] = rotation.key
@@ -238,10 +237,9 @@ extension ClientEncryption {
         guard !recipients.isEmpty else { return }
         do {
             let envelopes = try recipients.map { try KeyEnvelope.seal(key, to: $0.bundle, from: identity) }
-            _ = try await request([
-                "type": "envelopes.upload", "conversation": .string("\(conversation)"), "epoch": .integer(Int64(key.epoch)),
-                "senderDevice": .string(device), "envelopes": .array(envelopes.map { .string($0.textEncoded) }),
-            ])
+            _ = try await request(ClientRequest.Body.uploadEnvelopes(.init(
+                conversationID: conversation, epoch: key.epoch, senderDeviceID: try deviceID(),
+                envelopes: envelopes.map { Data($0.serialized) })).fields)
         } catch {
             logger.warning("could not share the current key", metadata: ["epoch": "\(key.epoch)", "error": "\(error)"])
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MessagingCore
 import MessagingE2EE
+import MessagingWire
 
 /// End-to-end encryption for a ``RealtimeClient`` (Documentation/E2EE.md): give one to the
 /// client (`RealtimeClient(transport:configuration:encryption:token:logger:)`) and
@@ -31,6 +32,16 @@ public actor ClientEncryption {
     public nonisolated let identity: DeviceIdentity
     /// This device's id, lowercase.
     nonisolated let device: String
+
+    /// This device's id as the protocol's requests name it; devices made by ``ClientEncryption``
+    /// have UUIDv7 ids, anything else is refused here as the server would refuse it.
+    nonisolated func deviceID() throws -> DeviceID {
+        guard let id = DeviceID(device) else {
+            throw RealtimeClientError(
+                code: .invalidArgument, message: "The device id \(device) is not a UUIDv7; the server accepts only UUIDv7 device ids.")
+        }
+        return id
+    }
     let store: any ClientKeyStore
     let logger: Logger
     var keyring: ClientKeyring
@@ -134,7 +145,7 @@ public actor ClientEncryption {
 
     /// Publishes this device's bundle (`device.publish`; idempotent).
     func publish(via request: Requester) async throws {
-        _ = try await request(["type": "device.publish", "bundle": .string(bundle.textEncoded)])
+        _ = try await request(ClientRequest.Body.publishDevice(bundle: Data(bundle.serialized)).fields)
         published = true
     }
 
