@@ -21,10 +21,7 @@ extension ClientRequest {
     /// always includes them) and an empty `mentions` or `attachments` list of a `send` (the
     /// same as none).
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // A JSONValue of strings, integers, booleans, arrays and objects always encodes.
-        return (try? encoder.encode(json)).map(Array.init) ?? []
+        Array(json.text.utf8)
     }
 
     /// The request as a text frame.

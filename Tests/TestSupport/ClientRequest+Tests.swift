@@ -84,3 +84,25 @@ extension ClientRequest.Body {
         do { return try Emoji(text) } catch { preconditionFailure("invalid emoji in a test: \(text)") }
     }
 }
+
+extension JSONValue {
+    /// A value a test wrote in a dictionary literal, or read from `JSONSerialization`, as
+    /// JSON: strings, booleans, integers, doubles, `NSNumber`s, arrays, dictionaries, `NSNull`
+    /// and `JSONValue`s; anything else becomes its description (a string).
+    public init(testValue value: Any) {
+        switch value {
+        case let value as JSONValue: self = value
+        case let value as String: self = .string(value)
+        case let value as Bool: self = .bool(value)
+        case let value as Int: self = .integer(Int64(value))
+        case let value as Int64: self = .integer(value)
+        case let value as Int32: self = .integer(Int64(value))
+        case let value as Double: self = .number(value)
+        case let value as NSNumber: self = .number(value.doubleValue)
+        case let value as [String: Any]: self = .object(value.mapValues(JSONValue.init(testValue:)))
+        case let value as [Any]: self = .array(value.map(JSONValue.init(testValue:)))
+        case is NSNull: self = .null
+        default: self = .string("\(value)")
+        }
+    }
+}

@@ -150,24 +150,7 @@ final class Peer: Sendable {
 
     /// A frame's fields from the dictionary a test wrote.
     static func fields(_ object: [String: Any]) -> [String: ClientJSON] {
-        object.mapValues(json)
-    }
-
-    private static func json(_ value: Any) -> ClientJSON {
-        switch value {
-        case let value as ClientJSON: value
-        case let value as String: .string(value)
-        case let value as Bool: .bool(value)
-        case let value as Int: .integer(Int64(value))
-        case let value as Int64: .integer(value)
-        case let value as Int32: .integer(Int64(value))
-        case let value as Double: .number(value)
-        case let value as NSNumber: .number(value.doubleValue)
-        case let value as [String: Any]: .object(value.mapValues(json))
-        case let value as [Any]: .array(value.map(json))
-        case is NSNull: .null
-        default: .string("\(value)")
-        }
+        object.mapValues(ClientJSON.init(testValue:))
     }
 
     /// A frame as the dictionary `JSONSerialization` would make of it.

@@ -18,24 +18,6 @@ extension JSONValue {
         guard case .integer(let value) = self else { return nil }
         return value
     }
-
-    /// A JSON object from a dictionary literal of plain values.
-    static func from(_ fields: [String: any Sendable]) -> JSONValue {
-        .object(fields.mapValues(convert))
-    }
-
-    private static func convert(_ value: any Sendable) -> JSONValue {
-        switch value {
-        case let value as JSONValue: value
-        case let value as String: .string(value)
-        case let value as Bool: .bool(value)
-        case let value as Int: .integer(Int64(value))
-        case let value as Int64: .integer(value)
-        case let value as [String]: .array(value.map { .string($0) })
-        case let value as [String: any Sendable]: from(value)
-        default: .null
-        }
-    }
 }
 
 /// A protocol v1 client over an in-memory connection, for tests: a `ProtocolConnection`
@@ -123,7 +105,7 @@ final class TestClient: Sendable {
     func close() async { await protocolConnection.close(.normal, reason: "bye") }
 
     private static func fields(_ fields: [String: any Sendable]) -> [String: ClientJSON] {
-        JSONValue.from(fields).object ?? [:]
+        fields.mapValues { JSONValue(testValue: $0) }
     }
 }
 
