@@ -33,7 +33,7 @@ extension ProtocolConnection {
         var log: [ClientJSON] = []
         var logStart = 0
         /// Frames put into the log so far (the next frame's number).
-        var received = 0
+        var received: Int { logStart + log.count }
         let keptFrames: Int?
         /// Bumped on every change a waiter may look for (a frame, the handshake, the close).
         var version: UInt64 = 0
@@ -107,9 +107,8 @@ extension ProtocolConnection {
         /// Appends a frame to the log (dropping the oldest beyond the bound) and returns the
         /// watchers to wake.
         mutating func append(_ frame: ClientJSON) -> [CheckedContinuation<Void, Never>] {
-            received += 1
             if keptFrames == 0 {
-                logStart = received
+                logStart += 1
             } else {
                 log.append(frame)
                 if let keptFrames, log.count > 2 * keptFrames {
